@@ -1,0 +1,47 @@
+/* Shared helpers of the ser programs (not part of libser): diagnostics,
+ * option parsing with ranges, stdout checking, signals.
+ *
+ * Exit statuses used by every program: 0 ok, 1 usage error, 2 data or I/O
+ * error (for many inputs: some input failed, the others were processed). */
+#ifndef SER_CLI_H
+#define SER_CLI_H
+
+#include <stdio.h>
+#include "ser.h"
+
+enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_DATA = 2 };
+
+extern const char *cli_prog;          /* program name for messages */
+
+/* Sets the program name and restores SIGPIPE to its default action, so a
+ * closed reader ends the program quietly, like cat. */
+void cli_init(const char *prog, const char *synopsis);
+/* "prog: message\n" on stderr. */
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* cli_warn, then exit(status). */
+_Noreturn void cli_die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "prog: reason\n" + synopsis + "Try 'prog --help'." on stderr, exit 1. */
+_Noreturn void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "prog: NAME: err->msg" (or the generic text if msg is empty). */
+void cli_report(const char *name, const ser_error *err);
+
+/* Full-string numeric parsing with a closed range; on failure a usage
+ * error naming the option (exit 1). */
+long cli_long(const char *opt, const char *s, long lo, long hi);
+double cli_double(const char *opt, const char *s, double lo, double hi);
+/* Chooses one of a NULL-terminated list; returns its index. */
+int cli_choice(const char *opt, const char *s, const char *const *choices);
+
+/* Flushes stdout and checks its error state; on failure prints the reason
+ * and exits 2 (a closed pipe ends quietly). Call before exit 0. */
+void cli_close_stdout(void);
+/* Writes n bytes to f; on error reports it (EPIPE quietly) and exits 2. */
+void cli_write(FILE *f, const void *p, size_t n);
+/* Flushes f, same error policy as cli_write. */
+void cli_flush(FILE *f);
+
+/* Installs SIGINT/SIGTERM handlers that set cli_stop (and nothing else). */
+void cli_catch_stop(void);
+extern volatile int cli_stop;        /* set by SIGINT/SIGTERM when caught */
+
+#endif

@@ -1,0 +1,90 @@
+/* Audio input for libser: decoding with libsndfile, downmixing to mono,
+ * resampling with libsoxr, and raw/WAV PCM streams.
+ *
+ * Samples inside libser are float mono in [-1, 1) (int16 / 32768). */
+#ifndef SER_AUDIO_H
+#define SER_AUDIO_H
+
+#include <stdio.h>
+#include "ser.h"
+
+/* Limits enforced by every reader (also stated in ser-formats(5)). */
+#define SER_RATE_MIN 1000       /* Hz */
+#define SER_RATE_MAX 384000     /* Hz */
+#define SER_CHANNELS_MAX 64
+
+/* ---- resampling (libsoxr), streaming ---- */
+enum ser_rs_quality { SER_RS_HQ = 0, SER_RS_VHQ = 1 };
+typedef struct ser_resampler ser_resampler;
+/* A streaming mono resampler from in_rate to out_rate (Hz). */
+ser_resampler *ser_resampler_new(double in_rate, double out_rate, int quality, ser_error *err);
+/* Consumes all nin input samples (in may be NULL with nin 0 to flush the
+ * tail at end of input) and appends up to outcap samples to out; *nout is
+ * the number written. Call again with nin 0 (and in != NULL) to drain any
+ * pending output when *nout == outcap. */
+int ser_resampler_process(ser_resampler *rs, const float *in, size_t nin,
+                          float *out, size_t outcap, size_t *nout, ser_error *err);
+/* Output samples produced per input sample, an upper bound for sizing. */
+double ser_resampler_ratio(const ser_resampler *rs);
+void ser_resampler_free(ser_resampler *rs);
+
+/* ---- audio files (anything libsndfile reads), mono at a chosen rate ---- */
+typedef struct ser_audio ser_audio;
+/* Opens path ("-" reads stdin; it must then be a format libsndfile can
+ * read from a pipe, e.g. WAV or FLAC). out_rate 0 keeps the file's rate;
+ * otherwise samples are resampled to out_rate (not when rates are equal). */
+ser_audio *ser_audio_open(const char *path, int out_rate, int quality, ser_error *err);
+int ser_audio_rate(const ser_audio *a);          /* output rate, Hz */
+int ser_audio_file_rate(const ser_audio *a);     /* rate in the file, Hz */
+int ser_audio_channels(const ser_audio *a);      /* channels in the file */
+/* Reads up to n mono samples at the output rate; returns the number read
+ * (0 at end of file) or a negative status. */
+long ser_audio_read(ser_audio *a, float *buf, size_t n, ser_error *err);
+void ser_audio_close(ser_audio *a);
+
+/* ---- raw or WAV PCM on a file descriptor (pipes: stdin) ---- */
+enum ser_pcm_enc { SER_PCM_S16 = 0, SER_PCM_F32 = 1 };
+typedef struct ser_pcm_in ser_pcm_in;
+/* Reads PCM from fd. If the stream starts with a RIFF/WAVE header (PCM 8/16/
+ * 24/32-bit integer or 32-bit float, any channel count up to the limit,
+ * data size possibly 0 or 0xffffffff as written by arecord to a pipe),
+ * the header decides format, rate and channels; otherwise it is raw
+ * little-endian `enc` at `rate` with `channels` channels. */
+ser_pcm_in *ser_pcm_in_open(int fd, int enc, int rate, int channels, ser_error *err);
+int ser_pcm_in_rate(const ser_pcm_in *p);
+int ser_pcm_in_channels(const ser_pcm_in *p);
+int ser_pcm_in_is_wav(const ser_pcm_in *p);
+/* Reads up to n mono samples (mean of channels). Returns as soon as some
+ * whole samples are available (one read(2)), so live input is not held
+ * back; 0 at end of stream; negative status on error. A trailing partial
+ * sample at end of stream is an SER_ETRUNC error. */
+long ser_pcm_in_read(ser_pcm_in *p, float *buf, size_t n, ser_error *err);
+void ser_pcm_in_close(ser_pcm_in *p);    /* does not close fd */
+
+/* ---- PCM output ---- */
+/* Encodes n samples as little-endian s16 (rounded, clipped) or f32 into
+ * out (2n or 4n bytes). Returns the number of bytes. */
+size_t ser_pcm_encode(const float *x, size_t n, int enc, void *out);
+/* Writes a 44-byte (s16) or 58-byte (f32, with fact chunk) WAV header
+ * into hdr for a mono stream; data_bytes 0xffffffff means unknown length
+ * (streaming, as arecord does). Returns its size. */
+size_t ser_wav_header(unsigned char *hdr, int rate, int enc, uint32_t data_bytes);
+
+/* ---- ALSA capture ---- */
+typedef struct ser_capture ser_capture;
+/* Opens device (e.g. "default", "hw:0") for capture, asking for `rate` Hz
+ * and one channel; when the device refuses, uses what it offers and
+ * downmixes and resamples to `rate` itself. */
+ser_capture *ser_capture_open(const char *device, int rate, int quality, ser_error *err);
+/* Device parameters actually in use (for messages). */
+int ser_capture_device_rate(const ser_capture *c);
+int ser_capture_device_channels(const ser_capture *c);
+size_t ser_capture_period(const ser_capture *c);  /* frames per ALSA period */
+/* Blocks for at most about one period and returns up to n mono samples at
+ * the requested rate (may be 0). An overrun is recovered, counted in
+ * *overruns (incremented) and reading goes on. Returns 0 at the end of
+ * a finite device (a file plugin), negative on a fatal error (device gone). */
+long ser_capture_read(ser_capture *c, float *buf, size_t n, int *overruns, ser_error *err);
+void ser_capture_close(ser_capture *c);
+
+#endif

@@ -1,0 +1,23 @@
+# Shell test helpers, sourced by test/cli/*.sh.
+# Environment from test/run: SER_BIN (programs), SER_ROOT (source tree),
+# SER_TMP (scratch directory, removed afterwards), SER_DATA, SER_REF.
+set -u
+PATH="$SER_BIN:$PATH"
+export PATH
+T=$(mktemp -d "$SER_TMP/t.XXXXXX")
+
+ok() { printf 'ok - %s\n' "$*"; }
+notok() { printf 'not ok - %s\n' "$*"; }
+skip() { printf 'skip - %s\n' "$*"; }
+# check NAME COMMAND...: passes when COMMAND succeeds.
+check() { local n=$1; shift; if "$@"; then ok "$n"; else notok "$n"; fi; }
+# status WANT NAME COMMAND...: runs COMMAND (stdout to $T/out, stderr to $T/err),
+# passes when its exit status is WANT.
+status() {
+	local want=$1 n=$2; shift 2
+	"$@" >"$T/out" 2>"$T/err"; local got=$?
+	if [ "$got" -eq "$want" ]; then ok "$n"; else notok "$n (status $got, want $want; stderr: $(head -c 300 "$T/err"))"; fi
+}
+# Requires the corpus; skips with a message otherwise.
+have_data() { [ -d "$SER_DATA/ravdess" ]; }
+have_ref() { [ -f "$SER_REF/README.md" ]; }
