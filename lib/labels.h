@@ -3,7 +3,8 @@
  * JSON lines). Formats in ser-formats(5); ser-eval(1) for their use.
  *
  * Class names are non-empty byte strings of at most SER_LABEL_MAX-1 bytes
- * without TAB, comma, CR or LF; case matters ("happy" != "Happy"). */
+ * without commas or control characters (bytes < 0x20, 0x7f: so no TAB,
+ * CR, LF); case matters ("happy" != "Happy"). */
 #ifndef SER_LABELS_H
 #define SER_LABELS_H
 

@@ -1,0 +1,943 @@
+/* Labels: class sets, truth from corpus file names, TSV label maps,
+ * reading ser-classify output. Interface and rules in labels.h. */
+#include "labels.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const ser_emotions[SER_N_EMOTIONS] = {
+	"neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised"
+};
+
+/* ---- class sets ---- */
+
+int ser_label_valid(const char *s)
+{
+	size_t n = 0;
+	if (!s || !*s)
+		return 0;
+	for (; s[n]; n++) {
+		unsigned char c = (unsigned char)s[n];
+		if (c < 0x20 || c == 0x7f || c == ',')
+			return 0;
+	}
+	return n < SER_LABEL_MAX;
+}
+
+void ser_classes_default(ser_classes *c)
+{
+	c->n = SER_N_EMOTIONS;
+	for (int i = 0; i < SER_N_EMOTIONS; i++)
+		strcpy(c->name[i], ser_emotions[i]);
+}
+
+int ser_classes_index(const ser_classes *c, const char *name)
+{
+	for (int i = 0; i < c->n; i++)
+		if (strcmp(c->name[i], name) == 0)
+			return i;
+	return -1;
+}
+
+int ser_classes_add(ser_classes *c, const char *name, ser_error *err)
+{
+	if (!ser_label_valid(name))
+		return ser_seterr(err, SER_EINVAL, "invalid class name '%.*s' (need 1..%d bytes, "
+		                  "no comma or control characters)", 80, name ? name : "", SER_LABEL_MAX - 1);
+	if (ser_classes_index(c, name) >= 0)
+		return ser_seterr(err, SER_EINVAL, "duplicate class name '%s'", name);
+	if (c->n >= SER_CLASSES_MAX)
+		return ser_seterr(err, SER_ELIMIT, "more than %d classes", SER_CLASSES_MAX);
+	strcpy(c->name[c->n], name);
+	return c->n++;
+}
+
+int ser_classes_parse(ser_classes *c, const char *list, ser_error *err)
+{
+	char name[SER_LABEL_MAX];
+	const char *p = list;
+	c->n = 0;
+	if (!list || !*list)
+		return ser_seterr(err, SER_EINVAL, "empty class list");
+	for (int k = 1;; k++) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		if (len == 0)
+			return ser_seterr(err, SER_EINVAL, "class list: name %d is empty", k);
+		if (len >= sizeof name)
+			return ser_seterr(err, SER_EINVAL, "class list: name %d is longer than %d bytes",
+			                  k, SER_LABEL_MAX - 1);
+		memcpy(name, p, len);
+		name[len] = '\0';
+		ser_error e2;
+		int r = ser_classes_add(c, name, &e2);
+		if (r < 0)
+			return ser_seterr(err, r, "class list: %s", e2.msg);
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	return SER_OK;
+}
+
+size_t ser_classes_join(const ser_classes *c, char *buf, size_t cap)
+{
+	size_t need = 0;
+	for (int i = 0; i < c->n; i++) {
+		if (i > 0) {
+			if (need + 1 < cap)
+				buf[need] = ',';
+			need++;
+		}
+		for (const char *s = c->name[i]; *s; s++, need++)
+			if (need + 1 < cap)
+				buf[need] = *s;
+	}
+	if (cap)
+		buf[need < cap ? need : cap - 1] = '\0';
+	return need;
+}
+
+/* ---- truth from file names ---- */
+
+const char *ser_corpus_name(int corpus)
+{
+	switch (corpus) {
+	case SER_CORPUS_RAVDESS: return "ravdess";
+	case SER_CORPUS_TESS: return "tess";
+	case SER_CORPUS_EMODB: return "emodb";
+	default: return "none";
+	}
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
+size_t ser_key_stem(const char *path, char *buf, size_t cap)
+{
+	const char *b = base_name(path);
+	const char *dot = strrchr(b, '.');
+	size_t len = dot && dot != b ? (size_t)(dot - b) : strlen(b);
+	if (cap) {
+		size_t k = len < cap ? len : cap - 1;
+		memcpy(buf, b, k);
+		buf[k] = '\0';
+	}
+	return len;
+}
+
+static int isdig(char c) { return c >= '0' && c <= '9'; }
+static int two(const char *s) { return (s[0] - '0') * 10 + (s[1] - '0'); }
+
+/* MM-VV-EE-II-SS-RR-AA */
+static int parse_ravdess(const char *s, size_t len, ser_label_info *o)
+{
+	int v[7];
+	if (len != 20)
+		return 0;
+	for (int i = 0; i < 7; i++) {
+		const char *f = s + 3 * i;
+		if (!isdig(f[0]) || !isdig(f[1]) || (i < 6 && f[2] != '-'))
+			return 0;
+		v[i] = two(f);
+	}
+	if (v[0] < 1 || v[0] > 3 || v[1] < 1 || v[1] > 2 || v[2] < 1 || v[2] > 8 ||
+	    v[3] < 1 || v[3] > 2 || v[4] < 1 || v[4] > 2 || v[5] < 1 || v[5] > 2 || v[6] < 1)
+		return 0;
+	o->corpus = SER_CORPUS_RAVDESS;
+	strcpy(o->emotion, ser_emotions[v[2] - 1]);
+	snprintf(o->speaker, sizeof o->speaker, "ravdess-%02d", v[6]);
+	o->channel = v[1];
+	o->intensity = v[3];
+	o->statement = v[4];
+	o->repetition = v[5];
+	return 1;
+}
+
+static int eq_nocase(const char *a, size_t n, const char *b)
+{
+	size_t i = 0;
+	for (; i < n && b[i]; i++) {
+		char x = a[i], y = b[i];
+		if (x >= 'A' && x <= 'Z')
+			x = (char)(x - 'A' + 'a');
+		if (y >= 'A' && y <= 'Z')
+			y = (char)(y - 'A' + 'a');
+		if (x != y)
+			return 0;
+	}
+	return i == n && b[i] == '\0';
+}
+
+/* SPEAKER_word_emotion */
+static int parse_tess(const char *s, size_t len, ser_label_info *o)
+{
+	static const char *const tess[][2] = {
+		{"angry", "angry"}, {"disgust", "disgust"}, {"fear", "fearful"}, {"happy", "happy"},
+		{"neutral", "neutral"}, {"ps", "surprised"}, {"sad", "sad"}
+	};
+	const char *u1 = memchr(s, '_', len);
+	if (!u1)
+		return 0;
+	const char *w = u1 + 1;
+	const char *u2 = memchr(w, '_', len - (size_t)(w - s));
+	if (!u2 || u2 == w)
+		return 0;
+	const char *e = u2 + 1;
+	size_t elen = len - (size_t)(e - s);
+	if (memchr(e, '_', elen))
+		return 0;
+	size_t slen = (size_t)(u1 - s);
+	const char *spk;
+	if (eq_nocase(s, slen, "oaf") || eq_nocase(s, slen, "oa"))
+		spk = "OAF";
+	else if (eq_nocase(s, slen, "yaf"))
+		spk = "YAF";
+	else
+		return 0;
+	for (size_t i = 0; i < sizeof tess / sizeof tess[0]; i++) {
+		if (eq_nocase(e, elen, tess[i][0])) {
+			o->corpus = SER_CORPUS_TESS;
+			strcpy(o->emotion, tess[i][1]);
+			snprintf(o->speaker, sizeof o->speaker, "tess-%s", spk);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* SS T NN E V, e.g. 03a01Fa; ref: EmoDB documentation (Burkhardt et al. 2005) */
+static int parse_emodb(const char *s, size_t len, ser_label_info *o)
+{
+	static const char code[] = "WLEAFTN";
+	static const char *const name[] = {
+		"angry", "boredom", "disgust", "fearful", "happy", "sad", "neutral"
+	};
+	if (len != 7 || !isdig(s[0]) || !isdig(s[1]) || (s[2] != 'a' && s[2] != 'b') ||
+	    !isdig(s[3]) || !isdig(s[4]) || !s[5] || s[6] < 'a' || s[6] > 'z')
+		return 0;
+	const char *c = strchr(code, s[5]);
+	if (!c)
+		return 0;
+	o->corpus = SER_CORPUS_EMODB;
+	strcpy(o->emotion, name[c - code]);
+	snprintf(o->speaker, sizeof o->speaker, "emodb-%c%c", s[0], s[1]);
+	o->statement = (s[2] == 'a' ? 0 : 10) + two(s + 3);
+	o->repetition = s[6] - 'a' + 1;
+	return 1;
+}
+
+int ser_label_from_name(const char *path, ser_label_info *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!path)
+		return 0;
+	const char *b = base_name(path);
+	const char *dot = strchr(b, '.');
+	size_t len = dot ? (size_t)(dot - b) : strlen(b);
+	if (parse_ravdess(b, len, out) || parse_tess(b, len, out) || parse_emodb(b, len, out))
+		out->known = 1;
+	else
+		memset(out, 0, sizeof *out);
+	return out->known;
+}
+
+/* ---- line reading ---- */
+
+/* Reads one line into *buf without its LF (and a CR before it). Returns
+ * 1, 0 at end of input, or an error. */
+static int read_line(FILE *f, const char *name, long lineno, char **buf, size_t *cap,
+                     size_t *len, ser_error *err)
+{
+	errno = 0;
+	ssize_t n = getline(buf, cap, f);
+	if (n < 0) {
+		if (ferror(f))
+			return ser_seterr(err, SER_EIO, "%s: read error: %s", name,
+			                  strerror(errno ? errno : EIO));
+		return 0;
+	}
+	if ((size_t)n > SER_LINE_MAX)
+		return ser_seterr(err, SER_ELIMIT, "%s:%ld: line longer than %d bytes",
+		                  name, lineno, SER_LINE_MAX);
+	if (n > 0 && (*buf)[n - 1] == '\n')
+		(*buf)[--n] = '\0';
+	if (n > 0 && (*buf)[n - 1] == '\r')
+		(*buf)[--n] = '\0';
+	if (strlen(*buf) != (size_t)n)
+		return ser_seterr(err, SER_EFORMAT, "%s:%ld: NUL byte in a text line", name, lineno);
+	*len = (size_t)n;
+	return 1;
+}
+
+/* ---- TSV label maps ---- */
+
+struct ser_labelmap {
+	ser_labelmap_entry *e;  /* (n) entries in file order; e[i].key owns the line */
+	size_t n, cap;
+	size_t *slot;           /* (nslot) hash table: entry index + 1, 0 = empty */
+	size_t nslot;           /* power of 2 */
+};
+
+/* FNV-1a 64 */
+static uint64_t hash_n(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static const ser_labelmap_entry *get_n(const ser_labelmap *m, const char *key, size_t n)
+{
+	if (!m->nslot)
+		return NULL;
+	for (size_t i = (size_t)hash_n(key, n) & (m->nslot - 1);; i = (i + 1) & (m->nslot - 1)) {
+		size_t k = m->slot[i];
+		if (!k)
+			return NULL;
+		const ser_labelmap_entry *e = &m->e[k - 1];
+		if (strncmp(e->key, key, n) == 0 && e->key[n] == '\0')
+			return e;
+	}
+}
+
+static void put(ser_labelmap *m, size_t idx)
+{
+	const char *key = m->e[idx].key;
+	size_t i = (size_t)hash_n(key, strlen(key)) & (m->nslot - 1);
+	while (m->slot[i])
+		i = (i + 1) & (m->nslot - 1);
+	m->slot[i] = idx + 1;
+}
+
+static int grow_table(ser_labelmap *m)
+{
+	size_t ns = m->nslot ? m->nslot * 2 : 64;
+	size_t *s = calloc(ns, sizeof *s);
+	if (!s)
+		return SER_ENOMEM;
+	free(m->slot);
+	m->slot = s;
+	m->nslot = ns;
+	for (size_t i = 0; i < m->n; i++)
+		put(m, i);
+	return SER_OK;
+}
+
+void ser_labelmap_free(ser_labelmap *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->n; i++)
+		free((char *)m->e[i].key);
+	free(m->e);
+	free(m->slot);
+	free(m);
+}
+
+/* Splits s at TABs into at most max fields; returns the count (max + 1
+ * when there are more). */
+static int split_tabs(char *s, char **f, int max)
+{
+	int n = 0;
+	for (;;) {
+		if (n == max)
+			return max + 1;
+		f[n++] = s;
+		char *t = strchr(s, '\t');
+		if (!t)
+			return n;
+		*t = '\0';
+		s = t + 1;
+	}
+}
+
+static int map_line(ser_labelmap *m, const char *name, long lineno, const char *text,
+                    size_t len, ser_error *err)
+{
+	char *f[3];
+	char *line = malloc(len + 1);
+	if (!line)
+		return ser_seterr(err, SER_ENOMEM, "%s: out of memory", name);
+	memcpy(line, text, len + 1);
+	int nf = split_tabs(line, f, 3);
+	const char *why = NULL;
+	if (nf < 2)
+		why = "expected key<TAB>label[<TAB>speaker], found no TAB";
+	else if (nf > 3)
+		why = "more than 3 TAB-separated fields";
+	else if (!*f[0])
+		why = "empty key";
+	else if (!*f[1])
+		why = "empty label";
+	else if (!ser_label_valid(f[1]))
+		why = "invalid label (too long, or a comma or control character)";
+	else if (nf == 3 && !*f[2])
+		why = "empty speaker";
+	else if (nf == 3 && strlen(f[2]) >= SER_SPEAKER_MAX)
+		why = "speaker longer than 63 bytes";
+	if (why) {
+		free(line);
+		return ser_seterr(err, SER_EFORMAT, "%s:%ld: %s", name, lineno, why);
+	}
+	const ser_labelmap_entry *d = get_n(m, f[0], strlen(f[0]));
+	if (d) {
+		int r = ser_seterr(err, SER_EFORMAT, "%s:%ld: duplicate key '%.200s' (first on line %ld)",
+		                   name, lineno, f[0], d->line);
+		free(line);
+		return r;
+	}
+	if (m->n == m->cap) {
+		size_t nc = m->cap ? m->cap * 2 : 256;
+		ser_labelmap_entry *e = realloc(m->e, nc * sizeof *e);
+		if (!e) {
+			free(line);
+			return ser_seterr(err, SER_ENOMEM, "%s: out of memory", name);
+		}
+		m->e = e;
+		m->cap = nc;
+	}
+	m->e[m->n] = (ser_labelmap_entry){ f[0], f[1], nf == 3 ? f[2] : NULL, lineno };
+	m->n++;
+	if (2 * m->n > m->nslot) {
+		if (grow_table(m) < 0)
+			return ser_seterr(err, SER_ENOMEM, "%s: out of memory", name);
+	} else {
+		put(m, m->n - 1);
+	}
+	return SER_OK;
+}
+
+ser_labelmap *ser_labelmap_read(FILE *f, const char *name, ser_error *err)
+{
+	ser_labelmap *m = calloc(1, sizeof *m);
+	char *buf = NULL;
+	size_t cap = 0, len;
+	long lineno = 0;
+	int r;
+	if (!m) {
+		ser_seterr(err, SER_ENOMEM, "%s: out of memory", name);
+		return NULL;
+	}
+	while ((r = read_line(f, name, ++lineno, &buf, &cap, &len, err)) > 0) {
+		if (len == 0 || buf[0] == '#')
+			continue;
+		if ((r = map_line(m, name, lineno, buf, len, err)) < 0)
+			break;
+	}
+	free(buf);
+	if (r < 0) {
+		ser_labelmap_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+ser_labelmap *ser_labelmap_load(const char *path, ser_error *err)
+{
+	if (strcmp(path, "-") == 0)
+		return ser_labelmap_read(stdin, "-", err);
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		ser_seterr(err, SER_EIO, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	ser_labelmap *m = ser_labelmap_read(f, path, err);
+	fclose(f);
+	return m;
+}
+
+size_t ser_labelmap_count(const ser_labelmap *m) { return m->n; }
+
+const ser_labelmap_entry *ser_labelmap_at(const ser_labelmap *m, size_t i)
+{
+	return i < m->n ? &m->e[i] : NULL;
+}
+
+const ser_labelmap_entry *ser_labelmap_get(const ser_labelmap *m, const char *key)
+{
+	return get_n(m, key, strlen(key));
+}
+
+const ser_labelmap_entry *ser_labelmap_find(const ser_labelmap *m, const char *key)
+{
+	const ser_labelmap_entry *e = ser_labelmap_get(m, key);
+	if (e)
+		return e;
+	const char *b = base_name(key);
+	if (b != key && (e = ser_labelmap_get(m, b)))
+		return e;
+	const char *dot = strrchr(b, '.');
+	if (dot && dot != b)
+		return get_n(m, b, (size_t)(dot - b));
+	return NULL;
+}
+
+int ser_label_resolve(const ser_labelmap *m, const char *key, ser_label_info *out)
+{
+	int known = ser_label_from_name(key, out);
+	if (!m)
+		return known;
+	const ser_labelmap_entry *e = ser_labelmap_find(m, key);
+	if (!e) {
+		memset(out, 0, sizeof *out);
+		return 0;
+	}
+	out->known = 1;
+	snprintf(out->emotion, sizeof out->emotion, "%s", e->label);
+	if (e->speaker)
+		snprintf(out->speaker, sizeof out->speaker, "%s", e->speaker);
+	return 1;
+}
+
+/* ---- ser-classify output ---- */
+
+/* Full-string finite number. */
+static int parse_num(const char *s, double *v)
+{
+	char *end;
+	if (!*s || *s == ' ' || *s == '\t')
+		return 0;
+	errno = 0;
+	*v = strtod(s, &end);
+	return *end == '\0' && end != s && isfinite(*v) && errno != ERANGE;
+}
+
+/* The field at *pp, NUL-terminated at its TAB; *pp moves to the next. */
+static char *field(char **pp)
+{
+	char *s = *pp, *t = strchr(s, '\t');
+	if (t) {
+		*t = '\0';
+		*pp = t + 1;
+	} else {
+		*pp = s + strlen(s);
+	}
+	return s;
+}
+
+static int pred_tsv(char *line, ser_pred *out, double *prob, int probcap, ser_error *err)
+{
+	char *p = line, *f[3];
+	int nf = 1;
+	double d, conf;
+	for (char *q = line; *q; q++)
+		nf += *q == '\t';
+	if (nf < 3)
+		return ser_seterr(err, SER_EFORMAT, "expected key<TAB>label<TAB>confidence, found %d field%s",
+		                  nf, nf == 1 ? "" : "s");
+	for (int i = 0; i < 3; i++)
+		f[i] = field(&p);
+	int timed = nf >= 5 && parse_num(f[1], &d) && parse_num(f[2], &d);
+	out->nprob = 0;
+	out->prob = NULL;
+	for (int i = 3; i < nf; i++) {
+		char *s = field(&p);
+		int isnum = parse_num(s, &d);
+		if (i == 3 && timed && !isnum)
+			return ser_seterr(err, SER_EFORMAT, "over-time label line (key start end label "
+			                  "confidence); ser-eval needs one line per utterance (ser-classify "
+			                  "without --window/--live)");
+		if (!isnum)
+			return ser_seterr(err, SER_EFORMAT, "probability %d '%.40s' is not a number", i - 2, s);
+		if (out->nprob >= probcap)
+			return ser_seterr(err, SER_ELIMIT, "more than %d probabilities", probcap);
+		prob[out->nprob++] = d;
+	}
+	if (!*f[0])
+		return ser_seterr(err, SER_EFORMAT, "empty key");
+	if (!*f[1])
+		return ser_seterr(err, SER_EFORMAT, "empty label");
+	if (!parse_num(f[2], &conf))
+		return ser_seterr(err, SER_EFORMAT, "confidence '%.40s' is not a number", f[2]);
+	out->key = f[0];
+	out->label = f[1];
+	out->confidence = conf;
+	if (out->nprob)
+		out->prob = prob;
+	return 1;
+}
+
+/* ---- a small JSON reader for one flat object per line ---- */
+
+static char *ws(char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+		p++;
+	return p;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9') return c - '0';
+	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+	return -1;
+}
+
+static long hex4(const char *p)
+{
+	long v = 0;
+	for (int i = 0; i < 4; i++) {
+		int h = hexval(p[i]);
+		if (h < 0)
+			return -1;
+		v = v * 16 + h;
+	}
+	return v;
+}
+
+/* *pp at '"'; unescapes in place; *out = the string; *pp after the closing
+ * quote. NULL on success, else a reason. */
+static const char *json_string(char **pp, char **out)
+{
+	char *p = *pp + 1, *w = p;
+	*out = p;
+	for (;;) {
+		unsigned char c = (unsigned char)*p;
+		if (c == '"')
+			break;
+		if (c == '\0')
+			return "unterminated string";
+		if (c < 0x20)
+			return "control character in a string";
+		if (c != '\\') {
+			*w++ = *p++;
+			continue;
+		}
+		p++;
+		switch (*p) {
+		case '"': *w++ = '"'; p++; break;
+		case '\\': *w++ = '\\'; p++; break;
+		case '/': *w++ = '/'; p++; break;
+		case 'b': *w++ = '\b'; p++; break;
+		case 'f': *w++ = '\f'; p++; break;
+		case 'n': *w++ = '\n'; p++; break;
+		case 'r': *w++ = '\r'; p++; break;
+		case 't': *w++ = '\t'; p++; break;
+		case 'u': {
+			long u = hex4(p + 1);
+			if (u < 0)
+				return "bad \\u escape";
+			p += 5;
+			if (u >= 0xD800 && u <= 0xDBFF) {
+				long lo = (p[0] == '\\' && p[1] == 'u') ? hex4(p + 2) : -1;
+				if (lo < 0xDC00 || lo > 0xDFFF)
+					return "unpaired surrogate in \\u escape";
+				u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+				p += 6;
+			} else if (u >= 0xDC00 && u <= 0xDFFF) {
+				return "unpaired surrogate in \\u escape";
+			}
+			if (u == 0)
+				return "\\u0000 in a string";
+			/* UTF-8; never longer than the escape it replaces */
+			if (u < 0x80) {
+				*w++ = (char)u;
+			} else if (u < 0x800) {
+				*w++ = (char)(0xC0 | (u >> 6));
+				*w++ = (char)(0x80 | (u & 0x3F));
+			} else if (u < 0x10000) {
+				*w++ = (char)(0xE0 | (u >> 12));
+				*w++ = (char)(0x80 | ((u >> 6) & 0x3F));
+				*w++ = (char)(0x80 | (u & 0x3F));
+			} else {
+				*w++ = (char)(0xF0 | (u >> 18));
+				*w++ = (char)(0x80 | ((u >> 12) & 0x3F));
+				*w++ = (char)(0x80 | ((u >> 6) & 0x3F));
+				*w++ = (char)(0x80 | (u & 0x3F));
+			}
+			break;
+		}
+		default:
+			return "bad escape in a string";
+		}
+	}
+	*w = '\0';
+	*pp = p + 1;
+	return NULL;
+}
+
+/* A JSON number at *pp (grammar of RFC 8259 checked loosely: the span of
+ * number characters must be all that strtod takes). */
+static const char *json_number(char **pp, double *v)
+{
+	char *p = *pp, *end;
+	size_t n = strspn(p, "+-0123456789.eE");
+	if (n == 0 || (*p != '-' && !isdig(*p)))
+		return "expected a value";
+	char save = p[n];
+	p[n] = '\0';
+	errno = 0;
+	*v = strtod(p, &end);
+	p[n] = save;
+	if (end != p + n || errno == ERANGE || !isfinite(*v))
+		return "bad number";
+	*pp = p + n;
+	return NULL;
+}
+
+static const char *json_skip(char **pp, int depth)
+{
+	char *p = ws(*pp), *s;
+	double v;
+	const char *why;
+	if (depth > 32)
+		return "nested too deeply";
+	if (*p == '"') {
+		why = json_string(&p, &s);
+	} else if (*p == '{' || *p == '[') {
+		char close = *p == '{' ? '}' : ']';
+		p = ws(p + 1);
+		why = NULL;
+		if (*p == close) {
+			p++;
+		} else {
+			for (;;) {
+				if (close == '}') {
+					if (*p != '"')
+						return "expected a member name";
+					if ((why = json_string(&p, &s)))
+						return why;
+					p = ws(p);
+					if (*p++ != ':')
+						return "expected ':'";
+				}
+				if ((why = json_skip(&p, depth + 1)))
+					return why;
+				p = ws(p);
+				if (*p == ',') {
+					p = ws(p + 1);
+					continue;
+				}
+				if (*p++ != close)
+					return close == '}' ? "expected ',' or '}'" : "expected ',' or ']'";
+				break;
+			}
+		}
+	} else if (strncmp(p, "true", 4) == 0 || strncmp(p, "null", 4) == 0) {
+		p += 4;
+		why = NULL;
+	} else if (strncmp(p, "false", 5) == 0) {
+		p += 5;
+		why = NULL;
+	} else {
+		why = json_number(&p, &v);
+	}
+	*pp = p;
+	return why;
+}
+
+static const char *json_probs(char **pp, double *prob, int probcap, int *n)
+{
+	char *p = ws(*pp + 1);
+	const char *why;
+	*n = 0;
+	if (*p == ']') {
+		*pp = p + 1;
+		return NULL;
+	}
+	for (;;) {
+		double v;
+		if ((why = json_number(&p, &v)))
+			return "probabilities must be numbers";
+		if (*n >= probcap)
+			return "too many probabilities";
+		prob[(*n)++] = v;
+		p = ws(p);
+		if (*p == ',') {
+			p = ws(p + 1);
+			continue;
+		}
+		if (*p++ != ']')
+			return "expected ',' or ']'";
+		*pp = p;
+		return NULL;
+	}
+}
+
+static int pred_json(char *line, ser_pred *out, double *prob, int probcap, ser_error *err)
+{
+	char *p = ws(line + 1), *name;
+	const char *why = NULL;
+	int timed = 0;
+	out->key = out->label = NULL;
+	out->nprob = 0;
+	out->prob = NULL;
+	out->confidence = NAN;
+	if (*p == '}') {
+		p++;
+	} else {
+		for (;;) {
+			if (*p != '"') {
+				why = "expected a member name";
+				break;
+			}
+			if ((why = json_string(&p, &name)))
+				break;
+			p = ws(p);
+			if (*p++ != ':') {
+				why = "expected ':'";
+				break;
+			}
+			p = ws(p);
+			if (strcmp(name, "key") == 0 || strcmp(name, "label") == 0) {
+				char *s;
+				if (*p != '"') {
+					why = name[0] == 'k' ? "\"key\" must be a string" : "\"label\" must be a string";
+					break;
+				}
+				if ((why = json_string(&p, &s)))
+					break;
+				if (name[0] == 'k')
+					out->key = s;
+				else
+					out->label = s;
+			} else if (strcmp(name, "confidence") == 0) {
+				if ((why = json_number(&p, &out->confidence))) {
+					why = "\"confidence\" must be a number";
+					break;
+				}
+			} else if ((strcmp(name, "probs") == 0 || strcmp(name, "probabilities") == 0)
+			           && *p == '[') {
+				if ((why = json_probs(&p, prob, probcap, &out->nprob)))
+					break;
+			} else {
+				if (strcmp(name, "start") == 0 || strcmp(name, "end") == 0)
+					timed = 1;
+				if ((why = json_skip(&p, 1)))
+					break;
+			}
+			p = ws(p);
+			if (*p == ',') {
+				p = ws(p + 1);
+				continue;
+			}
+			if (*p++ != '}')
+				why = "expected ',' or '}'";
+			break;
+		}
+	}
+	if (!why && *ws(p))
+		why = "text after the JSON object";
+	if (why)
+		return ser_seterr(err, SER_EFORMAT, "JSON: %s", why);
+	if (timed)
+		return ser_seterr(err, SER_EFORMAT, "over-time label line (JSON with \"start\"/\"end\"); "
+		                  "ser-eval needs one line per utterance (ser-classify without --window/--live)");
+	if (!out->key || !*out->key)
+		return ser_seterr(err, SER_EFORMAT, "JSON: missing or empty \"key\"");
+	if (!out->label || !*out->label)
+		return ser_seterr(err, SER_EFORMAT, "JSON: missing or empty \"label\"");
+	out->json = 1;
+	if (out->nprob)
+		out->prob = prob;
+	return 1;
+}
+
+int ser_pred_parse(char *line, ser_pred *out, double *prob, int probcap, ser_error *err)
+{
+	char *p = line;
+	out->json = 0;
+	while (*p == ' ')
+		p++;
+	if (*p == '\0' || *p == '#')
+		return 0;
+	if (*p == '{')
+		return pred_json(p, out, prob, probcap, err);
+	return pred_tsv(line, out, prob, probcap, err);
+}
+
+struct ser_predreader {
+	FILE *f;
+	char *name;
+	char *buf;
+	size_t cap;
+	long line;
+	double prob[SER_CLASSES_MAX];
+};
+
+ser_predreader *ser_predreader_new(FILE *f, const char *name, ser_error *err)
+{
+	ser_predreader *r = calloc(1, sizeof *r);
+	if (r && !(r->name = strdup(name))) {
+		free(r);
+		r = NULL;
+	}
+	if (!r) {
+		ser_seterr(err, SER_ENOMEM, "%s: out of memory", name);
+		return NULL;
+	}
+	r->f = f;
+	return r;
+}
+
+int ser_predreader_next(ser_predreader *r, ser_pred *out, ser_error *err)
+{
+	for (;;) {
+		size_t len;
+		int k = read_line(r->f, r->name, ++r->line, &r->buf, &r->cap, &len, err);
+		if (k <= 0)
+			return k;
+		k = ser_pred_parse(r->buf, out, r->prob, SER_CLASSES_MAX, err);
+		if (k < 0) {
+			char why[SER_ERRMSG_MAX];
+			snprintf(why, sizeof why, "%s", err ? err->msg : "");
+			return ser_seterr(err, k, "%s:%ld: %s", r->name, r->line, why);
+		}
+		if (k > 0) {
+			out->line = r->line;
+			return 1;
+		}
+	}
+}
+
+void ser_predreader_free(ser_predreader *r)
+{
+	if (!r)
+		return;
+	free(r->buf);
+	free(r->name);
+	free(r);
+}
+
+size_t ser_json_escape(char *buf, size_t cap, const char *s)
+{
+	size_t n = 0;
+	char tmp[8];
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		const char *e = tmp;
+		switch (c) {
+		case '"': e = "\\\""; break;
+		case '\\': e = "\\\\"; break;
+		case '\n': e = "\\n"; break;
+		case '\t': e = "\\t"; break;
+		case '\r': e = "\\r"; break;
+		case '\b': e = "\\b"; break;
+		case '\f': e = "\\f"; break;
+		default:
+			if (c < 0x20)
+				snprintf(tmp, sizeof tmp, "\\u%04x", c);
+			else {
+				tmp[0] = (char)c;
+				tmp[1] = '\0';
+			}
+		}
+		for (; *e; e++, n++)
+			if (n + 1 < cap)
+				buf[n] = *e;
+	}
+	if (cap)
+		buf[n < cap ? n : cap - 1] = '\0';
+	return n;
+}
