@@ -1,0 +1,75 @@
+/* The ser model file: a trained network with everything needed to use it
+ * (classes, feature settings, input normalisation, training record).
+ * Byte layout and limits in ser-formats(5), section MODEL FILE. */
+#ifndef SER_MODEL_H
+#define SER_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "ser.h"
+#include "net.h"
+
+#define SER_MODEL_MAGIC "SERMODEL"   /* 8 bytes, no NUL */
+#define SER_MODEL_VERSION 1
+/* Limits checked by the loader before allocating. */
+#define SER_MODEL_CLASSES_MAX 1024
+#define SER_MODEL_NAME_MAX 256           /* bytes of a class name */
+#define SER_MODEL_TEXT_MAX 1048576       /* bytes of settings / training record */
+#define SER_MODEL_DIM_MAX 4096           /* feature dimension (= SER_FEAT_DIM_MAX) */
+
+/* How a feature utterance (frames (T, dim), frame-major as read from a
+ * feature stream) becomes the net input. */
+enum ser_model_layout {
+	SER_LAYOUT_FRAMES = 0, /* input (C = dim, T = frames): transpose */
+	SER_LAYOUT_VECTOR = 1  /* one frame per utterance taken as a sequence:
+	                          input (C = 1, T = dim) (the "seed" arch) */
+};
+
+/* Input normalisation, applied per feature dimension j before layout. */
+enum ser_model_norm {
+	SER_NORM_NONE = 0,
+	SER_NORM_GLOBAL = 1,   /* x = (x - mean[j]) / std[j] */
+	SER_NORM_UTT_MEAN = 2  /* x = (x - utterance mean of j) / std[j] */
+};
+
+/* A model. Every pointer is owned by the model (malloc'd; freed by
+ * ser_model_free), so a trainer fills it with malloc'd/strdup'd data. */
+typedef struct ser_model {
+	ser_net *net;            /* arch, in_channels, in_length, classes, params */
+	int layout;              /* enum ser_model_layout */
+	int n_classes;
+	char **class_names;      /* n_classes NUL-terminated strings, 1..NAME_MAX-1 bytes, no TAB/LF */
+	/* feature stream settings the model was trained on (ser_feat_info) */
+	uint32_t feat_dim, feat_rate, feat_shift, feat_length;
+	uint64_t feat_fingerprint;
+	char *feat_settings;     /* canonical settings text */
+	int norm_mode;           /* enum ser_model_norm */
+	float *norm_mean;        /* (feat_dim) or NULL when mode is NONE */
+	float *norm_std;         /* (feat_dim) or NULL when mode is NONE */
+	char *train_record;      /* free text: command line, seed, held-out speakers; may be NULL */
+} ser_model;
+
+/* Writes m to path atomically: a temporary file "path.tmpXXXXXX" in the
+ * same directory, fsync, rename over path (then fsync of the directory).
+ * On failure path is untouched and the temporary removed. */
+int ser_model_save(const ser_model *m, const char *path, ser_error *err);
+/* Serialises m into a malloc'd buffer (*buf, *len). */
+int ser_model_to_mem(const ser_model *m, unsigned char **buf, size_t *len, ser_error *err);
+
+/* Reads and checks a model file: magic ("NAME: not a ser model"),
+ * version, every size against the limits before allocating, the
+ * checksum ("checksum mismatch: file damaged"), then rebuilds the net with
+ * ser_net_new and checks the parameter count. NULL on error. */
+ser_model *ser_model_load(const char *path, ser_error *err);
+/* The same from memory; name is used in messages. */
+ser_model *ser_model_from_mem(const unsigned char *buf, size_t len, const char *name,
+                              ser_error *err);
+void ser_model_free(ser_model *m);
+
+/* Net input (C, T) for one utterance of frames (n_frames, feat_dim):
+ * normalises and lays out. For SER_LAYOUT_VECTOR n_frames must be 1.
+ * out holds feat_dim * n_frames floats. Returns the net T (>0) or an error. */
+int ser_model_input(const ser_model *m, const float *frames, int n_frames, float *out,
+                    ser_error *err);
+
+#endif

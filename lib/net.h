@@ -1,0 +1,122 @@
+/* A sequential network built from an architecture spec string, with
+ * training (forward + backward, data-parallel over threads) and inference
+ * passes. ALL parameters live in one float block (trainable ones first,
+ * then the batchnorm running statistics), gradients in a second block of
+ * the same size.
+ *
+ * Architecture spec: layers separated by spaces, fields by ':'.
+ *   conv:N:K[:same|valid[:S[:D]]]  1D conv, N filters, width K, padding
+ *                                  (default same), stride S (1), dilation D (1)
+ *   dense[:N]      fully connected; N omitted: n_classes (only as last layer)
+ *   relu
+ *   dropout:P      inverted dropout, 0 <= P < 1
+ *   maxpool:S[:STRIDE], avgpool:S[:STRIDE]   over time, STRIDE default S
+ *   bn[:MOMENTUM[:EPS]]   batchnorm per channel, defaults 0.99, 1e-3 (Keras)
+ *   stats          mean and std over valid frames per channel -> 2C (eps 1e-5)
+ *   flatten        (C, T) -> C*T; needs a fixed input length
+ * The last layer must be dense with n_classes outputs; softmax is implicit.
+ * dense on a (C, T) activation needs T == 1 (else flatten or stats first).
+ * Examples:
+ *   "conv:64:5:same relu dropout:0.2 flatten dense:8"   (the original project)
+ *   "conv:64:5 bn relu maxpool:2 conv:128:5 bn relu maxpool:2 conv:128:3 bn relu stats dense:128 relu dropout:0.3 dense:8"
+ *
+ * Variable lengths: a batch (B, C, T) carries lengths[b] <= T valid
+ * frames; every time-axis layer maps the lengths like the frame count
+ * (conv/pool T_out formulas) and zeroes frames beyond them, batchnorm and
+ * stats use only valid frames. So a sequence gives the same outputs alone
+ * (ser_net_forward) as padded inside a batch in eval mode.
+ *
+ * Threads and determinism: a batch is split into `threads` contiguous
+ * shards (shard s: samples [s*B/n, (s+1)*B/n)); each thread has its own
+ * activation and gradient buffers; shard gradients are added into the
+ * net's gradient block in shard order 0..n-1 after all finish. Batchnorm
+ * in training uses PER-SHARD batch statistics (ghost batch norm); the
+ * running statistics move by the mean of the shard statistics (in shard
+ * order). So the same seed and the same thread count give bit-identical
+ * parameters; different thread counts give (slightly) different models.
+ * Dropout masks depend only on (seed, layer, sample index in the batch),
+ * not on sharding. */
+#ifndef SER_NET_H
+#define SER_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "ser.h"
+
+#define SER_NET_LAYERS_MAX 64
+#define SER_NET_ARCH_MAX 4096        /* bytes of an arch spec */
+#define SER_NET_WIDTH_MAX 65536      /* channels / units of one layer */
+#define SER_NET_KERNEL_MAX 1024
+#define SER_NET_PARAMS_MAX 100000000 /* floats */
+#define SER_NET_THREADS_MAX 64
+
+typedef struct ser_net ser_net;
+
+/* Named architectures: "seed" (the original project: 40 mean MFCCs as a
+ * length-40, 1-channel sequence) and "cnn" (the BN + stats example over
+ * frame sequences, variable length). Returns the spec (with a final
+ * "dense" that takes n_classes) or NULL for an unknown name. */
+const char *ser_net_arch_preset(const char *name);
+
+/* Builds the net for inputs of in_channels channels and in_length frames
+ * (0 = variable length; flatten then refused). Checks the spec and every
+ * size against the limits above; parameters are zero until ser_net_init
+ * or a copy into ser_net_params(). */
+ser_net *ser_net_new(const char *arch, int in_channels, int in_length, int n_classes,
+                     ser_error *err);
+void ser_net_free(ser_net *net);
+
+const char *ser_net_arch(const ser_net *net);  /* the spec as given */
+int ser_net_in_channels(const ser_net *net);
+int ser_net_in_length(const ser_net *net);     /* 0: variable */
+int ser_net_classes(const ser_net *net);
+/* Smallest input length (frames) the net accepts (>= 1). */
+int ser_net_min_length(const ser_net *net);
+
+/* Parameter block: nparams floats; the first ntrainable are trained (and
+ * have gradients); the rest are batchnorm running means/variances. */
+size_t ser_net_nparams(const ser_net *net);
+size_t ser_net_ntrainable(const ser_net *net);
+float *ser_net_params(ser_net *net);
+/* Gradient block, nparams floats (the non-trainable tail stays 0). */
+float *ser_net_grads(ser_net *net);
+void ser_net_zero_grad(ser_net *net);
+
+enum ser_init_kind { SER_INIT_GLOROT = 0, SER_INIT_HE = 1 };
+/* Keras initialisation from seed: kernels glorot_uniform (or he_uniform),
+ * biases 0, bn gamma 1 beta 0, running mean 0 variance 1. Layers draw in
+ * order from one ser_rng seeded with seed. */
+void ser_net_init(ser_net *net, uint64_t seed, int init_kind);
+
+/* Worker threads for ser_net_train_batch (1..SER_NET_THREADS_MAX, default 1). */
+int ser_net_set_threads(ser_net *net, int threads, ser_error *err);
+
+/* One training pass over a batch in train mode (dropout on, batchnorm
+ * batch statistics, running statistics updated):
+ *   x (B, C, T) inputs, T == in_length for fixed-length nets;
+ *   lengths[B] valid frames per sample (NULL: all T; each >= min_length);
+ *   labels[B] in [0, n_classes);
+ *   class_weights[n_classes] or NULL; label_smoothing in [0, 1);
+ *   seed: dropout seed of this step.
+ * ADDS the gradient of the mean loss (over B) to the gradient block and
+ * returns the mean loss in *loss. If correct is not NULL, *correct is the
+ * count of samples whose argmax equals the label. Buffers grow on the
+ * first call for a (B, T) and are reused: no allocation after that. */
+int ser_net_train_batch(ser_net *net, const float *x, int B, int T, const int *lengths,
+                        const int *labels, const float *class_weights, float label_smoothing,
+                        uint64_t seed, float *loss, int *correct, ser_error *err);
+
+/* Eval-mode pass over a batch (no gradients, running statistics), probs
+ * (B, n_classes). Single-threaded. Same conventions as above. */
+int ser_net_eval_batch(ser_net *net, const float *x, int B, int T, const int *lengths,
+                       float *probs, ser_error *err);
+
+/* Inference on one sequence x (C, T), T >= min_length (T == in_length for
+ * fixed-length nets); probs (n_classes). Eval mode. Allocates only when T
+ * exceeds every T seen before (call ser_net_reserve first to avoid even
+ * that, e.g. in a live loop). */
+int ser_net_forward(ser_net *net, const float *x, int T, float *probs, ser_error *err);
+/* Sizes the inference buffers for sequences up to max_T frames. */
+int ser_net_reserve(ser_net *net, int max_T, ser_error *err);
+
+#endif

@@ -1,0 +1,143 @@
+/* Network layers of libser, in the manner of llm.c train_gpt2.c: one
+ * forward and one backward function per layer over flat float arrays.
+ *
+ * Activations are laid out (B, C, T): batch, channels, time, time fastest.
+ * A vector (after flatten, stats or dense) is (B, N) = (B, N, 1).
+ * Backward functions ACCUMULATE (+=) into every gradient they write
+ * (dinp, dw, db, ...): the caller zeroes gradients before a pass.
+ * No function here allocates; scratch space, where needed, is passed in
+ * with its size given by a *_work function. */
+#ifndef SER_NN_H
+#define SER_NN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- 1D convolution ---------------------------------------------------- */
+enum ser_pad { SER_PAD_VALID = 0, SER_PAD_SAME = 1 };
+
+/* Geometry of a 1D convolution. Input (B, C_in, T_in), weights
+ * (C_out, C_in, K), bias (C_out), output (B, C_out, T_out) with
+ *   out[b,o,t] = bias[o] + sum_{i,k} w[o,i,k] * in[b,i, t*stride + k*dilation - pad_left]
+ * (input outside [0, T_in) reads as 0). */
+typedef struct ser_conv1d_dims {
+	int B, C_in, T_in;
+	int C_out, K, stride, dilation;
+	int pad_left;  /* frames of zeros before the input */
+	int T_out;
+} ser_conv1d_dims;
+
+/* Fills pad_left and T_out from the other fields and the padding mode:
+ *   valid: pad_left 0, T_out = floor((T_in - (K-1)*dilation - 1) / stride) + 1
+ *   same:  pad_left = (K-1)*dilation / 2 (fixed, independent of T_in),
+ *          T_out = ceil(T_in / stride)
+ * (for stride 1 "same" equals Keras padding="same"; for stride > 1 Keras
+ * makes the left padding depend on T_in, we do not, so that a sequence
+ * computes the same whether alone or padded in a batch).
+ * Returns T_out, or <= 0 when the input is too short. */
+int ser_conv1d_setup(ser_conv1d_dims *d, int padding);
+
+/* Floats of scratch that ser_conv1d_forward/backward need. */
+size_t ser_conv1d_work(const ser_conv1d_dims *d);
+
+/* out (B, C_out, T_out) = conv(inp (B, C_in, T_in), w (C_out, C_in, K)) + b (C_out).
+ * Optimised: zero-padded copy of each input row in work, then register-
+ * blocked loops over (4 output channels) x (16 output frames). */
+void ser_conv1d_forward(float *out, const float *inp, const float *w, const float *b,
+                        const ser_conv1d_dims *d, float *work);
+/* The same, the plain six-loop reference (kept for tests). */
+void ser_conv1d_forward_naive(float *out, const float *inp, const float *w, const float *b,
+                              const ser_conv1d_dims *d);
+/* dinp (B, C_in, T_in) += ..., dw (C_out, C_in, K) += ..., db (C_out) += ...
+ * from dout (B, C_out, T_out). dinp may be NULL (first layer). */
+void ser_conv1d_backward(float *dinp, float *dw, float *db, const float *dout,
+                         const float *inp, const float *w, const ser_conv1d_dims *d,
+                         float *work);
+void ser_conv1d_backward_naive(float *dinp, float *dw, float *db, const float *dout,
+                               const float *inp, const float *w, const ser_conv1d_dims *d);
+
+/* ---- dense (fully connected) ------------------------------------------- */
+/* out (B, n_out) = inp (B, n_in) . w^T + b, w (n_out, n_in), b (n_out). */
+void ser_dense_forward(float *out, const float *inp, const float *w, const float *b,
+                       int B, int n_in, int n_out);
+/* dinp (B, n_in) += ..., dw (n_out, n_in) += ..., db (n_out) += ...; dinp may be NULL. */
+void ser_dense_backward(float *dinp, float *dw, float *db, const float *dout,
+                        const float *inp, const float *w, int B, int n_in, int n_out);
+
+/* ---- ReLU (any shape, n elements) ------------------------------------- */
+void ser_relu_forward(float *out, const float *inp, size_t n);
+/* dinp += dout where inp > 0. */
+void ser_relu_backward(float *dinp, const float *dout, const float *inp, size_t n);
+
+/* ---- dropout (inverted) ------------------------------------------------ */
+/* Training mode: mask[i] = 0 with probability p, else 1/(1-p);
+ * out = inp * mask. The mask of sample b (n_per elements) is drawn from an
+ * RNG seeded with ser_rng_mix(seed, sample_id[b]), so it does not depend
+ * on how a batch is split into shards. sample_id may be NULL (ids 0..B-1).
+ * mask (B * n_per) is kept for backward. */
+void ser_dropout_forward(float *out, float *mask, const float *inp, int B, size_t n_per,
+                         float p, uint64_t seed, const uint64_t *sample_id);
+/* dinp += dout * mask. */
+void ser_dropout_backward(float *dinp, const float *dout, const float *mask, size_t n);
+
+/* ---- pooling over time --------------------------------------------------- */
+/* T_out = floor((T - size) / stride) + 1 (0 if T < size): Keras "valid". */
+int ser_pool_outlen(int T, int size, int stride);
+/* out (B, C, T_out) = max over each window of inp (B, C, T); argmax
+ * (B, C, T_out) keeps the index t of the winner (first on ties). */
+void ser_maxpool_forward(float *out, int *argmax, const float *inp, int B, int C, int T,
+                         int size, int stride);
+void ser_maxpool_backward(float *dinp, const float *dout, const int *argmax, int B, int C,
+                          int T, int size, int stride);
+void ser_avgpool_forward(float *out, const float *inp, int B, int C, int T, int size, int stride);
+void ser_avgpool_backward(float *dinp, const float *dout, int B, int C, int T, int size,
+                          int stride);
+
+/* ---- batch normalisation over (B, T) per channel ---------------------- */
+/* Per channel c, over frames t < len[b] of every sample b (len NULL: all
+ * T frames):
+ *   train:  mu, var = batch mean and biased variance;
+ *           rmean = momentum*rmean + (1-momentum)*mu   (same for rvar)
+ *           -- only when rmean/rvar are not NULL;
+ *   eval:   mu, var = rmean, rvar.
+ *   out = gamma * (inp - mu) / sqrt(var + eps) + beta.
+ * Frames t >= len[b] get out = 0. mean, rstd (C) are saved for backward
+ * (rstd = 1/sqrt(var+eps)). Keras defaults: momentum 0.99, eps 1e-3.
+ * ref: Ioffe & Szegedy 2015, Algorithm 1 and its backward pass. */
+void ser_batchnorm_forward(float *out, float *mean, float *rstd, const float *inp,
+                           const float *gamma, const float *beta, float *rmean, float *rvar,
+                           int B, int C, int T, const int *len, int train, float momentum,
+                           float eps);
+/* Train-mode backward (batch statistics): dinp, dgamma, dbeta (C) += ... */
+void ser_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout,
+                            const float *inp, const float *mean, const float *rstd,
+                            const float *gamma, int B, int C, int T, const int *len);
+
+/* ---- global statistics pooling over time ------------------------------ */
+/* out (B, 2C): out[b, c] = mean over t < len[b] of inp[b,c,t],
+ * out[b, C+c] = sqrt(var + eps) (biased variance). len NULL: all T
+ * frames; every len[b] must be >= 1. */
+void ser_statpool_forward(float *out, const float *inp, int B, int C, int T, const int *len,
+                          float eps);
+void ser_statpool_backward(float *dinp, const float *dout, const float *out, const float *inp,
+                           int B, int C, int T, const int *len);
+
+/* ---- flatten: (B, C, T) -> (B, C*T) is the identity on flat arrays ---- */
+
+/* ---- softmax ------------------------------------------------------------ */
+/* probs (B, n) = softmax of logits (B, n), max-subtracted. */
+void ser_softmax_forward(float *probs, const float *logits, int B, int n);
+
+/* Softmax + sparse cross-entropy. probs (B, n) are written;
+ * targets: q = (1-s) * onehot(label) + s/n (label smoothing s in [0, 1));
+ * loss_b = -sum_j q_j log p_j, weighted by class_weight[label_b]
+ * (class_weight NULL: 1). Returns sum_b w_b loss_b / norm and, when dlogits
+ * is not NULL, sets (not accumulates) dlogits (B, n) = w_b (p - q) / norm.
+ * norm is the batch size the mean is taken over (Keras: the full batch,
+ * also when this is one shard of it). */
+float ser_crossentropy_forward_backward(float *probs, float *dlogits, const float *logits,
+                                        const int *labels, int B, int n,
+                                        const float *class_weight, float smoothing,
+                                        float norm);
+
+#endif

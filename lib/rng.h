@@ -1,0 +1,38 @@
+/* A portable seeded random generator: xoshiro256** seeded through
+ * splitmix64. Integer arithmetic only up to the final conversions, so the
+ * sequences are identical on every platform.
+ * ref: Blackman & Vigna, "Scrambled linear pseudorandom number generators"
+ * (prng.di.unimi.it, xoshiro256starstar.c, splitmix64.c). */
+#ifndef SER_RNG_H
+#define SER_RNG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct ser_rng {
+	uint64_t s[4];
+} ser_rng;
+
+/* State from a 64-bit seed (four splitmix64 outputs). */
+void ser_rng_seed(ser_rng *r, uint64_t seed);
+/* A well-mixed seed from a seed and a stream id (splitmix64 of both),
+ * for independent per-sample / per-layer streams. */
+uint64_t ser_rng_mix(uint64_t seed, uint64_t id);
+uint64_t ser_rng_next(ser_rng *r);
+/* Uniform in [0, 1): top 24 bits / 2^24. */
+float ser_rng_uniform(ser_rng *r);
+/* Uniform in [0, 1): top 53 bits / 2^53. */
+double ser_rng_uniform_d(ser_rng *r);
+/* Uniform in [lo, hi). */
+float ser_rng_range_f(ser_rng *r, float lo, float hi);
+/* Standard normal, Box-Muller in double (one value per call, the second
+ * one of each pair is kept for the next call). */
+float ser_rng_normal(ser_rng *r);
+/* Uniform integer in [0, n), n >= 1, unbiased (rejection). */
+uint64_t ser_rng_below(ser_rng *r, uint64_t n);
+/* Uniform integer in [lo, hi] (inclusive), lo <= hi. */
+long ser_rng_range(ser_rng *r, long lo, long hi);
+/* Fisher-Yates shuffle of a[0..n). */
+void ser_rng_shuffle(ser_rng *r, int *a, size_t n);
+
+#endif
