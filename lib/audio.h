@@ -57,7 +57,12 @@ int ser_pcm_in_is_wav(const ser_pcm_in *p);
 /* Reads up to n mono samples (mean of channels). Returns as soon as some
  * whole samples are available (one read(2)), so live input is not held
  * back; 0 at end of stream; negative status on error. A trailing partial
- * sample at end of stream is an SER_ETRUNC error. */
+ * sample at end of stream is an SER_ETRUNC error, and so is a WAV data
+ * chunk that ends before its stated size. SER_EINTR: read(2) was
+ * interrupted by a caught signal (handler without SA_RESTART); calling
+ * again goes on. The open reads the first 12 bytes (WAV sniffing) and, for
+ * WAV, the header; unknown chunks are read and dropped (at most 16 MiB
+ * each), fmt chunks above 1024 bytes are refused. */
 long ser_pcm_in_read(ser_pcm_in *p, float *buf, size_t n, ser_error *err);
 void ser_pcm_in_close(ser_pcm_in *p);    /* does not close fd */
 
@@ -83,8 +88,14 @@ size_t ser_capture_period(const ser_capture *c);  /* frames per ALSA period */
 /* Blocks for at most about one period and returns up to n mono samples at
  * the requested rate (may be 0). An overrun is recovered, counted in
  * *overruns (incremented) and reading goes on. Returns 0 at the end of
- * a finite device (a file plugin), negative on a fatal error (device gone). */
+ * a finite device (a file plugin), negative on a fatal error (device gone).
+ * 0 is also returned after an overrun, an interrupting signal (EINTR) or
+ * while the resampler fills; ser_capture_eof() tells the end apart. */
 long ser_capture_read(ser_capture *c, float *buf, size_t n, int *overruns, ser_error *err);
+/* 1 once a finite device has ended and every sample has been returned.
+ * Finite devices: the ALSA `file` plugin with `infile` (a regular file),
+ * opened directly by its name, not wrapped in another plugin. */
+int ser_capture_eof(const ser_capture *c);
 void ser_capture_close(ser_capture *c);
 
 #endif
