@@ -1,0 +1,460 @@
+/* ser-eval: ser-classify output plus truth to accuracy, UAR, per-class
+ * precision/recall/F1 and a confusion matrix (text, JSON, SVG).
+ * Rules for the scores in lib/metrics.h; manual in ser-eval(1). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "labels.h"
+#include "metrics.h"
+
+static const char synopsis[] =
+	"Usage: ser-eval [-j] [-t TRUTH.tsv] [-c LIST] [-s OUT.svg] [FILE...]\n";
+
+static void help(void)
+{
+	printf("%s", synopsis);
+	printf(
+"Compares ser-classify output (key<TAB>label<TAB>confidence[<TAB>p...] lines\n"
+"or JSON lines, from the FILEs or standard input; '-' is standard input)\n"
+"with the truth and prints accuracy, unweighted average recall (UAR), macro\n"
+"F1, per-class precision/recall/F1 and the confusion matrix.\n"
+"\n"
+"  -t, --truth FILE    TSV map key<TAB>label[<TAB>speaker]; a key matches\n"
+"                      exactly, else by its file name, else by that name\n"
+"                      without extension (default: truth from RAVDESS, TESS\n"
+"                      or EmoDB file names in the keys)\n"
+"  -c, --classes LIST  comma-separated class names, 1..%d of them (default:\n"
+"                      neutral,calm,happy,sad,angry,fearful,disgust,surprised)\n"
+"  -j, --json          print a JSON summary instead of the text report\n"
+"  -s, --svg FILE      also draw the confusion matrix as SVG into FILE\n"
+"                      (written atomically: temporary file, then rename)\n"
+"  -h, --help          print this help and exit\n"
+"\n"
+"Lines whose truth is unknown or outside the classes are skipped (one\n"
+"warning with a count); predictions outside the classes count as errors;\n"
+"a key seen again is counted once (the first line), with a warning.\n"
+"Exit status: 0 ok, 1 usage error, 2 bad input line, I/O error, or no\n"
+"labelled lines.\n", SER_CLASSES_MAX);
+}
+
+/* ---- a set of keys seen, for duplicates ---- */
+typedef struct keyset {
+	char **slot;   /* (cap) owned strings or NULL */
+	size_t n, cap; /* cap a power of 2 */
+} keyset;
+
+static size_t khash(const char *s)
+{
+	size_t h = 5381;
+	while (*s)
+		h = h * 33 + (unsigned char)*s++;
+	return h;
+}
+
+/* 1 if key was already in the set, else adds it and returns 0. */
+static int keyset_add(keyset *ks, const char *key)
+{
+	if (2 * (ks->n + 1) > ks->cap) {
+		size_t nc = ks->cap ? 2 * ks->cap : 1024;
+		char **ns = calloc(nc, sizeof *ns);
+		if (!ns)
+			cli_die(EXIT_DATA, "out of memory");
+		for (size_t i = 0; i < ks->cap; i++) {
+			if (!ks->slot[i])
+				continue;
+			size_t j = khash(ks->slot[i]) & (nc - 1);
+			while (ns[j])
+				j = (j + 1) & (nc - 1);
+			ns[j] = ks->slot[i];
+		}
+		free(ks->slot);
+		ks->slot = ns;
+		ks->cap = nc;
+	}
+	size_t j = khash(key) & (ks->cap - 1);
+	for (; ks->slot[j]; j = (j + 1) & (ks->cap - 1))
+		if (strcmp(ks->slot[j], key) == 0)
+			return 1;
+	if (!(ks->slot[j] = strdup(key)))
+		cli_die(EXIT_DATA, "out of memory");
+	ks->n++;
+	return 0;
+}
+
+static void keyset_free(keyset *ks)
+{
+	for (size_t i = 0; i < ks->cap; i++)
+		free(ks->slot[i]);
+	free(ks->slot);
+}
+
+/* A count of skipped lines with the first example, for one warning. */
+typedef struct tally {
+	long n;
+	char first[256];
+} tally;
+
+static void tally_add(tally *t, const char *key, const char *label)
+{
+	if (t->n++ == 0) {
+		if (label)
+			snprintf(t->first, sizeof t->first, "%.160s '%.60s'", key, label);
+		else
+			snprintf(t->first, sizeof t->first, "%.200s", key);
+	}
+}
+
+typedef struct eval {
+	ser_classes cls;
+	const ser_labelmap *truth;
+	ser_confusion cm;
+	keyset seen;
+	tally unknown, outside, other, dup;
+} eval;
+
+static void eval_file(eval *ev, FILE *f, const char *name)
+{
+	ser_error err;
+	ser_pred p;
+	ser_label_info li;
+	ser_predreader *r = ser_predreader_new(f, name, &err);
+	int k;
+	if (!r) {
+		cli_report(NULL, &err);
+		exit(EXIT_DATA);
+	}
+	while ((k = ser_predreader_next(r, &p, &err)) > 0) {
+		if (keyset_add(&ev->seen, p.key)) {
+			tally_add(&ev->dup, p.key, NULL);
+			continue;
+		}
+		if (!ser_label_resolve(ev->truth, p.key, &li)) {
+			tally_add(&ev->unknown, p.key, NULL);
+			continue;
+		}
+		int t = ser_classes_index(&ev->cls, li.emotion);
+		if (t < 0) {
+			tally_add(&ev->outside, p.key, li.emotion);
+			continue;
+		}
+		int q = ser_classes_index(&ev->cls, p.label);
+		if (q < 0)
+			tally_add(&ev->other, p.key, p.label);
+		ser_confusion_add(&ev->cm, t, q);
+	}
+	if (k < 0) {
+		cli_report(NULL, &err);
+		exit(EXIT_DATA);
+	}
+	ser_predreader_free(r);
+}
+
+/* ---- text report ---- */
+static int name_width(const eval *ev)
+{
+	int w = 7; /* "(other)" */
+	for (int i = 0; i < ev->cls.n; i++) {
+		int l = (int)strlen(ev->cls.name[i]);
+		if (l > w)
+			w = l;
+	}
+	return w;
+}
+
+static void report_text(const eval *ev, const ser_metrics *s, const ser_class_metrics *q)
+{
+	int n = ev->cls.n, w = name_width(ev);
+	int ncol = n + (s->other > 0);
+	printf("utterances  %ld\n", s->total);
+	printf("accuracy    %.4f  (%ld/%ld)\n", s->accuracy, s->correct, s->total);
+	printf("UAR         %.4f  (mean recall over %d classes in the truth)\n", s->uar, s->n_truth);
+	printf("macro F1    %.4f  (mean over %d classes in truth or predictions)\n", s->macro_f1, s->n_f1);
+	if (s->other)
+		printf("other       %ld  (predictions outside the classes, counted as errors)\n", s->other);
+	printf("\n%-*s  %9s  %9s  %9s  %7s\n", w, "class", "precision", "recall", "f1", "support");
+	for (int i = 0; i < n; i++)
+		printf("%-*s  %9.4f  %9.4f  %9.4f  %7ld\n", w, ev->cls.name[i],
+		       q[i].precision, q[i].recall, q[i].f1, q[i].support);
+	printf("\nconfusion matrix (rows: truth, columns: prediction)\n%-*s", w, "");
+	int cw[SER_CLASSES_MAX + 1];
+	for (int j = 0; j < ncol; j++) {
+		const char *h = j < n ? ev->cls.name[j] : "(other)";
+		long mx = 0;
+		for (int i = 0; i < n; i++)
+			if (ser_confusion_at(&ev->cm, i, j) > mx)
+				mx = ser_confusion_at(&ev->cm, i, j);
+		int dw = snprintf(NULL, 0, "%ld", mx);
+		cw[j] = (int)strlen(h) > dw ? (int)strlen(h) : dw;
+		printf("  %*s", cw[j], h);
+	}
+	putchar('\n');
+	for (int i = 0; i < n; i++) {
+		printf("%-*s", w, ev->cls.name[i]);
+		for (int j = 0; j < ncol; j++)
+			printf("  %*ld", cw[j], ser_confusion_at(&ev->cm, i, j));
+		putchar('\n');
+	}
+}
+
+/* ---- JSON summary ---- */
+static void json_str(FILE *f, const char *s)
+{
+	char buf[4 * SER_LABEL_MAX + 512];
+	size_t n = ser_json_escape(buf, sizeof buf, s);
+	if (n >= sizeof buf) {
+		char *b = malloc(n + 1);
+		if (!b)
+			cli_die(EXIT_DATA, "out of memory");
+		ser_json_escape(b, n + 1, s);
+		fprintf(f, "\"%s\"", b);
+		free(b);
+	} else {
+		fprintf(f, "\"%s\"", buf);
+	}
+}
+
+static void report_json(const eval *ev, const ser_metrics *s, const ser_class_metrics *q)
+{
+	int n = ev->cls.n;
+	printf("{\"utterances\": %ld, \"correct\": %ld, \"accuracy\": %.10g, \"uar\": %.10g, "
+	       "\"macro_f1\": %.10g,\n", s->total, s->correct, s->accuracy, s->uar, s->macro_f1);
+	printf(" \"uar_classes\": %d, \"f1_classes\": %d, \"predicted_outside\": %ld,\n",
+	       s->n_truth, s->n_f1, s->other);
+	printf(" \"skipped\": {\"unknown_truth\": %ld, \"truth_outside\": %ld, \"duplicate_keys\": %ld},\n",
+	       ev->unknown.n, ev->outside.n, ev->dup.n);
+	printf(" \"classes\": [");
+	for (int i = 0; i < n; i++) {
+		printf(i ? ", " : "");
+		json_str(stdout, ev->cls.name[i]);
+	}
+	printf("],\n \"per_class\": [");
+	for (int i = 0; i < n; i++) {
+		printf("%s\n  {\"class\": ", i ? "," : "");
+		json_str(stdout, ev->cls.name[i]);
+		printf(", \"precision\": %.10g, \"recall\": %.10g, \"f1\": %.10g, \"support\": %ld, "
+		       "\"predicted\": %ld}", q[i].precision, q[i].recall, q[i].f1, q[i].support, q[i].predicted);
+	}
+	printf("],\n \"confusion\": [");
+	for (int i = 0; i < n; i++) {
+		printf("%s\n  [", i ? "," : "");
+		for (int j = 0; j < n; j++)
+			printf("%s%ld", j ? ", " : "", ser_confusion_at(&ev->cm, i, j));
+		printf("]");
+	}
+	printf("],\n \"confusion_other\": [");
+	for (int i = 0; i < n; i++)
+		printf("%s%ld", i ? ", " : "", ser_confusion_at(&ev->cm, i, -1));
+	printf("]}\n");
+}
+
+/* ---- SVG picture ---- */
+static void xml_str(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': fputs("&amp;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '"': fputs("&quot;", f); break;
+		case '\'': fputs("&apos;", f); break;
+		default: fputc(*s, f);
+		}
+	}
+}
+
+/* Confusion matrix as SVG: cells coloured by the row-normalised fraction
+ * (white 0 -> dark blue 1), count and row percentage in each cell. */
+static void draw_svg(FILE *f, const eval *ev, const ser_metrics *s, const ser_class_metrics *q)
+{
+	const int cell = 64;                     /* px */
+	int n = ev->cls.n, ncol = n + (s->other > 0);
+	int lw = 7 * name_width(ev) + 24;        /* px, row labels (about 7 px a character at 12 px) */
+	int top = 60 + 7 * name_width(ev);       /* px, title + rotated column labels */
+	int W = lw + ncol * cell + 40, H = top + n * cell + 50;
+	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+	        "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n", W, H, W, H);
+	fprintf(f, "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n", W, H);
+	fprintf(f, "<text x=\"%d\" y=\"24\" font-size=\"15\" text-anchor=\"middle\">"
+	        "accuracy %.1f%%, UAR %.1f%%, macro F1 %.1f%% (%ld utterances)</text>\n",
+	        W / 2, 100 * s->accuracy, 100 * s->uar, 100 * s->macro_f1, s->total);
+	fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-style=\"italic\">prediction</text>\n",
+	        lw + ncol * cell / 2, 44);
+	fprintf(f, "<text x=\"14\" y=\"%d\" text-anchor=\"middle\" font-style=\"italic\" "
+	        "transform=\"rotate(-90 14 %d)\">truth</text>\n", top + n * cell / 2, top + n * cell / 2);
+	for (int j = 0; j < ncol; j++) {
+		int x = lw + j * cell + cell / 2, y = top - 8;
+		fprintf(f, "<text x=\"%d\" y=\"%d\" transform=\"rotate(-45 %d %d)\">", x, y, x, y);
+		xml_str(f, j < n ? ev->cls.name[j] : "(other)");
+		fputs("</text>\n", f);
+	}
+	for (int i = 0; i < n; i++) {
+		int y = top + i * cell;
+		fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", lw - 8, y + cell / 2 + 4);
+		xml_str(f, ev->cls.name[i]);
+		fputs("</text>\n", f);
+		for (int j = 0; j < ncol; j++) {
+			long c = ser_confusion_at(&ev->cm, i, j);
+			double r = q[i].support ? (double)c / (double)q[i].support : 0.0;
+			int x = lw + j * cell;
+			int R = (int)(255 - r * (255 - 8) + 0.5), G = (int)(255 - r * (255 - 48) + 0.5),
+			    B = (int)(255 - r * (255 - 107) + 0.5);
+			const char *tc = r > 0.5 ? "white" : "black";
+			fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"rgb(%d,%d,%d)\" "
+			        "stroke=\"#999\" stroke-width=\"0.5\"/>\n", x, y, cell, cell, R, G, B);
+			fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" fill=\"%s\" font-size=\"14\">%ld</text>\n",
+			        x + cell / 2, y + cell / 2, tc, c);
+			if (q[i].support)
+				fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" fill=\"%s\" font-size=\"10\">"
+				        "%.1f%%</text>\n", x + cell / 2, y + cell / 2 + 15, tc, 100 * r);
+		}
+	}
+	fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"10\" fill=\"#555\">colour and %%: share of the "
+	        "row (true class)</text>\n", lw, top + n * cell + 24);
+	fputs("</svg>\n", f);
+}
+
+/* Writes the SVG to path: a temporary file beside it, then rename, so a
+ * reader never sees half a picture. A path that exists and is not a
+ * regular file (a device, a FIFO) is written in place. */
+static void write_svg(const char *path, const eval *ev, const ser_metrics *s, const ser_class_metrics *q)
+{
+	struct stat st;
+	FILE *f;
+	char *tmp = NULL;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if (!(f = fopen(path, "w")))
+			cli_die(EXIT_DATA, "%s: %s", path, strerror(errno));
+	} else {
+		size_t n = strlen(path) + 16;
+		if (!(tmp = malloc(n)))
+			cli_die(EXIT_DATA, "out of memory");
+		snprintf(tmp, n, "%s.tmp.XXXXXX", path);
+		int fd = mkstemp(tmp);
+		if (fd < 0)
+			cli_die(EXIT_DATA, "%s: %s", path, strerror(errno));
+		fchmod(fd, 0644);
+		if (!(f = fdopen(fd, "w"))) {
+			int e = errno;
+			close(fd);
+			unlink(tmp);
+			cli_die(EXIT_DATA, "%s: %s", path, strerror(e));
+		}
+	}
+	draw_svg(f, ev, s, q);
+	int bad = fflush(f) != 0 || ferror(f);
+	int e = errno;
+	if (fclose(f) != 0 && !bad) {
+		bad = 1;
+		e = errno;
+	}
+	if (!bad && tmp && rename(tmp, path) != 0) {
+		bad = 1;
+		e = errno;
+	}
+	if (bad) {
+		if (tmp)
+			unlink(tmp);
+		cli_die(EXIT_DATA, "%s: write error: %s", path, strerror(e ? e : EIO));
+	}
+	free(tmp);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"truth", required_argument, NULL, 't'},
+		{"classes", required_argument, NULL, 'c'},
+		{"json", no_argument, NULL, 'j'},
+		{"svg", required_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}
+	};
+	const char *truth = NULL, *classes = NULL, *svg = NULL;
+	int json = 0, c;
+	ser_error err;
+	static eval ev;
+
+	cli_init("ser-eval", synopsis);
+	while ((c = getopt_long(argc, argv, "t:c:js:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 't': truth = optarg; break;
+		case 'c': classes = optarg; break;
+		case 'j': json = 1; break;
+		case 's': svg = optarg; break;
+		case 'h': help(); cli_close_stdout(); return EXIT_OK;
+		default: cli_usage_error("unknown option or missing argument");
+		}
+	}
+	if (svg && !*svg)
+		cli_usage_error("--svg: empty file name");
+	if (classes) {
+		if (ser_classes_parse(&ev.cls, classes, &err) < 0)
+			cli_usage_error("--classes: %s", err.msg);
+	} else {
+		ser_classes_default(&ev.cls);
+	}
+	ser_labelmap *map = NULL;
+	if (truth && !(map = ser_labelmap_load(truth, &err))) {
+		cli_report(NULL, &err);
+		return EXIT_DATA;
+	}
+	ev.truth = map;
+	if (ser_confusion_init(&ev.cm, ev.cls.n, &err) < 0) {
+		cli_report(NULL, &err);
+		return EXIT_DATA;
+	}
+
+	if (optind == argc) {
+		eval_file(&ev, stdin, "-");
+	} else {
+		for (int i = optind; i < argc; i++) {
+			if (strcmp(argv[i], "-") == 0) {
+				eval_file(&ev, stdin, "-");
+				continue;
+			}
+			FILE *f = fopen(argv[i], "r");
+			if (!f)
+				cli_die(EXIT_DATA, "%s: %s", argv[i], strerror(errno));
+			eval_file(&ev, f, argv[i]);
+			fclose(f);
+		}
+	}
+
+	if (ev.dup.n)
+		cli_warn("%ld line%s with a key seen before, counted once (first: %s)",
+		         ev.dup.n, ev.dup.n == 1 ? "" : "s", ev.dup.first);
+	if (ev.unknown.n)
+		cli_warn("%ld line%s skipped: truth unknown%s (first: %s)", ev.unknown.n,
+		         ev.unknown.n == 1 ? "" : "s", map ? " (key not in the truth map)"
+		         : " (key is not a RAVDESS/TESS/EmoDB name; use --truth)", ev.unknown.first);
+	if (ev.outside.n)
+		cli_warn("%ld line%s skipped: true label not in the classes (first: %s)",
+		         ev.outside.n, ev.outside.n == 1 ? "" : "s", ev.outside.first);
+	if (ev.other.n)
+		cli_warn("%ld prediction%s outside the classes, counted as errors (first: %s)",
+		         ev.other.n, ev.other.n == 1 ? "" : "s", ev.other.first);
+
+	ser_metrics s;
+	ser_class_metrics q[SER_CLASSES_MAX];
+	ser_metrics_compute(&ev.cm, &s, q);
+	if (s.total == 0)
+		cli_die(EXIT_DATA, "no labelled lines");
+	if (json)
+		report_json(&ev, &s, q);
+	else
+		report_text(&ev, &s, q);
+	if (svg)
+		write_svg(svg, &ev, &s, q);
+	ser_confusion_free(&ev.cm);
+	ser_labelmap_free(map);
+	keyset_free(&ev.seen);
+	cli_close_stdout();
+	return EXIT_OK;
+}
