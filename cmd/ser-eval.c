@@ -277,6 +277,8 @@ static void draw_svg(FILE *f, const eval *ev, const ser_metrics *s, const ser_cl
 	int lw = 7 * name_width(ev) + 24;        /* px, row labels (about 7 px a character at 12 px) */
 	int top = 60 + 7 * name_width(ev);       /* px, title + rotated column labels */
 	int W = lw + ncol * cell + 40, H = top + n * cell + 50;
+	if (W < 480)
+		W = 480;                             /* px, room for the title */
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 	        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
 	        "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n", W, H, W, H);
@@ -286,11 +288,11 @@ static void draw_svg(FILE *f, const eval *ev, const ser_metrics *s, const ser_cl
 	        W / 2, 100 * s->accuracy, 100 * s->uar, 100 * s->macro_f1, s->total);
 	fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-style=\"italic\">prediction</text>\n",
 	        lw + ncol * cell / 2, 44);
-	fprintf(f, "<text x=\"14\" y=\"%d\" text-anchor=\"middle\" font-style=\"italic\" "
-	        "transform=\"rotate(-90 14 %d)\">truth</text>\n", top + n * cell / 2, top + n * cell / 2);
+	fprintf(f, "<text text-anchor=\"middle\" font-style=\"italic\" "
+	        "transform=\"translate(16,%d) rotate(-90)\">truth</text>\n", top + n * cell / 2);
 	for (int j = 0; j < ncol; j++) {
 		int x = lw + j * cell + cell / 2, y = top - 8;
-		fprintf(f, "<text x=\"%d\" y=\"%d\" transform=\"rotate(-45 %d %d)\">", x, y, x, y);
+		fprintf(f, "<text transform=\"translate(%d,%d) rotate(-45)\">", x, y);
 		xml_str(f, j < n ? ev->cls.name[j] : "(other)");
 		fputs("</text>\n", f);
 	}
@@ -308,10 +310,10 @@ static void draw_svg(FILE *f, const eval *ev, const ser_metrics *s, const ser_cl
 			const char *tc = r > 0.5 ? "white" : "black";
 			fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"rgb(%d,%d,%d)\" "
 			        "stroke=\"#999\" stroke-width=\"0.5\"/>\n", x, y, cell, cell, R, G, B);
-			fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" fill=\"%s\" font-size=\"14\">%ld</text>\n",
+			fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" style=\"fill:%s\" font-size=\"14\">%ld</text>\n",
 			        x + cell / 2, y + cell / 2, tc, c);
 			if (q[i].support)
-				fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" fill=\"%s\" font-size=\"10\">"
+				fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" style=\"fill:%s\" font-size=\"10\">"
 				        "%.1f%%</text>\n", x + cell / 2, y + cell / 2 + 15, tc, 100 * r);
 		}
 	}
