@@ -1,0 +1,210 @@
+# ser-eval through real pipes: known confusions, truth maps, JSON input and
+# output, bad lines and options, SVG, --help against the man page, full
+# disk; and scripts/plot-log on a small made-up log.
+. "$SER_ROOT/test/cli/lib.sh"
+
+if [ ! -x "$SER_BIN/ser-eval" ]; then
+	notok "ser-eval not built in $SER_BIN"
+	exit 1
+fi
+
+# 10 utterances with a known confusion (RAVDESS names carry the truth):
+#            neutral calm happy
+#   neutral     3     1    0
+#   calm        0     2    2
+#   happy       1     0    1
+# accuracy 6/10 = 0.6000; recalls .75 .5 .5 -> UAR 0.5833;
+# F1 .75, 4/7, .4 -> macro F1 0.5738.
+i=0
+emit() { # emit TRUTHCODE PRED COUNT
+	n=$3
+	while [ "$n" -gt 0 ]; do
+		i=$((i + 1))
+		printf 'corpus/Actor_%02d/03-01-%s-01-01-01-%02d.wav\t%s\t0.%d\n' "$i" "$1" "$i" "$2" "$i"
+		n=$((n - 1))
+	done
+}
+{
+	echo '# ser-classify output'
+	emit 01 neutral 3; emit 01 calm 1
+	emit 02 calm 2; emit 02 happy 2
+	emit 03 neutral 1; emit 03 happy 1
+} >"$T/known.tsv"
+
+cat "$T/known.tsv" | ser-eval >"$T/out" 2>"$T/err"
+rc=$?
+check "known confusion: exit 0" [ "$rc" -eq 0 ]
+check "known confusion: accuracy 0.6000 (6/10)" grep -q '^accuracy    0\.6000  (6/10)$' "$T/out"
+check "known confusion: UAR 0.5833 over 3 classes" grep -q '^UAR         0\.5833  (mean recall over 3 classes' "$T/out"
+check "known confusion: macro F1 0.5738" grep -q '^macro F1    0\.5738 ' "$T/out"
+check "known confusion: matrix row neutral 3 1 0" grep -Eq '^neutral +3 +1 +0 +0 +0 +0 +0 +0$' "$T/out"
+check "known confusion: matrix row calm 0 2 2" grep -Eq '^calm +0 +2 +2 +0 +0 +0 +0 +0$' "$T/out"
+check "known confusion: per-class calm P .6667 R .5 F1 .5714 support 4" \
+	grep -Eq '^calm +0\.6667 +0\.5000 +0\.5714 +4$' "$T/out"
+check "known confusion: no warnings" [ ! -s "$T/err" ]
+
+# The same split over two files and stdin ('-'), as xargs -P would write it.
+head -6 "$T/known.tsv" >"$T/part1.tsv"
+tail -n +7 "$T/known.tsv" | head -3 >"$T/part2.tsv"
+tail -n 2 "$T/known.tsv" | ser-eval "$T/part1.tsv" - "$T/part2.tsv" >"$T/out2" 2>&1
+check "several inputs give the same report" cmp -s "$T/out" "$T/out2"
+
+# JSON lines input (keys JSON-escaped) -> the same numbers.
+awk -F '\t' '!/^#/ { printf "{\"key\": \"%s\", \"label\": \"%s\", \"confidence\": %s, \"probs\": [0.5, 0.5]}\n", $1, $2, $3 }' \
+	"$T/known.tsv" >"$T/known.jsonl"
+cp "$T/out" "$T/out.tsvrun"
+status 0 "JSON lines input: exit 0" ser-eval "$T/known.jsonl"
+check "JSON lines input: the same report as TSV" cmp -s "$T/out" "$T/out.tsvrun"
+
+# --json summary.
+status 0 "--json exit 0" ser-eval --json "$T/known.tsv"
+check "--json: accuracy 0.6" grep -q '"accuracy": 0\.6,' "$T/out"
+check "--json: confusion first row" grep -q '\[3, 1, 0, 0, 0, 0, 0, 0\]' "$T/out"
+if command -v python3 >/dev/null 2>&1; then
+	check "--json: valid JSON with uar 0.58333" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert abs(d["uar"] - 1.75 / 3) < 1e-9 and d["utterances"] == 10, d
+assert d["per_class"][0]["class"] == "neutral" and d["per_class"][0]["support"] == 4
+' "$T/out"
+else
+	skip "python3 absent: JSON not validated"
+fi
+
+# --truth map with another class set; map keys are bare, input keys are
+# paths with extensions (exact, then file name, then stem).
+printf '# truth\nclip1\ta\nclip2\ta\nrec/clip3.wav\ta\nclip4\tb\tspk9\nclip5\tc\n' >"$T/truth.tsv"
+printf 'x/clip1.wav\ta\t0.9\nx/clip2.flac\ta\t0.9\nrec/clip3.wav\tb\t0.9\nclip4\tb\t0.8\nnotinmap.wav\ta\t0.5\n' >"$T/pred.tsv"
+status 0 "--truth: exit 0" ser-eval -t "$T/truth.tsv" -c a,b,c "$T/pred.tsv"
+# truth a a a b, pred a a b b: accuracy .75, recall a 2/3 b 1 -> UAR .8333
+check "--truth: accuracy 0.7500 (3/4)" grep -q '^accuracy    0\.7500  (3/4)$' "$T/out"
+check "--truth: UAR 0.8333 over 2 classes" grep -q '^UAR         0\.8333  (mean recall over 2 classes' "$T/out"
+check "--truth: one warning for the key not in the map" grep -q '1 line skipped: truth unknown.*notinmap.wav' "$T/err"
+printf 'a\tx\nb\tx\na\ty\n' >"$T/duptruth.tsv"
+status 2 "--truth with a duplicate key: exit 2" ser-eval --truth "$T/duptruth.tsv" "$T/pred.tsv"
+check "--truth duplicate: file and line named" grep -q "duptruth.tsv:3: duplicate key 'a' (first on line 1)" "$T/err"
+status 2 "--truth missing file: exit 2" ser-eval --truth "$T/nonexistent.tsv" "$T/pred.tsv"
+
+# Predictions and truths outside the classes; duplicate keys; unknown names.
+{
+	printf '03-01-05-01-01-01-01.wav\tangry\t0.9\n'
+	printf '03-01-05-01-01-02-01.wav\tbored\t0.9\n'      # outside: an error
+	printf '03-01-05-01-01-01-01.wav\tsad\t0.9\n'        # duplicate: ignored
+	printf '16b10Lb.wav\tsad\t0.9\n'                     # EmoDB boredom: truth outside
+	printf 'speech.wav\tsad\t0.9\n'                      # unknown truth
+} >"$T/odd.tsv"
+status 0 "odd lines: exit 0" ser-eval "$T/odd.tsv"
+check "odd lines: accuracy 0.5000 (1/2)" grep -q '^accuracy    0\.5000  (1/2)$' "$T/out"
+check "odd lines: other column shown" grep -q '(other)' "$T/out"
+check "odd lines: duplicate warned" grep -q '1 line with a key seen before, counted once' "$T/err"
+check "odd lines: truth outside warned" grep -q "true label not in the classes (first: 16b10Lb.wav 'boredom')" "$T/err"
+check "odd lines: unknown warned once" [ "$(grep -c 'truth unknown' "$T/err")" -eq 1 ]
+check "odd lines: outside prediction warned" grep -q "1 prediction outside the classes" "$T/err"
+
+printf 'a.wav\thappy\t0.5\nb.wav\tsad\t0.5\n' >"$T/nolabel.tsv"
+status 2 "no labelled lines: exit 2" ser-eval "$T/nolabel.tsv"
+check "no labelled lines: message" grep -q 'ser-eval: no labelled lines' "$T/err"
+status 2 "empty input: exit 2" ser-eval </dev/null
+
+# Bad lines: exit 2, file and line number, nothing on stdout.
+printf '03-01-05-01-01-01-01.wav\tangry\t0.9\n# c\n03-01-05-01-01-02-01.wav\tangry\n' >"$T/bad.tsv"
+status 2 "bad line: exit 2" ser-eval "$T/bad.tsv"
+check "bad line: file and line 3 named" grep -q 'ser-eval: .*bad.tsv:3: expected key<TAB>label<TAB>confidence' "$T/err"
+check "bad line: nothing on stdout" [ ! -s "$T/out" ]
+printf '03-01-05-01-01-01-01.wav\tangry\tsure\n' | ser-eval >/dev/null 2>"$T/err"
+check "bad confidence: stdin line 1" grep -q '^ser-eval: -:1: confidence' "$T/err"
+printf '03-01-05-01-01-01-01.wav\t0.00\t1.50\tangry\t0.8\n' >"$T/timed.tsv"
+status 2 "over-time line: exit 2" ser-eval "$T/timed.tsv"
+check "over-time line: explained" grep -q 'timed.tsv:1: over-time label line' "$T/err"
+printf '{"key": "03-01-05-01-01-01-01.wav", "label": "angry"\n' >"$T/bad.jsonl"
+status 2 "broken JSON: exit 2" ser-eval "$T/bad.jsonl"
+check "broken JSON: line named" grep -q 'bad.jsonl:1: JSON' "$T/err"
+status 2 "missing input file: exit 2" ser-eval "$T/nonexistent.tsv"
+
+# Bad options: exit 1 with the synopsis.
+status 1 "unknown option: exit 1" ser-eval --nope "$T/known.tsv"
+check "unknown option: usage on stderr" grep -q '^Usage: ser-eval' "$T/err"
+status 1 "empty class name: exit 1" ser-eval -c 'a,,b' "$T/known.tsv"
+status 1 "duplicate class: exit 1" ser-eval --classes 'a,b,a' "$T/known.tsv"
+status 1 "--svg without argument: exit 1" ser-eval "$T/known.tsv" --svg
+status 0 "--help: exit 0" ser-eval --help
+check "--help on stdout" grep -q '^Usage: ser-eval' "$T/out"
+
+# Every long option of --help is in the man page.
+man=$SER_ROOT/man/ser-eval.1
+missing=
+for o in $(grep -o -- '--[a-z][a-z-]*' "$T/out" | sort -u); do
+	grep -q -- "$(printf '%s' "$o" | sed 's/-/\\\\-/g')" "$man" || missing="$missing $o"
+done
+check "--help options all in man/ser-eval.1${missing:+ (missing:$missing)}" [ -z "$missing" ]
+for s in NAME SYNOPSIS DESCRIPTION OPTIONS OUTPUT 'EXIT STATUS' EXAMPLES; do
+	check "man page section $s" grep -q "^\.SH $s" "$man"
+done
+
+# SVG: well formed, title with the scores, atomic (no temporary left).
+mkdir -p "$T/svg"
+status 0 "--svg: exit 0" ser-eval --svg "$T/svg/cm.svg" "$T/known.tsv"
+check "--svg: report still on stdout" grep -q '^accuracy    0\.6000' "$T/out"
+if command -v xmllint >/dev/null 2>&1; then
+	check "--svg: well-formed XML (xmllint)" xmllint --noout "$T/svg/cm.svg"
+else
+	check "--svg: <svg ...</svg>" sh -c 'grep -q "<svg " "$1" && tail -n 1 "$1" | grep -q "</svg>"' sh "$T/svg/cm.svg"
+fi
+check "--svg: title with accuracy and UAR" grep -q 'accuracy 60.0%, UAR 58.3%' "$T/svg/cm.svg"
+check "--svg: 64 cells" [ "$(grep -c '<rect x=' "$T/svg/cm.svg")" -eq 64 ]
+check "--svg: no temporary file left" [ "$(ls "$T/svg")" = cm.svg ]
+printf '03-01-05-01-01-01-01.wav\ta<b&"c\t0.9\n' >"$T/amp.tsv"
+ser-eval -c 'a<b&"c,angry' --svg "$T/svg/amp.svg" "$T/amp.tsv" >/dev/null 2>&1
+if command -v xmllint >/dev/null 2>&1; then
+	check "--svg: class names XML-escaped" xmllint --noout "$T/svg/amp.svg"
+else
+	check "--svg: class names XML-escaped" grep -q 'a&lt;b&amp;&quot;c' "$T/svg/amp.svg"
+fi
+status 2 "--svg into a missing directory: exit 2" ser-eval --svg "$T/nodir/cm.svg" "$T/known.tsv"
+
+# A full disk: stdout and the SVG.
+if [ -w /dev/full ]; then
+	status 2 "stdout on /dev/full: exit 2" sh -c 'ser-eval "$1" >/dev/full' sh "$T/known.tsv"
+	check "stdout on /dev/full: message" grep -q 'ser-eval: write error' "$T/err"
+	status 2 "--svg /dev/full: exit 2" ser-eval --svg /dev/full "$T/known.tsv"
+	check "--svg /dev/full: still a device" [ -c /dev/full ]
+else
+	skip "/dev/full absent"
+fi
+
+# The real pipeline, when ser-classify and its model and the corpus are here.
+if command -v ser-classify >/dev/null 2>&1 && have_data; then
+	set -- "$SER_DATA"/ravdess/Actor_20/03-01-0[1-8]-01-01-01-20.flac
+	if ser-classify "$@" >"$T/cls.tsv" 2>"$T/cls.err"; then
+		ser-classify "$@" | ser-eval >"$T/out" 2>"$T/err"
+		check "ser-classify | ser-eval: exit 0" [ $? -eq 0 ]
+		check "ser-classify | ser-eval: 8 utterances" grep -q '^utterances  8$' "$T/out"
+	else
+		skip "ser-classify did not run here ($(head -c 200 "$T/cls.err"))"
+	fi
+else
+	skip "ser-classify or the corpus absent: pipeline test"
+fi
+
+# scripts/plot-log on a made-up ser-train log (extra column, columns reordered).
+if command -v gnuplot >/dev/null 2>&1; then
+	printf 'epoch\ttrain_loss\ttrain_acc\tval_loss\tval_acc\tval_uar\tlr\tseconds\textra\n' >"$T/log.tsv"
+	for e in 1 2 3 4 5; do
+		printf '%d\t%s\t%s\t%s\t%s\t%s\t0.001\t1.5\t7\n' "$e" "2.0$e" "0.$((e + 2))" "2.1$e" "0.$((e + 1))" "0.$e"
+	done >>"$T/log.tsv"
+	status 0 "plot-log: SVG" "$SER_ROOT/scripts/plot-log" "$T/log.tsv" "$T/log.svg"
+	if command -v xmllint >/dev/null 2>&1; then
+		check "plot-log: well-formed SVG" xmllint --noout "$T/log.svg"
+	else
+		check "plot-log: SVG written" grep -q '<svg' "$T/log.svg"
+	fi
+	check "plot-log: curves named" grep -q 'val_uar' "$T/log.svg"
+	status 0 "plot-log: PNG" "$SER_ROOT/scripts/plot-log" "$T/log.tsv" "$T/log.png"
+	check "plot-log: PNG signature" sh -c 'head -c 8 "$1" | od -An -c | grep -q "P   N   G"' sh "$T/log.png"
+	printf 'epoch\tfoo\n1\t2\n' >"$T/badlog.tsv"
+	status 2 "plot-log: log without train_loss: exit 2" "$SER_ROOT/scripts/plot-log" "$T/badlog.tsv" "$T/x.svg"
+	status 1 "plot-log: bad output name: exit 1" "$SER_ROOT/scripts/plot-log" "$T/log.tsv" "$T/x.jpg"
+	check "plot-log: nothing left on failure" [ ! -e "$T/x.svg" ]
+else
+	skip "gnuplot absent: plot-log not tested"
+fi
