@@ -585,6 +585,15 @@ size_t ser_fe_dim(const ser_fe *fe) { return fe->dim; }
 size_t ser_fe_frames(const ser_fe *fe) { return fe->n_frames; }
 const ser_feat_opts *ser_fe_opts(const ser_fe *fe) { return &fe->o; }
 
+const float *ser_fe_filter(const ser_fe *fe, int m, int *first, int *len)
+{
+	if (m < 0 || m >= fe->nm)
+		return NULL;
+	*first = fe->fb_first[m];
+	*len = fe->fb_len[m];
+	return fe->fb_w + fe->fb_off[m];
+}
+
 void ser_fe_free(ser_fe *fe)
 {
 	if (!fe)

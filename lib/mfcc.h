@@ -164,6 +164,9 @@ size_t ser_fe_dim(const ser_fe *fe);
 /* Frames produced so far in this utterance (before pooling). */
 size_t ser_fe_frames(const ser_fe *fe);
 const ser_feat_opts *ser_fe_opts(const ser_fe *fe);
+/* Weights of mel filter m (0..n-mels-1) over FFT bins first..first+len-1
+ * (bin k is k * rate / fft-size Hz), for tests and inspection. */
+const float *ser_fe_filter(const ser_fe *fe, int m, int *first, int *len);
 void ser_fe_free(ser_fe *fe);
 
 #endif
