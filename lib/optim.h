@@ -57,7 +57,7 @@ typedef struct ser_lr_sched {
 	long every;      /* step: decay interval in steps */
 	float gamma;     /* step: factor, default 0.1 */
 } ser_lr_sched;
-/* Learning rate at step (0-based). */
+/* Learning rate at step (0-based); during warm-up lr*(step+1)/warmup. */
 float ser_lr_at(const ser_lr_sched *s, long step);
 
 /* ---- initialisers (Keras) ---------------------------------------------- */

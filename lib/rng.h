@@ -25,8 +25,8 @@ float ser_rng_uniform(ser_rng *r);
 double ser_rng_uniform_d(ser_rng *r);
 /* Uniform in [lo, hi). */
 float ser_rng_range_f(ser_rng *r, float lo, float hi);
-/* Standard normal, Box-Muller in double (one value per call, the second
- * one of each pair is kept for the next call). */
+/* Standard normal, Box-Muller in double (one value per call; the second
+ * value of each pair is discarded, so the state alone fixes the sequence). */
 float ser_rng_normal(ser_rng *r);
 /* Uniform integer in [0, n), n >= 1, unbiased (rejection). */
 uint64_t ser_rng_below(ser_rng *r, uint64_t n);

@@ -1,0 +1,169 @@
+/* Optimisers, learning-rate schedules, Keras initialisers (see optim.h).
+ * ref: Keras 3 keras/src/optimizers/{rmsprop,adam,adamw}.py,
+ *      keras/src/initializers/random_initializers.py */
+#include "optim.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ser_optim {
+	ser_optim_opts o;
+	size_t n;
+	long t;      /* steps taken */
+	float *m;    /* (n) first moment / momentum; NULL if unused */
+	float *v;    /* (n) second moment; NULL if unused */
+	float *state;
+	size_t nstate;
+};
+
+void ser_optim_defaults(ser_optim_opts *o, int kind)
+{
+	memset(o, 0, sizeof *o);
+	o->kind = kind;
+	o->lr = kind == SER_OPT_SGD ? 1e-2f : 1e-3f;
+	o->rho = 0.9f;
+	o->momentum = 0.0f;
+	o->beta1 = 0.9f;
+	o->beta2 = 0.999f;
+	o->eps = 1e-7f;
+	o->weight_decay = kind == SER_OPT_ADAMW ? 0.004f : 0.0f;
+}
+
+int ser_optim_kind(const char *name)
+{
+	static const char *names[] = { "sgd", "rmsprop", "adam", "adamw" };
+	for (int i = 0; i < 4; i++)
+		if (strcmp(name, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+ser_optim *ser_optim_new(const ser_optim_opts *o, size_t n, ser_error *err)
+{
+	if (o->kind < SER_OPT_SGD || o->kind > SER_OPT_ADAMW) {
+		ser_seterr(err, SER_EINVAL, "unknown optimiser %d", o->kind);
+		return NULL;
+	}
+	if (!(o->lr >= 0) || !(o->eps > 0) || !(o->rho >= 0 && o->rho < 1) ||
+	    !(o->beta1 >= 0 && o->beta1 < 1) || !(o->beta2 >= 0 && o->beta2 < 1) ||
+	    !(o->momentum >= 0 && o->momentum < 1) || !(o->weight_decay >= 0)) {
+		ser_seterr(err, SER_EINVAL, "optimiser setting out of range");
+		return NULL;
+	}
+	ser_optim *opt = calloc(1, sizeof *opt);
+	size_t per = o->kind == SER_OPT_SGD ? (o->momentum > 0) : o->kind == SER_OPT_RMSPROP ? 1 : 2;
+	if (opt) {
+		opt->o = *o;
+		opt->n = n;
+		opt->nstate = per * n;
+		opt->state = calloc(per * n + 1, sizeof(float));
+	}
+	if (!opt || !opt->state) {
+		free(opt);
+		ser_seterr(err, SER_ENOMEM, "optimiser state: out of memory");
+		return NULL;
+	}
+	if (o->kind == SER_OPT_RMSPROP)
+		opt->v = opt->state;
+	else if (o->kind == SER_OPT_SGD)
+		opt->m = per ? opt->state : NULL;
+	else {
+		opt->m = opt->state;
+		opt->v = opt->state + n;
+	}
+	return opt;
+}
+
+void ser_optim_step(ser_optim *opt, float *restrict p, const float *restrict g, float lr)
+{
+	const ser_optim_opts *o = &opt->o;
+	size_t n = opt->n;
+	float *restrict m = opt->m, *restrict v = opt->v;
+	opt->t++;
+	switch (o->kind) {
+	case SER_OPT_SGD:
+		if (m) {
+			for (size_t i = 0; i < n; i++) {
+				m[i] = o->momentum * m[i] + g[i];
+				p[i] -= lr * m[i];
+			}
+		} else {
+			for (size_t i = 0; i < n; i++)
+				p[i] -= lr * g[i];
+		}
+		break;
+	case SER_OPT_RMSPROP:
+		for (size_t i = 0; i < n; i++) {
+			v[i] = o->rho * v[i] + (1.0f - o->rho) * g[i] * g[i];
+			p[i] -= lr * g[i] / (sqrtf(v[i]) + o->eps);
+		}
+		break;
+	case SER_OPT_ADAM:
+	case SER_OPT_ADAMW: {
+		double t = (double)opt->t;
+		float lrt = (float)(lr * sqrt(1.0 - pow(o->beta2, t)) / (1.0 - pow(o->beta1, t)));
+		float b1 = o->beta1, b2 = o->beta2;
+		if (o->kind == SER_OPT_ADAMW && o->weight_decay > 0) {
+			float d = lr * o->weight_decay;
+			for (size_t i = 0; i < n; i++)
+				p[i] -= d * p[i];
+		}
+		for (size_t i = 0; i < n; i++) {
+			m[i] = b1 * m[i] + (1.0f - b1) * g[i];
+			v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+			p[i] -= lrt * m[i] / (sqrtf(v[i]) + o->eps);
+		}
+		break;
+	}
+	}
+}
+
+size_t ser_optim_nstate(const ser_optim *opt) { return opt->nstate; }
+float *ser_optim_state(ser_optim *opt) { return opt->state; }
+
+void ser_optim_free(ser_optim *opt)
+{
+	if (opt) {
+		free(opt->state);
+		free(opt);
+	}
+}
+
+float ser_lr_at(const ser_lr_sched *s, long step)
+{
+	if (step < 0)
+		step = 0;
+	if (s->warmup > 0 && step < s->warmup)
+		return s->lr * (float)(step + 1) / (float)s->warmup;
+	long k = step - (s->warmup > 0 ? s->warmup : 0);
+	switch (s->kind) {
+	case SER_LR_COSINE: {
+		long span = s->total - (s->warmup > 0 ? s->warmup : 0);
+		if (span <= 0 || k >= span)
+			return s->lr_min;
+		double c = 0.5 * (1.0 + cos(3.14159265358979323846 * (double)k / (double)span));
+		return (float)(s->lr_min + (s->lr - s->lr_min) * c);
+	}
+	case SER_LR_STEP:
+		if (s->every <= 0)
+			return s->lr;
+		return (float)(s->lr * pow(s->gamma, (double)(k / s->every)));
+	default:
+		return s->lr;
+	}
+}
+
+void ser_init_glorot_uniform(float *w, size_t n, int fan_in, int fan_out, ser_rng *r)
+{
+	float a = (float)sqrt(6.0 / (double)(fan_in + fan_out));
+	for (size_t i = 0; i < n; i++)
+		w[i] = ser_rng_range_f(r, -a, a);
+}
+
+void ser_init_he_uniform(float *w, size_t n, int fan_in, ser_rng *r)
+{
+	float a = (float)sqrt(6.0 / (double)fan_in);
+	for (size_t i = 0; i < n; i++)
+		w[i] = ser_rng_range_f(r, -a, a);
+}

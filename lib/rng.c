@@ -1,0 +1,97 @@
+/* xoshiro256** seeded by splitmix64 (see rng.h). */
+#include "rng.h"
+
+#include <math.h>
+
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += UINT64_C(0x9e3779b97f4a7c15));
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+void ser_rng_seed(ser_rng *r, uint64_t seed)
+{
+	uint64_t x = seed;
+	for (int i = 0; i < 4; i++)
+		r->s[i] = splitmix64(&x);
+}
+
+uint64_t ser_rng_mix(uint64_t seed, uint64_t id)
+{
+	uint64_t x = seed;
+	uint64_t a = splitmix64(&x);
+	x = a ^ id;
+	splitmix64(&x);
+	return splitmix64(&x);
+}
+
+static inline uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+uint64_t ser_rng_next(ser_rng *r)
+{
+	uint64_t *s = r->s;
+	uint64_t result = rotl(s[1] * 5, 7) * 9;
+	uint64_t t = s[1] << 17;
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return result;
+}
+
+float ser_rng_uniform(ser_rng *r)
+{
+	return (float)(ser_rng_next(r) >> 40) * (1.0f / 16777216.0f);
+}
+
+double ser_rng_uniform_d(ser_rng *r)
+{
+	return (double)(ser_rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+float ser_rng_range_f(ser_rng *r, float lo, float hi)
+{
+	return lo + (hi - lo) * ser_rng_uniform(r);
+}
+
+float ser_rng_normal(ser_rng *r)
+{
+	/* Box-Muller; one value per call (the pair's second is discarded so the
+	 * generator state alone determines the sequence). */
+	double u1 = 1.0 - ser_rng_uniform_d(r); /* (0, 1] */
+	double u2 = ser_rng_uniform_d(r);
+	return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+}
+
+uint64_t ser_rng_below(ser_rng *r, uint64_t n)
+{
+	/* reject the top partial copy of [0, n) */
+	uint64_t lim = UINT64_MAX - UINT64_MAX % n;
+	uint64_t x;
+	do
+		x = ser_rng_next(r);
+	while (x >= lim);
+	return x % n;
+}
+
+long ser_rng_range(ser_rng *r, long lo, long hi)
+{
+	return lo + (long)ser_rng_below(r, (uint64_t)(hi - lo) + 1);
+}
+
+void ser_rng_shuffle(ser_rng *r, int *a, size_t n)
+{
+	for (size_t i = n; i > 1; i--) {
+		size_t j = (size_t)ser_rng_below(r, i);
+		int t = a[i - 1];
+		a[i - 1] = a[j];
+		a[j] = t;
+	}
+}
