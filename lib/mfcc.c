@@ -470,7 +470,9 @@ int ser_fe_accept(ser_fe *fe, const float *x, size_t n, ser_error *err)
 		rc = run_frames(fe);
 		if (rc < 0)
 			return ser_seterr(err, rc, "front end: out of memory");
-		discard(fe);
+		/* after a discard at most 2L + 1 samples stay, so space remains */
+		if (fe->sb_cap - fe->sb_len < fe->sb_cap / 2)
+			discard(fe);
 	}
 	return 0;
 }

@@ -24,8 +24,10 @@
  * reflect, the mirrored samples) has arrived; centred frames that reach
  * past the end wait for ser_fe_finish. Deltas delay by deltas *
  * delta-window frames. Sliding CMVN is causal (no delay). Utterance-wide
- * stages (top-db > 0, cmvn=utterance, pool != none) hold the utterance:
- * ser_fe_ready() stays 0 until ser_fe_finish().
+ * stages hold the utterance in memory (top-db > 0: its log mel frames;
+ * cmvn=utterance: its cepstra) or only sums (pool != none): with any of
+ * them ser_fe_ready() stays 0 until ser_fe_finish(). Otherwise memory is
+ * constant on an unbounded stream, provided frames are taken as they come.
  */
 #ifndef SER_MFCC_H
 #define SER_MFCC_H
