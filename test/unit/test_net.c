@@ -1,0 +1,209 @@
+/* Network container: building from specs, whole-net gradient check,
+ * learning a toy problem, determinism over threads, eval == inference. */
+#include "check.h"
+#include "net.h"
+#include "optim.h"
+#include "rng.h"
+
+#include <string.h>
+
+static void test_build(void)
+{
+	ser_error e;
+	ser_net *n = ser_net_new("conv:64:5:same relu dropout:0.2 flatten dense:8", 1, 40, 8, &e);
+	CHECK(n && ser_net_nparams(n) == 384 + 20488, "seed arch builds, %zu parameters (Keras: 20872)",
+	      n ? ser_net_nparams(n) : 0);
+	CHECK(n && ser_net_min_length(n) == 40 && ser_net_ntrainable(n) == ser_net_nparams(n),
+	      "seed arch: fixed length 40, all trainable");
+	float x[41] = { 0 }, p[8];
+	CHECK(n && ser_net_forward(n, x, 39, p, &e) == SER_EINVAL, "seed arch refuses length 39: %s", e.msg);
+	ser_net_free(n);
+	const char *cnn = "conv:64:5 bn relu maxpool:2 conv:128:5 bn relu maxpool:2 conv:128:3 bn relu "
+	                  "stats dense:128 relu dropout:0.3 dense:8";
+	n = ser_net_new(cnn, 40, 0, 8, &e);
+	size_t want = 40 * 64 * 5 + 64 + 128 + 64 * 128 * 5 + 128 + 256 + 128 * 128 * 3 + 128 + 256 +
+	              256 * 128 + 128 + 128 * 8 + 8;
+	CHECK(n && ser_net_ntrainable(n) == want && ser_net_nparams(n) == want + 2 * (64 + 128 + 128),
+	      "cnn arch builds: %zu trainable (want %zu) + bn running stats", n ? ser_net_ntrainable(n) : 0, want);
+	CHECK(n && ser_net_min_length(n) == 4, "cnn arch: min length %d (want 4)", n ? ser_net_min_length(n) : -1);
+	ser_net_free(n);
+	n = ser_net_new(ser_net_arch_preset("seed"), 1, 40, 7, &e);
+	CHECK(n && ser_net_nparams(n) == 384 + 64 * 40 * 7 + 7, "preset seed with 7 classes");
+	ser_net_free(n);
+	static const char *bad[] = { "conv:0:5 flatten dense:3", "relu dense:3 conv:3:3", "conv:4:3 dense:3",
+	                             "conv:4:3 flatten dense:3", "stats dense:4", "dropout:1.5 stats dense:3",
+	                             "conv:4:3:weird stats dense:3", "bogus stats dense:3", "", "stats dense" };
+	for (int i = 0; i < 10; i++) {
+		/* variable length: flatten refused; dense after conv refused */
+		e.msg[0] = 0;
+		n = ser_net_new(bad[i], 3, 0, 3, &e);
+		CHECK(i == 9 ? n != NULL : n == NULL, "arch '%s': %s", bad[i], n ? "accepted" : e.msg);
+		ser_net_free(n);
+	}
+	n = ser_net_new("conv:4:9:valid flatten dense:3", 2, 5, 3, &e);
+	CHECK(!n, "fixed length too short for a valid conv refused: %s", e.msg);
+}
+
+/* toy data: class k has a sine of frequency (k+1) in channel k, noise elsewhere */
+static void toy(ser_rng *r, float *x, int *len, int *lab, int B, int C, int T)
+{
+	memset(x, 0, sizeof(float) * B * C * T);
+	for (int b = 0; b < B; b++) {
+		lab[b] = (int)ser_rng_below(r, 3);
+		len[b] = T - (int)ser_rng_below(r, T / 3);
+		float ph = ser_rng_uniform(r) * 6.28f;
+		for (int c = 0; c < C; c++)
+			for (int t = 0; t < len[b]; t++)
+				x[((size_t)b * C + c) * T + t] = 0.3f * ser_rng_normal(r) +
+					(c == lab[b] ? sinf(ph + 0.5f * (lab[b] + 1) * t) : 0.0f);
+	}
+}
+
+static void test_gradcheck(void)
+{
+	ser_error e;
+	const char *arch = "conv:3:3 bn relu avgpool:2 conv:4:3:valid:1:2 relu dropout:0.25 stats dense:5 relu dense";
+	ser_net *n = ser_net_new(arch, 2, 0, 3, &e);
+	CHECK(n != NULL, "tiny net builds: %s", n ? "" : e.msg);
+	if (!n)
+		return;
+	ser_net_init(n, 3, SER_INIT_GLOROT);
+	int B = 4, T = 14, C = 2, len[4], lab[4];
+	float x[4 * 2 * 14], cw[3] = { 1.0f, 0.5f, 2.0f }, loss;
+	ser_rng r;
+	ser_rng_seed(&r, 9);
+	toy(&r, x, len, lab, B, C, T);
+	len[0] = T;
+	float *P = ser_net_params(n);
+	size_t np = ser_net_ntrainable(n);
+	float *g = malloc(np * sizeof *g);
+	for (int threads = 1; threads <= 2; threads++) {
+		ser_net_set_threads(n, threads, NULL);
+		ser_net_zero_grad(n);
+		ser_net_train_batch(n, x, B, T, len, lab, cw, 0.1f, 77, &loss, NULL, &e);
+		memcpy(g, ser_net_grads(n), np * sizeof *g);
+		int bad = 0;
+		for (size_t i = 0; i < np; i++) {
+			float keep = P[i], lp, lm, h = 3e-3f; /* small: relu kinks after bn */
+			P[i] = keep + h;
+			ser_net_train_batch(n, x, B, T, len, lab, cw, 0.1f, 77, &lp, NULL, &e);
+			P[i] = keep - h;
+			ser_net_train_batch(n, x, B, T, len, lab, cw, 0.1f, 77, &lm, NULL, &e);
+			P[i] = keep;
+			double num = ((double)lp - lm) / (2 * h);
+			if (!check_close(g[i], num, 2e-3, 3e-2)) {
+				if (bad++ < 3)
+					printf("# param %zu: analytic %g numeric %g\n", i, g[i], num);
+			}
+		}
+		CHECK(bad == 0, "whole-net gradient check (conv, bn, relu, avgpool, dilated valid conv, dropout, "
+		      "stats, dense; lengths, class weights, smoothing), %d thread(s): %zu params, %d bad",
+		      threads, np, bad);
+	}
+	free(g);
+	ser_net_free(n);
+}
+
+static void test_learn(void)
+{
+	ser_error e;
+	int B = 24, C = 3, T = 30;
+	ser_net *n = ser_net_new("conv:16:5 bn relu maxpool:2 conv:16:3 relu stats dense:16 relu dense", C, 0, 3, &e);
+	ser_net_init(n, 1, SER_INIT_GLOROT);
+	ser_net_set_threads(n, 2, NULL);
+	ser_optim_opts oo;
+	ser_optim_defaults(&oo, SER_OPT_ADAM);
+	oo.lr = 5e-3f;
+	ser_optim *opt = ser_optim_new(&oo, ser_net_ntrainable(n), NULL);
+	int N = 96, *len = malloc(N * sizeof(int)), *lab = malloc(N * sizeof(int));
+	float *x = malloc(sizeof(float) * N * C * T);
+	ser_rng r;
+	ser_rng_seed(&r, 5);
+	toy(&r, x, len, lab, N, C, T);
+	float loss = 0, first = -1;
+	for (int step = 0; step < 300; step++) {
+		int b0 = (step % (N / B)) * B;
+		ser_net_zero_grad(n);
+		ser_net_train_batch(n, x + (size_t)b0 * C * T, B, T, len + b0, lab + b0, NULL, 0, step, &loss, NULL, &e);
+		if (first < 0)
+			first = loss;
+		ser_optim_step(opt, ser_net_params(n), ser_net_grads(n), oo.lr);
+	}
+	float *probs = malloc(sizeof(float) * N * 3);
+	ser_net_eval_batch(n, x, N, T, len, probs, &e);
+	int right = 0;
+	for (int b = 0; b < N; b++) {
+		int k = 0;
+		for (int j = 1; j < 3; j++)
+			if (probs[b * 3 + j] > probs[b * 3 + k])
+				k = j;
+		right += k == lab[b];
+	}
+	CHECK(right == N, "toy 3-class problem learnt in 300 steps: train accuracy %d/%d (loss %.3f -> %.4f)",
+	      right, N, first, loss);
+	/* eval batch (padded, lengths) == one-sequence inference */
+	float worst = 0, p[3], *one = malloc(sizeof(float) * C * T);
+	for (int b = 0; b < N; b++) {
+		for (int c = 0; c < C; c++)
+			memcpy(one + c * len[b], x + ((size_t)b * C + c) * T, len[b] * sizeof(float));
+		ser_net_forward(n, one, len[b], p, &e);
+		for (int j = 0; j < 3; j++)
+			worst = fmaxf(worst, fabsf(p[j] - probs[b * 3 + j]));
+	}
+	CHECK(worst < 1e-5f, "inference on each sequence alone == padded eval batch (max diff %g)", worst);
+	free(one), free(probs), free(x), free(len), free(lab);
+	ser_optim_free(opt);
+	ser_net_free(n);
+}
+
+static void run3(ser_net *n, int threads, const float *x, const int *len, const int *lab, int B, int T)
+{
+	ser_optim_opts oo;
+	ser_optim_defaults(&oo, SER_OPT_RMSPROP);
+	ser_optim *opt = ser_optim_new(&oo, ser_net_ntrainable(n), NULL);
+	ser_net_init(n, 42, SER_INIT_GLOROT);
+	ser_net_set_threads(n, threads, NULL);
+	float loss;
+	for (int s = 0; s < 3; s++) {
+		ser_net_zero_grad(n);
+		ser_net_train_batch(n, x, B, T, len, lab, NULL, 0.05f, 1000 + s, &loss, NULL, NULL);
+		ser_optim_step(opt, ser_net_params(n), ser_net_grads(n), oo.lr);
+	}
+	ser_optim_free(opt);
+}
+
+static void test_determinism(void)
+{
+	const char *arch = "conv:8:3 bn relu maxpool:2 conv:8:3 relu dropout:0.3 stats dense:8 relu dense";
+	int B = 16, C = 3, T = 20, len[16], lab[16];
+	float x[16 * 3 * 20];
+	ser_rng r;
+	ser_rng_seed(&r, 11);
+	toy(&r, x, len, lab, B, C, T);
+	ser_net *a = ser_net_new(arch, C, 0, 3, NULL), *b = ser_net_new(arch, C, 0, 3, NULL);
+	size_t np = ser_net_nparams(a);
+	for (int threads = 1; threads <= 3; threads += 2) {
+		run3(a, threads, x, len, lab, B, T);
+		run3(b, threads, x, len, lab, B, T);
+		CHECK(memcmp(ser_net_params(a), ser_net_params(b), np * sizeof(float)) == 0,
+		      "same seed, %d thread(s), 3 steps: bit-identical parameters (incl. bn running stats)", threads);
+	}
+	/* without bn, thread count changes only the summation order */
+	const char *arch2 = "conv:8:3 relu maxpool:2 conv:8:3 relu dropout:0.3 stats dense:8 relu dense";
+	ser_net *c = ser_net_new(arch2, C, 0, 3, NULL), *d = ser_net_new(arch2, C, 0, 3, NULL);
+	run3(c, 1, x, len, lab, B, T);
+	run3(d, 4, x, len, lab, B, T);
+	double wv;
+	long bad = check_close_all(ser_net_params(d), ser_net_params(c), (long)ser_net_nparams(c), 1e-4, 1e-3, &wv);
+	CHECK(bad < 0, "no bn: 1 vs 4 threads agree to rounding (worst %g)", wv);
+	ser_net_free(a), ser_net_free(b), ser_net_free(c), ser_net_free(d);
+}
+
+int main(void)
+{
+	test_build();
+	test_gradcheck();
+	test_learn();
+	test_determinism();
+	return check_status();
+}
