@@ -310,6 +310,8 @@ int main(int argc, char **argv)
 		case O_ARK: fmt = SER_FW_ARK; break;
 		case O_PRINT: print = 1; break;
 		case 'h':
+			free(ov_key);
+			free(ov_val);
 			usage();
 			cli_close_stdout();
 			return EXIT_OK;
@@ -333,6 +335,8 @@ int main(int argc, char **argv)
 		cli_usage_error("--key: empty or longer than %d bytes", SER_FEAT_KEY_MAX);
 	if (ser_feat_info_fill(&o, &info, text, sizeof text, &err) < 0)
 		cli_die(EXIT_DATA, "%s", err.msg);
+	free(ov_key);
+	free(ov_val);
 	if (print) {
 		printf("%s\n", text);
 		cli_close_stdout();
@@ -370,8 +374,6 @@ int main(int argc, char **argv)
 	ser_fe_free(c.fe);
 	free(c.y);
 	free(c.rsbuf);
-	free(ov_key);
-	free(ov_val);
 	cli_close_stdout();
 	return status;
 }
