@@ -1,0 +1,513 @@
+/* The ser model file (layout in ser-formats(5), MODEL FILE):
+ *   "SERMODEL" u32 version u32 flags(0) u32 layout u32 in_channels u32 in_length
+ *   u32 n_classes u32 arch_len arch[arch_len]
+ *   n_classes x (u32 len, name[len])
+ *   u32 feat_dim u32 feat_rate u32 feat_shift u32 feat_length u64 fingerprint
+ *   u32 settings_len settings[settings_len]
+ *   u32 norm_mode [f32 mean[feat_dim] f32 std[feat_dim] when mode != 0]
+ *   u32 record_len record[record_len]
+ *   u64 nparams f32 params[nparams]
+ *   u64 FNV-1a 64 of every byte before it
+ * All integers and floats little-endian; strings without NUL. */
+#include "model.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MODEL_FILE_MAX ((size_t)SER_NET_PARAMS_MAX * 4 + 8 * (size_t)SER_MODEL_TEXT_MAX)
+
+static uint64_t fnv1a64(const unsigned char *p, size_t n)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= UINT64_C(0x100000001b3);
+	}
+	return h;
+}
+
+/* ---- writer into a growing buffer ---- */
+typedef struct wbuf {
+	unsigned char *p;
+	size_t n, cap;
+	int oom;
+} wbuf;
+
+static void put(wbuf *w, const void *src, size_t n)
+{
+	if (w->oom)
+		return;
+	if (w->n + n > w->cap) {
+		size_t cap = w->cap ? w->cap : 4096;
+		while (cap < w->n + n)
+			cap *= 2;
+		unsigned char *q = realloc(w->p, cap);
+		if (!q) {
+			w->oom = 1;
+			return;
+		}
+		w->p = q, w->cap = cap;
+	}
+	memcpy(w->p + w->n, src, n);
+	w->n += n;
+}
+
+static void put_u32(wbuf *w, uint32_t v)
+{
+	unsigned char b[4] = { (unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
+	                       (unsigned char)(v >> 24) };
+	put(w, b, 4);
+}
+
+static void put_u64(wbuf *w, uint64_t v)
+{
+	put_u32(w, (uint32_t)v);
+	put_u32(w, (uint32_t)(v >> 32));
+}
+
+static void put_f32(wbuf *w, float f)
+{
+	uint32_t v;
+	memcpy(&v, &f, 4);
+	put_u32(w, v);
+}
+
+static void put_str(wbuf *w, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	put_u32(w, (uint32_t)n);
+	put(w, s ? s : "", n);
+}
+
+/* Consistency of a model; shared by save and load. */
+static int validate(const ser_model *m, ser_error *err)
+{
+	if (!m->net)
+		return ser_seterr(err, SER_EINVAL, "model has no network");
+	int C = ser_net_in_channels(m->net), T = ser_net_in_length(m->net);
+	if (m->n_classes != ser_net_classes(m->net) || m->n_classes < 2 ||
+	    m->n_classes > SER_MODEL_CLASSES_MAX)
+		return ser_seterr(err, SER_EINVAL, "model: %d classes (net has %d)", m->n_classes,
+		                  ser_net_classes(m->net));
+	for (int i = 0; i < m->n_classes; i++) {
+		const char *s = m->class_names ? m->class_names[i] : NULL;
+		size_t n = s ? strlen(s) : 0;
+		if (n == 0 || n >= SER_MODEL_NAME_MAX || strpbrk(s, "\t\n\r"))
+			return ser_seterr(err, SER_EINVAL, "model: bad class name %d", i);
+	}
+	if (m->feat_dim < 1 || m->feat_dim > SER_MODEL_DIM_MAX)
+		return ser_seterr(err, SER_EINVAL, "model: feature dimension %u outside [1, %d]",
+		                  m->feat_dim, SER_MODEL_DIM_MAX);
+	if (m->layout == SER_LAYOUT_FRAMES) {
+		if ((uint32_t)C != m->feat_dim)
+			return ser_seterr(err, SER_EINVAL, "model: net input has %d channels, features %u values",
+			                  C, m->feat_dim);
+	} else if (m->layout == SER_LAYOUT_VECTOR) {
+		if (C != 1 || (uint32_t)T != m->feat_dim)
+			return ser_seterr(err, SER_EINVAL, "model: vector layout needs a net of 1 channel x %u frames",
+			                  m->feat_dim);
+	} else
+		return ser_seterr(err, SER_EINVAL, "model: unknown input layout %d", m->layout);
+	if (m->norm_mode < SER_NORM_NONE || m->norm_mode > SER_NORM_UTT_MEAN)
+		return ser_seterr(err, SER_EINVAL, "model: unknown normalisation %d", m->norm_mode);
+	if (m->norm_mode == SER_NORM_UTT_MEAN && m->layout == SER_LAYOUT_VECTOR)
+		return ser_seterr(err, SER_EINVAL, "model: per-utterance mean needs the frames layout");
+	if (m->norm_mode != SER_NORM_NONE) {
+		if (!m->norm_mean || !m->norm_std)
+			return ser_seterr(err, SER_EINVAL, "model: normalisation without mean/std arrays");
+		for (uint32_t j = 0; j < m->feat_dim; j++)
+			if (!(m->norm_std[j] > 0) || !isfinite(m->norm_mean[j]) || !isfinite(m->norm_std[j]))
+				return ser_seterr(err, SER_EINVAL, "model: bad normalisation value at %u", j);
+	}
+	if ((m->feat_settings && strlen(m->feat_settings) > SER_MODEL_TEXT_MAX) ||
+	    (m->train_record && strlen(m->train_record) > SER_MODEL_TEXT_MAX))
+		return ser_seterr(err, SER_ELIMIT, "model: text longer than %d bytes", SER_MODEL_TEXT_MAX);
+	return 0;
+}
+
+int ser_model_to_mem(const ser_model *m, unsigned char **buf, size_t *len, ser_error *err)
+{
+	int rc = validate(m, err);
+	if (rc < 0)
+		return rc;
+	ser_net *net = m->net;
+	wbuf w = { 0 };
+	put(&w, SER_MODEL_MAGIC, 8);
+	put_u32(&w, SER_MODEL_VERSION);
+	put_u32(&w, 0);
+	put_u32(&w, (uint32_t)m->layout);
+	put_u32(&w, (uint32_t)ser_net_in_channels(net));
+	put_u32(&w, (uint32_t)ser_net_in_length(net));
+	put_u32(&w, (uint32_t)m->n_classes);
+	put_str(&w, ser_net_arch(net));
+	for (int i = 0; i < m->n_classes; i++)
+		put_str(&w, m->class_names[i]);
+	put_u32(&w, m->feat_dim);
+	put_u32(&w, m->feat_rate);
+	put_u32(&w, m->feat_shift);
+	put_u32(&w, m->feat_length);
+	put_u64(&w, m->feat_fingerprint);
+	put_str(&w, m->feat_settings);
+	put_u32(&w, (uint32_t)m->norm_mode);
+	if (m->norm_mode != SER_NORM_NONE) {
+		for (uint32_t j = 0; j < m->feat_dim; j++)
+			put_f32(&w, m->norm_mean[j]);
+		for (uint32_t j = 0; j < m->feat_dim; j++)
+			put_f32(&w, m->norm_std[j]);
+	}
+	put_str(&w, m->train_record);
+	size_t np = ser_net_nparams(net);
+	const float *P = ser_net_params(net);
+	put_u64(&w, np);
+	for (size_t i = 0; i < np; i++)
+		put_f32(&w, P[i]);
+	if (!w.oom)
+		put_u64(&w, fnv1a64(w.p, w.n));
+	if (w.oom) {
+		free(w.p);
+		return ser_seterr(err, SER_ENOMEM, "model: out of memory");
+	}
+	*buf = w.p;
+	*len = w.n;
+	return 0;
+}
+
+int ser_model_save(const ser_model *m, const char *path, ser_error *err)
+{
+	unsigned char *buf;
+	size_t len;
+	int rc = ser_model_to_mem(m, &buf, &len, err);
+	if (rc < 0)
+		return rc;
+	size_t pl = strlen(path);
+	char *tmp = malloc(pl + 16), *dcopy = strdup(path);
+	if (!tmp || !dcopy) {
+		free(buf), free(tmp), free(dcopy);
+		return ser_seterr(err, SER_ENOMEM, "model: out of memory");
+	}
+	snprintf(tmp, pl + 16, "%s.tmpXXXXXX", path);
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		rc = ser_seterr(err, SER_EIO, "%s: cannot create a temporary file: %s", path, strerror(errno));
+		goto out;
+	}
+	size_t off = 0;
+	while (off < len) {
+		ssize_t k = write(fd, buf + off, len - off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			rc = ser_seterr(err, SER_EIO, "%s: write: %s", tmp, k < 0 ? strerror(errno) : "no progress");
+			break;
+		}
+		off += (size_t)k;
+	}
+	if (rc == 0 && fchmod(fd, 0644) < 0)
+		rc = ser_seterr(err, SER_EIO, "%s: chmod: %s", tmp, strerror(errno));
+	if (rc == 0 && fsync(fd) < 0)
+		rc = ser_seterr(err, SER_EIO, "%s: fsync: %s", tmp, strerror(errno));
+	if (close(fd) < 0 && rc == 0)
+		rc = ser_seterr(err, SER_EIO, "%s: close: %s", tmp, strerror(errno));
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = ser_seterr(err, SER_EIO, "%s: rename: %s", path, strerror(errno));
+	if (rc < 0) {
+		unlink(tmp);
+		goto out;
+	}
+	/* make the rename durable */
+	int dfd = open(dirname(dcopy), O_RDONLY);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+out:
+	free(buf), free(tmp), free(dcopy);
+	return rc;
+}
+
+/* ---- reader over a bounded buffer ---- */
+typedef struct rbuf {
+	const unsigned char *p;
+	size_t n, off;
+	int bad;
+} rbuf;
+
+static int need(rbuf *r, size_t k)
+{
+	if (r->bad || r->n - r->off < k) {
+		r->bad = 1;
+		return 0;
+	}
+	return 1;
+}
+
+static uint32_t get_u32(rbuf *r)
+{
+	if (!need(r, 4))
+		return 0;
+	const unsigned char *b = r->p + r->off;
+	r->off += 4;
+	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+static uint64_t get_u64(rbuf *r)
+{
+	uint64_t lo = get_u32(r);
+	return lo | (uint64_t)get_u32(r) << 32;
+}
+
+static float get_f32(rbuf *r)
+{
+	uint32_t v = get_u32(r);
+	float f;
+	memcpy(&f, &v, 4);
+	return f;
+}
+
+/* A malloc'd NUL-terminated string of at most max bytes, or NULL (r->bad
+ * set when truncated, *over when longer than max). */
+static char *get_str(rbuf *r, size_t max, int *over)
+{
+	uint32_t n = get_u32(r);
+	if (r->bad)
+		return NULL;
+	if (n > max) {
+		*over = 1;
+		return NULL;
+	}
+	if (!need(r, n))
+		return NULL;
+	char *s = malloc((size_t)n + 1);
+	if (!s)
+		return NULL;
+	memcpy(s, r->p + r->off, n);
+	s[n] = 0;
+	r->off += n;
+	if (strlen(s) != n) { /* embedded NUL */
+		free(s);
+		*over = 2;
+		return NULL;
+	}
+	return s;
+}
+
+void ser_model_free(ser_model *m)
+{
+	if (!m)
+		return;
+	ser_net_free(m->net);
+	if (m->class_names)
+		for (int i = 0; i < m->n_classes; i++)
+			free(m->class_names[i]);
+	free(m->class_names), free(m->feat_settings), free(m->norm_mean), free(m->norm_std);
+	free(m->train_record);
+	free(m);
+}
+
+ser_model *ser_model_from_mem(const unsigned char *buf, size_t len, const char *name,
+                              ser_error *err)
+{
+	if (len < 12 || memcmp(buf, SER_MODEL_MAGIC, 8) != 0) {
+		ser_seterr(err, SER_EFORMAT, "%s: not a ser model", name);
+		return NULL;
+	}
+	rbuf r = { buf, len, 8, 0 };
+	uint32_t version = get_u32(&r);
+	if (version != SER_MODEL_VERSION) {
+		ser_seterr(err, SER_EFORMAT, "%s: model version %u is not supported (this ser reads %d)",
+		           name, version, SER_MODEL_VERSION);
+		return NULL;
+	}
+	/* checksum first: nothing of a damaged file is trusted */
+	if (len < 20 + 8) {
+		ser_seterr(err, SER_ETRUNC, "%s: truncated model file (%zu bytes)", name, len);
+		return NULL;
+	}
+	rbuf tail = { buf, len, len - 8, 0 };
+	if (get_u64(&tail) != fnv1a64(buf, len - 8)) {
+		ser_seterr(err, SER_EFORMAT, "%s: checksum mismatch: file damaged", name);
+		return NULL;
+	}
+	r.n = len - 8; /* the checksum is not part of the body */
+	ser_model *m = calloc(1, sizeof *m);
+	char *arch = NULL;
+	int over = 0, code = SER_EFORMAT;
+	const char *why = "truncated";
+	if (!m)
+		goto oom;
+	uint32_t flags = get_u32(&r);
+	m->layout = (int)get_u32(&r);
+	uint32_t in_c = get_u32(&r), in_len = get_u32(&r), ncls = get_u32(&r);
+	if (r.bad)
+		goto bad;
+	if (flags != 0 || ncls < 2 || ncls > SER_MODEL_CLASSES_MAX || in_c < 1 ||
+	    in_c > SER_NET_WIDTH_MAX || in_len > 100000000) {
+		why = "size out of limits", code = SER_ELIMIT;
+		goto bad;
+	}
+	arch = get_str(&r, SER_NET_ARCH_MAX - 1, &over);
+	if (!arch)
+		goto bad_str;
+	m->n_classes = (int)ncls;
+	if (!(m->class_names = calloc(ncls, sizeof *m->class_names)))
+		goto oom;
+	for (uint32_t i = 0; i < ncls; i++)
+		if (!(m->class_names[i] = get_str(&r, SER_MODEL_NAME_MAX - 1, &over)))
+			goto bad_str;
+	m->feat_dim = get_u32(&r);
+	m->feat_rate = get_u32(&r);
+	m->feat_shift = get_u32(&r);
+	m->feat_length = get_u32(&r);
+	m->feat_fingerprint = get_u64(&r);
+	if (!r.bad && (m->feat_dim < 1 || m->feat_dim > SER_MODEL_DIM_MAX)) {
+		why = "feature dimension out of limits", code = SER_ELIMIT;
+		goto bad;
+	}
+	if (!(m->feat_settings = get_str(&r, SER_MODEL_TEXT_MAX, &over)))
+		goto bad_str;
+	m->norm_mode = (int)get_u32(&r);
+	if (!r.bad && m->norm_mode != SER_NORM_NONE) {
+		if (m->norm_mode < 0 || m->norm_mode > SER_NORM_UTT_MEAN) {
+			why = "unknown normalisation mode";
+			goto bad;
+		}
+		if (!need(&r, 8 * (size_t)m->feat_dim))
+			goto bad;
+		m->norm_mean = malloc(m->feat_dim * sizeof(float));
+		m->norm_std = malloc(m->feat_dim * sizeof(float));
+		if (!m->norm_mean || !m->norm_std)
+			goto oom;
+		for (uint32_t j = 0; j < m->feat_dim; j++)
+			m->norm_mean[j] = get_f32(&r);
+		for (uint32_t j = 0; j < m->feat_dim; j++)
+			m->norm_std[j] = get_f32(&r);
+	}
+	if (!(m->train_record = get_str(&r, SER_MODEL_TEXT_MAX, &over)))
+		goto bad_str;
+	uint64_t np = get_u64(&r);
+	if (r.bad)
+		goto bad;
+	if (np > SER_NET_PARAMS_MAX) {
+		why = "parameter count out of limits", code = SER_ELIMIT;
+		goto bad;
+	}
+	if (!need(&r, 4 * np))
+		goto bad;
+	if (r.n - r.off != 4 * np) {
+		why = "trailing bytes after the parameters";
+		goto bad;
+	}
+	ser_error e2;
+	m->net = ser_net_new(arch, (int)in_c, (int)in_len, (int)ncls, &e2);
+	if (!m->net) {
+		ser_seterr(err, e2.code == SER_ENOMEM ? SER_ENOMEM : SER_EFORMAT, "%s: %s", name, e2.msg);
+		goto fail;
+	}
+	if (ser_net_nparams(m->net) != np) {
+		ser_seterr(err, SER_EFORMAT, "%s: %llu parameters stored, the architecture has %zu", name,
+		           (unsigned long long)np, ser_net_nparams(m->net));
+		goto fail;
+	}
+	float *P = ser_net_params(m->net);
+	for (uint64_t i = 0; i < np; i++) {
+		P[i] = get_f32(&r);
+		if (!isfinite(P[i])) {
+			ser_seterr(err, SER_EFORMAT, "%s: parameter %llu is not finite", name, (unsigned long long)i);
+			goto fail;
+		}
+	}
+	if (validate(m, &e2) < 0) {
+		ser_seterr(err, SER_EFORMAT, "%s: %s", name, e2.msg);
+		goto fail;
+	}
+	free(arch);
+	return m;
+bad_str:
+	if (over == 1)
+		why = "string longer than its limit", code = SER_ELIMIT;
+	else if (over == 2)
+		why = "NUL byte inside a string";
+	else if (!r.bad)
+		goto oom;
+bad:
+	ser_seterr(err, code, "%s: bad model file: %s (at byte %zu)", name, why, r.off);
+	goto fail;
+oom:
+	ser_seterr(err, SER_ENOMEM, "%s: out of memory", name);
+fail:
+	free(arch);
+	ser_model_free(m);
+	return NULL;
+}
+
+ser_model *ser_model_load(const char *path, ser_error *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		ser_seterr(err, SER_EIO, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct stat st;
+	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
+		ser_seterr(err, SER_EIO, "%s: not a regular file", path);
+		fclose(f);
+		return NULL;
+	}
+	if ((uintmax_t)st.st_size > MODEL_FILE_MAX) {
+		ser_seterr(err, SER_ELIMIT, "%s: model file larger than %zu bytes", path, MODEL_FILE_MAX);
+		fclose(f);
+		return NULL;
+	}
+	size_t n = (size_t)st.st_size;
+	unsigned char *buf = malloc(n ? n : 1);
+	if (!buf) {
+		ser_seterr(err, SER_ENOMEM, "%s: out of memory", path);
+		fclose(f);
+		return NULL;
+	}
+	size_t got = fread(buf, 1, n, f);
+	int rerr = ferror(f);
+	fclose(f);
+	if (rerr || got != n) {
+		ser_seterr(err, SER_EIO, "%s: read error", path);
+		free(buf);
+		return NULL;
+	}
+	ser_model *m = ser_model_from_mem(buf, n, path, err);
+	free(buf);
+	return m;
+}
+
+int ser_model_input(const ser_model *m, const float *frames, int n_frames, float *out,
+                    ser_error *err)
+{
+	int D = (int)m->feat_dim;
+	if (n_frames < 1 || (m->layout == SER_LAYOUT_VECTOR && n_frames != 1))
+		return ser_seterr(err, SER_EINVAL, "model input: %d frames (%s)", n_frames,
+		                  m->layout == SER_LAYOUT_VECTOR ? "this model takes one vector per utterance"
+		                                                 : "need at least one");
+	for (int j = 0; j < D; j++) {
+		float mu = 0.0f, sc = 1.0f;
+		if (m->norm_mode == SER_NORM_GLOBAL) {
+			mu = m->norm_mean[j];
+			sc = 1.0f / m->norm_std[j];
+		} else if (m->norm_mode == SER_NORM_UTT_MEAN) {
+			double s = 0;
+			for (int t = 0; t < n_frames; t++)
+				s += frames[(size_t)t * D + j];
+			mu = (float)(s / n_frames);
+			sc = 1.0f / m->norm_std[j];
+		}
+		/* FRAMES: out (C = D, T = n_frames); VECTOR: out (1, D) -- the same index */
+		for (int t = 0; t < n_frames; t++)
+			out[(size_t)j * n_frames + t] = (frames[(size_t)t * D + j] - mu) * sc;
+	}
+	return m->layout == SER_LAYOUT_VECTOR ? D : n_frames;
+}

@@ -1,0 +1,227 @@
+/* Model file: round trip, damaged files refused (every truncation, every
+ * single-bit flip), versions and foreign files, atomic save. */
+#include "check.h"
+#include "model.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char *xstrdup(const char *s)
+{
+	char *p = malloc(strlen(s) + 1);
+	return strcpy(p, s);
+}
+
+static ser_model *make_model(int vector)
+{
+	static const char *names[] = { "angry", "calm", "happy" };
+	ser_model *m = calloc(1, sizeof *m);
+	ser_error e;
+	if (vector) {
+		m->net = ser_net_new("conv:4:3 relu flatten dense", 1, 6, 3, &e);
+		m->layout = SER_LAYOUT_VECTOR;
+		m->norm_mode = SER_NORM_GLOBAL;
+	} else {
+		m->net = ser_net_new("conv:4:3 bn relu stats dense", 6, 0, 3, &e);
+		m->layout = SER_LAYOUT_FRAMES;
+		m->norm_mode = SER_NORM_UTT_MEAN;
+	}
+	ser_net_init(m->net, 5, SER_INIT_GLOROT);
+	m->n_classes = 3;
+	m->class_names = calloc(3, sizeof(char *));
+	for (int i = 0; i < 3; i++)
+		m->class_names[i] = xstrdup(names[i]);
+	m->feat_dim = 6, m->feat_rate = 16000, m->feat_shift = 160, m->feat_length = 400;
+	m->feat_fingerprint = UINT64_C(0x0123456789abcdef);
+	m->feat_settings = xstrdup("preset=ser\nnum-ceps=6\n");
+	m->norm_mean = malloc(6 * sizeof(float));
+	m->norm_std = malloc(6 * sizeof(float));
+	for (int j = 0; j < 6; j++)
+		m->norm_mean[j] = 0.5f * j - 1, m->norm_std[j] = 1.0f + j;
+	m->train_record = xstrdup("ser-train -o m.ser --seed 1\nheld-out: 01 02\n");
+	return m;
+}
+
+static int same_model(ser_model *a, ser_model *b)
+{
+	int ok = a->layout == b->layout && a->n_classes == b->n_classes && a->feat_dim == b->feat_dim &&
+	         a->feat_rate == b->feat_rate && a->feat_shift == b->feat_shift &&
+	         a->feat_length == b->feat_length && a->feat_fingerprint == b->feat_fingerprint &&
+	         a->norm_mode == b->norm_mode && !strcmp(a->feat_settings, b->feat_settings) &&
+	         !strcmp(a->train_record, b->train_record) &&
+	         !strcmp(ser_net_arch(a->net), ser_net_arch(b->net)) &&
+	         ser_net_in_channels(a->net) == ser_net_in_channels(b->net) &&
+	         ser_net_in_length(a->net) == ser_net_in_length(b->net) &&
+	         ser_net_nparams(a->net) == ser_net_nparams(b->net) &&
+	         !memcmp(ser_net_params(a->net), ser_net_params(b->net), ser_net_nparams(a->net) * 4) &&
+	         !memcmp(a->norm_mean, b->norm_mean, a->feat_dim * 4) &&
+	         !memcmp(a->norm_std, b->norm_std, a->feat_dim * 4);
+	for (int i = 0; ok && i < a->n_classes; i++)
+		ok = !strcmp(a->class_names[i], b->class_names[i]);
+	return ok;
+}
+
+static uint64_t fnv(const unsigned char *p, size_t n)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * UINT64_C(0x100000001b3);
+	return h;
+}
+
+static int read_file(const char *path, unsigned char **buf, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -1;
+	*buf = malloc(1 << 20);
+	*n = fread(*buf, 1, 1 << 20, f);
+	fclose(f);
+	return 0;
+}
+
+int main(void)
+{
+	ser_error e;
+	const char *tmpd = getenv("SER_TMP") ? getenv("SER_TMP") : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	char dir[4096], path[4200];
+	snprintf(dir, sizeof dir, "%s/test_model.%ld", tmpd, (long)getpid());
+	mkdir(dir, 0755);
+	snprintf(path, sizeof path, "%s/m.ser", dir);
+
+	for (int vector = 0; vector < 2; vector++) {
+		ser_model *m = make_model(vector);
+		CHECK(ser_model_save(m, path, &e) == 0, "save (%s layout): %s", vector ? "vector" : "frames", e.msg);
+		ser_model *l = ser_model_load(path, &e);
+		CHECK(l && same_model(m, l), "round trip (%s layout): every field and parameter equal",
+		      vector ? "vector" : "frames");
+		/* the loaded net computes the same */
+		float x[6 * 5], in[30], p1[3], p2[3];
+		for (int i = 0; i < 30; i++)
+			x[i] = (float)((i * 7) % 11) - 5;
+		int nf = vector ? 1 : 5;
+		int T = ser_model_input(m, x, nf, in, &e);
+		ser_net_forward(m->net, in, T, p1, &e);
+		if (l) {
+			ser_model_input(l, x, nf, in, &e);
+			ser_net_forward(l->net, in, T, p2, &e);
+		}
+		CHECK(l && !memcmp(p1, p2, sizeof p1), "loaded model gives identical probabilities");
+		ser_model_free(l);
+		ser_model_free(m);
+	}
+
+	/* input layout and normalisation values */
+	ser_model *m = make_model(0);
+	float fr[2 * 6] = { 1, 2, 3, 4, 5, 6, 3, 4, 5, 6, 7, 8 }, in[12];
+	int T = ser_model_input(m, fr, 2, in, &e);
+	CHECK(T == 2 && in[0] == -1.0f && in[1] == 1.0f && in[2] == -0.5f && in[11] == 1.0f / 6,
+	      "input: frames transposed to (C, T), utterance mean removed, divided by std");
+	ser_model_free(m);
+	m = make_model(1);
+	T = ser_model_input(m, fr, 1, in, &e);
+	CHECK(T == 6 && in[0] == 2.0f && in[5] == (6 - 1.5f) / 6, "input: vector layout (1, dim), global mean/std");
+	CHECK(ser_model_input(m, fr, 2, in, &e) == SER_EINVAL, "vector layout refuses 2 frames: %s", e.msg);
+	ser_model_free(m);
+
+	unsigned char *buf;
+	size_t n;
+	m = make_model(0);
+	ser_model_save(m, path, &e);
+	read_file(path, &buf, &n);
+	/* truncation at every offset */
+	int refused = 0;
+	for (size_t k = 0; k < n; k++) {
+		ser_model *l = ser_model_from_mem(buf, k, "t", &e);
+		refused += l == NULL;
+		ser_model_free(l);
+	}
+	CHECK(refused == (int)n, "truncation at each of %zu offsets refused (%d)", n, refused);
+	/* one bit flipped in every byte */
+	refused = 0;
+	int says_checksum = 0;
+	for (size_t k = 0; k < n; k++) {
+		buf[k] ^= (unsigned char)(1u << (k % 8));
+		ser_model *l = ser_model_from_mem(buf, n, "t", &e);
+		refused += l == NULL;
+		says_checksum += l == NULL && strstr(e.msg, "checksum mismatch: file damaged") != NULL;
+		ser_model_free(l);
+		buf[k] ^= (unsigned char)(1u << (k % 8));
+	}
+	CHECK(refused == (int)n, "a bit flip in each of %zu bytes refused (%d)", n, refused);
+	CHECK(says_checksum >= (int)n - 12, "%d of them as 'checksum mismatch: file damaged'", says_checksum);
+	ser_model *l = ser_model_from_mem(buf, n, "t", &e);
+	CHECK(l != NULL, "the undamaged buffer loads");
+	ser_model_free(l);
+	/* version 3 with a valid checksum */
+	buf[8] = 3;
+	uint64_t h = fnv(buf, n - 8);
+	for (int i = 0; i < 8; i++)
+		buf[n - 8 + i] = (unsigned char)(h >> (8 * i));
+	l = ser_model_from_mem(buf, n, "m.ser", &e);
+	CHECK(!l && !strcmp(e.msg, "m.ser: model version 3 is not supported (this ser reads 1)"), "%s", e.msg);
+	l = ser_model_from_mem((const unsigned char *)"RIFF\0\0\0\0WAVEfmt ", 16, "x.wav", &e);
+	CHECK(!l && !strcmp(e.msg, "x.wav: not a ser model"), "%s", e.msg);
+	/* an oversized class count with a correct checksum: refused before allocating */
+	buf[8] = 1;
+	buf[28] = 0xff, buf[29] = 0xff, buf[30] = 0xff, buf[31] = 0x7f;
+	h = fnv(buf, n - 8);
+	for (int i = 0; i < 8; i++)
+		buf[n - 8 + i] = (unsigned char)(h >> (8 * i));
+	l = ser_model_from_mem(buf, n, "m.ser", &e);
+	CHECK(!l && e.code == SER_ELIMIT, "class count 2^31-1 refused: %s", e.msg);
+	free(buf);
+	l = ser_model_load("no/such/model.ser", &e);
+	CHECK(!l && e.code == SER_EIO, "missing file: %s", e.msg);
+
+	/* atomic save: a failing write leaves the old file as it was */
+	unsigned char *before, *after;
+	size_t nb, na;
+	read_file(path, &before, &nb);
+	ser_model *m2 = make_model(0);
+	ser_net_init(m2->net, 99, SER_INIT_GLOROT);
+	struct rlimit old, small;
+	getrlimit(RLIMIT_FSIZE, &old);
+	small = old;
+	small.rlim_cur = 100; /* bytes: the write of the new model fails */
+	signal(SIGXFSZ, SIG_IGN);
+	setrlimit(RLIMIT_FSIZE, &small);
+	int rc = ser_model_save(m2, path, &e);
+	setrlimit(RLIMIT_FSIZE, &old);
+	read_file(path, &after, &na);
+	CHECK(rc == SER_EIO && na == nb && !memcmp(before, after, nb), "failed write (file size limit): "
+	      "error '%s', old file unchanged", e.msg);
+	free(after);
+	if (geteuid() != 0) {
+		chmod(dir, 0555);
+		rc = ser_model_save(m2, path, &e);
+		chmod(dir, 0755);
+		read_file(path, &after, &na);
+		CHECK(rc == SER_EIO && na == nb && !memcmp(before, after, nb),
+		      "directory not writable: error '%s', old file unchanged", e.msg);
+		free(after);
+	} else {
+		SKIP("directory not writable: running as root, permissions do not apply");
+	}
+	/* no temporary left behind */
+	char cmd[4400];
+	snprintf(cmd, sizeof cmd, "ls '%s' | grep -c tmp >/dev/null", dir);
+	CHECK(system(cmd) != 0, "no temporary file left in the directory");
+	CHECK(ser_model_save(m2, path, &e) == 0, "a later save succeeds");
+	l = ser_model_load(path, &e);
+	CHECK(l && same_model(l, m2), "and replaces the model");
+	ser_model_free(l);
+	/* bad models are refused at save */
+	free(m2->class_names[1]);
+	m2->class_names[1] = xstrdup("ca\tlm");
+	CHECK(ser_model_save(m2, path, &e) == SER_EINVAL, "class name with a TAB refused: %s", e.msg);
+	free(before);
+	ser_model_free(m2);
+	ser_model_free(m);
+	unlink(path);
+	rmdir(dir);
+	return check_status();
+}
