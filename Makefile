@@ -55,6 +55,17 @@ check-fast:
 	$(MAKE) O=build/fast tests
 	test/run build/fast
 
+# Fuzz targets (libFuzzer, clang): fuzz/fuzz_*.c, each linked with the library
+# sources built with the same instrumentation. scripts/fuzz runs them.
+FUZZCC    = clang
+FUZZFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
+FUZZSRC   = $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZBIN   = $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZSRC))
+fuzz: $(FUZZBIN)
+build/fuzz/%: fuzz/%.c $(LIBSRC) $(LIBHDR)
+	@mkdir -p $(dir $@)
+	$(FUZZCC) $(CSTD) $(FUZZFLAGS) -Ilib $(DEP_CFLAGS) -o $@ $< $(LIBSRC) $(LDLIBS)
+
 bench: all
 	scripts/bench
 
@@ -74,6 +85,6 @@ install: all
 clean:
 	rm -rf bin obj build lib/libser.a lib/libser.pc test/ser-test-*
 
-.PHONY: all tests check check-fast bench install clean
+.PHONY: all tests check check-fast bench fuzz install clean
 .SUFFIXES:
 .SECONDARY:
