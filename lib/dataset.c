@@ -1,0 +1,329 @@
+/* In-memory training set from feature streams: split, statistics, batches. */
+#include "dataset.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void ser_ds_init(ser_dataset *ds)
+{
+	memset(ds, 0, sizeof *ds);
+}
+
+static void utt_free(ser_utt *u)
+{
+	free(u->key);
+	free(u->x);
+}
+
+void ser_ds_free(ser_dataset *ds)
+{
+	if (!ds)
+		return;
+	for (size_t i = 0; i < ds->n; i++)
+		utt_free(&ds->u[i]);
+	free(ds->u);
+	for (int i = 0; i < ds->nspk; i++)
+		free(ds->spk[i]);
+	free(ds->spk);
+	free(ds->settings);
+	memset(ds, 0, sizeof *ds);
+}
+
+static int push_utt(ser_dataset *ds, ser_error *err)
+{
+	if (ds->n == ds->cap) {
+		size_t nc = ds->cap ? 2 * ds->cap : 256;
+		ser_utt *nu = realloc(ds->u, nc * sizeof *nu);
+		if (!nu)
+			return ser_seterr(err, SER_ENOMEM, "out of memory");
+		ds->u = nu;
+		ds->cap = nc;
+	}
+	memset(&ds->u[ds->n], 0, sizeof ds->u[ds->n]);
+	ds->u[ds->n].label = -1;
+	ds->u[ds->n].speaker = -1;
+	ds->u[ds->n].part = SER_PART_TRAIN;
+	return 0;
+}
+
+int ser_ds_read(ser_dataset *ds, ser_fr *r, ser_error *err)
+{
+	const ser_feat_info *info = ser_fr_info(r);
+	ser_fr_ev ev;
+	size_t cap = 0;
+	int rc, open = 0;
+	if (!ds->settings) {
+		ds->settings = strdup(info->settings);
+		if (!ds->settings)
+			return ser_seterr(err, SER_ENOMEM, "out of memory");
+		ds->dim = info->dim;
+		ds->rate = info->rate;
+		ds->shift = info->shift;
+		ds->length = info->length;
+		ds->fingerprint = info->fingerprint;
+	} else if (info->fingerprint != ds->fingerprint || strcmp(info->settings, ds->settings)
+	           || info->dim != ds->dim) {
+		return ser_seterr(err, SER_EMISMATCH, "feature settings differ from the first input's");
+	}
+	while ((rc = ser_fr_next(r, &ev, err)) > 0) {
+		ser_utt *u;
+		if (ev.type == SER_FR_BEGIN) {
+			if ((rc = push_utt(ds, err)) < 0)
+				return rc;
+			u = &ds->u[ds->n];
+			if (!(u->key = strdup(ev.key)))
+				return ser_seterr(err, SER_ENOMEM, "out of memory");
+			ds->n++;
+			cap = 0;
+			open = 1;
+		} else if (ev.type == SER_FR_FRAMES && open) {
+			size_t need;
+			u = &ds->u[ds->n - 1];
+			need = (size_t)u->n + ev.n;
+			if (need > cap) {
+				size_t nc = cap ? cap : 64;
+				float *nx;
+				while (nc < need)
+					nc *= 2;
+				nx = realloc(u->x, nc * ds->dim * sizeof *nx);
+				if (!nx)
+					return ser_seterr(err, SER_ENOMEM, "out of memory");
+				u->x = nx;
+				cap = nc;
+			}
+			memcpy(u->x + (size_t)u->n * ds->dim, ev.x, ev.n * ds->dim * sizeof *ev.x);
+			u->n = (int)need;
+		} else if (ev.type == SER_FR_END) {
+			open = 0;
+		}
+	}
+	return rc;
+}
+
+int ser_ds_speaker(ser_dataset *ds, const char *name, ser_error *err)
+{
+	for (int i = 0; i < ds->nspk; i++)
+		if (!strcmp(ds->spk[i], name))
+			return i;
+	if (ds->nspk == ds->spkcap) {
+		int nc = ds->spkcap ? 2 * ds->spkcap : 16;
+		char **ns = realloc(ds->spk, (size_t)nc * sizeof *ns);
+		if (!ns)
+			return ser_seterr(err, SER_ENOMEM, "out of memory");
+		ds->spk = ns;
+		ds->spkcap = nc;
+	}
+	if (!(ds->spk[ds->nspk] = strdup(name)))
+		return ser_seterr(err, SER_ENOMEM, "out of memory");
+	return ds->nspk++;
+}
+
+size_t ser_ds_compact(ser_dataset *ds)
+{
+	size_t j = 0, removed = 0;
+	for (size_t i = 0; i < ds->n; i++) {
+		if (ds->u[i].label < 0 || ds->u[i].n < 1) {
+			utt_free(&ds->u[i]);
+			removed++;
+		} else {
+			ds->u[j++] = ds->u[i];
+		}
+	}
+	ds->n = j;
+	return removed;
+}
+
+/* 1 if name is an element of the comma-separated list. */
+static int in_list(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+	const char *s = list;
+	if (!list)
+		return 0;
+	while (*s) {
+		const char *e = strchr(s, ',');
+		size_t l = e ? (size_t)(e - s) : strlen(s);
+		if (l == len && !memcmp(s, name, len))
+			return 1;
+		if (!e)
+			break;
+		s = e + 1;
+	}
+	return 0;
+}
+
+/* First element of list naming no speaker of ds, into unknown. */
+static void find_unknown(const ser_dataset *ds, const char *list, char *unknown, size_t cap)
+{
+	const char *s = list;
+	if (!list || !cap || unknown[0])
+		return;
+	while (*s) {
+		const char *e = strchr(s, ',');
+		size_t l = e ? (size_t)(e - s) : strlen(s);
+		int found = 0;
+		for (int i = 0; i < ds->nspk && !found; i++)
+			found = strlen(ds->spk[i]) == l && !memcmp(ds->spk[i], s, l);
+		if (!found && l) {
+			size_t k = l < cap - 1 ? l : cap - 1;
+			memcpy(unknown, s, k);
+			unknown[k] = '\0';
+			return;
+		}
+		if (!e)
+			break;
+		s = e + 1;
+	}
+}
+
+int ser_ds_split(ser_dataset *ds, const char *val, const char *exclude, char *unknown,
+                 size_t cap, ser_error *err)
+{
+	for (int i = 0; i < ds->nspk; i++)
+		if (in_list(val, ds->spk[i]) && in_list(exclude, ds->spk[i]))
+			return ser_seterr(err, SER_EINVAL, "speaker %s is both held out and excluded",
+			                  ds->spk[i]);
+	for (size_t i = 0; i < ds->n; i++) {
+		ser_utt *u = &ds->u[i];
+		const char *s = u->speaker >= 0 ? ds->spk[u->speaker] : NULL;
+		u->part = SER_PART_TRAIN;
+		if (s && in_list(exclude, s))
+			u->part = SER_PART_EXCLUDED;
+		else if (s && in_list(val, s))
+			u->part = SER_PART_VAL;
+	}
+	if (unknown && cap) {
+		unknown[0] = '\0';
+		find_unknown(ds, val, unknown, cap);
+		find_unknown(ds, exclude, unknown, cap);
+	}
+	return 0;
+}
+
+int ser_ds_norm_stats(const ser_dataset *ds, int part, int mode, float *mean, float *std,
+                      ser_error *err)
+{
+	size_t d = ds->dim;
+	double *s = calloc(3 * d, sizeof *s), *s2 = s + d, *um = s + 2 * d;
+	double frames = 0;
+	if (!s)
+		return ser_seterr(err, SER_ENOMEM, "out of memory");
+	for (size_t i = 0; i < ds->n; i++) {
+		const ser_utt *u = &ds->u[i];
+		if (u->part != part || u->n < 1)
+			continue;
+		for (size_t j = 0; j < d; j++)
+			um[j] = 0;
+		if (mode == SER_NORM_UTT_MEAN) {
+			for (int t = 0; t < u->n; t++)
+				for (size_t j = 0; j < d; j++)
+					um[j] += u->x[(size_t)t * d + j];
+			for (size_t j = 0; j < d; j++)
+				um[j] /= u->n;
+		}
+		for (int t = 0; t < u->n; t++)
+			for (size_t j = 0; j < d; j++) {
+				double v = u->x[(size_t)t * d + j] - um[j];
+				s[j] += v;
+				s2[j] += v * v;
+			}
+		frames += u->n;
+	}
+	if (frames < 1) {
+		free(s);
+		return ser_seterr(err, SER_EINVAL, "no frames for normalisation statistics");
+	}
+	for (size_t j = 0; j < d; j++) {
+		double m = s[j] / frames, v = s2[j] / frames - m * m;
+		double sd = v > 0 ? sqrt(v) : 0;
+		mean[j] = mode == SER_NORM_UTT_MEAN ? 0.0f : (float)m;
+		std[j] = (float)(sd < 1e-5 ? 1e-5 : sd);
+	}
+	free(s);
+	return 0;
+}
+
+void ser_ds_class_counts(const ser_dataset *ds, int part, int ncls, long *count)
+{
+	for (int c = 0; c < ncls; c++)
+		count[c] = 0;
+	for (size_t i = 0; i < ds->n; i++)
+		if (ds->u[i].part == part && ds->u[i].label >= 0 && ds->u[i].label < ncls)
+			count[ds->u[i].label]++;
+}
+
+int ser_specaug_parse(ser_specaug *s, const char *text, ser_error *err)
+{
+	long v[4];
+	const char *p = text;
+	memset(s, 0, sizeof *s);
+	if (!strcmp(text, "none") || !strcmp(text, "0"))
+		return 0;
+	for (int i = 0; i < 4; i++) {
+		char *end;
+		v[i] = strtol(p, &end, 10);
+		if (end == p || v[i] < 0 || v[i] > 100000 || (i < 3 ? *end != ':' : *end != '\0'))
+			return ser_seterr(err, SER_EINVAL,
+			                  "'%s': want TW:TN:FW:FN (4 integers >= 0) or none", text);
+		p = end + 1;
+	}
+	s->tw = (int)v[0];
+	s->tn = (int)v[1];
+	s->fw = (int)v[2];
+	s->fn = (int)v[3];
+	return 0;
+}
+
+void ser_specaug_apply(const ser_specaug *sa, float *x, int C, int T, ser_rng *rng)
+{
+	for (int k = 0; k < sa->tn && sa->tw > 0; k++) {
+		int w = (int)ser_rng_range(rng, 0, sa->tw < T ? sa->tw : T);
+		int t0 = (int)ser_rng_range(rng, 0, T - w);
+		for (int c = 0; c < C; c++)
+			memset(x + (size_t)c * T + t0, 0, (size_t)w * sizeof *x);
+	}
+	for (int k = 0; k < sa->fn && sa->fw > 0; k++) {
+		int w = (int)ser_rng_range(rng, 0, sa->fw < C ? sa->fw : C);
+		int c0 = (int)ser_rng_range(rng, 0, C - w);
+		for (int c = c0; c < c0 + w; c++)
+			memset(x + (size_t)c * T, 0, (size_t)T * sizeof *x);
+	}
+}
+
+int ser_ds_batch(const ser_dataset *ds, const ser_model *m, const int *idx, int B, int crop,
+                 const ser_specaug *sa, ser_rng *rng, float *x, int *y, float *work,
+                 ser_error *err)
+{
+	size_t d = ds->dim;
+	int T = m->layout == SER_LAYOUT_VECTOR ? (int)d : crop;
+	if (T < 1)
+		return ser_seterr(err, SER_EINVAL, "crop length must be >= 1");
+	for (int b = 0; b < B; b++) {
+		const ser_utt *u = &ds->u[idx[b]];
+		float *xb = x + (size_t)b * d * (size_t)T;
+		int rc;
+		y[b] = u->label;
+		if (m->layout == SER_LAYOUT_VECTOR) {
+			if (u->n != 1)
+				return ser_seterr(err, SER_EMISMATCH, "%s: %d frames, want one pooled vector",
+				                  u->key, u->n);
+			rc = ser_model_input(m, u->x, 1, xb, err);
+		} else {
+			if (u->n >= crop) {
+				int t0 = (int)ser_rng_below(rng, (uint64_t)(u->n - crop + 1));
+				memcpy(work, u->x + (size_t)t0 * d, (size_t)crop * d * sizeof *work);
+			} else {
+				for (int t = 0; t < crop; t++)
+					memcpy(work + (size_t)t * d, u->x + (size_t)(t % u->n) * d,
+					       d * sizeof *work);
+			}
+			rc = ser_model_input(m, work, crop, xb, err);
+			if (rc >= 0 && sa)
+				ser_specaug_apply(sa, xb, (int)d, T, rng);
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return T;
+}

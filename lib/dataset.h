@@ -1,0 +1,98 @@
+/* An in-memory set of labelled utterances read from feature streams, for
+ * training: speaker split, normalisation statistics, random crops with
+ * SpecAugment-style masking, and batches laid out for ser_net_train_batch.
+ *
+ * Labels and speakers are set by the caller (from labels.h); utterances
+ * the caller cannot label are removed with ser_ds_compact. */
+#ifndef SER_DATASET_H
+#define SER_DATASET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "ser.h"
+#include "featio.h"
+#include "model.h"
+#include "rng.h"
+
+enum ser_ds_part { SER_PART_TRAIN = 0, SER_PART_VAL = 1, SER_PART_EXCLUDED = 2 };
+
+typedef struct ser_utt {
+	char *key;
+	float *x;         /* (n, dim) frames, frame-major as in the stream */
+	int n;            /* frames */
+	int label;        /* class index, -1: none */
+	int speaker;      /* index into speakers, -1: unknown */
+	int part;         /* enum ser_ds_part */
+} ser_utt;
+
+typedef struct ser_dataset {
+	/* settings of the streams (from the first one read) */
+	uint32_t dim, rate, shift, length;
+	uint64_t fingerprint;
+	char *settings;
+	size_t n, cap;
+	ser_utt *u;       /* (n) utterances in input order */
+	int nspk, spkcap;
+	char **spk;       /* (nspk) speaker names */
+} ser_dataset;
+
+void ser_ds_init(ser_dataset *ds);
+void ser_ds_free(ser_dataset *ds);
+
+/* Appends every utterance of reader r (label and speaker -1, part TRAIN).
+ * The first reader fixes the settings; a later reader whose settings text
+ * differs is refused with SER_EMISMATCH (callers compare first with
+ * ser_feat_settings_diff to name the difference). Utterances with no frames
+ * are kept (n = 0). */
+int ser_ds_read(ser_dataset *ds, ser_fr *r, ser_error *err);
+
+/* Index of speaker name, added if new; negative status on error. */
+int ser_ds_speaker(ser_dataset *ds, const char *name, ser_error *err);
+
+/* Removes (and frees) utterances with label < 0 or no frames; returns how
+ * many were removed. */
+size_t ser_ds_compact(ser_dataset *ds);
+
+/* Sets part from two comma-separated speaker lists (either may be NULL or
+ * empty): speakers in `exclude` -> EXCLUDED, in `val` -> VAL, others TRAIN.
+ * A speaker in both lists is SER_EINVAL. A listed name with no utterance
+ * is copied into unknown (cap bytes; "" if none) for a warning. */
+int ser_ds_split(ser_dataset *ds, const char *val, const char *exclude, char *unknown,
+                 size_t cap, ser_error *err);
+
+/* Per-dimension mean and std (dim each) over the frames of utterances in
+ * `part`: mode SER_NORM_GLOBAL uses raw frames, SER_NORM_UTT_MEAN frames
+ * minus their utterance mean (mean is then 0). std is floored at 1e-5. */
+int ser_ds_norm_stats(const ser_dataset *ds, int part, int mode, float *mean, float *std,
+                      ser_error *err);
+
+/* Counts of each class (ncls) in part. */
+void ser_ds_class_counts(const ser_dataset *ds, int part, int ncls, long *count);
+
+/* SpecAugment-style masking (ref: Park et al. 2019, without time warp):
+ * tn masks of up to tw frames and fn masks of up to fw channels, each of
+ * width uniform in [0, max], position uniform; masked values are set to 0
+ * (the mean after normalisation). */
+typedef struct ser_specaug {
+	int tw, tn;   /* frames, count */
+	int fw, fn;   /* channels, count */
+} ser_specaug;
+/* Parses "TW:TN:FW:FN" or "none" (all 0). */
+int ser_specaug_parse(ser_specaug *s, const char *text, ser_error *err);
+
+/* Fills a training batch for model m from utterances idx[0..B):
+ *   SER_LAYOUT_VECTOR: x (B, 1, dim), T = dim (utterances must have 1 frame);
+ *   SER_LAYOUT_FRAMES: x (B, dim, crop), T = crop: a random crop of each
+ *     utterance, an utterance shorter than crop repeated to fill it.
+ * Normalisation by ser_model_input (per crop for SER_NORM_UTT_MEAN), then
+ * masking (frames layout only; sa may be NULL). y (B) labels.
+ * work holds crop * dim floats. Draws from rng in sample order.
+ * Returns T or a negative status. */
+int ser_ds_batch(const ser_dataset *ds, const ser_model *m, const int *idx, int B, int crop,
+                 const ser_specaug *sa, ser_rng *rng, float *x, int *y, float *work,
+                 ser_error *err);
+
+/* Masks (C, T) x in place. */
+void ser_specaug_apply(const ser_specaug *sa, float *x, int C, int T, ser_rng *rng);
+
+#endif
