@@ -554,6 +554,8 @@ size_t ser_fe_ready(const ser_fe *fe)
 size_t ser_fe_get(ser_fe *fe, float *out, size_t nmax)
 {
 	size_t k = nmax < fe->q_n ? nmax : fe->q_n;
+	if (k == 0)
+		return 0;
 	memcpy(out, fe->q + fe->q_head * fe->dim, k * fe->dim * sizeof *out);
 	fe->q_head += k;
 	fe->q_n -= k;
