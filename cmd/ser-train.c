@@ -1,0 +1,697 @@
+/* ser-train: labelled feature streams to a model file.
+ * Options and behaviour in man/ser-train.1. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "classify.h"
+#include "dataset.h"
+#include "featio.h"
+#include "labels.h"
+#include "metrics.h"
+/* mfcc.h (mel filter normalisation) and model.h (input normalisation) both
+ * name an enumerator SER_NORM_NONE; mfcc.h's are renamed in this file. */
+#define SER_NORM_NONE SER_MELNORM_NONE_
+#define SER_NORM_SLANEY SER_MELNORM_SLANEY_
+#include "mfcc.h"
+#undef SER_NORM_NONE
+#undef SER_NORM_SLANEY
+#include "model.h"
+#include "net.h"
+#include "optim.h"
+#include "rng.h"
+
+static const char synopsis[] =
+	"Usage: ser-train -o MODEL [OPTION]... [FEATURES]...\n";
+
+static void usage(void)
+{
+	printf("%s", synopsis);
+	printf(
+	"Trains a network on labelled feature streams (files, or stdin when none or -)\n"
+	"and writes the best model (by validation UAR; without validation the last).\n"
+	"\n"
+	"  -o, --output FILE       model file to write atomically (required)\n"
+	"  -a, --arch NAME|SPEC    seed, default (= cnn), cnn, or a layer spec string\n"
+	"                          (default: default)\n"
+	"  -c, --classes LIST      comma-separated class set and order (default:\n"
+	"                          neutral,calm,happy,sad,angry,fearful,disgust,surprised)\n"
+	"  -l, --labels FILE       TSV map key<TAB>label[<TAB>speaker] (default: labels\n"
+	"                          and speakers from RAVDESS/TESS/EmoDB file names)\n"
+	"      --val-speakers LIST   comma-separated speakers held out for validation\n"
+	"                          (e.g. ravdess-17,ravdess-18; default: none)\n"
+	"      --exclude-speakers LIST  speakers dropped entirely (default: none)\n"
+	"  -e, --epochs N          integer 1..1000000 (default: 1000 for seed, else 60)\n"
+	"  -b, --batch N           integer 1..4096, utterances per step (default: 32)\n"
+	"      --optim NAME        sgd|rmsprop|adam|adamw (default: rmsprop for seed,\n"
+	"                          else adamw)\n"
+	"      --lr X              number 0..10, learning rate (default: 0.001)\n"
+	"      --weight-decay X    number 0..1, AdamW decoupled decay (default: 0.004)\n"
+	"      --schedule NAME     constant|cosine (cosine: 1 epoch warm-up, then to 0\n"
+	"                          at the last epoch) (default: constant for seed, else cosine)\n"
+	"      --patience N        integer 0..1000000, stop after N epochs without a\n"
+	"                          better validation UAR; 0 = never (default: 0 for seed,\n"
+	"                          else 20)\n"
+	"      --crop N            integer 1..100000, frames per training crop (frame\n"
+	"                          features only) (default: 200)\n"
+	"      --norm NAME         none|utt|global input normalisation: utt = utterance\n"
+	"                          mean removed then divided by the training std, global =\n"
+	"                          training mean and std (default: none for pooled\n"
+	"                          features, else utt)\n"
+	"      --class-weights NAME  none|balanced (default: none for seed, else balanced)\n"
+	"      --label-smoothing X number 0..0.99 (default: 0 for seed, else 0.1)\n"
+	"      --specaug SPEC      TW:TN:FW:FN time/frequency masks (up to TW frames, TN\n"
+	"                          masks; up to FW coefficients, FN masks) or none\n"
+	"                          (default: none for seed and pooled features, else 20:2:6:2)\n"
+	"  -s, --seed N            integer 0..2^63-1 (default: 1)\n"
+	"  -j, --threads N         integer 1..%d (default: number of cores, at most 8)\n"
+	"      --log FILE          per-epoch TSV: epoch train_loss train_acc val_loss\n"
+	"                          val_acc val_uar lr seconds (default: none)\n"
+	"  -q, --quiet             no progress on stderr\n"
+	"  -h, --help              this help\n"
+	"\n"
+	"Same seed and same --threads give a bit-identical model file. SIGINT/SIGTERM\n"
+	"stop after the current batch and save the best model so far. Exit status:\n"
+	"0 ok (also after SIGINT), 1 usage error, 2 data or I/O error.\n",
+	SER_NET_THREADS_MAX);
+}
+
+enum {
+	O_VAL = 256, O_EXCL, O_OPTIM, O_LR, O_WD, O_SCHED, O_PATIENCE, O_CROP, O_NORM,
+	O_CW, O_LS, O_SPECAUG, O_LOG
+};
+
+struct opts {
+	const char *out, *arch, *classes, *labels, *val, *excl, *log;
+	long epochs, batch, patience, crop, threads;
+	int optim, sched, norm, cw, quiet;
+	double lr, wd, ls;
+	const char *specaug;
+	uint64_t seed;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static char *xstrdup(const char *s)
+{
+	char *p = strdup(s);
+	if (!p)
+		cli_die(EXIT_DATA, "out of memory");
+	return p;
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+	if (!p)
+		cli_die(EXIT_DATA, "out of memory");
+	return p;
+}
+
+/* A growing text buffer for the training record. */
+struct text {
+	char *s;
+	size_t n, cap;
+};
+
+static void tprintf(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void tprintf(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+	va_start(ap, fmt);
+	k = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (k < 0)
+		return;
+	if (t->n + (size_t)k + 1 > t->cap) {
+		size_t nc = t->cap ? t->cap : 1024;
+		while (nc < t->n + (size_t)k + 1)
+			nc *= 2;
+		t->s = realloc(t->s, nc);
+		if (!t->s)
+			cli_die(EXIT_DATA, "out of memory");
+		t->cap = nc;
+	}
+	va_start(ap, fmt);
+	vsnprintf(t->s + t->n, t->cap - t->n, fmt, ap);
+	va_end(ap);
+	t->n += (size_t)k;
+}
+
+/* Reads one input into ds; exits 2 on any error. */
+static void read_input(ser_dataset *ds, const char *name, const char **first)
+{
+	ser_error err;
+	FILE *f = strcmp(name, "-") ? fopen(name, "rb") : stdin;
+	ser_fr *r;
+	if (!f)
+		cli_die(EXIT_DATA, "%s: %s", name, strerror(errno));
+	r = ser_fr_open(f, name, &err);
+	if (!r) {
+		cli_report(name, &err);
+		exit(EXIT_DATA);
+	}
+	if (ds->settings && strcmp(ds->settings, ser_fr_info(r)->settings)) {
+		char diff[1024];
+		ser_feat_settings_diff(ser_fr_info(r)->settings, ds->settings, "here",
+		                       "in the first input", diff, sizeof diff);
+		cli_die(EXIT_DATA, "%s: feature settings differ from those of %s: %s", name, *first,
+		        diff);
+	}
+	if (!*first)
+		*first = name;
+	if (ser_ds_read(ds, r, &err) < 0) {
+		cli_report(name, &err);
+		exit(EXIT_DATA);
+	}
+	ser_fr_free(r);
+	if (f != stdin)
+		fclose(f);
+}
+
+struct eval {
+	double loss, acc, uar;
+	long n;
+};
+
+/* Validation pass over part VAL, one utterance at a time (eval mode). */
+static void evaluate(const ser_dataset *ds, ser_clf *clf, int ncls, struct eval *ev)
+{
+	ser_confusion cm;
+	ser_metrics mt;
+	ser_error err;
+	float *p = xcalloc((size_t)ncls, sizeof *p);
+	double loss = 0;
+	memset(ev, 0, sizeof *ev);
+	if (ser_confusion_init(&cm, ncls, &err) < 0)
+		cli_die(EXIT_DATA, "%s", err.msg);
+	for (size_t i = 0; i < ds->n; i++) {
+		const ser_utt *u = &ds->u[i];
+		if (u->part != SER_PART_VAL)
+			continue;
+		if (ser_clf_run(clf, u->x, u->n, p, &err) < 0) {
+			cli_report(u->key, &err);
+			exit(EXIT_DATA);
+		}
+		loss -= log(p[u->label] > 1e-12f ? p[u->label] : 1e-12);
+		ser_confusion_add(&cm, u->label, ser_clf_argmax(p, ncls));
+		ev->n++;
+	}
+	ser_metrics_compute(&cm, &mt, NULL);
+	ev->loss = ev->n ? loss / ev->n : NAN;
+	ev->acc = mt.accuracy;
+	ev->uar = mt.uar;
+	ser_confusion_free(&cm);
+	free(p);
+}
+
+static void save(ser_model *m, const char *path, struct text *rec, const char *tail)
+{
+	ser_error err;
+	size_t n0 = rec->n;
+	tprintf(rec, "%s", tail);
+	m->train_record = rec->s;
+	if (ser_model_save(m, path, &err) < 0) {
+		m->train_record = NULL;
+		cli_report(path, &err);
+		exit(EXIT_DATA);
+	}
+	m->train_record = NULL;
+	rec->n = n0;
+	rec->s[n0] = '\0';
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const optims[] = { "sgd", "rmsprop", "adam", "adamw", NULL };
+	static const char *const scheds[] = { "constant", "cosine", NULL };
+	static const char *const norms[] = { "none", "utt", "global", NULL };
+	static const char *const cws[] = { "none", "balanced", NULL };
+	static const struct option lopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "arch", required_argument, NULL, 'a' },
+		{ "classes", required_argument, NULL, 'c' },
+		{ "labels", required_argument, NULL, 'l' },
+		{ "val-speakers", required_argument, NULL, O_VAL },
+		{ "exclude-speakers", required_argument, NULL, O_EXCL },
+		{ "epochs", required_argument, NULL, 'e' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "optim", required_argument, NULL, O_OPTIM },
+		{ "lr", required_argument, NULL, O_LR },
+		{ "weight-decay", required_argument, NULL, O_WD },
+		{ "schedule", required_argument, NULL, O_SCHED },
+		{ "patience", required_argument, NULL, O_PATIENCE },
+		{ "crop", required_argument, NULL, O_CROP },
+		{ "norm", required_argument, NULL, O_NORM },
+		{ "class-weights", required_argument, NULL, O_CW },
+		{ "label-smoothing", required_argument, NULL, O_LS },
+		{ "specaug", required_argument, NULL, O_SPECAUG },
+		{ "seed", required_argument, NULL, 's' },
+		{ "threads", required_argument, NULL, 'j' },
+		{ "log", required_argument, NULL, O_LOG },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct opts o;
+	ser_error err;
+	ser_dataset ds;
+	ser_classes cls;
+	ser_labelmap *map = NULL;
+	const char *first = NULL, *spec;
+	int ch, seed_arch, ncls, layout;
+	long cores;
+
+	cli_init("ser-train", synopsis);
+	memset(&o, 0, sizeof o);
+	o.arch = "default";
+	o.epochs = o.patience = o.threads = -1;
+	o.batch = 32;
+	o.crop = 200;
+	o.optim = o.sched = o.norm = o.cw = -1;
+	o.lr = 1e-3;
+	o.wd = -1;
+	o.ls = -1;
+	o.seed = 1;
+	while ((ch = getopt_long(argc, argv, "o:a:c:l:e:b:s:j:qh", lopts, NULL)) != -1) {
+		switch (ch) {
+		case 'o': o.out = optarg; break;
+		case 'a': o.arch = optarg; break;
+		case 'c': o.classes = optarg; break;
+		case 'l': o.labels = optarg; break;
+		case O_VAL: o.val = optarg; break;
+		case O_EXCL: o.excl = optarg; break;
+		case 'e': o.epochs = cli_long("--epochs", optarg, 1, 1000000); break;
+		case 'b': o.batch = cli_long("--batch", optarg, 1, 4096); break;
+		case O_OPTIM: o.optim = cli_choice("--optim", optarg, optims); break;
+		case O_LR: o.lr = cli_double("--lr", optarg, 0, 10); break;
+		case O_WD: o.wd = cli_double("--weight-decay", optarg, 0, 1); break;
+		case O_SCHED: o.sched = cli_choice("--schedule", optarg, scheds); break;
+		case O_PATIENCE: o.patience = cli_long("--patience", optarg, 0, 1000000); break;
+		case O_CROP: o.crop = cli_long("--crop", optarg, 1, 100000); break;
+		case O_NORM: o.norm = cli_choice("--norm", optarg, norms); break;
+		case O_CW: o.cw = cli_choice("--class-weights", optarg, cws); break;
+		case O_LS: o.ls = cli_double("--label-smoothing", optarg, 0, 0.99); break;
+		case O_SPECAUG: o.specaug = optarg; break;
+		case 's': o.seed = (uint64_t)cli_long("--seed", optarg, 0, 0x7fffffffffffffffL); break;
+		case 'j': o.threads = cli_long("--threads", optarg, 1, SER_NET_THREADS_MAX); break;
+		case O_LOG: o.log = optarg; break;
+		case 'q': o.quiet = 1; break;
+		case 'h': usage(); cli_close_stdout(); return EXIT_OK;
+		default: cli_usage_error("unknown option");
+		}
+	}
+	if (!o.out)
+		cli_usage_error("no output model given (-o FILE)");
+
+	/* the architecture and its defaults */
+	seed_arch = !strcmp(o.arch, "seed");
+	if (!strcmp(o.arch, "default"))
+		spec = ser_net_arch_preset("cnn");
+	else if ((spec = ser_net_arch_preset(o.arch)) == NULL) {
+		if (!strchr(o.arch, ':') && !strchr(o.arch, ' '))
+			cli_usage_error("--arch: '%s' is not seed, default, cnn or a layer spec", o.arch);
+		spec = o.arch;
+	}
+	if (o.epochs < 0)
+		o.epochs = seed_arch ? 1000 : 60;
+	if (o.patience < 0)
+		o.patience = seed_arch ? 0 : 20;
+	if (o.optim < 0)
+		o.optim = seed_arch ? SER_OPT_RMSPROP : SER_OPT_ADAMW;
+	if (o.sched < 0)
+		o.sched = seed_arch ? SER_LR_CONSTANT : SER_LR_COSINE;
+	if (o.cw < 0)
+		o.cw = seed_arch ? 0 : 1;
+	if (o.ls < 0)
+		o.ls = seed_arch ? 0 : 0.1;
+	cores = sysconf(_SC_NPROCESSORS_ONLN);
+	if (o.threads < 0)
+		o.threads = cores < 1 ? 1 : cores > 8 ? 8 : cores;
+
+	/* class set and labels */
+	if (o.classes) {
+		if (ser_classes_parse(&cls, o.classes, &err) < 0)
+			cli_usage_error("--classes: %s", err.msg);
+	} else {
+		ser_classes_default(&cls);
+	}
+	ncls = cls.n;
+	if (ncls < 2)
+		cli_usage_error("--classes: at least two classes are needed");
+	if (o.labels && !(map = ser_labelmap_load(o.labels, &err))) {
+		cli_report(o.labels, &err);
+		return EXIT_DATA;
+	}
+
+	/* features */
+	ser_ds_init(&ds);
+	if (optind == argc)
+		read_input(&ds, "-", &first);
+	for (int i = optind; i < argc; i++)
+		read_input(&ds, argv[i], &first);
+
+	/* labels and speakers */
+	long nolabel = 0, unknown = 0, empty = 0;
+	const char *first_skip = NULL;
+	char first_skip_buf[128] = "";
+	for (size_t i = 0; i < ds.n; i++) {
+		ser_utt *u = &ds.u[i];
+		ser_label_info li;
+		int c;
+		if (!ser_label_resolve(map, u->key, &li)) {
+			nolabel++;
+		} else if ((c = ser_classes_index(&cls, li.emotion)) < 0) {
+			unknown++;
+		} else if (u->n < 1) {
+			empty++;
+		} else {
+			u->label = c;
+			if (li.speaker[0] && (u->speaker = ser_ds_speaker(&ds, li.speaker, &err)) < 0)
+				cli_die(EXIT_DATA, "%s", err.msg);
+			continue;
+		}
+		if (!first_skip) {
+			snprintf(first_skip_buf, sizeof first_skip_buf, "%s", u->key);
+			first_skip = first_skip_buf;
+		}
+	}
+	if (nolabel + unknown + empty)
+		cli_warn("skipped %ld utterances: %ld without a label, %ld with a label not in the "
+		         "class set, %ld without frames (first: %s)",
+		         nolabel + unknown + empty, nolabel, unknown, empty, first_skip);
+	ser_ds_compact(&ds);
+	{
+		char unk[SER_SPEAKER_MAX];
+		if (ser_ds_split(&ds, o.val, o.excl, unk, sizeof unk, &err) < 0)
+			cli_usage_error("%s", err.msg);
+		if (unk[0])
+			cli_warn("speaker %s: no utterance in the training data", unk);
+	}
+	long *ntr = xcalloc((size_t)ncls, sizeof *ntr), *nva = xcalloc((size_t)ncls, sizeof *nva);
+	long ntrain = 0, nval = 0, nexcl = 0;
+	ser_ds_class_counts(&ds, SER_PART_TRAIN, ncls, ntr);
+	ser_ds_class_counts(&ds, SER_PART_VAL, ncls, nva);
+	for (size_t i = 0; i < ds.n; i++) {
+		ntrain += ds.u[i].part == SER_PART_TRAIN;
+		nval += ds.u[i].part == SER_PART_VAL;
+		nexcl += ds.u[i].part == SER_PART_EXCLUDED;
+	}
+	if (ntrain == 0)
+		cli_die(EXIT_DATA, "no labelled training utterances (%zu read in all)",
+		        ds.n + (size_t)(nolabel + unknown + empty));
+
+	/* network and model */
+	layout = ds.shift == 0 ? SER_LAYOUT_VECTOR : SER_LAYOUT_FRAMES;
+	if (seed_arch && (layout != SER_LAYOUT_VECTOR || ds.dim != 40))
+		cli_die(EXIT_DATA, "%s: --arch seed takes one 40-value vector per utterance, these "
+		        "features are %s with %u values; use ser-mfcc --preset librosa --pool mean",
+		        first, layout == SER_LAYOUT_VECTOR ? "pooled" : "frames", ds.dim);
+	if (o.norm < 0)
+		o.norm = layout == SER_LAYOUT_VECTOR ? SER_NORM_NONE : SER_NORM_UTT_MEAN;
+	else
+		o.norm = o.norm == 0 ? SER_NORM_NONE : o.norm == 1 ? SER_NORM_UTT_MEAN : SER_NORM_GLOBAL;
+	if (o.norm == SER_NORM_UTT_MEAN && layout == SER_LAYOUT_VECTOR)
+		cli_usage_error("--norm utt needs frame features (these are pooled)");
+	ser_specaug sa;
+	if (ser_specaug_parse(&sa, o.specaug ? o.specaug
+	                      : (seed_arch || layout == SER_LAYOUT_VECTOR) ? "none" : "20:2:6:2",
+	                      &err) < 0)
+		cli_usage_error("--specaug: %s", err.msg);
+	if (layout == SER_LAYOUT_VECTOR && (sa.tn || sa.fn))
+		cli_usage_error("--specaug needs frame features (these are pooled)");
+
+	ser_model m;
+	memset(&m, 0, sizeof m);
+	m.layout = layout;
+	m.net = ser_net_new(spec, layout == SER_LAYOUT_VECTOR ? 1 : (int)ds.dim,
+	                    layout == SER_LAYOUT_VECTOR ? (int)ds.dim : 0, ncls, &err);
+	if (!m.net)
+		cli_die(EXIT_USAGE, "--arch: %s", err.msg);
+	if (layout == SER_LAYOUT_FRAMES && o.crop < ser_net_min_length(m.net))
+		cli_usage_error("--crop: %ld is shorter than the network's minimum of %d frames",
+		                o.crop, ser_net_min_length(m.net));
+	ser_net_init(m.net, o.seed, SER_INIT_GLOROT);
+	if (ser_net_set_threads(m.net, (int)o.threads, &err) < 0)
+		cli_die(EXIT_DATA, "%s", err.msg);
+	m.n_classes = ncls;
+	m.class_names = xcalloc((size_t)ncls, sizeof *m.class_names);
+	for (int c = 0; c < ncls; c++)
+		m.class_names[c] = xstrdup(cls.name[c]);
+	m.feat_dim = ds.dim;
+	m.feat_rate = ds.rate;
+	m.feat_shift = ds.shift;
+	m.feat_length = ds.length;
+	m.feat_fingerprint = ds.fingerprint;
+	m.feat_settings = xstrdup(ds.settings);
+	m.norm_mode = o.norm;
+	if (o.norm != SER_NORM_NONE) {
+		m.norm_mean = xcalloc(ds.dim, sizeof *m.norm_mean);
+		m.norm_std = xcalloc(ds.dim, sizeof *m.norm_std);
+		if (ser_ds_norm_stats(&ds, SER_PART_TRAIN, o.norm, m.norm_mean, m.norm_std, &err) < 0)
+			cli_die(EXIT_DATA, "%s", err.msg);
+	}
+
+	/* class weights: balanced = ntrain / (classes present * count) */
+	float *cw = NULL;
+	if (o.cw) {
+		int present = 0;
+		cw = xcalloc((size_t)ncls, sizeof *cw);
+		for (int c = 0; c < ncls; c++)
+			present += ntr[c] > 0;
+		for (int c = 0; c < ncls; c++)
+			cw[c] = ntr[c] ? (float)((double)ntrain / ((double)present * ntr[c])) : 1.0f;
+	}
+
+	/* optimiser and schedule */
+	ser_optim_opts oo;
+	ser_optim_defaults(&oo, o.optim);
+	oo.lr = (float)o.lr;
+	if (o.wd >= 0)
+		oo.weight_decay = (float)o.wd;
+	size_t ntrainable = ser_net_ntrainable(m.net), nparams = ser_net_nparams(m.net);
+	ser_optim *opt = ser_optim_new(&oo, ntrainable, &err);
+	if (!opt)
+		cli_die(EXIT_DATA, "%s", err.msg);
+	long steps_per_epoch = (ntrain + o.batch - 1) / o.batch;
+	ser_lr_sched ls;
+	memset(&ls, 0, sizeof ls);
+	ls.kind = o.sched;
+	ls.lr = (float)o.lr;
+	ls.total = steps_per_epoch * o.epochs;
+	ls.warmup = o.sched == SER_LR_COSINE ? steps_per_epoch : 0;
+	ls.gamma = 0.1f;
+
+	/* the training record: everything but the outcome */
+	struct text rec = { 0 };
+	tprintf(&rec, "command:");
+	for (int i = 0; i < argc; i++) {
+		const char *a = i ? argv[i] : (strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0]);
+		tprintf(&rec, strpbrk(a, " \t'\"") ? " '%s'" : " %s", a);
+	}
+	tprintf(&rec, "\nseed: %llu\nthreads: %ld\narch: %s\n", (unsigned long long)o.seed,
+	        o.threads, spec);
+	tprintf(&rec, "optimiser: %s lr %g schedule %s batch %ld epochs %ld patience %ld\n",
+	        optims[o.optim], o.lr, scheds[o.sched], o.batch, o.epochs, o.patience);
+	tprintf(&rec, "input: %s, norm %s, crop %ld, specaug %d:%d:%d:%d, label smoothing %g, "
+	        "class weights %s\n", layout == SER_LAYOUT_VECTOR ? "pooled vector" : "frames",
+	        norms[o.norm == SER_NORM_NONE ? 0 : o.norm == SER_NORM_UTT_MEAN ? 1 : 2],
+	        layout == SER_LAYOUT_FRAMES ? o.crop : 0, sa.tw, sa.tn, sa.fw, sa.fn, o.ls,
+	        cws[o.cw]);
+	tprintf(&rec, "data: %ld train, %ld validation, %ld excluded, %ld skipped\n", ntrain, nval,
+	        nexcl, nolabel + unknown + empty);
+	tprintf(&rec, "classes (train/validation):");
+	for (int c = 0; c < ncls; c++)
+		tprintf(&rec, " %s=%ld/%ld", cls.name[c], ntr[c], nva[c]);
+	for (int part = 0; part < 3; part++) {
+		static const char *const pname[] = { "train", "validation", "excluded" };
+		int any = 0;
+		tprintf(&rec, "\n%s speakers:", pname[part]);
+		for (int s = 0; s < ds.nspk; s++) {
+			int has = 0;
+			for (size_t i = 0; i < ds.n && !has; i++)
+				has = ds.u[i].speaker == s && ds.u[i].part == part;
+			if (has) {
+				tprintf(&rec, "%s%s", any ? "," : " ", ds.spk[s]);
+				any = 1;
+			}
+		}
+		if (!any)
+			tprintf(&rec, " -");
+	}
+	tprintf(&rec, "\n");
+
+	if (!o.quiet)
+		cli_warn("%ld train, %ld validation, %ld excluded utterances; %d classes; %zu "
+		         "parameters; %ld threads", ntrain, nval, nexcl, ncls, ntrainable, o.threads);
+
+	FILE *logf = NULL;
+	if (o.log) {
+		if (!(logf = fopen(o.log, "w")))
+			cli_die(EXIT_DATA, "%s: %s", o.log, strerror(errno));
+		fprintf(logf, "epoch\ttrain_loss\ttrain_acc\tval_loss\tval_acc\tval_uar\tlr\tseconds\n");
+		fflush(logf);
+	}
+
+	/* buffers */
+	int T = layout == SER_LAYOUT_VECTOR ? (int)ds.dim : (int)o.crop;
+	size_t C = layout == SER_LAYOUT_VECTOR ? 1 : ds.dim;
+	float *x = xcalloc((size_t)o.batch * C * (size_t)T, sizeof *x);
+	float *work = xcalloc((size_t)o.crop * ds.dim, sizeof *work);
+	float *best = xcalloc(nparams, sizeof *best);
+	int *y = xcalloc((size_t)o.batch, sizeof *y), *bidx = xcalloc((size_t)o.batch, sizeof *bidx);
+	int *order = xcalloc((size_t)ntrain, sizeof *order);
+	ser_clf *clf = ser_clf_new(&m, &err);
+	if (!clf)
+		cli_die(EXIT_DATA, "%s", err.msg);
+	{
+		long k = 0;
+		for (size_t i = 0; i < ds.n; i++)
+			if (ds.u[i].part == SER_PART_TRAIN)
+				order[k++] = (int)i;
+	}
+	ser_rng rng;
+	ser_rng_seed(&rng, ser_rng_mix(o.seed, 0x5e7da7a));
+
+	int tty = !o.quiet && isatty(2);
+	long step = 0, epoch, best_epoch = 0, done = 0;
+	double best_uar = -1;
+	struct eval best_ev = { NAN, NAN, NAN, 0 };
+	const char *stopped = "completed";
+	cli_catch_stop();
+	for (epoch = 1; epoch <= o.epochs && !cli_stop; epoch++) {
+		double t0 = now(), sum_loss = 0;
+		long correct = 0, seen = 0;
+		float lr = 0;
+		struct eval ev = { NAN, NAN, NAN, 0 };
+		ser_rng_shuffle(&rng, order, (size_t)ntrain);
+		for (long s0 = 0; s0 < ntrain && !cli_stop; s0 += o.batch) {
+			int B = (int)(ntrain - s0 < o.batch ? ntrain - s0 : o.batch), Tb, ok = 0;
+			float loss;
+			memcpy(bidx, order + s0, (size_t)B * sizeof *bidx);
+			Tb = ser_ds_batch(&ds, &m, bidx, B, (int)o.crop, &sa, &rng, x, y, work, &err);
+			if (Tb < 0)
+				cli_die(EXIT_DATA, "%s", err.msg);
+			ser_net_zero_grad(m.net);
+			if (ser_net_train_batch(m.net, x, B, Tb, NULL, y, cw, (float)o.ls,
+			                        ser_rng_mix(o.seed, (uint64_t)step + 1), &loss, &ok,
+			                        &err) < 0)
+				cli_die(EXIT_DATA, "training: %s", err.msg);
+			if (!isfinite(loss))
+				cli_die(EXIT_DATA, "epoch %ld: the loss is not finite (try a smaller --lr)",
+				        epoch);
+			lr = ser_lr_at(&ls, step);
+			ser_optim_step(opt, ser_net_params(m.net), ser_net_grads(m.net), lr);
+			step++;
+			sum_loss += (double)loss * B;
+			correct += ok;
+			seen += B;
+			if (tty)
+				fprintf(stderr, "\r\033[Kepoch %ld/%ld: %ld/%ld loss %.4f", epoch, o.epochs,
+				        seen, ntrain, sum_loss / seen);
+		}
+		if (seen < ntrain) {   /* interrupted inside the epoch */
+			if (tty)
+				fprintf(stderr, "\r\033[K");
+			break;
+		}
+		done = epoch;
+		if (nval)
+			evaluate(&ds, clf, ncls, &ev);
+		int better = nval && ev.uar > best_uar;
+		if (better) {
+			best_uar = ev.uar;
+			best_ev = ev;
+			best_epoch = epoch;
+			memcpy(best, ser_net_params(m.net), nparams * sizeof *best);
+		}
+		double secs = now() - t0;
+		if (!o.quiet)
+			fprintf(stderr, "%sepoch %ld/%ld: loss %.4f acc %.4f val_loss %.4f val_acc %.4f "
+			        "val_uar %.4f lr %.3g %.1fs%s\n", tty ? "\r\033[K" : "", epoch, o.epochs,
+			        sum_loss / seen, (double)correct / seen, ev.loss, ev.acc, ev.uar, lr, secs,
+			        better ? " *" : "");
+		if (logf) {
+			fprintf(logf, "%ld\t%.6f\t%.6f\t%.6f\t%.6f\t%.6f\t%.6g\t%.3f\n", epoch,
+			        sum_loss / seen, (double)correct / seen, ev.loss, ev.acc, ev.uar, lr, secs);
+			if (fflush(logf) != 0)
+				cli_die(EXIT_DATA, "%s: %s", o.log, strerror(errno));
+		}
+		if (better) {  /* keep the best on disk as training goes */
+			char tail[256];
+			snprintf(tail, sizeof tail, "best epoch: %ld of %ld so far, val_acc %.4f val_uar "
+			         "%.4f val_loss %.4f\n", best_epoch, epoch, best_ev.acc, best_ev.uar,
+			         best_ev.loss);
+			save(&m, o.out, &rec, tail);
+		}
+		if (nval && o.patience && epoch - best_epoch >= o.patience) {
+			stopped = "early stopping";
+			break;
+		}
+	}
+	if (cli_stop)
+		stopped = "interrupted";
+	if (done == 0) {
+		cli_warn("interrupted before the first epoch ended: nothing saved");
+		return EXIT_DATA;
+	}
+	{
+		char tail[512];
+		if (nval) {
+			memcpy(ser_net_params(m.net), best, nparams * sizeof *best);
+			snprintf(tail, sizeof tail, "epochs run: %ld (%s)\nbest epoch: %ld, val_acc %.4f "
+			         "val_uar %.4f val_loss %.4f\n", done, stopped, best_epoch, best_ev.acc,
+			         best_ev.uar, best_ev.loss);
+		} else {
+			snprintf(tail, sizeof tail, "epochs run: %ld (%s)\nno validation: the last "
+			         "epoch's model\n", done, stopped);
+		}
+		save(&m, o.out, &rec, tail);
+	}
+	if (!o.quiet || cli_stop) {
+		if (nval)
+			cli_warn("%s%s after %ld epochs; saved %s (best epoch %ld: val_acc %.4f val_uar "
+			         "%.4f)", cli_stop ? "interrupted: " : "", stopped, done, o.out, best_epoch,
+			         best_ev.acc, best_ev.uar);
+		else
+			cli_warn("%s%s after %ld epochs; saved %s", cli_stop ? "interrupted: " : "",
+			         stopped, done, o.out);
+	}
+	if (logf && fclose(logf) != 0)
+		cli_die(EXIT_DATA, "%s: %s", o.log, strerror(errno));
+	ser_clf_free(clf);
+	ser_optim_free(opt);
+	ser_net_free(m.net);
+	for (int c = 0; c < ncls; c++)
+		free(m.class_names[c]);
+	free(m.class_names);
+	free(m.feat_settings);
+	free(m.norm_mean);
+	free(m.norm_std);
+	free(rec.s);
+	free(x);
+	free(work);
+	free(best);
+	free(y);
+	free(bidx);
+	free(order);
+	free(cw);
+	free(ntr);
+	free(nva);
+	ser_ds_free(&ds);
+	ser_labelmap_free(map);
+	cli_close_stdout();
+	return EXIT_OK;
+}
