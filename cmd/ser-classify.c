@@ -1,0 +1,599 @@
+/* ser-classify: audio files or feature streams to emotion labels.
+ * Options and behaviour in man/ser-classify.1. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "audio.h"
+#include "cli.h"
+#include "classify.h"
+#include "featio.h"
+/* mfcc.h (mel filter normalisation) and model.h (input normalisation) both
+ * name an enumerator SER_NORM_NONE; mfcc.h's are renamed in this file. */
+#define SER_NORM_NONE SER_MELNORM_NONE_
+#define SER_NORM_SLANEY SER_MELNORM_SLANEY_
+#include "mfcc.h"
+#undef SER_NORM_NONE
+#undef SER_NORM_SLANEY
+#include "model.h"
+
+#ifndef SER_DATADIR
+#define SER_DATADIR "/usr/local/share/ser"
+#endif
+
+static const char synopsis[] =
+	"Usage: ser-classify [-m MODEL] [OPTION]... [FILE]...\n";
+
+static void usage(void)
+{
+	printf("%s", synopsis);
+	printf(
+	"Labels utterances of audio files (WAV, FLAC, OGG, AIFF, ... as libsndfile reads\n"
+	"them; features computed with the model's settings) or feature streams (files,\n"
+	"or stdin when no FILE or -). One line per utterance: key<TAB>label<TAB>confidence.\n"
+	"\n"
+	"  -m, --model FILE     model (default: $SER_MODEL, else %s/default.ser,\n"
+	"                       else weights/default.ser beside the program's directory)\n"
+	"  -p, --probs          append every class's probability (model class order)\n"
+	"  -J, --json           JSON lines {\"key\",\"label\",\"confidence\",\"probs\":{...}}\n"
+	"  -w, --window SEC     number > 0: labels over time, windows of SEC seconds\n"
+	"                       (default: off, one label per utterance)\n"
+	"  -H, --hop SEC        number > 0: window start step (default: the window)\n"
+	"      --classes        print the model's classes, one a line, and exit\n"
+	"      --info           print the model's summary and training record, and exit\n"
+	"  -h, --help           this help\n"
+	"\n"
+	"Windowed lines: key<TAB>start<TAB>end<TAB>label<TAB>confidence (seconds).\n"
+	"Exit status: 0 ok, 1 usage error, 2 a model, input or output error (other\n"
+	"inputs are still processed).\n", SER_DATADIR);
+}
+
+enum { O_CLASSES = 256, O_INFO };
+
+struct ctx {
+	ser_model *m;
+	ser_clf *clf;
+	ser_fe *fe;              /* audio front end, made on first use */
+	int probs, json;
+	double window, hop;      /* seconds, 0: per utterance */
+	float *p;                /* (n_classes) */
+	float *frames;           /* (cap, dim) one utterance */
+	size_t nframes, cap;
+	char *line;              /* output line buffer */
+	size_t linecap, linelen;
+	int status;
+};
+
+static void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		cli_die(EXIT_DATA, "out of memory");
+	return p;
+}
+
+/* ---- model lookup ---- */
+
+static int file_exists(const char *path)
+{
+	return access(path, R_OK) == 0;
+}
+
+/* -m, $SER_MODEL, SER_DATADIR/default.ser, <exe dir>/../weights/default.ser */
+static const char *find_model(const char *opt, char *buf, size_t n)
+{
+	const char *env = getenv("SER_MODEL");
+	ssize_t k;
+	char *slash;
+	if (opt)
+		return opt;
+	if (env && *env)
+		return env;
+	snprintf(buf, n, "%s/default.ser", SER_DATADIR);
+	if (file_exists(buf))
+		return buf;
+	k = readlink("/proc/self/exe", buf, n - 1);
+	if (k > 0) {
+		buf[k] = '\0';
+		if ((slash = strrchr(buf, '/')) != NULL) {
+			*slash = '\0';
+			if ((size_t)k + 32 < n) {
+				strcat(buf, "/../weights/default.ser");
+				if (file_exists(buf))
+					return buf;
+			}
+		}
+	}
+	return NULL;
+}
+
+/* ---- output ---- */
+
+static void put(struct ctx *c, const char *s, size_t n)
+{
+	if (c->linelen + n + 1 > c->linecap) {
+		size_t nc = c->linecap ? c->linecap : 256;
+		while (nc < c->linelen + n + 1)
+			nc *= 2;
+		c->line = xrealloc(c->line, nc);
+		c->linecap = nc;
+	}
+	memcpy(c->line + c->linelen, s, n);
+	c->linelen += n;
+}
+
+static void putf(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void putf(struct ctx *c, const char *fmt, ...)
+{
+	char tmp[128];
+	va_list ap;
+	int k;
+	va_start(ap, fmt);
+	k = vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		put(c, tmp, (size_t)k < sizeof tmp ? (size_t)k : sizeof tmp - 1);
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static int utf8_len(const unsigned char *s)
+{
+	int n, i;
+	unsigned cp;
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+/* A JSON string: '"' '\\' and control bytes escaped, bytes that are not
+ * valid UTF-8 written as \u00XX (the byte's value, Latin-1 style). */
+static void put_json_string(struct ctx *c, const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	put(c, "\"", 1);
+	while (*u) {
+		int n = utf8_len(u);
+		if (*u == '"' || *u == '\\') {
+			char e[2] = { '\\', (char)*u };
+			put(c, e, 2);
+		} else if (*u == '\n') {
+			put(c, "\\n", 2);
+		} else if (*u == '\t') {
+			put(c, "\\t", 2);
+		} else if (*u == '\r') {
+			put(c, "\\r", 2);
+		} else if (*u < 0x20 || *u == 0x7f || n == 0) {
+			putf(c, "\\u%04x", *u);
+			n = 1;
+		} else {
+			put(c, (const char *)u, (size_t)n);
+		}
+		u += n ? n : 1;
+	}
+	put(c, "\"", 1);
+}
+
+/* TSV key: TAB, CR and LF would break the line; they become spaces. */
+static void put_tsv_key(struct ctx *c, const char *key)
+{
+	for (const char *s = key; *s; s++) {
+		char ch = (*s == '\t' || *s == '\n' || *s == '\r') ? ' ' : *s;
+		put(c, &ch, 1);
+	}
+}
+
+/* One decision; start < 0: per utterance. p NULL: no decision ("-"). */
+static void emit(struct ctx *c, const char *key, double start, double end, const float *p)
+{
+	int n = c->m->n_classes, best = p ? ser_clf_argmax(p, n) : -1;
+	const char *label = p ? c->m->class_names[best] : "-";
+	double conf = p ? p[best] : 0.0;
+	c->linelen = 0;
+	if (c->json) {
+		put(c, "{\"key\": ", 8);
+		put_json_string(c, key);
+		if (start >= 0)
+			putf(c, ", \"start\": %.2f, \"end\": %.2f", start, end);
+		put(c, ", \"label\": ", 11);
+		put_json_string(c, label);
+		putf(c, ", \"confidence\": %.4f", conf);
+		if (c->probs) {
+			put(c, ", \"probs\": {", 11);
+			for (int i = 0; i < n; i++) {
+				if (i)
+					put(c, ", ", 2);
+				put_json_string(c, c->m->class_names[i]);
+				putf(c, ": %.4f", p ? p[i] : 0.0);
+			}
+			put(c, "}", 1);
+		}
+		put(c, "}\n", 2);
+	} else {
+		put_tsv_key(c, key);
+		if (start >= 0)
+			putf(c, "\t%.2f\t%.2f", start, end);
+		put(c, "\t", 1);
+		put(c, label, strlen(label));
+		putf(c, "\t%.4f", conf);
+		if (c->probs)
+			for (int i = 0; i < n; i++)
+				putf(c, "\t%.4f", p ? p[i] : 0.0);
+		put(c, "\n", 1);
+	}
+	/* one write per line, flushed: parallel writers never split a line */
+	cli_write(stdout, c->line, c->linelen);
+	cli_flush(stdout);
+}
+
+/* Labels the utterance held in c->frames. */
+static void label_utterance(struct ctx *c, const char *key)
+{
+	ser_error err;
+	int n = (int)c->nframes;
+	const ser_model *m = c->m;
+	if (n == 0) {
+		cli_warn("%s: no frames (empty or too short input): label -", key);
+		emit(c, key, c->window > 0 ? 0 : -1, 0, NULL);
+		return;
+	}
+	if (c->window <= 0) {
+		if (ser_clf_run(c->clf, c->frames, n, c->p, &err) < 0) {
+			cli_report(key, &err);
+			c->status = EXIT_DATA;
+			return;
+		}
+		emit(c, key, -1, 0, c->p);
+		return;
+	}
+	{
+		double fps = (double)m->feat_rate / m->feat_shift;   /* frames per second */
+		int w = (int)lround(c->window * fps), h = (int)lround(c->hop * fps);
+		int k;
+		if (w < 1)
+			w = 1;
+		if (h < 1)
+			h = 1;
+		k = ser_clf_windows(n, w, h);
+		for (int i = 0; i < k; i++) {
+			int s, len;
+			ser_clf_window_at(n, w, h, i, &s, &len);
+			if (ser_clf_run(c->clf, c->frames + (size_t)s * m->feat_dim, len, c->p, &err) < 0) {
+				cli_report(key, &err);
+				c->status = EXIT_DATA;
+				return;
+			}
+			emit(c, key, s / fps, (s + len) / fps, c->p);
+		}
+	}
+}
+
+static void add_frames(struct ctx *c, const float *x, size_t n)
+{
+	size_t d = c->m->feat_dim;
+	if (c->nframes + n > c->cap) {
+		size_t nc = c->cap ? c->cap : 512;
+		while (nc < c->nframes + n)
+			nc *= 2;
+		c->frames = xrealloc(c->frames, nc * d * sizeof *c->frames);
+		c->cap = nc;
+	}
+	memcpy(c->frames + c->nframes * d, x, n * d * sizeof *x);
+	c->nframes += n;
+}
+
+/* ---- the ser-mfcc options that give the model's features ---- */
+
+/* Value of key in settings text s, into v (n bytes); 0 if absent. */
+static int setting(const char *s, const char *key, char *v, size_t n)
+{
+	size_t kl = strlen(key);
+	while (s && *s) {
+		const char *e = strchr(s, ' ');
+		size_t l = e ? (size_t)(e - s) : strlen(s);
+		if (l > kl && !strncmp(s, key, kl) && s[kl] == '=') {
+			size_t vl = l - kl - 1 < n - 1 ? l - kl - 1 : n - 1;
+			memcpy(v, s + kl + 1, vl);
+			v[vl] = '\0';
+			return 1;
+		}
+		s = e ? e + 1 : NULL;
+	}
+	return 0;
+}
+
+static void mfcc_hint(const char *model_settings, char *out, size_t n)
+{
+	int best = -1, bestd = 1 << 30;
+	static char text[SER_FEAT_SETTINGS_MAX];
+	for (int i = 0; ser_feat_presets[i]; i++) {
+		ser_feat_opts o;
+		int d = 0;
+		if (ser_feat_preset(&o, ser_feat_presets[i], NULL) < 0)
+			continue;
+		ser_feat_settings_text(&o, text, sizeof text);
+		for (int k = 0; ser_feat_keys[k]; k++) {
+			char a[256], b[256];
+			int ha = setting(text, ser_feat_keys[k], a, sizeof a);
+			int hb = setting(model_settings, ser_feat_keys[k], b, sizeof b);
+			d += ha != hb || (hb && strcmp(a, b));
+		}
+		if (d < bestd)
+			bestd = d, best = i;
+	}
+	if (best < 0) {
+		snprintf(out, n, "the model's settings: %s", model_settings);
+		return;
+	}
+	{
+		ser_feat_opts o;
+		size_t len;
+		ser_feat_preset(&o, ser_feat_presets[best], NULL);
+		ser_feat_settings_text(&o, text, sizeof text);
+		len = (size_t)snprintf(out, n, "use ser-mfcc --preset %s", ser_feat_presets[best]);
+		for (int k = 0; ser_feat_keys[k] && len < n; k++) {
+			char a[256], b[256];
+			int ha = setting(text, ser_feat_keys[k], a, sizeof a);
+			if (!setting(model_settings, ser_feat_keys[k], b, sizeof b) || (ha && !strcmp(a, b)))
+				continue;
+			if (!strcmp(ser_feat_keys[k], "rate"))
+				len += (size_t)snprintf(out + len, n - len, " -r %s", b);
+			else
+				len += (size_t)snprintf(out + len, n - len, " --%s %s", ser_feat_keys[k], b);
+		}
+	}
+}
+
+/* ---- inputs ---- */
+
+static void run_stream(struct ctx *c, FILE *f, const char *name)
+{
+	ser_error err;
+	ser_fr_ev ev;
+	ser_fr *r = ser_fr_open(f, name, &err);
+	const ser_feat_info *info;
+	int rc;
+	if (!r) {
+		cli_report(name, &err);
+		c->status = EXIT_DATA;
+		return;
+	}
+	info = ser_fr_info(r);
+	if (info->fingerprint != c->m->feat_fingerprint || strcmp(info->settings, c->m->feat_settings)
+	    || info->dim != c->m->feat_dim) {
+		char diff[1024], hint[1024];
+		ser_feat_settings_diff(info->settings, c->m->feat_settings, "here", "in the model",
+		                       diff, sizeof diff);
+		mfcc_hint(c->m->feat_settings, hint, sizeof hint);
+		cli_warn("%s: features do not fit the model (%s); %s, or give the audio files "
+		         "to ser-classify", name, diff, hint);
+		c->status = EXIT_DATA;
+		ser_fr_free(r);
+		return;
+	}
+	while ((rc = ser_fr_next(r, &ev, &err)) > 0) {
+		if (ev.type == SER_FR_BEGIN)
+			c->nframes = 0;
+		else if (ev.type == SER_FR_FRAMES)
+			add_frames(c, ev.x, ev.n);
+		else if (ev.type == SER_FR_END)
+			label_utterance(c, ev.key);
+	}
+	if (rc < 0) {
+		cli_report(name, &err);
+		c->status = EXIT_DATA;
+	}
+	ser_fr_free(r);
+}
+
+static int drain_fe(struct ctx *c)
+{
+	size_t k;
+	float buf[64 * 64];
+	size_t d = ser_fe_dim(c->fe), per = sizeof buf / sizeof *buf / (d ? d : 1);
+	if (per == 0) {
+		float *one = xrealloc(NULL, d * sizeof *one);
+		while (ser_fe_get(c->fe, one, 1) == 1)
+			add_frames(c, one, 1);
+		free(one);
+		return 0;
+	}
+	while ((k = ser_fe_get(c->fe, buf, per)) > 0)
+		add_frames(c, buf, k);
+	return 0;
+}
+
+static void run_audio(struct ctx *c, const char *path)
+{
+	enum { BLOCK = 4096 };
+	static float in[BLOCK];
+	ser_error err;
+	ser_audio *a;
+	if (!c->fe) {
+		ser_feat_opts o;
+		if (ser_feat_parse_settings(&o, c->m->feat_settings, &err) < 0
+		    || !(c->fe = ser_fe_new(&o, &err)))
+			cli_die(EXIT_DATA, "model's feature settings: %s", err.msg);
+		if (ser_fe_dim(c->fe) != c->m->feat_dim)
+			cli_die(EXIT_DATA, "model's feature settings give %zu values, the model takes %u",
+			        ser_fe_dim(c->fe), c->m->feat_dim);
+	}
+	a = ser_audio_open(path, (int)c->m->feat_rate, SER_RS_HQ, &err);
+	if (!a) {
+		cli_report(path, &err);
+		c->status = EXIT_DATA;
+		return;
+	}
+	ser_fe_reset(c->fe);
+	c->nframes = 0;
+	for (;;) {
+		long n = ser_audio_read(a, in, BLOCK, &err);
+		if (n < 0)
+			goto fail;
+		if (n == 0)
+			break;
+		if (ser_fe_accept(c->fe, in, (size_t)n, &err) < 0)
+			goto fail;
+		drain_fe(c);
+	}
+	if (ser_fe_finish(c->fe, &err) < 0)
+		goto fail;
+	drain_fe(c);
+	ser_audio_close(a);
+	label_utterance(c, path);
+	return;
+fail:
+	cli_report(path, &err);
+	c->status = EXIT_DATA;
+	ser_audio_close(a);
+}
+
+/* 1 if the first bytes are those of an audio container libsndfile reads. */
+static int looks_like_audio(const unsigned char *b, size_t n)
+{
+	static const char *const magic[] = { "RIFF", "RIFX", "RF64", "fLaC", "OggS", "FORM",
+	                                     ".snd", "dns.", "caff", "wvpk", "ID3", "MThd", NULL };
+	for (int i = 0; magic[i]; i++) {
+		size_t l = strlen(magic[i]);
+		if (n >= l && !memcmp(b, magic[i], l))
+			return 1;
+	}
+	return n >= 2 && b[0] == 0xff && (b[1] & 0xe0) == 0xe0;   /* MPEG audio frame sync */
+}
+
+static void run_path(struct ctx *c, const char *path)
+{
+	unsigned char b[16];
+	size_t n;
+	FILE *f;
+	if (!strcmp(path, "-")) {
+		run_stream(c, stdin, "-");
+		return;
+	}
+	if (!(f = fopen(path, "rb"))) {
+		cli_warn("%s: %s", path, strerror(errno));
+		c->status = EXIT_DATA;
+		return;
+	}
+	n = fread(b, 1, sizeof b, f);
+	if (n > 0 && looks_like_audio(b, n)) {
+		fclose(f);
+		run_audio(c, path);
+		return;
+	}
+	rewind(f);
+	run_stream(c, f, path);
+	fclose(f);
+}
+
+static void print_info(const ser_model *m, const char *path)
+{
+	printf("model: %s\narch: %s\nclasses:", path, ser_net_arch(m->net));
+	for (int i = 0; i < m->n_classes; i++)
+		printf(" %s", m->class_names[i]);
+	printf("\nparameters: %zu\ninput: %s, %u values, min length %d frames\n",
+	       ser_net_ntrainable(m->net),
+	       m->layout == SER_LAYOUT_VECTOR ? "one pooled vector per utterance" : "frames",
+	       m->feat_dim, ser_net_min_length(m->net));
+	printf("features: %s\n", m->feat_settings);
+	if (m->train_record)
+		printf("training record:\n%s%s", m->train_record,
+		       m->train_record[0] && m->train_record[strlen(m->train_record) - 1] != '\n'
+		       ? "\n" : "");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "model", required_argument, NULL, 'm' },
+		{ "probs", no_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "window", required_argument, NULL, 'w' },
+		{ "hop", required_argument, NULL, 'H' },
+		{ "classes", no_argument, NULL, O_CLASSES },
+		{ "info", no_argument, NULL, O_INFO },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct ctx c;
+	ser_error err;
+	const char *mopt = NULL, *mpath;
+	char mbuf[4096];
+	int ch, list_classes = 0, info = 0;
+
+	cli_init("ser-classify", synopsis);
+	memset(&c, 0, sizeof c);
+	while ((ch = getopt_long(argc, argv, "m:pJw:H:h", lopts, NULL)) != -1) {
+		switch (ch) {
+		case 'm': mopt = optarg; break;
+		case 'p': c.probs = 1; break;
+		case 'J': c.json = 1; break;
+		case 'w': c.window = cli_double("--window", optarg, 1e-3, 1e6); break;
+		case 'H': c.hop = cli_double("--hop", optarg, 1e-3, 1e6); break;
+		case O_CLASSES: list_classes = 1; break;
+		case O_INFO: info = 1; break;
+		case 'h': usage(); cli_close_stdout(); return EXIT_OK;
+		default: cli_usage_error("unknown option");
+		}
+	}
+	if (c.hop > 0 && c.window <= 0)
+		cli_usage_error("--hop needs --window");
+	if (c.window > 0 && c.hop <= 0)
+		c.hop = c.window;
+
+	if (!(mpath = find_model(mopt, mbuf, sizeof mbuf)))
+		cli_die(EXIT_DATA, "no model: give -m FILE or set SER_MODEL (none at %s/default.ser "
+		        "or weights/default.ser beside the program)", SER_DATADIR);
+	if (!(c.m = ser_model_load(mpath, &err))) {
+		cli_report(mpath, &err);
+		return EXIT_DATA;
+	}
+	if (list_classes || info) {
+		if (info)
+			print_info(c.m, mpath);
+		else
+			for (int i = 0; i < c.m->n_classes; i++)
+				printf("%s\n", c.m->class_names[i]);
+		ser_model_free(c.m);
+		cli_close_stdout();
+		return EXIT_OK;
+	}
+	if (c.window > 0 && (c.m->layout == SER_LAYOUT_VECTOR || c.m->feat_shift == 0))
+		cli_die(EXIT_USAGE, "--window: %s takes one pooled vector per utterance, not frames",
+		        mpath);
+	if (!(c.clf = ser_clf_new(c.m, &err)))
+		cli_die(EXIT_DATA, "%s", err.msg);
+	c.p = xrealloc(NULL, (size_t)c.m->n_classes * sizeof *c.p);
+
+	if (optind == argc)
+		run_stream(&c, stdin, "-");
+	for (int i = optind; i < argc; i++)
+		run_path(&c, argv[i]);
+
+	ser_fe_free(c.fe);
+	ser_clf_free(c.clf);
+	ser_model_free(c.m);
+	free(c.p);
+	free(c.frames);
+	free(c.line);
+	cli_close_stdout();
+	return c.status;
+}
