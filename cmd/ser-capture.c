@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -52,22 +53,34 @@ struct out {
 	unsigned char buf[4 * BLOCK];
 };
 
-/* Writes up to n samples within the limit; returns 1 when the limit is reached. */
+/* Writes up to n samples within the limit; returns 1 when the limit is reached.
+ * While recording, SIGINT/SIGTERM are held off during the write so that a
+ * write blocked on a slow reader is not cut short (EINTR) into an error;
+ * the signal then arrives between blocks and ends the loop. */
 static int emit(struct out *o, const float *x, size_t n)
 {
+	sigset_t stop, old;
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	if (o->flush)
+		sigprocmask(SIG_BLOCK, &stop, &old);
 	while (n > 0) {
 		size_t k = n > BLOCK ? BLOCK : n;
 		if (o->limit - o->written < k)
 			k = (size_t)(o->limit - o->written);
 		if (k == 0)
-			return 1;
+			break;
 		cli_write(stdout, o->buf, ser_pcm_encode(x, k, o->enc, o->buf));
 		o->written += k;
 		x += k;
 		n -= k;
 	}
-	if (o->flush)
+	if (o->flush) {
 		cli_flush(stdout);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	}
 	return o->written >= o->limit;
 }
 

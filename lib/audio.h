@@ -30,9 +30,11 @@ void ser_resampler_free(ser_resampler *rs);
 
 /* ---- audio files (anything libsndfile reads), mono at a chosen rate ---- */
 typedef struct ser_audio ser_audio;
-/* Opens path ("-" reads stdin; it must then be a format libsndfile can
- * read from a pipe, e.g. WAV or FLAC). out_rate 0 keeps the file's rate;
- * otherwise samples are resampled to out_rate (not when rates are equal). */
+/* Opens path ("-" reads stdin; from a pipe, formats that need no seek
+ * beyond their first 64 KiB: WAV, FLAC, OGG, AIFF, ...). out_rate 0 keeps
+ * the file's rate; otherwise samples are resampled to out_rate (not when
+ * rates are equal). Errors: SER_EIO (cannot open, a directory), SER_EFORMAT
+ * (not audio libsndfile reads; its message), SER_ELIMIT (rate, channels). */
 ser_audio *ser_audio_open(const char *path, int out_rate, int quality, ser_error *err);
 int ser_audio_rate(const ser_audio *a);          /* output rate, Hz */
 int ser_audio_file_rate(const ser_audio *a);     /* rate in the file, Hz */

@@ -6,14 +6,81 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <sndfile.h>
 
 #define BLOCK 1024      /* frames read from the file per call */
+#define HEAD 65536      /* bytes of a pipe's start kept for seeking back */
+
+/* A pipe seen by libsndfile as a file that can seek back within its first
+ * HEAD bytes and nowhere past what has been read (parsers that look for
+ * chunks at the end, as for AIFF, then go on from where they are).
+ * libsndfile's own pipe mode loses the bytes it sniffs for FLAC
+ * (libsndfile PR #1097); this does not. */
+struct pipe_io {
+	int fd;
+	sf_count_t pos;     /* logical position, bytes */
+	sf_count_t got;     /* bytes read from fd so far */
+	unsigned char head[HEAD];
+};
+
+static sf_count_t pio_len(void *u) { (void)u; return SF_COUNT_MAX; }
+static sf_count_t pio_tell(void *u) { return ((struct pipe_io *)u)->pos; }
+
+static sf_count_t pio_seek(sf_count_t off, int whence, void *u)
+{
+	struct pipe_io *p = u;
+	sf_count_t to = whence == SEEK_SET ? off : whence == SEEK_CUR ? p->pos + off : -1;
+	if (to < 0 || to > p->got || (to < p->got && to >= HEAD))
+		return -1;
+	p->pos = to;
+	return to;
+}
+
+static sf_count_t pio_read(void *ptr, sf_count_t n, void *u)
+{
+	struct pipe_io *p = u;
+	unsigned char *o = ptr;
+	sf_count_t done = 0;
+
+	while (done < n) {
+		if (p->pos < p->got) {          /* replay from head (pos < HEAD here) */
+			sf_count_t k = (p->got < HEAD ? p->got : HEAD) - p->pos;
+			if (k > n - done)
+				k = n - done;
+			memcpy(o + done, p->head + p->pos, (size_t)k);
+			done += k;
+			p->pos += k;
+			continue;
+		}
+		/* pos == got: the next bytes of the pipe */
+		unsigned char *dst = o + done;
+		ssize_t r = read(p->fd, dst, (size_t)(n - done));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (p->got < HEAD)
+			memcpy(p->head + p->got, dst,
+			       (size_t)(p->got + r > HEAD ? HEAD - p->got : r));
+		p->got += r;
+		done += r;
+		p->pos += r;
+	}
+	return done;
+}
+
+static sf_count_t pio_write(const void *ptr, sf_count_t n, void *u)
+{
+	(void)ptr; (void)n; (void)u;
+	return -1;
+}
 
 struct ser_audio {
 	SNDFILE *sf;
+	struct pipe_io *pio;    /* stdin when it cannot seek */
 	int fd;             /* ours to close unless 0 (stdin) */
 	int file_rate;      /* Hz */
 	int rate;           /* output rate, Hz */
@@ -52,9 +119,25 @@ ser_audio *ser_audio_open(const char *path, int out_rate, int quality, ser_error
 		return NULL;
 	}
 	memset(&info, 0, sizeof info);
-	/* close_desc 0: the descriptor stays ours, also on failure */
-	SNDFILE *sf = sf_open_fd(fd, SFM_READ, &info, 0);
+	struct pipe_io *pio = NULL;
+	SNDFILE *sf;
+	if (lseek(fd, 0, SEEK_CUR) < 0) {
+		static SF_VIRTUAL_IO vio = {pio_len, pio_seek, pio_read, pio_write, pio_tell};
+		pio = calloc(1, sizeof *pio);
+		if (!pio) {
+			ser_seterr(err, SER_ENOMEM, "out of memory");
+			if (!is_stdin)
+				close(fd);
+			return NULL;
+		}
+		pio->fd = fd;
+		sf = sf_open_virtual(&vio, SFM_READ, &info, pio);
+	} else {
+		/* close_desc 0: the descriptor stays ours, also on failure */
+		sf = sf_open_fd(fd, SFM_READ, &info, 0);
+	}
 	if (!sf) {
+		free(pio);
 		const char *m = sf_strerror(NULL);
 		ser_seterr(err, SER_EFORMAT, "%s", m && *m ? m : "not a readable audio file");
 		if (!is_stdin)
@@ -80,6 +163,7 @@ ser_audio *ser_audio_open(const char *path, int out_rate, int quality, ser_error
 		goto fail;
 	}
 	a->sf = sf;
+	a->pio = pio;
 	a->fd = fd;
 	a->file_rate = info.samplerate;
 	a->rate = out_rate ? out_rate : info.samplerate;
@@ -94,6 +178,7 @@ ser_audio *ser_audio_open(const char *path, int out_rate, int quality, ser_error
 	return a;
 fail:
 	sf_close(sf);
+	free(pio);
 	if (!is_stdin)
 		close(fd);
 	return NULL;
@@ -189,6 +274,7 @@ void ser_audio_close(ser_audio *a)
 		sf_close(a->sf);
 	if (a->fd > 0)
 		close(a->fd);
+	free(a->pio);
 	ser_resampler_free(a->rs);
 	free(a->frames);
 	free(a->mono);

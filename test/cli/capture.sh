@@ -25,6 +25,13 @@ check "raw s16 output equals sox -t raw -e signed -b 16 for a file at the target
 	cmp -s "$T/out" "$T/m16.raw"
 status 0 "same through stdin (-)" sh -c 'ser-capture - < "$1"' sh "$T/m16.wav"
 check "stdin gives the same bytes" cmp -s "$T/out" "$T/m16.raw"
+for fmt in flac aiff ogg; do
+	sox "$T/m16.wav" "$T/m16.$fmt"
+	ser-capture "$T/m16.$fmt" >"$T/file.raw" 2>/dev/null
+	status 0 "$fmt through a pipe on stdin" sh -c 'cat "$1" | ser-capture -' sh "$T/m16.$fmt"
+	check "$fmt through a pipe gives the same samples as the file ($(size "$T/out") bytes)" \
+		cmp -s "$T/out" "$T/file.raw"
+done
 sox "$T/m16.wav" -t raw -e float -b 32 "$T/m16.f32"
 status 0 "-e f32" ser-capture -e f32 "$T/m16.wav"
 check "f32 output equals sox -e float -b 32" cmp -s "$T/out" "$T/m16.f32"
@@ -61,6 +68,8 @@ sox "$T/o.wav" -t raw "$T/o.raw" 2>/dev/null
 check "WAV file: data equals the raw output" cmp -s "$T/o.raw" "$T/m16.raw"
 ser-capture -t wav "$T/m16.wav" | sox -t wav - -t raw "$T/p.raw" 2>/dev/null
 check "WAV to a pipe (unknown length): sox reads the same samples" cmp -s "$T/p.raw" "$T/m16.raw"
+ser-capture -t wav -e f32 "$T/m16.wav" | ser-capture - >"$T/p2.raw"
+check "f32 WAV to a pipe read back by ser-capture - (libsndfile)" cmp -s "$T/p2.raw" "$T/m16.raw"
 ser-capture -t wav -e f32 "$T/m16.wav" >"$T/of.wav"
 check "f32 WAV file: sox reads 20800 float samples" \
 	test "$(soxi -s "$T/of.wav" 2>/dev/null)" = 20800 -a "$(soxi -e "$T/of.wav" 2>/dev/null)" = "Floating Point PCM"
