@@ -12,6 +12,8 @@ if ! command -v sox >/dev/null 2>&1; then
 	exit 0
 fi
 
+# fixtures quietly (no dither-clipping warnings)
+sox() { command sox -V1 "$@"; }
 # bytes in a file
 size() { wc -c <"$1" | tr -d ' '; }
 # |a - b| <= tol
