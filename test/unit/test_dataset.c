@@ -1,0 +1,118 @@
+/* Unit tests of lib/dataset.c and lib/classify.c windowing. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "classify.h"
+#include "dataset.h"
+
+/* Adds an utterance of n frames (dim 2): frame t = (base + t, 10 * (base + t)). */
+static void add(ser_dataset *ds, const char *key, int n, float base, int label, const char *spk)
+{
+	ser_utt *u;
+	if (ds->n == ds->cap) {
+		ds->cap = ds->cap ? 2 * ds->cap : 8;
+		ds->u = realloc(ds->u, ds->cap * sizeof *ds->u);
+	}
+	u = &ds->u[ds->n++];
+	memset(u, 0, sizeof *u);
+	u->key = strdup(key);
+	u->n = n;
+	u->x = malloc((size_t)(n ? n : 1) * 2 * sizeof *u->x);
+	for (int t = 0; t < n; t++) {
+		u->x[2 * t] = base + t;
+		u->x[2 * t + 1] = 10 * (base + t);
+	}
+	u->label = label;
+	u->speaker = spk ? ser_ds_speaker(ds, spk, NULL) : -1;
+}
+
+int main(void)
+{
+	ser_dataset ds;
+	ser_error err;
+	char unk[64];
+	float mean[2], sd[2];
+	int start, len;
+
+	/* windows: n=10, w=4, h=3 -> [0,4) [3,7) [6,10); n=11 adds tail [7,11) */
+	CHECK(ser_clf_windows(10, 4, 3) == 3, "3 windows over 10 frames (w 4, h 3)");
+	ser_clf_window_at(10, 4, 3, 2, &start, &len);
+	CHECK(start == 6 && len == 4, "window 2 = [6, 10) (got %d+%d)", start, len);
+	CHECK(ser_clf_windows(11, 4, 3) == 4, "tail window added for 11 frames");
+	ser_clf_window_at(11, 4, 3, 3, &start, &len);
+	CHECK(start == 7 && len == 4, "tail window = [7, 11) (got %d+%d)", start, len);
+	CHECK(ser_clf_windows(3, 4, 3) == 1, "short utterance: one window");
+	ser_clf_window_at(3, 4, 3, 0, &start, &len);
+	CHECK(start == 0 && len == 3, "short window covers all (got %d+%d)", start, len);
+	CHECK(ser_clf_windows(0, 4, 3) == 0, "no frames: no window");
+	CHECK(ser_clf_windows(8, 4, 4) == 2, "exact tiling: no extra window");
+
+	/* argmax: first on ties */
+	{
+		float p[4] = { 0.1f, 0.4f, 0.4f, 0.1f };
+		CHECK(ser_clf_argmax(p, 4) == 1, "argmax first on ties");
+	}
+
+	/* specaug parse */
+	{
+		ser_specaug sa;
+		CHECK(ser_specaug_parse(&sa, "20:2:6:1", &err) == 0 && sa.tw == 20 && sa.tn == 2
+		      && sa.fw == 6 && sa.fn == 1, "specaug 20:2:6:1 parsed");
+		CHECK(ser_specaug_parse(&sa, "none", &err) == 0 && !sa.tw && !sa.tn && !sa.fw && !sa.fn,
+		      "specaug none");
+		CHECK(ser_specaug_parse(&sa, "20:2:6", &err) == SER_EINVAL, "specaug 3 fields refused");
+		CHECK(ser_specaug_parse(&sa, "20:2:6:1:", &err) == SER_EINVAL, "specaug trailing refused");
+		CHECK(ser_specaug_parse(&sa, "-1:2:6:1", &err) == SER_EINVAL, "specaug negative refused");
+	}
+	/* specaug apply: one full-width time mask zeroes whole columns only */
+	{
+		ser_specaug sa = { 3, 1, 0, 0 };
+		float x[2 * 10];
+		ser_rng r;
+		int zc = 0, ok = 1;
+		for (int i = 0; i < 20; i++)
+			x[i] = 1;
+		ser_rng_seed(&r, 7);
+		ser_specaug_apply(&sa, x, 2, 10, &r);
+		for (int t = 0; t < 10; t++) {
+			zc += x[t] == 0;
+			ok &= x[t] == x[10 + t];
+		}
+		CHECK(ok && zc <= 3, "time mask: same frames in every channel, at most 3 (%d)", zc);
+	}
+
+	/* split, compact, statistics */
+	ser_ds_init(&ds);
+	ds.dim = 2;
+	add(&ds, "a", 4, 0, 0, "s1");      /* frames 0..3 */
+	add(&ds, "b", 2, 10, 1, "s2");     /* frames 10..11 */
+	add(&ds, "c", 3, 0, -1, "s1");     /* unlabelled */
+	add(&ds, "d", 0, 0, 1, "s3");      /* no frames */
+	add(&ds, "e", 2, 100, 0, "s3");
+	CHECK(ser_ds_compact(&ds) == 2 && ds.n == 3, "compact removes unlabelled and empty (n %zu)", ds.n);
+	CHECK(!strcmp(ds.u[2].key, "e"), "compact keeps order");
+	CHECK(ser_ds_split(&ds, "s2,zz", "s3", unk, sizeof unk, &err) == 0, "split ok");
+	CHECK(ds.u[0].part == SER_PART_TRAIN && ds.u[1].part == SER_PART_VAL
+	      && ds.u[2].part == SER_PART_EXCLUDED, "parts train/val/excluded");
+	CHECK(!strcmp(unk, "zz"), "unknown listed speaker reported (%s)", unk);
+	CHECK(ser_ds_split(&ds, "s2", "s2", unk, sizeof unk, &err) == SER_EINVAL,
+	      "speaker both held out and excluded refused");
+	ser_ds_split(&ds, "s2", "s3", unk, sizeof unk, &err);
+	/* train part: utterance a, frames 0..3 -> global mean 1.5, std sqrt(1.25) */
+	CHECK(ser_ds_norm_stats(&ds, SER_PART_TRAIN, SER_NORM_GLOBAL, mean, sd, &err) == 0
+	      && check_close(mean[0], 1.5, 1e-6, 0) && check_close(sd[0], 1.118034, 1e-5, 0)
+	      && check_close(sd[1], 11.18034, 1e-4, 0), "global stats (%g %g %g)", mean[0], sd[0], sd[1]);
+	/* train + val with utterance mean removed: a -> -1.5..1.5, b -> -0.5, 0.5 */
+	ds.u[1].part = SER_PART_TRAIN;
+	CHECK(ser_ds_norm_stats(&ds, SER_PART_TRAIN, SER_NORM_UTT_MEAN, mean, sd, &err) == 0
+	      && mean[0] == 0 && check_close(sd[0], 0.9574271, 1e-6, 0),
+	      "utterance-mean stats: std sqrt(5.5/6) (got %g)", sd[0]);
+	{
+		long cnt[2];
+		ser_ds_class_counts(&ds, SER_PART_TRAIN, 2, cnt);
+		CHECK(cnt[0] == 1 && cnt[1] == 1, "class counts of the train part");
+	}
+	ser_ds_free(&ds);
+	return check_status();
+}
