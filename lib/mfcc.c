@@ -62,7 +62,7 @@ struct ser_fe {
 	double *cb;
 	size_t cb_n, cb_cap;
 	double *cr, *csum, *csq;
-	size_t cr_n;
+	size_t cr_n, cr_cap;   /* cr grows with the frames seen, up to W rows */
 	/* deltas: ring (R = 2D + 1, nc) */
 	int D, R;
 	double *dr;
@@ -261,6 +261,11 @@ static int push_cmvn(ser_fe *fe, double *v)
 	if (fe->o.cmvn == SER_CMVN_SLIDING) {
 		/* causal: mean (and variance) of this frame and the W - 1 before it */
 		size_t W = (size_t)fe->o.cmvn_window, n;
+		/* not sized by cmvn-window up front: a settings text from a
+		 * hostile model or stream could ask for 1e6 x 1024 doubles */
+		if (fe->cr_n < W && grow((void **)&fe->cr, &fe->cr_cap, fe->cr_n + 1,
+		                         (size_t)nc * sizeof *fe->cr) < 0)
+			return SER_ENOMEM;
 		double *slot = fe->cr + (fe->cr_n % W) * nc;
 		if (fe->cr_n >= W)
 			for (int c = 0; c < nc; c++) {
@@ -723,11 +728,6 @@ ser_fe *ser_fe_new(const ser_feat_opts *o, ser_error *err)
 	    !fe->lm || !fe->base || !fe->dv || !fe->sb || !fe->csum || !fe->csq || !fe->dr ||
 	    !fe->dscale || !fe->psum || !fe->psq || !fe->q)
 		goto nomem;
-	if (o->cmvn == SER_CMVN_SLIDING) {
-		fe->cr = malloc((size_t)o->cmvn_window * fe->nc * sizeof *fe->cr);
-		if (!fe->cr)
-			goto nomem;
-	}
 	for (int i = 0; i < fe->L; i++)
 		fe->win[i] = window_value(i, fe->L, o->window);
 	fe->plan = fftwf_plan_dft_r2c_1d(fe->N, fe->fin, fe->fout, FFTW_ESTIMATE);
