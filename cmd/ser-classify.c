@@ -139,6 +139,11 @@ static void putf(struct ctx *c, const char *fmt, ...)
 		put(c, tmp, (size_t)k < sizeof tmp ? (size_t)k : sizeof tmp - 1);
 }
 
+static void puts_(struct ctx *c, const char *s)
+{
+	put(c, s, strlen(s));
+}
+
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
 static int utf8_len(const unsigned char *s)
 {
@@ -169,18 +174,18 @@ static int utf8_len(const unsigned char *s)
 static void put_json_string(struct ctx *c, const char *s)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	put(c, "\"", 1);
+	puts_(c, "\"");
 	while (*u) {
 		int n = utf8_len(u);
 		if (*u == '"' || *u == '\\') {
 			char e[2] = { '\\', (char)*u };
 			put(c, e, 2);
 		} else if (*u == '\n') {
-			put(c, "\\n", 2);
+			puts_(c, "\\n");
 		} else if (*u == '\t') {
-			put(c, "\\t", 2);
+			puts_(c, "\\t");
 		} else if (*u == '\r') {
-			put(c, "\\r", 2);
+			puts_(c, "\\r");
 		} else if (*u < 0x20 || *u == 0x7f || n == 0) {
 			putf(c, "\\u%04x", *u);
 			n = 1;
@@ -189,7 +194,7 @@ static void put_json_string(struct ctx *c, const char *s)
 		}
 		u += n ? n : 1;
 	}
-	put(c, "\"", 1);
+	puts_(c, "\"");
 }
 
 /* TSV key: TAB, CR and LF would break the line; they become spaces. */
@@ -209,35 +214,35 @@ static void emit(struct ctx *c, const char *key, double start, double end, const
 	double conf = p ? p[best] : 0.0;
 	c->linelen = 0;
 	if (c->json) {
-		put(c, "{\"key\": ", 8);
+		puts_(c, "{\"key\": ");
 		put_json_string(c, key);
 		if (start >= 0)
 			putf(c, ", \"start\": %.2f, \"end\": %.2f", start, end);
-		put(c, ", \"label\": ", 11);
+		puts_(c, ", \"label\": ");
 		put_json_string(c, label);
 		putf(c, ", \"confidence\": %.4f", conf);
 		if (c->probs) {
-			put(c, ", \"probs\": {", 11);
+			puts_(c, ", \"probs\": {");
 			for (int i = 0; i < n; i++) {
 				if (i)
-					put(c, ", ", 2);
+					puts_(c, ", ");
 				put_json_string(c, c->m->class_names[i]);
 				putf(c, ": %.4f", p ? p[i] : 0.0);
 			}
-			put(c, "}", 1);
+			puts_(c, "}");
 		}
-		put(c, "}\n", 2);
+		puts_(c, "}\n");
 	} else {
 		put_tsv_key(c, key);
 		if (start >= 0)
 			putf(c, "\t%.2f\t%.2f", start, end);
-		put(c, "\t", 1);
+		puts_(c, "\t");
 		put(c, label, strlen(label));
 		putf(c, "\t%.4f", conf);
 		if (c->probs)
 			for (int i = 0; i < n; i++)
 				putf(c, "\t%.4f", p ? p[i] : 0.0);
-		put(c, "\n", 1);
+		puts_(c, "\n");
 	}
 	/* one write per line, flushed: parallel writers never split a line */
 	cli_write(stdout, c->line, c->linelen);
