@@ -255,17 +255,30 @@ int ser_label_from_name(const char *path, ser_label_info *out)
 static int read_line(FILE *f, const char *name, long lineno, char **buf, size_t *cap,
                      size_t *len, ser_error *err)
 {
+	/* bounded: getline would hold a line of any length (cat /dev/zero) */
+	size_t n = 0;
+	int c = EOF;
 	errno = 0;
-	ssize_t n = getline(buf, cap, f);
-	if (n < 0) {
-		if (ferror(f))
-			return ser_seterr(err, SER_EIO, "%s: read error: %s", name,
-			                  strerror(errno ? errno : EIO));
-		return 0;
+	while ((c = getc(f)) != EOF) {
+		if (n + 1 >= *cap) {
+			size_t nc = *cap ? 2 * *cap : 256;
+			char *q = realloc(*buf, nc);
+			if (!q)
+				return ser_seterr(err, SER_ENOMEM, "%s:%ld: out of memory", name, lineno);
+			*buf = q, *cap = nc;
+		}
+		(*buf)[n++] = (char)c;
+		if (n > SER_LINE_MAX)
+			return ser_seterr(err, SER_ELIMIT, "%s:%ld: line longer than %d bytes",
+			                  name, lineno, SER_LINE_MAX);
+		if (c == '\n')
+			break;
 	}
-	if ((size_t)n > SER_LINE_MAX)
-		return ser_seterr(err, SER_ELIMIT, "%s:%ld: line longer than %d bytes",
-		                  name, lineno, SER_LINE_MAX);
+	if (c == EOF && ferror(f))
+		return ser_seterr(err, SER_EIO, "%s: read error: %s", name, strerror(errno ? errno : EIO));
+	if (n == 0)
+		return 0;
+	(*buf)[n] = '\0';
 	if (n > 0 && (*buf)[n - 1] == '\n')
 		(*buf)[--n] = '\0';
 	if (n > 0 && (*buf)[n - 1] == '\r')
