@@ -301,7 +301,8 @@ int ser_ds_batch(const ser_dataset *ds, const ser_model *m, const int *idx, int 
 		return ser_seterr(err, SER_EINVAL, "crop length must be >= 1");
 	for (int b = 0; b < B; b++) {
 		const ser_utt *u = &ds->u[idx[b]];
-		float *xb = x + (size_t)b * d * (size_t)T;
+		/* per sample: C * T = dim values in either layout (C 1, T dim / C dim, T crop) */
+		float *xb = x + (size_t)b * (m->layout == SER_LAYOUT_VECTOR ? d : d * (size_t)T);
 		int rc;
 		y[b] = u->label;
 		if (m->layout == SER_LAYOUT_VECTOR) {
