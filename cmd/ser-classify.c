@@ -12,13 +12,7 @@
 #include "cli.h"
 #include "classify.h"
 #include "featio.h"
-/* mfcc.h (mel filter normalisation) and model.h (input normalisation) both
- * name an enumerator SER_NORM_NONE; mfcc.h's are renamed in this file. */
-#define SER_NORM_NONE SER_MELNORM_NONE_
-#define SER_NORM_SLANEY SER_MELNORM_SLANEY_
 #include "mfcc.h"
-#undef SER_NORM_NONE
-#undef SER_NORM_SLANEY
 #include "model.h"
 
 #ifndef SER_DATADIR

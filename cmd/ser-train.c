@@ -15,13 +15,7 @@
 #include "featio.h"
 #include "labels.h"
 #include "metrics.h"
-/* mfcc.h (mel filter normalisation) and model.h (input normalisation) both
- * name an enumerator SER_NORM_NONE; mfcc.h's are renamed in this file. */
-#define SER_NORM_NONE SER_MELNORM_NONE_
-#define SER_NORM_SLANEY SER_MELNORM_SLANEY_
 #include "mfcc.h"
-#undef SER_NORM_NONE
-#undef SER_NORM_SLANEY
 #include "model.h"
 #include "net.h"
 #include "optim.h"

@@ -120,7 +120,7 @@ int ser_feat_preset(ser_feat_opts *o, const char *name, ser_error *err)
 	d.high_freq = 7600;
 	d.mel_scale = SER_MEL_HTK;
 	d.mel_shape = SER_SHAPE_MEL;
-	d.mel_norm = SER_NORM_NONE;
+	d.mel_norm = SER_MELNORM_NONE;
 	d.log = SER_LOG_LN;
 	d.log_floor = 1e-10;
 	d.top_db = 0;
@@ -152,7 +152,7 @@ int ser_feat_preset(ser_feat_opts *o, const char *name, ser_error *err)
 		d.high_freq = 0;
 		d.mel_scale = SER_MEL_SLANEY;
 		d.mel_shape = SER_SHAPE_HZ;
-		d.mel_norm = SER_NORM_SLANEY;
+		d.mel_norm = SER_MELNORM_SLANEY;
 		d.log = SER_LOG_DB;
 		d.log_floor = 1e-10;
 		d.top_db = 80;

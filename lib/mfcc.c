@@ -656,7 +656,7 @@ static int make_filterbank(ser_fe *fe)
 				if (w < 0)
 					w = 0;
 			}
-			if (o->mel_norm == SER_NORM_SLANEY)
+			if (o->mel_norm == SER_MELNORM_SLANEY)
 				w *= 2.0 / (fp[i + 2] - fp[i]);
 			row[k] = w;
 			if (w != 0) {

@@ -48,7 +48,7 @@ enum ser_fe_window {
 enum ser_fe_spectrum { SER_SPEC_POWER = 0, SER_SPEC_MAGNITUDE = 1 };
 enum ser_fe_melscale { SER_MEL_HTK = 0, SER_MEL_SLANEY = 1 };
 enum ser_fe_melshape { SER_SHAPE_MEL = 0, SER_SHAPE_HZ = 1 };
-enum ser_fe_melnorm { SER_NORM_NONE = 0, SER_NORM_SLANEY = 1 };
+enum ser_fe_melnorm { SER_MELNORM_NONE = 0, SER_MELNORM_SLANEY = 1 };
 enum ser_fe_log { SER_LOG_LN = 0, SER_LOG_DB = 1 };
 enum ser_fe_dct { SER_DCT_ORTHO = 0, SER_DCT_HTK = 1, SER_DCT_NONE = 2 };
 enum ser_fe_energy { SER_ENERGY_NONE = 0, SER_ENERGY_RAW = 1, SER_ENERGY_WINDOWED = 2 };
