@@ -453,6 +453,22 @@ static void test_settings(void)
 		CHECK(ser_feat_settings_diff(a, a, "x", "y", diff, sizeof diff) == 0 && !diff[0], "settings diff of equal texts is empty");
 	}
 	{
+		ser_feat_info info;
+		char text[SER_FEAT_SETTINGS_MAX], small[16];
+		ser_feat_preset(&o, "librosa", NULL);
+		set(&o, "pool", "mean");
+		CHECK(ser_feat_info_fill(&o, &info, text, sizeof text, &err) == 0 && info.dim == 40 &&
+		      info.rate == 22050 && info.shift == 0 && info.length == 2048 && info.settings == text &&
+		      info.fingerprint == ser_fingerprint(text, strlen(text)) && strstr(text, " pool=mean"),
+		      "info for librosa + pool mean: dim 40, rate 22050, shift 0 (one vector), length 2048, fingerprint of the text");
+		ser_feat_preset(&o, "kaldi", NULL);
+		CHECK(ser_feat_info_fill(&o, &info, text, sizeof text, &err) == 0 && info.dim == 13 && info.shift == 160,
+		      "info for kaldi: dim 13, shift 160");
+		CHECK(ser_feat_info_fill(&o, &info, small, sizeof small, &err) == SER_ELIMIT, "info: too small a buffer refused");
+		set(&o, "high-freq", "9000");
+		CHECK(ser_feat_info_fill(&o, &info, text, sizeof text, &err) == SER_EINVAL, "info: invalid settings refused");
+	}
+	{
 		ser_feat_preset(&o, "kaldi", NULL);
 		set(&o, "deltas", "2");
 		CHECK(ser_feat_dim(&o) == 39, "kaldi + deltas 2: dim 39");
