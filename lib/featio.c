@@ -562,12 +562,13 @@ ser_fr *ser_fr_open(FILE *f, const char *name, ser_error *err)
 {
 	ser_fr *r = calloc(1, sizeof *r);
 	unsigned char m[4];
-	size_t got;
-	if (!r || !(r->name = strdup(name ? name : "-"))) {
+	size_t got, nl = strlen(name ? name : "-");
+	if (!r || !(r->name = malloc(nl + 1))) {
 		free(r);
 		ser_seterr(err, SER_ENOMEM, "out of memory");
 		return NULL;
 	}
+	memcpy(r->name, name ? name : "-", nl + 1);
 	r->f = f;
 	got = fread(m, 1, 4, f);
 	r->off = got;
