@@ -8,7 +8,7 @@ INCDIR    = $(PREFIX)/include
 MANDIR    = $(PREFIX)/share/man
 DATADIR   = $(PREFIX)/share/ser
 PKGCONFIG = pkg-config
-DEPS      = sndfile fftw3f alsa soxr
+DEPS      = sndfile fftw3f alsa soxr openblas
 
 CC       ?= cc
 AR       ?= ar

@@ -4,6 +4,7 @@
 #include "optim.h"
 #include "rng.h"
 
+#include <cblas.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -226,6 +227,9 @@ ser_net *ser_net_new(const char *arch, int in_channels, int in_length, int n_cla
 		ser_seterr(err, SER_ENOMEM, "network: out of memory");
 		return NULL;
 	}
+	/* net.c runs one thread per shard of a batch: BLAS calls stay on the
+	 * calling thread (also keeps sums in a fixed order). */
+	openblas_set_num_threads(1);
 	net->in_c = in_channels;
 	net->in_len = in_length;
 	net->ncls = n_classes;

@@ -2,13 +2,11 @@
 #include "nn.h"
 #include "rng.h"
 
+#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
 /* ---- 1D convolution ---------------------------------------------------- */
-
-#define CB 4   /* output channels per register block */
-#define TB 16  /* output frames per register block */
 
 int ser_conv1d_setup(ser_conv1d_dims *d, int padding)
 {
@@ -25,28 +23,76 @@ int ser_conv1d_setup(ser_conv1d_dims *d, int padding)
 	return d->T_out;
 }
 
-/* Length of a zero-padded input row in scratch: room for whole TB blocks. */
-static size_t padded_len(const ser_conv1d_dims *d)
-{
-	size_t tb = ((size_t)d->T_out + TB - 1) / TB * TB;
-	size_t need = (tb - 1) * (size_t)d->stride + (size_t)(d->K - 1) * d->dilation + 1;
-	size_t have = (size_t)d->pad_left + (size_t)d->T_in;
-	return need > have ? need : have;
-}
-
 size_t ser_conv1d_work(const ser_conv1d_dims *d)
 {
-	/* padded input (C_in, Tp) + padded input gradient (C_in, Tp) */
-	return 2 * (size_t)d->C_in * padded_len(d);
+	/* im2col matrix (C_in*K, T_out) + its gradient (C_in*K, T_out) */
+	size_t n = 2 * (size_t)d->C_in * d->K * (size_t)(d->T_out > 0 ? d->T_out : 1);
+	return n;
 }
 
-/* Copies one sample's input (C_in, T_in) into pad (C_in, Tp) with zeros around. */
-static void pad_input(float *pad, const float *in, const ser_conv1d_dims *d, size_t Tp)
+/* Output frames t in [*t0, *t1) whose tap at offset off = k*dilation -
+ * pad_left reads inside [0, T_in). */
+static void tap_range(const ser_conv1d_dims *d, int off, int *t0, int *t1)
 {
+	int s = d->stride;
+	/* t*s + off >= 0  and  t*s + off <= T_in - 1 */
+	int lo = off >= 0 ? 0 : (-off + s - 1) / s;
+	int last = d->T_in - 1 - off;
+	int hi = last < 0 ? 0 : last / s + 1;
+	*t0 = lo < d->T_out ? lo : d->T_out;
+	*t1 = hi < d->T_out ? hi : d->T_out;
+	if (*t1 < *t0)
+		*t1 = *t0;
+}
+
+/* True when the im2col matrix of a sample is the input itself. */
+static int col_is_input(const ser_conv1d_dims *d)
+{
+	return d->K == 1 && d->stride == 1 && d->pad_left == 0 && d->T_out == d->T_in;
+}
+
+/* col (C_in*K, T_out): col[i*K + k, t] = in[i, t*stride + k*dilation - pad_left] (0 outside). */
+static void im2col(float *restrict col, const float *restrict in, const ser_conv1d_dims *d)
+{
+	const int K = d->K, To = d->T_out, s = d->stride;
 	for (int i = 0; i < d->C_in; i++) {
-		float *row = pad + (size_t)i * Tp;
-		memset(row, 0, Tp * sizeof *row);
-		memcpy(row + d->pad_left, in + (size_t)i * d->T_in, (size_t)d->T_in * sizeof *row);
+		const float *x = in + (size_t)i * d->T_in;
+		for (int k = 0; k < K; k++) {
+			float *c = col + ((size_t)i * K + k) * To;
+			int off = k * d->dilation - d->pad_left, t0, t1;
+			tap_range(d, off, &t0, &t1);
+			for (int t = 0; t < t0; t++)
+				c[t] = 0.0f;
+			if (s == 1)
+				memcpy(c + t0, x + t0 + off, (size_t)(t1 - t0) * sizeof *c);
+			else
+				for (int t = t0; t < t1; t++)
+					c[t] = x[t * s + off];
+			for (int t = t1; t < To; t++)
+				c[t] = 0.0f;
+		}
+	}
+}
+
+/* dinp[i, t*stride + k*dilation - pad_left] += dcol[i*K + k, t] (inverse of im2col). */
+static void col2im(float *restrict dinp, const float *restrict dcol, const ser_conv1d_dims *d)
+{
+	const int K = d->K, To = d->T_out, s = d->stride;
+	for (int i = 0; i < d->C_in; i++) {
+		float *dx = dinp + (size_t)i * d->T_in;
+		for (int k = 0; k < K; k++) {
+			const float *c = dcol + ((size_t)i * K + k) * To;
+			int off = k * d->dilation - d->pad_left, t0, t1;
+			tap_range(d, off, &t0, &t1);
+			if (s == 1) {
+				float *dst = dx + off;
+				for (int t = t0; t < t1; t++)
+					dst[t] += c[t];
+			} else {
+				for (int t = t0; t < t1; t++)
+					dx[t * s + off] += c[t];
+			}
+		}
 	}
 }
 
@@ -72,48 +118,24 @@ void ser_conv1d_forward_naive(float *out, const float *inp, const float *w, cons
 void ser_conv1d_forward(float *out, const float *inp, const float *w, const float *b,
                         const ser_conv1d_dims *d, float *work)
 {
-	const int Ci = d->C_in, Co = d->C_out, K = d->K, To = d->T_out;
-	const int s = d->stride, dil = d->dilation;
-	const size_t Tp = padded_len(d);
-	float *restrict pad = work;
+	const int Co = d->C_out, To = d->T_out, CK = d->C_in * d->K;
 	for (int n = 0; n < d->B; n++) {
-		pad_input(pad, inp + (size_t)n * Ci * d->T_in, d, Tp);
-		float *outn = out + (size_t)n * Co * To;
-		for (int o0 = 0; o0 < Co; o0 += CB) {
-			int nr = Co - o0 < CB ? Co - o0 : CB;
-			for (int t0 = 0; t0 < To; t0 += TB) {
-				float acc[CB][TB];
-				for (int r = 0; r < CB; r++) {
-					float bias = (r < nr && b) ? b[o0 + r] : 0.0f;
-					for (int j = 0; j < TB; j++)
-						acc[r][j] = bias;
-				}
-				for (int i = 0; i < Ci; i++) {
-					const float *restrict row = pad + (size_t)i * Tp + (size_t)t0 * s;
-					for (int k = 0; k < K; k++) {
-						float wv[CB];
-						for (int r = 0; r < CB; r++)
-							wv[r] = r < nr ? w[((size_t)(o0 + r) * Ci + i) * K + k] : 0.0f;
-						const float *restrict src = row + (size_t)k * dil;
-						if (s == 1) {
-							for (int r = 0; r < CB; r++)
-								for (int j = 0; j < TB; j++)
-									acc[r][j] += wv[r] * src[j];
-						} else {
-							float x[TB];
-							for (int j = 0; j < TB; j++)
-								x[j] = src[(size_t)j * s];
-							for (int r = 0; r < CB; r++)
-								for (int j = 0; j < TB; j++)
-									acc[r][j] += wv[r] * x[j];
-						}
-					}
-				}
-				int nt = To - t0 < TB ? To - t0 : TB;
-				for (int r = 0; r < nr; r++)
-					memcpy(outn + (size_t)(o0 + r) * To + t0, acc[r], (size_t)nt * sizeof(float));
-			}
+		const float *x = inp + (size_t)n * d->C_in * d->T_in;
+		float *y = out + (size_t)n * Co * To;
+		const float *col = x;
+		if (!col_is_input(d)) {
+			im2col(work, x, d);
+			col = work;
 		}
+		for (int o = 0; o < Co; o++) {
+			float bias = b ? b[o] : 0.0f;
+			float *row = y + (size_t)o * To;
+			for (int t = 0; t < To; t++)
+				row[t] = bias;
+		}
+		/* y (C_out, T_out) += w (C_out, C_in*K) . col (C_in*K, T_out) */
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Co, To, CK, 1.0f, w, CK, col,
+		            To, 1.0f, y, To);
 	}
 }
 
@@ -145,80 +167,39 @@ void ser_conv1d_backward(float *dinp, float *dw, float *db, const float *dout,
                          const float *inp, const float *w, const ser_conv1d_dims *d,
                          float *work)
 {
-	const int Ci = d->C_in, Co = d->C_out, K = d->K, To = d->T_out, Ti = d->T_in;
-	const int s = d->stride, dil = d->dilation;
-	const size_t Tp = padded_len(d);
-	float *restrict pad = work;
-	float *restrict dpad = work + (size_t)Ci * Tp;
-	const int Tfull = To / TB * TB;
+	const int Co = d->C_out, To = d->T_out, CK = d->C_in * d->K;
+	const int direct = col_is_input(d);
+	float *col = work, *dcol = work + (size_t)CK * To;
 	for (int n = 0; n < d->B; n++) {
-		const float *doutn = dout + (size_t)n * Co * To;
-		pad_input(pad, inp + (size_t)n * Ci * Ti, d, Tp);
-		if (dinp)
-			memset(dpad, 0, (size_t)Ci * Tp * sizeof *dpad);
-		for (int o = 0; o < Co; o++) {
-			const float *restrict g = doutn + (size_t)o * To;
-			if (db) {
-				float acc[TB] = { 0 };
-				for (int t0 = 0; t0 < Tfull; t0 += TB)
-					for (int j = 0; j < TB; j++)
-						acc[j] += g[t0 + j];
+		const float *x = inp + (size_t)n * d->C_in * d->T_in;
+		const float *g = dout + (size_t)n * Co * To;
+		float *dx = dinp ? dinp + (size_t)n * d->C_in * d->T_in : NULL;
+		if (db)
+			for (int o = 0; o < Co; o++) {
+				const float *gr = g + (size_t)o * To;
 				float sum = 0.0f;
-				for (int j = 0; j < TB; j++)
-					sum += acc[j];
-				for (int t = Tfull; t < To; t++)
-					sum += g[t];
+				for (int t = 0; t < To; t++)
+					sum += gr[t];
 				db[o] += sum;
 			}
-			for (int i = 0; i < Ci; i++) {
-				const float *restrict row = pad + (size_t)i * Tp;
-				float *restrict drow = dpad + (size_t)i * Tp;
-				for (int k = 0; k < K; k++) {
-					size_t wi = ((size_t)o * Ci + i) * K + k;
-					const float *restrict src = row + (size_t)k * dil;
-					/* dw: dot product of g and the shifted input row */
-					float acc[TB] = { 0 };
-					if (s == 1) {
-						for (int t0 = 0; t0 < Tfull; t0 += TB)
-							for (int j = 0; j < TB; j++)
-								acc[j] += g[t0 + j] * src[t0 + j];
-					} else {
-						for (int t0 = 0; t0 < Tfull; t0 += TB)
-							for (int j = 0; j < TB; j++)
-								acc[j] += g[t0 + j] * src[(size_t)(t0 + j) * s];
-					}
-					float sum = 0.0f;
-					for (int j = 0; j < TB; j++)
-						sum += acc[j];
-					for (int t = Tfull; t < To; t++)
-						sum += g[t] * src[(size_t)t * s];
-					dw[wi] += sum;
-					if (!dinp)
-						continue;
-					/* dinp: scatter g * w into the padded gradient row */
-					float wv = w[wi];
-					float *restrict dst = drow + (size_t)k * dil;
-					if (s == 1) {
-						for (int t0 = 0; t0 < Tfull; t0 += TB)
-							for (int j = 0; j < TB; j++)
-								dst[t0 + j] += wv * g[t0 + j];
-					} else {
-						for (int t = 0; t < Tfull; t++)
-							dst[(size_t)t * s] += wv * g[t];
-					}
-					for (int t = Tfull; t < To; t++)
-						dst[(size_t)t * s] += wv * g[t];
-				}
-			}
+		const float *c = x;
+		if (!direct) {
+			im2col(col, x, d);
+			c = col;
 		}
-		if (dinp) {
-			float *dn = dinp + (size_t)n * Ci * Ti;
-			for (int i = 0; i < Ci; i++) {
-				const float *src = dpad + (size_t)i * Tp + d->pad_left;
-				float *dst = dn + (size_t)i * Ti;
-				for (int t = 0; t < Ti; t++)
-					dst[t] += src[t];
-			}
+		/* dw (C_out, C_in*K) += g (C_out, T_out) . col^T (T_out, C_in*K) */
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Co, CK, To, 1.0f, g, To, c, To,
+		            1.0f, dw, CK);
+		if (!dx)
+			continue;
+		/* dcol (C_in*K, T_out) = w^T (C_in*K, C_out) . g (C_out, T_out) */
+		if (direct) {
+			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, CK, To, Co, 1.0f, w, CK, g,
+			            To, 1.0f, dx, To);
+		} else {
+			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, CK, To, Co, 1.0f, w, CK, g,
+			            To, 0.0f, dcol, To);
+			col2im(dx, dcol, d);
 		}
 	}
 }
