@@ -2,6 +2,7 @@
 #include "classify.h"
 
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 struct ser_clf {
@@ -118,4 +119,157 @@ void ser_clf_window_at(int n, int w, int h, int i, int *start, int *len)
 		*start = n - w;
 		*len = w;
 	}
+}
+
+int ser_clf_reserve(ser_clf *c, int frames, ser_error *err)
+{
+	int rc;
+	if (frames < ser_net_min_length(c->m->net))
+		frames = ser_net_min_length(c->m->net);
+	if ((rc = reserve(c, (size_t)frames, err)) < 0)
+		return rc;
+	return c->m->layout == SER_LAYOUT_VECTOR ? 0 : ser_net_reserve(c->m->net, frames, err);
+}
+
+/* ---- windows over a stream ---- */
+
+struct ser_clfs {
+	ser_clf *clf;
+	ser_vad *vad;
+	ser_clfs_opts o;
+	int dim, nc;
+	float *ring;          /* (2 window, dim): frame i at slots i % w and i % w + w */
+	unsigned char *voice; /* (window) voice flags, slot i % w */
+	long n;               /* frames pushed in this utterance */
+	int nvoiced;          /* voiced frames among the last min(n, w) */
+	float *hist;          /* (smooth, nc) model outputs of recent speech windows */
+	int nhist, hpos;      /* entries held, next slot */
+	float *p;             /* (nc) one window's output */
+	float *mean;          /* (nc) smoothed */
+};
+
+ser_clfs *ser_clfs_new(ser_clf *clf, ser_vad *vad, const ser_clfs_opts *o, ser_error *err)
+{
+	ser_clfs *s;
+	if (o->window < 1 || o->hop < 1 || o->smooth < 1 || o->smooth > 1000
+	    || !(o->min_voiced >= 0 && o->min_voiced <= 1))
+		return ser_seterr(err, SER_EINVAL, "windows: window, hop, smooth or min-voiced out of range"), NULL;
+	if (clf->m->layout == SER_LAYOUT_VECTOR)
+		return ser_seterr(err, SER_EINVAL, "windows: the model takes one pooled vector per utterance"), NULL;
+	if ((size_t)o->window > SIZE_MAX / 2 / sizeof(float) / clf->m->feat_dim)
+		return ser_seterr(err, SER_ELIMIT, "windows: window too long"), NULL;
+	if (!(s = calloc(1, sizeof *s)))
+		return ser_seterr(err, SER_ENOMEM, "out of memory"), NULL;
+	s->clf = clf;
+	s->vad = vad;
+	s->o = *o;
+	s->dim = (int)clf->m->feat_dim;
+	s->nc = clf->m->n_classes;
+	s->ring = malloc((size_t)2 * o->window * s->dim * sizeof *s->ring);
+	s->voice = calloc((size_t)o->window, 1);
+	s->hist = malloc((size_t)o->smooth * s->nc * sizeof *s->hist);
+	s->p = malloc((size_t)s->nc * sizeof *s->p);
+	s->mean = malloc((size_t)s->nc * sizeof *s->mean);
+	if (!s->ring || !s->voice || !s->hist || !s->p || !s->mean) {
+		ser_clfs_free(s);
+		return ser_seterr(err, SER_ENOMEM, "out of memory"), NULL;
+	}
+	if (ser_clf_reserve(clf, o->window, err) < 0) {
+		ser_clfs_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void ser_clfs_free(ser_clfs *s)
+{
+	if (!s)
+		return;
+	free(s->ring);
+	free(s->voice);
+	free(s->hist);
+	free(s->p);
+	free(s->mean);
+	free(s);
+}
+
+void ser_clfs_reset(ser_clfs *s)
+{
+	s->n = 0;
+	s->nvoiced = 0;
+	s->nhist = s->hpos = 0;
+	memset(s->voice, 0, (size_t)s->o.window);
+	if (s->vad)
+		ser_vad_reset(s->vad);
+}
+
+long ser_clfs_frames(const ser_clfs *s)
+{
+	return s->n;
+}
+
+/* Decides the window of len frames starting at ring slot `slot`. */
+static int decide(ser_clfs *s, int slot, int len, ser_decision *d, ser_error *err)
+{
+	int rc;
+	d->start = (int)(s->n - len);
+	d->len = len;
+	d->voiced = (double)s->nvoiced / len;
+	if (s->vad && d->voiced < s->o.min_voiced) {
+		s->nhist = s->hpos = 0;
+		d->speech = 0;
+		d->probs = NULL;
+		d->label = -1;
+		d->confidence = 1 - d->voiced;
+		return 1;
+	}
+	rc = ser_clf_run(s->clf, s->ring + (size_t)slot * s->dim, len, s->p, err);
+	if (rc < 0)
+		return rc;
+	memcpy(s->hist + (size_t)s->hpos * s->nc, s->p, (size_t)s->nc * sizeof *s->p);
+	s->hpos = (s->hpos + 1) % s->o.smooth;
+	if (s->nhist < s->o.smooth)
+		s->nhist++;
+	for (int j = 0; j < s->nc; j++) {
+		double a = 0;
+		for (int i = 0; i < s->nhist; i++)
+			a += s->hist[(size_t)i * s->nc + j];
+		s->mean[j] = (float)(a / s->nhist);
+	}
+	d->speech = 1;
+	d->probs = s->mean;
+	d->label = ser_clf_argmax(s->mean, s->nc);
+	d->confidence = s->mean[d->label];
+	return 1;
+}
+
+int ser_clfs_push(ser_clfs *s, const float *frame, ser_decision *d, ser_error *err)
+{
+	int w = s->o.window, slot = (int)(s->n % w);
+	size_t fb = (size_t)s->dim * sizeof *frame;
+	int v = 1;
+	if (s->vad)
+		v = ser_vad_frame(s->vad, frame, NULL);
+	if (s->n >= w)
+		s->nvoiced -= s->voice[slot];   /* frame n - w leaves the window */
+	s->voice[slot] = (unsigned char)v;
+	s->nvoiced += v;
+	memcpy(s->ring + (size_t)slot * s->dim, frame, fb);
+	memcpy(s->ring + (size_t)(slot + w) * s->dim, frame, fb);
+	s->n++;
+	if (s->n >= w && (s->n - w) % s->o.hop == 0)
+		return decide(s, (int)(s->n % w), w, d, err);
+	return 0;
+}
+
+int ser_clfs_finish(ser_clfs *s, ser_decision *d, ser_error *err)
+{
+	int w = s->o.window, rc = 0;
+	if (s->n > 0 && s->n < w)
+		rc = decide(s, 0, (int)s->n, d, err);
+	else if (s->n > w && (s->n - w) % s->o.hop != 0)
+		rc = decide(s, (int)(s->n % w), w, d, err);
+	if (rc >= 0)
+		ser_clfs_reset(s);
+	return rc;
 }

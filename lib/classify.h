@@ -10,6 +10,7 @@
 
 #include "ser.h"
 #include "model.h"
+#include "vad.h"
 
 typedef struct ser_clf ser_clf;
 
@@ -31,5 +32,52 @@ int ser_clf_argmax(const float *probs, int n);
  * ser_clf_window_at gives window i's first frame and length. */
 int ser_clf_windows(int n, int w, int h);
 void ser_clf_window_at(int n, int w, int h, int i, int *start, int *len);
+/* Sizes the buffers for windows up to frames long (no allocation later). */
+int ser_clf_reserve(ser_clf *c, int frames, ser_error *err);
+
+/* ---- windows over a stream, frame by frame (offline --window and --live) ----
+ * The same windows as ser_clf_windows, decided as the frames arrive: the
+ * window [n - w, n) is decided when frame n - 1 is pushed and (n - w) is a
+ * multiple of h; ser_clfs_finish decides the tail window or, for an
+ * utterance shorter than w, the one window [0, n). Memory is constant: a
+ * ring of the last w frames (and their voice flags) and of the last
+ * `smooth` probability vectors.
+ *
+ * With a VAD, a window whose fraction of voiced frames is below min_voiced
+ * is silence: the model is not run, the smoothing history is emptied.
+ * Otherwise the decision's probs are the mean of the model's outputs for
+ * this window and the speech windows before it, up to `smooth` in all,
+ * back to the last silence or the start of the utterance. */
+typedef struct ser_clfs_opts {
+	int window;         /* frames, >= 1 */
+	int hop;            /* frames, >= 1 */
+	int smooth;         /* decisions averaged, 1..1000 (1: none) */
+	double min_voiced;  /* fraction of voiced frames for speech, 0..1 */
+} ser_clfs_opts;
+
+typedef struct ser_decision {
+	int start, len;     /* frames of the window */
+	int speech;         /* 0: silence (probs NULL, label -1) */
+	double voiced;      /* fraction of voiced frames in the window */
+	const float *probs; /* (n_classes) smoothed, valid until the next call */
+	int label;          /* argmax of probs, or -1 */
+	double confidence;  /* probs[label]; for silence 1 - voiced */
+} ser_decision;
+
+typedef struct ser_clfs ser_clfs;
+/* A stream over classifier clf (not owned) and vad (not owned; NULL: every
+ * window is speech). */
+ser_clfs *ser_clfs_new(ser_clf *clf, ser_vad *vad, const ser_clfs_opts *o, ser_error *err);
+/* One frame (feat_dim values). Returns 1 when d holds a decision, 0 when
+ * none is due, or an error. No allocation. */
+int ser_clfs_push(ser_clfs *s, const float *frame, ser_decision *d, ser_error *err);
+/* End of the utterance: 1 with the last window in d, 0 when none is due
+ * (no frames, or the last full window ended at the last frame). Then
+ * ready for the next utterance (ser_clfs_reset). */
+int ser_clfs_finish(ser_clfs *s, ser_decision *d, ser_error *err);
+/* Frames pushed in this utterance. */
+long ser_clfs_frames(const ser_clfs *s);
+void ser_clfs_reset(ser_clfs *s);
+void ser_clfs_free(ser_clfs *s);
 
 #endif

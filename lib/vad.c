@@ -1,0 +1,101 @@
+/* Voice-activity decision from feature frames (rule in vad.h). */
+#include "vad.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "mfcc.h"
+
+struct ser_vad {
+	ser_vad_opts o;
+	int first, count;   /* energy = k * mean of x[first .. first+count-1] - offset */
+	double k;           /* dB per feature unit (after the mean) */
+	double offset;      /* dB subtracted: 20 log10(scale) */
+	double rise;        /* dB per frame */
+	double floor;       /* dB */
+	int started;
+};
+
+void ser_vad_defaults(ser_vad_opts *o)
+{
+	o->margin = 12;
+	o->gate = -60;
+	o->rise = 2;
+}
+
+ser_vad *ser_vad_new(const ser_vad_opts *o, const char *settings, uint32_t dim, ser_error *err)
+{
+	ser_feat_opts f;
+	ser_vad *v;
+	double db = 10 / log(10.0);   /* dB per neper of power */
+	if (!(o->margin >= 0 && o->margin <= 100) || !(o->gate >= -200 && o->gate <= 100)
+	    || !(o->rise >= 0 && o->rise <= 1000))
+		return ser_seterr(err, SER_EINVAL, "VAD: option out of range"), NULL;
+	if (ser_feat_parse_settings(&f, settings ? settings : "", err) < 0)
+		return NULL;
+	if (f.cmvn != SER_CMVN_NONE || f.pool != SER_POOL_NONE)
+		return ser_seterr(err, SER_EINVAL, "VAD: features with %s have no absolute energy",
+		                  f.pool != SER_POOL_NONE ? "pooling" : "CMVN"), NULL;
+	if (!(v = calloc(1, sizeof *v)))
+		return ser_seterr(err, SER_ENOMEM, "out of memory"), NULL;
+	v->o = *o;
+	if (f.energy != SER_ENERGY_NONE || f.dct != SER_DCT_NONE) {
+		v->first = f.c0 == SER_C0_LAST ? f.n_ceps - 1 : 0;
+		v->count = 1;
+	} else {
+		v->first = 0;
+		v->count = f.n_mels;
+	}
+	if (f.energy != SER_ENERGY_NONE) {
+		v->k = db;   /* C0 = ln of the time-domain energy */
+	} else {
+		v->k = f.log == SER_LOG_DB ? 1 : db;
+		if (f.spectrum == SER_SPEC_MAGNITUDE)
+			v->k *= 2;
+		if (f.dct == SER_DCT_ORTHO)
+			v->k /= sqrt((double)f.n_mels);
+		else if (f.dct == SER_DCT_HTK)
+			v->k /= sqrt(2.0 * f.n_mels);
+	}
+	if ((uint32_t)(v->first + v->count) > dim) {
+		int last = v->first + v->count - 1;
+		free(v);
+		return ser_seterr(err, SER_EINVAL, "VAD: energy at value %d, frames have %u",
+		                  last, dim), NULL;
+	}
+	v->offset = f.scale > 0 ? 20 * log10(f.scale) : 0;
+	v->rise = o->rise * ser_feat_frame_shift(&f) / f.rate;
+	return v;
+}
+
+int ser_vad_frame(ser_vad *v, const float *x, double *energy)
+{
+	double s = 0, e;
+	for (int i = 0; i < v->count; i++)
+		s += x[v->first + i];
+	e = v->k * s / v->count - v->offset;
+	if (!v->started || e < v->floor) {
+		v->floor = e;
+		v->started = 1;
+	} else {
+		v->floor += v->rise;
+	}
+	if (energy)
+		*energy = e;
+	return e >= v->floor + v->o.margin && e >= v->o.gate;
+}
+
+double ser_vad_floor(const ser_vad *v)
+{
+	return v->floor;
+}
+
+void ser_vad_reset(ser_vad *v)
+{
+	v->started = 0;
+}
+
+void ser_vad_free(ser_vad *v)
+{
+	free(v);
+}
