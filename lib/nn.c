@@ -6,6 +6,94 @@
 #include <math.h>
 #include <string.h>
 
+/* Runs stmt for i in [0, n): blocks of 8 through a fixed-count inner loop,
+ * which GCC's -O2 (very-cheap) vector cost model does vectorise, then the
+ * scalar tail. */
+#define FOR_VEC(i, n, stmt)                                                    \
+	do {                                                                   \
+		size_t i##0_ = 0, i##n_ = (size_t)(n);                         \
+		for (; i##0_ + 8 <= i##n_; i##0_ += 8)                         \
+			for (size_t i = i##0_; i < i##0_ + 8; i++) {           \
+				stmt;                                          \
+			}                                                      \
+		for (size_t i = i##0_; i < i##n_; i++) {                       \
+			stmt;                                                  \
+		}                                                              \
+	} while (0)
+
+/* sum x[0..n) in 8 float lanes, lanes added in double: vectorisable. */
+static double row_sum(const float *restrict x, int n)
+{
+	float acc[8] = { 0 };
+	int t = 0;
+	for (; t + 8 <= n; t += 8)
+		for (int j = 0; j < 8; j++)
+			acc[j] += x[t + j];
+	double s = 0.0;
+	for (int j = 0; j < 8; j++)
+		s += acc[j];
+	for (; t < n; t++)
+		s += x[t];
+	return s;
+}
+
+/* sum (x - m)^2 over x[0..n), as row_sum. */
+static double row_ssd(const float *restrict x, int n, float m)
+{
+	float acc[8] = { 0 };
+	int t = 0;
+	for (; t + 8 <= n; t += 8)
+		for (int j = 0; j < 8; j++)
+			acc[j] += (x[t + j] - m) * (x[t + j] - m);
+	double s = 0.0;
+	for (int j = 0; j < 8; j++)
+		s += acc[j];
+	for (; t < n; t++)
+		s += (x[t] - m) * (x[t] - m);
+	return s;
+}
+
+/* sum g and sum g * (x - m) over [0..n), as row_sum. */
+static void row_sum_gx(const float *restrict g, const float *restrict x, int n, float m,
+                       double *sg, double *sgx)
+{
+	float a[8] = { 0 }, b[8] = { 0 };
+	int t = 0;
+	for (; t + 8 <= n; t += 8)
+		for (int j = 0; j < 8; j++) {
+			a[j] += g[t + j];
+			b[j] += g[t + j] * (x[t + j] - m);
+		}
+	double s = 0.0, sx = 0.0;
+	for (int j = 0; j < 8; j++)
+		s += a[j], sx += b[j];
+	for (; t < n; t++)
+		s += g[t], sx += g[t] * (x[t] - m);
+	*sg += s;
+	*sgx += sx;
+}
+
+/* y = a * (x - m) + c over [0..n). */
+static void row_affine(float *restrict y, const float *restrict x, int n, float a, float m,
+                       float c)
+{
+	FOR_VEC(t, n, y[t] = a * (x[t] - m) + c);
+}
+
+/* dx += a + b * (x - m) over [0..n). */
+static void row_add_affine(float *restrict dx, const float *restrict x, int n, float a,
+                           float b, float m)
+{
+	FOR_VEC(t, n, dx[t] += a + b * (x[t] - m));
+}
+
+/* dx += k * (N * g - mg - (x - m) * rs * mgx) over [0..n): batchnorm dinp. */
+static void row_bn_dx(float *restrict dx, const float *restrict g, const float *restrict x,
+                      int n, float k, float N, float mg, float m, float rs, float mgx)
+{
+	FOR_VEC(t, n, dx[t] += k * (N * g[t] - mg - (x[t] - m) * rs * mgx));
+}
+
 /* ---- 1D convolution ---------------------------------------------------- */
 
 int ser_conv1d_setup(ser_conv1d_dims *d, int padding)
@@ -175,13 +263,8 @@ void ser_conv1d_backward(float *dinp, float *dw, float *db, const float *dout,
 		const float *g = dout + (size_t)n * Co * To;
 		float *dx = dinp ? dinp + (size_t)n * d->C_in * d->T_in : NULL;
 		if (db)
-			for (int o = 0; o < Co; o++) {
-				const float *gr = g + (size_t)o * To;
-				float sum = 0.0f;
-				for (int t = 0; t < To; t++)
-					sum += gr[t];
-				db[o] += sum;
-			}
+			for (int o = 0; o < Co; o++)
+				db[o] += (float)row_sum(g + (size_t)o * To, To);
 		const float *c = x;
 		if (!direct) {
 			im2col(col, x, d);
@@ -206,8 +289,8 @@ void ser_conv1d_backward(float *dinp, float *dw, float *db, const float *dout,
 
 /* ---- dense --------------------------------------------------------------- */
 
-void ser_dense_forward(float *out, const float *inp, const float *w, const float *b,
-                       int B, int n_in, int n_out)
+void ser_dense_forward_naive(float *out, const float *inp, const float *w, const float *b,
+                             int B, int n_in, int n_out)
 {
 	for (int n = 0; n < B; n++) {
 		const float *x = inp + (size_t)n * n_in;
@@ -221,8 +304,8 @@ void ser_dense_forward(float *out, const float *inp, const float *w, const float
 	}
 }
 
-void ser_dense_backward(float *dinp, float *dw, float *db, const float *dout,
-                        const float *inp, const float *w, int B, int n_in, int n_out)
+void ser_dense_backward_naive(float *dinp, float *dw, float *db, const float *dout,
+                              const float *inp, const float *w, int B, int n_in, int n_out)
 {
 	for (int n = 0; n < B; n++) {
 		const float *restrict x = inp + (size_t)n * n_in;
@@ -242,19 +325,44 @@ void ser_dense_backward(float *dinp, float *dw, float *db, const float *dout,
 	}
 }
 
-/* ---- ReLU ------------------------------------------------------------------ */
-
-void ser_relu_forward(float *out, const float *inp, size_t n)
+void ser_dense_forward(float *out, const float *inp, const float *w, const float *b,
+                       int B, int n_in, int n_out)
 {
-	for (size_t i = 0; i < n; i++)
-		out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
+	for (int n = 0; n < B; n++)
+		for (int o = 0; o < n_out; o++)
+			out[(size_t)n * n_out + o] = b ? b[o] : 0.0f;
+	/* out (B, n_out) += inp (B, n_in) . w^T (n_in, n_out) */
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, n_out, n_in, 1.0f, inp, n_in, w,
+	            n_in, 1.0f, out, n_out);
 }
 
-void ser_relu_backward(float *dinp, const float *dout, const float *inp, size_t n)
+void ser_dense_backward(float *dinp, float *dw, float *db, const float *dout,
+                        const float *inp, const float *w, int B, int n_in, int n_out)
 {
-	for (size_t i = 0; i < n; i++)
-		if (inp[i] > 0.0f)
-			dinp[i] += dout[i];
+	if (db)
+		for (int n = 0; n < B; n++)
+			for (int o = 0; o < n_out; o++)
+				db[o] += dout[(size_t)n * n_out + o];
+	/* dw (n_out, n_in) += dout^T (n_out, B) . inp (B, n_in) */
+	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_out, n_in, B, 1.0f, dout, n_out,
+	            inp, n_in, 1.0f, dw, n_in);
+	/* dinp (B, n_in) += dout (B, n_out) . w (n_out, n_in) */
+	if (dinp)
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, n_in, n_out, 1.0f, dout,
+		            n_out, w, n_in, 1.0f, dinp, n_in);
+}
+
+/* ---- ReLU ------------------------------------------------------------------ */
+
+void ser_relu_forward(float *restrict out, const float *restrict inp, size_t n)
+{
+	FOR_VEC(i, n, out[i] = inp[i] > 0.0f ? inp[i] : 0.0f);
+}
+
+void ser_relu_backward(float *restrict dinp, const float *restrict dout,
+                       const float *restrict inp, size_t n)
+{
+	FOR_VEC(i, n, float g = dout[i]; dinp[i] += inp[i] > 0.0f ? g : 0.0f);
 }
 
 /* ---- dropout ----------------------------------------------------------------- */
@@ -275,10 +383,10 @@ void ser_dropout_forward(float *out, float *mask, const float *inp, int B, size_
 	}
 }
 
-void ser_dropout_backward(float *dinp, const float *dout, const float *mask, size_t n)
+void ser_dropout_backward(float *restrict dinp, const float *restrict dout,
+                          const float *restrict mask, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		dinp[i] += dout[i] * mask[i];
+	FOR_VEC(i, n, dinp[i] += dout[i] * mask[i]);
 }
 
 /* ---- pooling ------------------------------------------------------------------ */
@@ -296,6 +404,14 @@ void ser_maxpool_forward(float *out, int *argmax, const float *inp, int B, int C
 	int To = ser_pool_outlen(T, size, stride);
 	for (size_t bc = 0; bc < (size_t)B * C; bc++) {
 		const float *x = inp + bc * T;
+		if (size == 2) { /* branch-free: first on ties */
+			for (int t = 0; t < To; t++) {
+				int u = t * stride, hi = x[u + 1] > x[u];
+				out[bc * To + t] = hi ? x[u + 1] : x[u];
+				argmax[bc * To + t] = u + hi;
+			}
+			continue;
+		}
 		for (int t = 0; t < To; t++) {
 			int best = t * stride;
 			for (int k = 1; k < size; k++)
@@ -362,19 +478,13 @@ void ser_batchnorm_forward(float *out, float *mean, float *rstd, const float *in
 			double sum = 0.0, ss = 0.0;
 			long cnt = 0;
 			for (int n = 0; n < B; n++) {
-				const float *x = inp + ((size_t)n * C + c) * T;
 				int L = len_of(len, n, T);
-				for (int t = 0; t < L; t++)
-					sum += x[t];
+				sum += row_sum(inp + ((size_t)n * C + c) * T, L);
 				cnt += L;
 			}
 			double m = cnt ? sum / (double)cnt : 0.0;
-			for (int n = 0; n < B; n++) {
-				const float *x = inp + ((size_t)n * C + c) * T;
-				int L = len_of(len, n, T);
-				for (int t = 0; t < L; t++)
-					ss += (x[t] - m) * (x[t] - m);
-			}
+			for (int n = 0; n < B; n++)
+				ss += row_ssd(inp + ((size_t)n * C + c) * T, len_of(len, n, T), (float)m);
 			double var = cnt ? ss / (double)cnt : 0.0;
 			mu = (float)m;
 			rs = (float)(1.0 / sqrt(var + eps));
@@ -390,11 +500,10 @@ void ser_batchnorm_forward(float *out, float *mean, float *rstd, const float *in
 		rstd[c] = rs;
 		float g = gamma[c] * rs, bb = beta[c];
 		for (int n = 0; n < B; n++) {
-			const float *x = inp + ((size_t)n * C + c) * T;
-			float *y = out + ((size_t)n * C + c) * T;
+			const float *restrict x = inp + ((size_t)n * C + c) * T;
+			float *restrict y = out + ((size_t)n * C + c) * T;
 			int L = len_of(len, n, T);
-			for (int t = 0; t < L; t++)
-				y[t] = g * (x[t] - mu) + bb;
+			row_affine(y, x, L, g, mu, bb);
 			for (int t = L; t < T; t++)
 				y[t] = 0.0f;
 		}
@@ -410,15 +519,12 @@ void ser_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const floa
 		double sg = 0.0, sgx = 0.0; /* sum dout, sum dout*xhat */
 		long cnt = 0;
 		for (int n = 0; n < B; n++) {
-			const float *x = inp + ((size_t)n * C + c) * T;
-			const float *g = dout + ((size_t)n * C + c) * T;
 			int L = len_of(len, n, T);
-			for (int t = 0; t < L; t++) {
-				sg += g[t];
-				sgx += g[t] * (x[t] - mu) * rs;
-			}
+			row_sum_gx(dout + ((size_t)n * C + c) * T, inp + ((size_t)n * C + c) * T, L, mu,
+			           &sg, &sgx);
 			cnt += L;
 		}
+		sgx *= rs;
 		dbeta[c] += (float)sg;
 		dgamma[c] += (float)sgx;
 		if (!dinp || cnt == 0)
@@ -427,12 +533,11 @@ void ser_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const floa
 		float k = gamma[c] * rs / (float)cnt;
 		float mg = (float)sg, mgx = (float)sgx, N = (float)cnt;
 		for (int n = 0; n < B; n++) {
-			const float *x = inp + ((size_t)n * C + c) * T;
-			const float *g = dout + ((size_t)n * C + c) * T;
-			float *dx = dinp + ((size_t)n * C + c) * T;
+			const float *restrict x = inp + ((size_t)n * C + c) * T;
+			const float *restrict g = dout + ((size_t)n * C + c) * T;
+			float *restrict dx = dinp + ((size_t)n * C + c) * T;
 			int L = len_of(len, n, T);
-			for (int t = 0; t < L; t++)
-				dx[t] += k * (N * g[t] - mg - (x[t] - mu) * rs * mgx);
+			row_bn_dx(dx, g, x, L, k, N, mg, mu, rs, mgx);
 		}
 	}
 }
@@ -446,12 +551,9 @@ void ser_statpool_forward(float *out, const float *inp, int B, int C, int T, con
 		int L = len_of(len, n, T);
 		for (int c = 0; c < C; c++) {
 			const float *x = inp + ((size_t)n * C + c) * T;
-			double sum = 0.0, ss = 0.0;
-			for (int t = 0; t < L; t++)
-				sum += x[t];
+			double sum = row_sum(x, L);
 			double m = L > 0 ? sum / L : 0.0;
-			for (int t = 0; t < L; t++)
-				ss += (x[t] - m) * (x[t] - m);
+			double ss = row_ssd(x, L, (float)m);
 			double var = L > 0 ? ss / L : 0.0;
 			out[(size_t)n * 2 * C + c] = (float)m;
 			out[(size_t)n * 2 * C + C + c] = (float)sqrt(var + eps);
@@ -467,14 +569,13 @@ void ser_statpool_backward(float *dinp, const float *dout, const float *out, con
 		if (L <= 0)
 			continue;
 		for (int c = 0; c < C; c++) {
-			const float *x = inp + ((size_t)n * C + c) * T;
-			float *dx = dinp + ((size_t)n * C + c) * T;
+			const float *restrict x = inp + ((size_t)n * C + c) * T;
+			float *restrict dx = dinp + ((size_t)n * C + c) * T;
 			float m = out[(size_t)n * 2 * C + c], sd = out[(size_t)n * 2 * C + C + c];
 			float gm = dout[(size_t)n * 2 * C + c] / (float)L;
 			float gs = dout[(size_t)n * 2 * C + C + c] / ((float)L * sd);
 			/* d sd / dx_t = (x_t - mean) / (L sd) */
-			for (int t = 0; t < L; t++)
-				dx[t] += gm + gs * (x[t] - m);
+			row_add_affine(dx, x, L, gm, gs, m);
 		}
 	}
 }

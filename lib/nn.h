@@ -41,15 +41,18 @@ int ser_conv1d_setup(ser_conv1d_dims *d, int padding);
 size_t ser_conv1d_work(const ser_conv1d_dims *d);
 
 /* out (B, C_out, T_out) = conv(inp (B, C_in, T_in), w (C_out, C_in, K)) + b (C_out).
- * Optimised: zero-padded copy of each input row in work, then register-
- * blocked loops over (4 output channels) x (16 output frames). */
+ * Optimised: per sample, im2col of the input (C_in*K, T_out) in work, then
+ * out = w (C_out, C_in*K) . col by cblas_sgemm (BLAS threads: the caller's
+ * business; net.c sets OpenBLAS to one). */
 void ser_conv1d_forward(float *out, const float *inp, const float *w, const float *b,
                         const ser_conv1d_dims *d, float *work);
 /* The same, the plain six-loop reference (kept for tests). */
 void ser_conv1d_forward_naive(float *out, const float *inp, const float *w, const float *b,
                               const ser_conv1d_dims *d);
 /* dinp (B, C_in, T_in) += ..., dw (C_out, C_in, K) += ..., db (C_out) += ...
- * from dout (B, C_out, T_out). dinp may be NULL (first layer). */
+ * from dout (B, C_out, T_out). dinp may be NULL (first layer).
+ * Optimised: per sample, dw += dout . col^T and dcol = w^T . dout (sgemm),
+ * then dinp += col2im(dcol). */
 void ser_conv1d_backward(float *dinp, float *dw, float *db, const float *dout,
                          const float *inp, const float *w, const ser_conv1d_dims *d,
                          float *work);
@@ -57,17 +60,24 @@ void ser_conv1d_backward_naive(float *dinp, float *dw, float *db, const float *d
                                const float *inp, const float *w, const ser_conv1d_dims *d);
 
 /* ---- dense (fully connected) ------------------------------------------- */
-/* out (B, n_out) = inp (B, n_in) . w^T + b, w (n_out, n_in), b (n_out). */
+/* out (B, n_out) = inp (B, n_in) . w^T + b, w (n_out, n_in), b (n_out).
+ * Optimised: cblas_sgemm. */
 void ser_dense_forward(float *out, const float *inp, const float *w, const float *b,
                        int B, int n_in, int n_out);
 /* dinp (B, n_in) += ..., dw (n_out, n_in) += ..., db (n_out) += ...; dinp may be NULL. */
 void ser_dense_backward(float *dinp, float *dw, float *db, const float *dout,
                         const float *inp, const float *w, int B, int n_in, int n_out);
+/* The same, plain loops (kept for tests). */
+void ser_dense_forward_naive(float *out, const float *inp, const float *w, const float *b,
+                             int B, int n_in, int n_out);
+void ser_dense_backward_naive(float *dinp, float *dw, float *db, const float *dout,
+                              const float *inp, const float *w, int B, int n_in, int n_out);
 
-/* ---- ReLU (any shape, n elements) ------------------------------------- */
-void ser_relu_forward(float *out, const float *inp, size_t n);
+/* ---- ReLU (any shape, n elements; arrays must not overlap) ------------ */
+void ser_relu_forward(float *restrict out, const float *restrict inp, size_t n);
 /* dinp += dout where inp > 0. */
-void ser_relu_backward(float *dinp, const float *dout, const float *inp, size_t n);
+void ser_relu_backward(float *restrict dinp, const float *restrict dout,
+                       const float *restrict inp, size_t n);
 
 /* ---- dropout (inverted) ------------------------------------------------ */
 /* Training mode: mask[i] = 0 with probability p, else 1/(1-p);
@@ -77,8 +87,9 @@ void ser_relu_backward(float *dinp, const float *dout, const float *inp, size_t 
  * mask (B * n_per) is kept for backward. */
 void ser_dropout_forward(float *out, float *mask, const float *inp, int B, size_t n_per,
                          float p, uint64_t seed, const uint64_t *sample_id);
-/* dinp += dout * mask. */
-void ser_dropout_backward(float *dinp, const float *dout, const float *mask, size_t n);
+/* dinp += dout * mask (arrays must not overlap). */
+void ser_dropout_backward(float *restrict dinp, const float *restrict dout,
+                          const float *restrict mask, size_t n);
 
 /* ---- pooling over time --------------------------------------------------- */
 /* T_out = floor((T - size) / stride) + 1 (0 if T < size): Keras "valid". */
