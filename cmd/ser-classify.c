@@ -14,6 +14,9 @@
 #include "featio.h"
 #include "mfcc.h"
 #include "model.h"
+#include "vad.h"
+
+#define SILENCE "silence"   /* label of a window without enough voice */
 
 #ifndef SER_DATADIR
 #define SER_DATADIR "/usr/local/share/ser"
@@ -36,24 +39,46 @@ static void usage(void)
 	"  -J, --json           JSON lines {\"key\",\"label\",\"confidence\",\"probs\":{...}}\n"
 	"  -w, --window SEC     number > 0: labels over time, windows of SEC seconds\n"
 	"                       (default: off, one label per utterance)\n"
-	"  -H, --hop SEC        number > 0: window start step (default: the window)\n"
+	"  -H, --hop SEC        number > 0: window start step (default: the window;\n"
+	"                       with --live 0.5)\n"
+	"  -l, --live           an unbounded stream (stdin): a decision every hop over\n"
+	"                       the last window (default window 3 s), written and\n"
+	"                       flushed at once: start<TAB>end<TAB>label<TAB>confidence;\n"
+	"                       a meter in place of lines when stdout is a terminal\n"
+	"  -s, --smooth N       integer 1..1000: average the probabilities of the last N\n"
+	"                       speech windows (default: 1, no smoothing)\n"
+	"      --no-vad         no voice-activity decision: every window gets an emotion\n"
+	"                       (default: windows with too little voice are \"silence\")\n"
+	"      --min-voiced F   number 0..1: fraction of voiced frames a window needs to\n"
+	"                       be speech (default: 0.2)\n"
+	"      --vad-margin DB  number 0..100: a voiced frame is this far above the\n"
+	"                       running noise floor (default: 12)\n"
+	"      --vad-gate DB    number -200..100: and at least this loud (default: -60)\n"
+	"      --vad-rise DB    number 0..1000: dB per second the noise floor rises\n"
+	"                       (default: 2)\n"
+	"      --meter          draw the meter even when stdout is not a terminal\n"
+	"      --plain          lines even when stdout is a terminal\n"
 	"      --classes        print the model's classes, one a line, and exit\n"
 	"      --info           print the model's summary and training record, and exit\n"
 	"  -h, --help           this help\n"
 	"\n"
-	"Windowed lines: key<TAB>start<TAB>end<TAB>label<TAB>confidence (seconds).\n"
+	"Windowed lines: key<TAB>start<TAB>end<TAB>label<TAB>confidence (seconds);\n"
+	"--live lines have no key. The voice-activity rule is in ser-classify(1).\n"
 	"Exit status: 0 ok, 1 usage error, 2 a model, input or output error (other\n"
 	"inputs are still processed).\n", SER_DATADIR);
 }
 
-enum { O_CLASSES = 256, O_INFO };
+enum { O_CLASSES = 256, O_INFO, O_NOVAD, O_MINV, O_VMARGIN, O_VGATE, O_VRISE, O_METER, O_PLAIN };
 
 struct ctx {
 	ser_model *m;
 	ser_clf *clf;
 	ser_fe *fe;              /* audio front end, made on first use */
 	int probs, json;
+	int live;                /* --live: unbounded stream, lines without key */
 	double window, hop;      /* seconds, 0: per utterance */
+	ser_clfs *clfs;          /* windows (--window or --live), else NULL */
+	ser_vad *vad;            /* NULL: --no-vad */
 	float *p;                /* (n_classes) */
 	float *frames;           /* (cap, dim) one utterance */
 	size_t nframes, cap;
@@ -200,19 +225,23 @@ static void put_tsv_key(struct ctx *c, const char *key)
 	}
 }
 
-/* One decision; start < 0: per utterance. p NULL: no decision ("-"). */
-static void emit(struct ctx *c, const char *key, double start, double end, const float *p)
+/* One line. key NULL: none (live); start < 0: per utterance; p NULL:
+ * probabilities written as 0. */
+static void emit(struct ctx *c, const char *key, double start, double end, const char *label,
+                 double conf, const float *p)
 {
-	int n = c->m->n_classes, best = p ? ser_clf_argmax(p, n) : -1;
-	const char *label = p ? c->m->class_names[best] : "-";
-	double conf = p ? p[best] : 0.0;
+	int n = c->m->n_classes;
 	c->linelen = 0;
 	if (c->json) {
-		puts_(c, "{\"key\": ");
-		put_json_string(c, key);
+		puts_(c, "{");
+		if (key) {
+			puts_(c, "\"key\": ");
+			put_json_string(c, key);
+			puts_(c, ", ");
+		}
 		if (start >= 0)
-			putf(c, ", \"start\": %.2f, \"end\": %.2f", start, end);
-		puts_(c, ", \"label\": ");
+			putf(c, "\"start\": %.2f, \"end\": %.2f, ", start, end);
+		puts_(c, "\"label\": ");
 		put_json_string(c, label);
 		putf(c, ", \"confidence\": %.4f", conf);
 		if (c->probs) {
@@ -227,10 +256,12 @@ static void emit(struct ctx *c, const char *key, double start, double end, const
 		}
 		puts_(c, "}\n");
 	} else {
-		put_tsv_key(c, key);
+		if (key) {
+			put_tsv_key(c, key);
+			puts_(c, "\t");
+		}
 		if (start >= 0)
-			putf(c, "\t%.2f\t%.2f", start, end);
-		puts_(c, "\t");
+			putf(c, "%.2f\t%.2f\t", start, end);
 		put(c, label, strlen(label));
 		putf(c, "\t%.4f", conf);
 		if (c->probs)
@@ -243,46 +274,117 @@ static void emit(struct ctx *c, const char *key, double start, double end, const
 	cli_flush(stdout);
 }
 
-/* Labels the utterance held in c->frames. */
-static void label_utterance(struct ctx *c, const char *key)
+/* ---- the live meter (stdout a terminal) ---- */
+
+#define METER_BAR 40   /* characters of a full bar */
+static int meter_lines;  /* lines drawn so far, 0: nothing to restore */
+static int meter_on;
+
+/* Shows the cursor again and leaves it below the meter; also at exit(). */
+static void meter_restore(void)
 {
-	ser_error err;
-	int n = (int)c->nframes;
-	const ser_model *m = c->m;
-	if (n == 0) {
-		cli_warn("%s: no frames (empty or too short input): label -", key);
-		emit(c, key, c->window > 0 ? 0 : -1, 0, NULL);
+	static const char s[] = "\033[?25h";
+	if (!meter_lines)
+		return;
+	fflush(stdout);
+	if (write(STDOUT_FILENO, s, sizeof s - 1) < 0)
+		return;
+	meter_lines = 0;
+}
+
+static void meter_draw(struct ctx *c, double start, double end, const ser_decision *d)
+{
+	int n = c->m->n_classes;
+	const char *label = d->speech ? c->m->class_names[d->label] : SILENCE;
+	c->linelen = 0;
+	if (meter_lines)
+		putf(c, "\033[%dA", meter_lines);   /* back to the first line */
+	else
+		puts_(c, "\033[?25l");               /* hide the cursor */
+	putf(c, "\r\033[2K%7.2f-%.2f s  ", start, end);
+	put(c, label, strlen(label));
+	putf(c, "  %.2f  (voice %3.0f%%)\n", d->confidence, 100 * d->voiced);
+	for (int i = 0; i < n; i++) {
+		float v = d->speech ? d->probs[i] : 0.0f;
+		int k = (int)lround(v * METER_BAR);
+		putf(c, "\r\033[2K%12.12s %s", c->m->class_names[i], i == d->label ? "*" : " ");
+		for (int j = 0; j < METER_BAR; j++)
+			put(c, j < k ? "#" : ".", 1);
+		putf(c, " %.2f\n", v);
+	}
+	meter_lines = n + 1;
+	cli_write(stdout, c->line, c->linelen);
+	cli_flush(stdout);
+}
+
+/* One window decision; frames per second fps. */
+static void emit_decision(struct ctx *c, const char *key, const ser_decision *d)
+{
+	double fps = (double)c->m->feat_rate / c->m->feat_shift;
+	double start = d->start / fps, end = (d->start + d->len) / fps;
+	if (meter_on) {
+		meter_draw(c, start, end, d);
 		return;
 	}
-	if (c->window <= 0) {
-		if (ser_clf_run(c->clf, c->frames, n, c->p, &err) < 0) {
+	emit(c, c->live ? NULL : key, start, end, d->speech ? c->m->class_names[d->label] : SILENCE,
+	     d->confidence, d->speech ? d->probs : NULL);
+}
+
+/* Pushes n frames to the window stream. */
+static void push_frames(struct ctx *c, const char *key, const float *x, size_t n)
+{
+	ser_error err;
+	ser_decision d;
+	for (size_t i = 0; i < n && !(c->live && cli_stop); i++) {
+		int rc = ser_clfs_push(c->clfs, x + i * c->m->feat_dim, &d, &err);
+		if (rc < 0) {
 			cli_report(key, &err);
 			c->status = EXIT_DATA;
 			return;
 		}
-		emit(c, key, -1, 0, c->p);
+		if (rc > 0)
+			emit_decision(c, key, &d);
+	}
+}
+
+/* End of an utterance in windowed mode. */
+static void finish_windows(struct ctx *c, const char *key)
+{
+	ser_error err;
+	ser_decision d;
+	int rc;
+	if (ser_clfs_frames(c->clfs) == 0) {
+		cli_warn("%s: no frames (empty or too short input): label -", key);
+		emit(c, c->live ? NULL : key, 0, 0, "-", 0.0, NULL);
 		return;
 	}
-	{
-		double fps = (double)m->feat_rate / m->feat_shift;   /* frames per second */
-		int w = (int)lround(c->window * fps), h = (int)lround(c->hop * fps);
-		int k;
-		if (w < 1)
-			w = 1;
-		if (h < 1)
-			h = 1;
-		k = ser_clf_windows(n, w, h);
-		for (int i = 0; i < k; i++) {
-			int s, len;
-			ser_clf_window_at(n, w, h, i, &s, &len);
-			if (ser_clf_run(c->clf, c->frames + (size_t)s * m->feat_dim, len, c->p, &err) < 0) {
-				cli_report(key, &err);
-				c->status = EXIT_DATA;
-				return;
-			}
-			emit(c, key, s / fps, (s + len) / fps, c->p);
-		}
+	rc = ser_clfs_finish(c->clfs, &d, &err);
+	if (rc < 0) {
+		cli_report(key, &err);
+		c->status = EXIT_DATA;
+		ser_clfs_reset(c->clfs);
+	} else if (rc > 0) {
+		emit_decision(c, key, &d);
 	}
+}
+
+/* Labels the utterance held in c->frames (per-utterance mode). */
+static void label_utterance(struct ctx *c, const char *key)
+{
+	ser_error err;
+	int n = (int)c->nframes, best;
+	if (n == 0) {
+		cli_warn("%s: no frames (empty or too short input): label -", key);
+		emit(c, key, -1, 0, "-", 0.0, NULL);
+		return;
+	}
+	if (ser_clf_run(c->clf, c->frames, n, c->p, &err) < 0) {
+		cli_report(key, &err);
+		c->status = EXIT_DATA;
+		return;
+	}
+	best = ser_clf_argmax(c->p, c->m->n_classes);
+	emit(c, key, -1, 0, c->m->class_names[best], c->p[best], c->p);
 }
 
 static void add_frames(struct ctx *c, const float *x, size_t n)
@@ -369,8 +471,12 @@ static void run_stream(struct ctx *c, FILE *f, const char *name)
 	ser_fr_ev ev;
 	ser_fr *r = ser_fr_open(f, name, &err);
 	const ser_feat_info *info;
-	int rc;
+	int rc = 0;
 	if (!r) {
+		if (c->live && cli_stop) {
+			ser_fr_free(r);
+			return;
+		}
 		cli_report(name, &err);
 		c->status = EXIT_DATA;
 		return;
@@ -388,14 +494,25 @@ static void run_stream(struct ctx *c, FILE *f, const char *name)
 		ser_fr_free(r);
 		return;
 	}
-	while ((rc = ser_fr_next(r, &ev, &err)) > 0) {
-		if (ev.type == SER_FR_BEGIN)
+	while (!(c->live && cli_stop) && (rc = ser_fr_next(r, &ev, &err)) > 0) {
+		if (ev.type == SER_FR_BEGIN) {
 			c->nframes = 0;
-		else if (ev.type == SER_FR_FRAMES)
-			add_frames(c, ev.x, ev.n);
-		else if (ev.type == SER_FR_END)
-			label_utterance(c, ev.key);
+			if (c->clfs)
+				ser_clfs_reset(c->clfs);
+		} else if (ev.type == SER_FR_FRAMES) {
+			if (c->clfs)
+				push_frames(c, ev.key, ev.x, ev.n);
+			else
+				add_frames(c, ev.x, ev.n);
+		} else if (ev.type == SER_FR_END) {
+			if (c->clfs)
+				finish_windows(c, ev.key);
+			else
+				label_utterance(c, ev.key);
+		}
 	}
+	if (c->live && cli_stop)
+		rc = 0;   /* interrupted: a quiet end, no partial line */
 	if (rc < 0) {
 		cli_report(name, &err);
 		c->status = EXIT_DATA;
@@ -403,7 +520,15 @@ static void run_stream(struct ctx *c, FILE *f, const char *name)
 	ser_fr_free(r);
 }
 
-static int drain_fe(struct ctx *c)
+static void take(struct ctx *c, const char *key, const float *x, size_t n)
+{
+	if (c->clfs)
+		push_frames(c, key, x, n);
+	else
+		add_frames(c, x, n);
+}
+
+static int drain_fe(struct ctx *c, const char *key)
 {
 	size_t k;
 	float buf[64 * 64];
@@ -411,12 +536,12 @@ static int drain_fe(struct ctx *c)
 	if (per == 0) {
 		float *one = xrealloc(NULL, d * sizeof *one);
 		while (ser_fe_get(c->fe, one, 1) == 1)
-			add_frames(c, one, 1);
+			take(c, key, one, 1);
 		free(one);
 		return 0;
 	}
 	while ((k = ser_fe_get(c->fe, buf, per)) > 0)
-		add_frames(c, buf, k);
+		take(c, key, buf, k);
 	return 0;
 }
 
@@ -443,21 +568,28 @@ static void run_audio(struct ctx *c, const char *path)
 	}
 	ser_fe_reset(c->fe);
 	c->nframes = 0;
+	if (c->clfs)
+		ser_clfs_reset(c->clfs);
 	for (;;) {
 		long n = ser_audio_read(a, in, BLOCK, &err);
 		if (n < 0)
 			goto fail;
-		if (n == 0)
+		if (n == 0 || (c->live && cli_stop))
 			break;
 		if (ser_fe_accept(c->fe, in, (size_t)n, &err) < 0)
 			goto fail;
-		drain_fe(c);
+		drain_fe(c, path);
 	}
 	if (ser_fe_finish(c->fe, &err) < 0)
 		goto fail;
-	drain_fe(c);
+	drain_fe(c, path);
 	ser_audio_close(a);
-	label_utterance(c, path);
+	if (c->live && cli_stop)
+		return;
+	if (c->clfs)
+		finish_windows(c, path);
+	else
+		label_utterance(c, path);
 	return;
 fail:
 	cli_report(path, &err);
@@ -527,6 +659,15 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'J' },
 		{ "window", required_argument, NULL, 'w' },
 		{ "hop", required_argument, NULL, 'H' },
+		{ "live", no_argument, NULL, 'l' },
+		{ "smooth", required_argument, NULL, 's' },
+		{ "no-vad", no_argument, NULL, O_NOVAD },
+		{ "min-voiced", required_argument, NULL, O_MINV },
+		{ "vad-margin", required_argument, NULL, O_VMARGIN },
+		{ "vad-gate", required_argument, NULL, O_VGATE },
+		{ "vad-rise", required_argument, NULL, O_VRISE },
+		{ "meter", no_argument, NULL, O_METER },
+		{ "plain", no_argument, NULL, O_PLAIN },
 		{ "classes", no_argument, NULL, O_CLASSES },
 		{ "info", no_argument, NULL, O_INFO },
 		{ "help", no_argument, NULL, 'h' },
@@ -536,27 +677,47 @@ int main(int argc, char **argv)
 	ser_error err;
 	const char *mopt = NULL, *mpath;
 	char mbuf[4096];
-	int ch, list_classes = 0, info = 0;
+	int ch, list_classes = 0, info = 0, novad = 0, meter = -1;
+	ser_vad_opts vo;
+	ser_clfs_opts so = { 0, 0, 1, 0.2 };
 
 	cli_init("ser-classify", synopsis);
 	memset(&c, 0, sizeof c);
-	while ((ch = getopt_long(argc, argv, "m:pJw:H:h", lopts, NULL)) != -1) {
+	ser_vad_defaults(&vo);
+	while ((ch = getopt_long(argc, argv, "m:pJw:H:ls:h", lopts, NULL)) != -1) {
 		switch (ch) {
 		case 'm': mopt = optarg; break;
 		case 'p': c.probs = 1; break;
 		case 'J': c.json = 1; break;
 		case 'w': c.window = cli_double("--window", optarg, 1e-3, 1e6); break;
 		case 'H': c.hop = cli_double("--hop", optarg, 1e-3, 1e6); break;
+		case 'l': c.live = 1; break;
+		case 's': so.smooth = (int)cli_long("--smooth", optarg, 1, 1000); break;
+		case O_NOVAD: novad = 1; break;
+		case O_MINV: so.min_voiced = cli_double("--min-voiced", optarg, 0, 1); break;
+		case O_VMARGIN: vo.margin = cli_double("--vad-margin", optarg, 0, 100); break;
+		case O_VGATE: vo.gate = cli_double("--vad-gate", optarg, -200, 100); break;
+		case O_VRISE: vo.rise = cli_double("--vad-rise", optarg, 0, 1000); break;
+		case O_METER: meter = 1; break;
+		case O_PLAIN: meter = 0; break;
 		case O_CLASSES: list_classes = 1; break;
 		case O_INFO: info = 1; break;
 		case 'h': usage(); cli_close_stdout(); return EXIT_OK;
 		default: cli_usage_error("unknown option");
 		}
 	}
+	if (c.live) {
+		if (c.window <= 0)
+			c.window = 3;
+		if (c.hop <= 0)
+			c.hop = 0.5;
+	}
 	if (c.hop > 0 && c.window <= 0)
 		cli_usage_error("--hop needs --window");
 	if (c.window > 0 && c.hop <= 0)
 		c.hop = c.window;
+	if (c.window <= 0 && (so.smooth > 1 || meter == 1))
+		cli_usage_error("%s needs --window or --live", so.smooth > 1 ? "--smooth" : "--meter");
 
 	if (!(mpath = find_model(mopt, mbuf, sizeof mbuf)))
 		cli_die(EXIT_DATA, "no model: give -m FILE or set SER_MODEL (none at %s/default.ser "
@@ -580,6 +741,28 @@ int main(int argc, char **argv)
 		        mpath);
 	if (!(c.clf = ser_clf_new(c.m, &err)))
 		cli_die(EXIT_DATA, "%s", err.msg);
+	if (c.window > 0) {
+		double fps = (double)c.m->feat_rate / c.m->feat_shift;   /* frames per second */
+		so.window = (int)lround(c.window * fps);
+		so.hop = (int)lround(c.hop * fps);
+		if (so.window < 1)
+			so.window = 1;
+		if (so.hop < 1)
+			so.hop = 1;
+		if (!novad && !(c.vad = ser_vad_new(&vo, c.m->feat_settings, c.m->feat_dim, &err)))
+			cli_die(EXIT_DATA, "%s: %s (use --no-vad)", mpath, err.msg);
+		if (!(c.clfs = ser_clfs_new(c.clf, c.vad, &so, &err)))
+			cli_die(EXIT_DATA, "%s", err.msg);
+	}
+	if (c.live) {
+		meter_on = meter >= 0 ? meter : isatty(STDOUT_FILENO);
+		if (meter_on)
+			atexit(meter_restore);
+		cli_catch_stop();
+	} else if (meter == 1) {
+		meter_on = 1;
+		atexit(meter_restore);
+	}
 	c.p = xrealloc(NULL, (size_t)c.m->n_classes * sizeof *c.p);
 
 	if (optind == argc)
@@ -587,7 +770,10 @@ int main(int argc, char **argv)
 	for (int i = optind; i < argc; i++)
 		run_path(&c, argv[i]);
 
+	meter_restore();
 	ser_fe_free(c.fe);
+	ser_clfs_free(c.clfs);
+	ser_vad_free(c.vad);
 	ser_clf_free(c.clf);
 	ser_model_free(c.m);
 	free(c.p);
