@@ -418,17 +418,28 @@ static int fail(ser_fr *r, ser_error *err, int code, const char *fmt, ...)
 	return ser_seterr(err, code, "%s", r->failmsg);
 }
 
+/* A failed fread: SER_EINTR when a caught signal interrupted it (the
+ * stream cannot go on: part of a record may be lost), else SER_EIO. */
+static int read_error(ser_fr *r, ser_error *err)
+{
+	if (errno == EINTR)
+		return fail(r, err, SER_EINTR, "interrupted at byte offset %" PRIu64, r->off);
+	return fail(r, err, SER_EIO, "read error at byte offset %" PRIu64 ": %s", r->off,
+	            strerror(errno ? errno : EIO));
+}
+
 /* Reads n bytes or fails: SER_EIO, or SER_ETRUNC naming the offset where
  * the input ended and what was being read. */
 static int rd(ser_fr *r, void *p, size_t n, const char *what, ser_error *err)
 {
-	size_t got = fread(p, 1, n, r->f);
+	size_t got;
+	errno = 0;
+	got = fread(p, 1, n, r->f);
 	r->off += got;
 	if (got == n)
 		return 0;
 	if (ferror(r->f))
-		return fail(r, err, SER_EIO, "read error at byte offset %" PRIu64 ": %s", r->off,
-		            strerror(errno ? errno : EIO));
+		return read_error(r, err);
 	if (r->open)
 		return fail(r, err, SER_ETRUNC, "truncated at byte offset %" PRIu64 " inside %s of utterance %s",
 		            r->off, what, r->key);
@@ -570,12 +581,13 @@ ser_fr *ser_fr_open(FILE *f, const char *name, ser_error *err)
 	}
 	memcpy(r->name, name ? name : "-", nl + 1);
 	r->f = f;
+	errno = 0;
 	got = fread(m, 1, 4, f);
 	r->off = got;
 	if (got == 0 && !ferror(f)) {
 		ser_seterr(err, SER_EFORMAT, "empty input");
 	} else if (got < 4 && ferror(f)) {
-		ser_seterr(err, SER_EIO, "read error: %s", strerror(errno ? errno : EIO));
+		ser_seterr(err, errno == EINTR ? SER_EINTR : SER_EIO, "read error: %s", strerror(errno ? errno : EIO));
 	} else if (memcmp(m, SER_FEAT_MAGIC, got) != 0) {
 		ser_seterr(err, SER_EFORMAT, "not a ser feature stream (bad magic)");
 	} else if (got < 4) {
@@ -607,6 +619,7 @@ int ser_fr_next(ser_fr *r, ser_fr_ev *ev, ser_error *err)
 		int rc;
 		if (r->failed)
 			return ser_seterr(err, r->failed, "%s", r->failmsg);
+		errno = 0;
 		got = fread(h, 1, 4, r->f);
 		r->off += got;
 		if (got == 0 && !ferror(r->f)) {
@@ -620,8 +633,7 @@ int ser_fr_next(ser_fr *r, ser_fr_ev *ev, ser_error *err)
 		}
 		if (got < 4) {
 			if (ferror(r->f))
-				return fail(r, err, SER_EIO, "read error at byte offset %" PRIu64 ": %s", r->off,
-				            strerror(errno ? errno : EIO));
+				return read_error(r, err);
 			return fail(r, err, SER_ETRUNC, "truncated at byte offset %" PRIu64 " inside a record tag", r->off);
 		}
 		if (!memcmp(h, "SERF", 4)) {

@@ -90,8 +90,10 @@ const ser_feat_info *ser_fr_info(const ser_fr *r);
  * values naming key and frame), truncated (SER_ETRUNC with the byte
  * offset; a stream ending between records inside an utterance is
  * "stream ended inside utterance KEY"), over a limit (SER_ELIMIT, refused
- * before allocating), read error (SER_EIO), or a repeated header that
- * differs (SER_EMISMATCH naming the field). Errors are sticky. */
+ * before allocating), read error (SER_EIO; SER_EINTR when a caught
+ * signal interrupted the read: the stream cannot be resumed), or a
+ * repeated header that differs (SER_EMISMATCH naming the field). Errors
+ * are sticky: later calls return the same status. */
 int ser_fr_next(ser_fr *r, ser_fr_ev *ev, ser_error *err);
 void ser_fr_free(ser_fr *r);
 

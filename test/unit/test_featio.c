@@ -7,7 +7,10 @@
 #include <float.h>
 #include <stdint.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 static const char set_a[] = "rate=16000 n-mels=23 n-ceps=13";
 static const char set_b[] = "rate=16000 n-mels=40 n-ceps=13";
@@ -679,6 +682,45 @@ static void test_writer_checks(void)
 	fclose(f);
 }
 
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* A read interrupted by a caught signal (no SA_RESTART): SER_EINTR. */
+static void test_eintr(void)
+{
+	int fd[2];
+	struct sigaction sa;
+	struct itimerval it = { { 0, 0 }, { 0, 50000 } };
+	bytes s = { 0 };
+	FILE *f;
+	ser_fr *fr;
+	ser_fr_ev ev;
+	ser_error e;
+	int rc;
+	header(&s, 2, set_a, (uint32_t)strlen(set_a));
+	rec(&s, "BEGN", 1, "u", 1);
+	if (pipe(fd) < 0 || write(fd[1], s.p, s.n) != (ssize_t)s.n) {
+		SKIP("pipe: cannot test EINTR");
+		return;
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_alarm;         /* sa_flags 0: no SA_RESTART */
+	sigaction(SIGALRM, &sa, NULL);
+	f = fdopen(fd[0], "rb");
+	fr = ser_fr_open(f, "pipe", &e);
+	CHECK(fr && ser_fr_next(fr, &ev, &e) == SER_FR_BEGIN, "pipe: header and BEGIN read");
+	setitimer(ITIMER_REAL, &it, NULL);  /* the writer end stays open: the read blocks */
+	rc = ser_fr_next(fr, &ev, &e);
+	CHECK(rc == SER_EINTR, "pipe: a read interrupted by a caught signal gives SER_EINTR (%d: %s)", rc, e.msg);
+	signal(SIGALRM, SIG_DFL);
+	ser_fr_free(fr);
+	fclose(f);
+	close(fd[1]);
+	free(s.p);
+}
+
 int main(void)
 {
 	test_hashes();
@@ -691,5 +733,6 @@ int main(void)
 	test_structure();
 	test_outputs();
 	test_writer_checks();
+	test_eintr();
 	return check_status();
 }
