@@ -354,6 +354,8 @@ static void finish_windows(struct ctx *c, const char *key)
 	ser_decision d;
 	int rc;
 	if (ser_clfs_frames(c->clfs) == 0) {
+		if (c->live)
+			return;   /* a live stream without audio: nothing to say */
 		cli_warn("%s: no frames (empty or too short input): label -", key);
 		emit(c, c->live ? NULL : key, 0, 0, "-", 0.0, NULL);
 		return;
