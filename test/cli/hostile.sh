@@ -131,6 +131,13 @@ if have ser-classify && have ser-train && have ser-mfcc && have sox; then
 			head -c "$cut" "$H/f.feat" >"$H/fc.feat"
 			sane "classify: feature stream cut to $cut of $fn bytes" ser-classify -m "$H/m.ser" "$H/fc.feat"
 		done
+		for at in 4 20 200 $((fn / 2)) $((fn - 2)); do
+			{ head -c "$at" "$H/f.feat"; printf '\252'; tail -c +$((at + 2)) "$H/f.feat"; } >"$H/ff.feat"
+			refuse 2 ser-classify "classify: feature stream with byte $at changed" ser-classify -m "$H/m.ser" "$H/ff.feat"
+		done
+		{ cat "$H/f.feat"; head -c 300 "$H/f.feat"; } >"$H/fcat.feat"
+		refuse 2 ser-classify "classify: a stream followed by a cut second stream" ser-classify -m "$H/m.ser" "$H/fcat.feat"
+		check "classify: ... still labels the utterances before the damage" test "$(wc -l <"$T/out")" -eq 4
 		check "classify: a cut stream is an error, not a short success" sh -c \
 			'head -c $(($2 - 1)) "$1/f.feat" | ser-classify -m "$1/m.ser" >/dev/null 2>&1; [ $? -eq 2 ]' sh "$H" "$fn"
 		refuse 2 ser-classify "classify: a directory as input" ser-classify -m "$H/m.ser" "$H"
