@@ -168,6 +168,72 @@ static void test_conv(void)
 	}
 }
 
+/* RMS of x[0..n): the scale for "1e-5 relative" on sums with cancellation. */
+static double rms(const float *x, size_t n)
+{
+	double s = 0;
+	for (size_t i = 0; i < n; i++)
+		s += (double)x[i] * x[i];
+	return n ? sqrt(s / (double)n) : 0;
+}
+
+/* |a - b| <= 1e-5 * max(|b|, rms(b)) everywhere. */
+static int close_scaled(const float *a, const float *b, size_t n, double *worst)
+{
+	double sc = rms(b, n), w = 0;
+	int ok = 1;
+	for (size_t i = 0; i < n; i++) {
+		double d = fabs((double)a[i] - b[i]), t = fabs(b[i]) > sc ? fabs(b[i]) : sc;
+		if (!(d <= 1e-5 * t))
+			ok = 0;
+		if (t > 0 && d / t > w)
+			w = d / t;
+	}
+	*worst = w;
+	return ok;
+}
+
+/* BLAS conv == naive at the network's sizes (large GEMMs take other BLAS
+ * kernel paths than the small random shapes above). */
+static void test_conv_blas(void)
+{
+	static const int shp[][8] = { /* B, C_in, T_in, C_out, K, stride, dil, pad */
+		{ 3, 40, 203, 64, 5, 1, 1, SER_PAD_SAME },
+		{ 2, 64, 101, 128, 5, 1, 1, SER_PAD_SAME },
+		{ 2, 128, 50, 128, 3, 1, 1, SER_PAD_SAME },
+		{ 2, 33, 77, 20, 4, 2, 3, SER_PAD_VALID },
+		{ 2, 48, 61, 24, 1, 1, 1, SER_PAD_VALID },
+		{ 1, 17, 300, 300, 7, 3, 2, SER_PAD_SAME },
+	};
+	for (size_t c = 0; c < sizeof shp / sizeof shp[0]; c++) {
+		const int *v = shp[c];
+		ser_conv1d_dims d = { .B = v[0], .C_in = v[1], .T_in = v[2], .C_out = v[3], .K = v[4],
+		                      .stride = v[5], .dilation = v[6] };
+		ser_conv1d_setup(&d, v[7]);
+		size_t nx = (size_t)d.B * d.C_in * d.T_in, nw = (size_t)d.C_out * d.C_in * d.K;
+		size_t ny = (size_t)d.B * d.C_out * d.T_out;
+		float *x = rnd(nx, 1), *w = rnd(nw, 1), *b = rnd(d.C_out, 1), *g = rnd(ny, 1);
+		float *y1 = rnd(ny, 0), *y2 = rnd(ny, 0), *work = rnd(ser_conv1d_work(&d), 0);
+		/* gradients start non-zero: backward must accumulate */
+		float *dx1 = rnd(nx, 1), *dw1 = rnd(nw, 1), *db1 = rnd(d.C_out, 1);
+		float *dx2 = malloc(nx * 4), *dw2 = malloc(nw * 4), *db2 = malloc(d.C_out * 4);
+		memcpy(dx2, dx1, nx * 4), memcpy(dw2, dw1, nw * 4), memcpy(db2, db1, d.C_out * 4);
+		ser_conv1d_forward_naive(y1, x, w, b, &d);
+		ser_conv1d_forward(y2, x, w, b, &d, work);
+		ser_conv1d_backward_naive(dx1, dw1, db1, g, x, w, &d);
+		ser_conv1d_backward(dx2, dw2, db2, g, x, w, &d, work);
+		double e[4];
+		int ok = close_scaled(y2, y1, ny, &e[0]) & close_scaled(dx2, dx1, nx, &e[1]) &
+		         close_scaled(dw2, dw1, nw, &e[2]) & close_scaled(db2, db1, d.C_out, &e[3]);
+		CHECK(ok, "conv BLAS == naive within 1e-5 relative, (%d,%d,%d) x (%d,%d,%d) s%d d%d %s: "
+		      "y %.2g dx %.2g dw %.2g db %.2g", d.B, d.C_in, d.T_in, d.C_out, d.C_in, d.K,
+		      d.stride, d.dilation, v[7] == SER_PAD_SAME ? "same" : "valid", e[0], e[1], e[2],
+		      e[3]);
+		free(x), free(w), free(b), free(g), free(y1), free(y2), free(work);
+		free(dx1), free(dx2), free(dw1), free(dw2), free(db1), free(db2);
+	}
+}
+
 /* ---- dense ---- */
 typedef struct densectx {
 	int B, ni, no;
@@ -194,6 +260,29 @@ static void test_dense(void)
 	numgrad(&gc, k.x, k.dx, 21, r, 1e-2f, "dense dinp");
 	numgrad(&gc, k.w, k.dw, 35, r, 1e-2f, "dense dw");
 	numgrad(&gc, k.b, k.db, 5, r, 1e-2f, "dense db");
+	/* BLAS == naive, forward and backward (accumulating), incl. no dinp */
+	static const int shp[][3] = { { 16, 256, 128 }, { 16, 128, 8 }, { 1, 7, 3 }, { 5, 33, 65 } };
+	for (size_t c = 0; c < sizeof shp / sizeof shp[0]; c++) {
+		int B = shp[c][0], ni = shp[c][1], no = shp[c][2];
+		size_t nx = (size_t)B * ni, nw = (size_t)no * ni, ny = (size_t)B * no;
+		float *x = rnd(nx, 1), *w = rnd(nw, 1), *b = rnd(no, 1), *g = rnd(ny, 1);
+		float *y1 = rnd(ny, 0), *y2 = rnd(ny, 0);
+		float *dx1 = rnd(nx, 1), *dw1 = rnd(nw, 1), *db1 = rnd(no, 1);
+		float *dx2 = malloc(nx * 4), *dw2 = malloc(nw * 4), *db2 = malloc(no * 4);
+		memcpy(dx2, dx1, nx * 4), memcpy(dw2, dw1, nw * 4), memcpy(db2, db1, no * 4);
+		ser_dense_forward_naive(y1, x, w, b, B, ni, no);
+		ser_dense_forward(y2, x, w, b, B, ni, no);
+		ser_dense_backward_naive(c == 2 ? NULL : dx1, dw1, db1, g, x, w, B, ni, no);
+		ser_dense_backward(c == 2 ? NULL : dx2, dw2, db2, g, x, w, B, ni, no);
+		double e[4];
+		int ok = close_scaled(y2, y1, ny, &e[0]) & close_scaled(dx2, dx1, nx, &e[1]) &
+		         close_scaled(dw2, dw1, nw, &e[2]) & close_scaled(db2, db1, no, &e[3]);
+		CHECK(ok, "dense BLAS == naive within 1e-5 relative, B%d %d -> %d%s: y %.2g dx %.2g "
+		      "dw %.2g db %.2g", B, ni, no, c == 2 ? " (no dinp)" : "", e[0], e[1], e[2], e[3]);
+		free(x), free(w), free(b), free(g), free(y1), free(y2);
+		free(dx1), free(dx2), free(dw1), free(dw2), free(db1), free(db2);
+	}
+
 	float y;
 	float x2[2] = { 1, 2 }, w2[2] = { 3, -1 }, b2 = 0.25f;
 	ser_dense_forward(&y, x2, w2, &b2, 1, 2, 1);
@@ -498,6 +587,7 @@ int main(void)
 {
 	ser_rng_seed(&R, 12345);
 	test_conv();
+	test_conv_blas();
 	test_dense();
 	test_simple();
 	test_bn();
