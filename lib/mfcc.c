@@ -467,6 +467,11 @@ int ser_fe_accept(ser_fe *fe, const float *x, size_t n, ser_error *err)
 			k = n;
 		if (k == 0)
 			return ser_seterr(err, SER_EINVAL, "front end: internal sample buffer full");
+		/* NaN/Inf would spread through every later frame of the utterance */
+		for (size_t i = 0; i < k; i++)
+			if (!isfinite(x[i]))
+				return ser_seterr(err, SER_EFORMAT, "sample %lld is %s", fe->n_seen + (long long)i,
+				                  isnan(x[i]) ? "NaN" : "infinite");
 		memcpy(fe->sb + fe->sb_len, x, k * sizeof *x);
 		fe->sb_len += k;
 		fe->n_seen += (long long)k;
