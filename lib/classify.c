@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <stdint.h>
+#include <math.h>
 #include <string.h>
 
 struct ser_clf {
@@ -78,6 +79,10 @@ int ser_clf_run(ser_clf *c, const float *frames, int n, float *probs, ser_error 
 			return rc;
 		}
 	}
+	/* a NaN/Inf feature (e.g. from samples near FLT_MAX) gives a meaningless label */
+	for (size_t i = 0; i < (size_t)n * d; i++)
+		if (!isfinite(frames[i]))
+			return ser_seterr(err, SER_EFORMAT, "frame %zu value %zu is not finite", i / d, i % d);
 	T = ser_model_input(m, frames, n, c->in, err);
 	if (T < 0)
 		return T;
