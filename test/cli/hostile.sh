@@ -61,6 +61,9 @@ if have ser-mfcc; then
 	for v in nan:'\000\000\300\177' inf:'\000\000\200\177' -inf:'\000\000\200\377' flt_max:'\377\377\177\177'; do
 		{ head -c 2000 "$H/tone.f32"; printf "${v#*:}"; tail -c +2005 "$H/tone.f32"; } >"$H/${v%%:*}.f32"
 		refuse 2 ser-mfcc "mfcc: f32 input with ${v%%:*}" sh -c 'ser-mfcc -e f32 -t < "$1"' sh "$H/${v%%:*}.f32"
+		case $v in flt_max*) ;; *)
+			check "mfcc: ${v%%:*}: the input and sample are named" grep -q '^ser-mfcc: -: sample 500 is' "$T/err" ;;
+		esac
 		check "mfcc: no NaN/Inf written for ${v%%:*} input" sh -c '! grep -qi "nan\|inf" "$1"' sh "$T/out"
 	done
 	refuse 2 ser-mfcc "mfcc: a directory as input" ser-mfcc "$H"
@@ -140,6 +143,13 @@ if have ser-classify && have ser-train && have ser-mfcc && have sox; then
 		check "classify: ... still labels the utterances before the damage" test "$(wc -l <"$T/out")" -eq 4
 		check "classify: a cut stream is an error, not a short success" sh -c \
 			'head -c $(($2 - 1)) "$1/f.feat" | ser-classify -m "$1/m.ser" >/dev/null 2>&1; [ $? -eq 2 ]' sh "$H" "$fn"
+		# float WAV with one NaN, and one FLT_MAX (finite, but NaN features)
+		for v in nan:'\000\000\300\177' flt_max:'\377\377\177\177'; do
+			{ printf 'RIFF'; le32 4036; printf 'WAVEfmt '; le32 16; le16 3; le16 1; le32 16000; le32 64000; le16 4; le16 32
+			  printf 'data'; le32 4000; head -c 2000 "$H/tone.f32"; printf "${v#*:}"; tail -c +2005 "$H/tone.f32"; } >"$H/${v%%:*}.wav"
+			refuse 2 ser-classify "classify: float WAV with ${v%%:*} refused, not labelled" ser-classify -m "$H/m.ser" "$H/${v%%:*}.wav"
+			check "classify: no label line for the ${v%%:*} WAV" test ! -s "$T/out"
+		done
 		refuse 2 ser-classify "classify: a directory as input" ser-classify -m "$H/m.ser" "$H"
 		refuse 2 ser-classify "classify: stdout full" sh -c 'ser-classify -m "$1/m.ser" "$1/f.feat" > /dev/full' sh "$H"
 		refuse 2 ser-train "train: a directory as features" ser-train -o "$H/x.ser" "$H"

@@ -431,6 +431,29 @@ static void test_cmvn_alloc(void)
 	ser_fe_free(fe);
 }
 
+/* NaN/Inf samples: refused by the front end with the sample index
+ * (ser-classify used to label such audio; found by test/cli/hostile.sh). */
+static void test_nonfinite_samples(void)
+{
+	ser_feat_opts o;
+	ser_error e;
+	ser_feat_preset(&o, "ser", NULL);
+	ser_fe *fe = ser_fe_new(&o, &e);
+	float x[1000];
+	for (int i = 0; i < 1000; i++)
+		x[i] = 0.1f;
+	x[700] = NAN;
+	int rc = fe ? ser_fe_accept(fe, x, 1000, &e) : -1;
+	CHECK(rc == SER_EFORMAT && strstr(e.msg, "sample 700 is NaN"), "hostile samples: NaN refused (%s)", e.msg);
+	ser_fe_reset(fe);
+	x[700] = -INFINITY;
+	rc = fe ? ser_fe_accept(fe, x, 600, &e) : -1;
+	int rc2 = fe ? ser_fe_accept(fe, x + 600, 400, &e) : -1;
+	CHECK(rc == 0 && rc2 == SER_EFORMAT && strstr(e.msg, "sample 700 is infinite"),
+	      "hostile samples: -Inf in a later block refused with its index in the utterance (%s)", e.msg);
+	ser_fe_free(fe);
+}
+
 int main(void)
 {
 	test_model();
@@ -438,5 +461,6 @@ int main(void)
 	test_labels();
 	test_settings();
 	test_cmvn_alloc();
+	test_nonfinite_samples();
 	return check_status();
 }
