@@ -150,6 +150,15 @@ if have ser-classify && have ser-train && have ser-mfcc && have sox; then
 			refuse 2 ser-classify "classify: float WAV with ${v%%:*} refused, not labelled" ser-classify -m "$H/m.ser" "$H/${v%%:*}.wav"
 			check "classify: no label line for the ${v%%:*} WAV" test ! -s "$T/out"
 		done
+		k4=$(awk 'BEGIN { while (n++ < 4096) printf "k" }')
+		status 0 "classify: a key of 4096 bytes (the limit) end to end" sh -c \
+			'ser-mfcc -k "$2" < "$1/wav/03-01-01-01-01-01-01.wav" | ser-classify -m "$1/m.ser"' sh "$H" "$k4"
+		check "classify: ... the key comes out whole" test "$(cut -f1 "$T/out" | wc -c)" -eq 4097
+		refuse 2 ser-classify "classify: stdout closed" sh -c 'ser-classify -m "$1/m.ser" "$1/f.feat" >&-' sh "$H"
+		for i in 1 2 3 4 5 6 7 8; do cat "$H/f.feat"; done >"$H/f8.feat"
+		( ser-classify -m "$H/m.ser" "$H/f8.feat" "$H/f8.feat" 2>"$H/cpipe.err"; echo $? >"$H/cpipe.rc" ) | head -c 1 >/dev/null
+		check "classify: SIGPIPE ends quietly (status $(cat "$H/cpipe.rc"))" sh -c \
+			'rc=$(cat "$1/cpipe.rc"); { [ "$rc" -eq 0 ] || [ "$rc" -eq 141 ]; } && [ ! -s "$1/cpipe.err" ]' sh "$H"
 		refuse 2 ser-classify "classify: a directory as input" ser-classify -m "$H/m.ser" "$H"
 		refuse 2 ser-classify "classify: stdout full" sh -c 'ser-classify -m "$1/m.ser" "$1/f.feat" > /dev/full' sh "$H"
 		refuse 2 ser-train "train: a directory as features" ser-train -o "$H/x.ser" "$H"
@@ -174,6 +183,7 @@ if have ser-eval; then
 	status 0 "eval: non-UTF-8 key with a truth map" sh -c \
 		'printf "\377k\tangry\n" > "$1/truth"; printf "\377k\tangry\t0.9\n" | ser-eval -t "$1/truth"' sh "$H"
 	refuse 2 ser-eval "eval: stdout full" sh -c 'printf "03-01-05-01-01-01-07\tangry\t0.9\n" | ser-eval > /dev/full'
+	refuse 2 ser-eval "eval: stdout closed" sh -c 'printf "03-01-05-01-01-01-07\tangry\t0.9\n" | ser-eval >&-'
 else
 	skip "hostile: ser-eval not built"
 fi
