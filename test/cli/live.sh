@@ -1,0 +1,160 @@
+#!/bin/sh
+# ser-classify --live, ser-live, ser-play: streaming decisions through real
+# pipes, agreement with offline --window, VAD, signals, ALSA file devices.
+. "$SER_ROOT/test/cli/lib.sh"
+command -v sox >/dev/null 2>&1 || { skip "live: sox not installed"; exit 0; }
+PATH="$SER_ROOT/scripts:$PATH"
+sox() { command sox -V1 "$@"; }
+D=$T/wav; mkdir -p "$D"
+# a tiny model on synthetic classes (as classify.sh)
+for a in 01 02 03; do for s in 01 02; do
+	f=$((150 + ${a#0} * 20 + ${s#0} * 7))
+	sox -n -r 16000 -b 16 -c 1 "$D/03-01-01-01-$s-01-$a.wav" synth 1.0 sine $f vol 0.3
+	sox -n -r 16000 -b 16 -c 1 "$D/03-01-05-01-$s-01-$a.wav" synth 1.0 square $((f * 3)) vol 0.3 synth 1.0 pinknoise mix
+done; done
+ser-mfcc "$D"/03-*.wav > "$T/f.feat"
+ser-train -q --arch "conv:8:3 relu stats dense" --classes neutral,angry --epochs 3 --crop 50 -j 1 -o "$T/m.ser" "$T/f.feat" 2>/dev/null
+M="-m $T/m.ser"
+# speech-like: 1 s silence, 2 s of a tone pulsing 4 times a second, 1 s silence
+sox -n -r 16000 -b 16 -c 1 "$T/sil.wav" trim 0 1
+sox -n -r 16000 -b 16 -c 1 "$T/burst.wav" synth 2 sine 220 vol 0.3 tremolo 4 100
+sox "$T/sil.wav" "$T/burst.wav" "$T/sil.wav" "$T/talk.wav"
+sox "$T/talk.wav" -t raw "$T/talk.raw"
+sox -n -r 16000 -b 16 -c 1 "$T/tone.wav" synth 3 sine 220 vol 0.3
+
+# ---- offline windows and live agree ----
+ser-classify $M --window 1 --hop 0.25 "$T/talk.wav" | cut -f2- > "$T/off"
+ser-capture "$T/talk.wav" | ser-mfcc | ser-classify $M --live --window 1 --hop 0.25 > "$T/live" 2>"$T/err"
+check "live: 14 decisions over 4 s (window 1, hop 0.25, tail at 3.99 s) ($(wc -l < "$T/live"))" \
+	test "$(wc -l < "$T/live")" -eq 13 -o "$(wc -l < "$T/live")" -eq 14
+check "live == offline --window/--hop without the key column" cmp -s "$T/off" "$T/live"
+check "live lines: start TAB end TAB label TAB confidence" sh -c "awk -F'\t' 'NF != 4 || \$4 !~ /^[01]\\.[0-9][0-9][0-9][0-9]\$/ { bad = 1 } END { exit bad }' '$T/live'"
+ser-mfcc "$T/talk.wav" | ser-classify $M --live --window 1 --hop 0.25 > "$T/live2"
+check "live from a feature file == live from PCM" cmp -s "$T/live" "$T/live2"
+ser-classify $M --window 4 --hop 4 "$T/talk.wav" | cut -f2,3 | tr '\t\n' '- ' > "$T/blocks"
+check "--window 4 --hop 4 over 398 frames: one window of all ($(cat "$T/blocks"))" test "$(cat "$T/blocks")" = "0.00-3.98 "
+
+# ---- voice activity ----
+check "VAD: the leading silence window is 'silence'" sh -c "head -1 '$T/live' | cut -f3 | grep -qx silence"
+check "VAD: the last window (3-4 s, silent) is 'silence'" sh -c "tail -1 '$T/live' | cut -f3 | grep -qx silence"
+check "VAD: windows inside the pulses get a model class" sh -c "awk -F'\t' '\$1 == \"1.50\" && (\$3 == \"neutral\" || \$3 == \"angry\") { f = 1 } END { exit !f }' '$T/live'"
+ser-classify $M --window 1 --hop 0.5 "$T/tone.wav" | cut -f4 | sort -u > "$T/tone"
+check "VAD: a steady tone is not speech ($(tr '\n' ' ' < "$T/tone"))" test "$(cat "$T/tone")" = silence
+ser-classify $M --no-vad --window 1 --hop 0.25 "$T/talk.wav" > "$T/novad"
+check "--no-vad: no window is 'silence'" sh -c "! cut -f4 '$T/novad' | grep -qx silence"
+ser-classify $M --vad-gate 100 --window 1 --hop 0.25 "$T/talk.wav" | cut -f4 | sort -u > "$T/gate"
+check "--vad-gate 100: every window is silence" test "$(cat "$T/gate")" = silence
+ser-classify $M --probs --window 1 "$T/sil.wav" > "$T/sp"
+check "silence: confidence 1 - voiced, probabilities 0" sh -c "awk -F'\t' '\$4 != \"silence\" || \$5 != \"1.0000\" || \$6 != \"0.0000\" || \$7 != \"0.0000\" { bad = 1 } END { exit bad }' '$T/sp'"
+ser-classify $M --no-vad --window 0.5 --hop 0.25 --probs "$T/talk.wav" > "$T/s1"
+ser-classify $M --no-vad --window 0.5 --hop 0.25 --probs --smooth 3 "$T/talk.wav" > "$T/s3"
+check "--smooth 3: the third decision is the mean of the first three" awk -F'\t' '
+	NR == FNR { for (i = 6; i <= NF; i++) p[FNR, i] = $i; next }
+	FNR == 3 { for (i = 6; i <= NF; i++) { m = (p[1, i] + p[2, i] + p[3, i]) / 3; d = m - $i; if (d > 2e-4 || d < -2e-4) bad = 1 } }
+	END { exit bad }' "$T/s1" "$T/s3"
+check "--smooth 3: the first decision is unchanged" sh -c "head -1 '$T/s1' | cmp -s - \"\$(head -1 '$T/s3' > '$T/s3h'; echo '$T/s3h')\""
+if command -v python3 >/dev/null 2>&1; then
+	ser-mfcc "$T/talk.wav" | ser-classify $M --live --json --probs > "$T/j"
+	check "live --json: valid JSON lines with start, end, label, confidence, probs" python3 -c "
+import json
+n = 0
+for l in open('$T/j'):
+    o = json.loads(l); n += 1
+    assert set(o) == {'start', 'end', 'label', 'confidence', 'probs'}, o
+assert n >= 2
+"
+fi
+
+# ---- decisions leave as the audio comes: part, pause, rest ----
+# 2.5 s then a pause; window 1 hop 0.5 -> decisions ending at 1.0, 1.5, 2.0
+# (and 2.5 needs frame 249, whose last sample is 40240 > 40000) must all be
+# out before the rest is written. The writer waits (up to 60 s) for them.
+mkfifo "$T/pcm"
+: > "$T/paced"
+ser-mfcc < "$T/pcm" | ser-classify $M --live --window 1 --hop 0.5 > "$T/paced" &
+pipe=$!
+{
+	head -c 80000 "$T/talk.raw"
+	i=0
+	while [ "$(wc -l < "$T/paced")" -lt 3 ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+	wc -l < "$T/paced" > "$T/during"
+	tail -c +80001 "$T/talk.raw"
+} > "$T/pcm"
+wait $pipe
+check "paced input: the first part's 3 decisions arrived during the pause (got $(cat "$T/during"))" \
+	test "$(cat "$T/during")" -eq 3
+ser-classify $M --window 1 --hop 0.5 "$T/talk.wav" | cut -f2- > "$T/off2"
+check "paced input: the same lines as offline" cmp -s "$T/paced" "$T/off2"
+
+# ---- meter ----
+ser-mfcc "$T/talk.wav" | ser-classify $M --live --meter > "$T/meter"
+check "--meter: hides the cursor, redraws in place, shows it again at the end" sh -c "
+	grep -q \"\$(printf '\033\\\\[?25l')\" '$T/meter' && grep -q \"\$(printf '\033\\\\[3A')\" '$T/meter' &&
+	tail -c 6 '$T/meter' | od -c | grep -q '?   2   5   h'"
+status 0 "--plain: lines" sh -c "ser-mfcc '$T/talk.wav' | ser-classify $M --live --plain"
+check "--plain: no escape sequences" sh -c "! grep -q \"\$(printf '\033')\" '$T/out'"
+
+# ---- options ----
+status 1 "--smooth 0 -> 1" ser-classify $M --live --smooth 0
+status 1 "--smooth without windows -> 1" ser-classify $M --smooth 2 "$T/talk.wav"
+status 1 "--min-voiced 2 -> 1" ser-classify $M --live --min-voiced 2
+status 1 "--vad-margin x -> 1" ser-classify $M --live --vad-margin x
+
+# ---- signals ----
+mkfifo "$T/pcm2"
+( while :; do cat "$T/talk.raw"; sleep 0.2; done ) > "$T/pcm2" 2>/dev/null &
+feeder=$!
+: > "$T/sig"
+ser-mfcc < "$T/pcm2" 2>"$T/sig.mfcc" | ser-classify $M --live --window 1 --hop 0.25 > "$T/sig" 2>"$T/sig.err" &
+cls=$!
+i=0; while [ "$(wc -l < "$T/sig")" -lt 20 ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+kill -TERM $cls
+wait $cls; rc=$?
+kill $feeder 2>/dev/null; wait $feeder 2>/dev/null
+check "SIGTERM: ser-classify --live exits 0 (got $rc; $(head -c 200 "$T/sig.err"))" test "$rc" -eq 0
+check "SIGTERM: only whole lines ($(wc -l < "$T/sig") lines)" sh -c "test \"\$(tail -c 1 '$T/sig' | od -An -c | tr -d ' ')\" = '\\n'"
+check "SIGTERM: nothing on stderr" test ! -s "$T/sig.err"
+
+# ---- ALSA without a sound card: the file plugin ----
+mkfifo "$T/mic.fifo"
+sed -e "s|@INFILE@|$T/talk.raw|" -e "s|@FIFO@|$T/mic.fifo|" "$SER_ROOT/test/alsa/asoundrc.in" >"$T/asound.conf"
+printf 'pcm.!default {\n\ttype null\n}\n' >>"$T/asound.conf"
+ALSA_CONFIG_PATH=$T/asound.conf
+export ALSA_CONFIG_PATH
+ser-capture -D filemic | ser-mfcc | ser-classify $M --live --window 1 --hop 0.25 > "$T/alsa" 2>"$T/alsa.err"
+check "ALSA capture | ser-mfcc | ser-classify --live == offline" cmp -s "$T/alsa" "$T/live"
+status 0 "ser-live -D filemic" ser-live -D filemic $M -w 1 -H 0.25
+check "ser-live gives the same lines" cmp -s "$T/out" "$T/live"
+# (arecord does not see the end of the file plugin's input: ser-live --arecord
+# is checked with the paced device below, ended by SIGTERM)
+status 2 "ser-live: a missing device -> 2" ser-live -D no_such_device_x $M
+check "ser-live: the message names the device" grep -q 'no_such_device_x' "$T/err"
+status 1 "ser-live: bad option value -> 1" ser-live $M -w
+status 0 "ser-live --help" ser-live --help
+# SIGTERM to ser-live with a never-ending device: all end, status 0
+for cap in "" --arecord; do
+	[ -z "$cap" ] || command -v arecord >/dev/null 2>&1 || { skip "arecord missing"; continue; }
+	( while :; do cat "$T/talk.raw" || exit 0; sleep 0.5; done ) > "$T/mic.fifo" 2>/dev/null &
+	feeder=$!
+	: > "$T/sl"
+	ser-live $cap -D fifomic $M -w 1 -H 0.25 > "$T/sl" 2>"$T/sl.err" &
+	sl=$!
+	i=0; while [ "$(wc -l < "$T/sl")" -lt 5 ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+	kill -TERM $sl
+	wait $sl; rc=$?
+	kill $feeder 2>/dev/null; wait $feeder 2>/dev/null
+	check "ser-live $cap: SIGTERM ends the pipeline with status 0 (got $rc; $(head -c 200 "$T/sl.err"))" test "$rc" -eq 0
+	check "ser-live $cap: SIGTERM leaves whole lines ($(wc -l < "$T/sl"))" sh -c "test \"\$(tail -c 1 '$T/sl' | od -An -c | tr -d ' ')\" = '\\n'"
+done
+if command -v aplay >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1; then
+	status 0 "ser-play to a null playback device" ser-play $M -w 1 -H 0.25 "$T/talk.wav"
+	check "ser-play prints the live lines" cmp -s "$T/out" "$T/live"
+else
+	skip "ser-play: aplay or python3 missing"
+fi
+status 1 "ser-play without FILE -> 1" ser-play $M
+
+# man pages
+for p in ser-live; do
+	check "$p.1 exists with SYNOPSIS and EXIT STATUS" sh -c "grep -q '^\.SH SYNOPSIS' '$SER_ROOT/man/$p.1' && grep -q '^\.SH \"*EXIT STATUS' '$SER_ROOT/man/$p.1'"
+done
