@@ -612,11 +612,15 @@ int main(int argc, char **argv)
 			memcpy(best, ser_net_params(m.net), nparams * sizeof *best);
 		}
 		double secs = now() - t0;
-		if (!o.quiet)
+		if (!o.quiet && nval)
 			fprintf(stderr, "%sepoch %ld/%ld: loss %.4f acc %.4f val_loss %.4f val_acc %.4f "
 			        "val_uar %.4f lr %.3g %.1fs%s\n", tty ? "\r\033[K" : "", epoch, o.epochs,
 			        sum_loss / seen, (double)correct / seen, ev.loss, ev.acc, ev.uar, lr, secs,
 			        better ? " *" : "");
+		else if (!o.quiet)  /* no validation set: nothing to report for it */
+			fprintf(stderr, "%sepoch %ld/%ld: loss %.4f acc %.4f lr %.3g %.1fs\n",
+			        tty ? "\r\033[K" : "", epoch, o.epochs, sum_loss / seen,
+			        (double)correct / seen, lr, secs);
 		if (logf) {
 			fprintf(logf, "%ld\t%.6f\t%.6f\t%.6f\t%.6f\t%.6f\t%.6g\t%.3f\n", epoch,
 			        sum_loss / seen, (double)correct / seen, ev.loss, ev.acc, ev.uar, lr, secs);
