@@ -423,6 +423,10 @@ ser_model *ser_model_from_mem(const unsigned char *buf, size_t len, const char *
 			goto fail;
 		}
 	}
+	if (ser_net_check_params(m->net, &e2) < 0) {
+		ser_seterr(err, SER_EFORMAT, "%s: %s", name, e2.msg);
+		goto fail;
+	}
 	if (validate(m, &e2) < 0) {
 		ser_seterr(err, SER_EFORMAT, "%s: %s", name, e2.msg);
 		goto fail;

@@ -78,6 +78,10 @@ int ser_net_min_length(const ser_net *net);
 size_t ser_net_nparams(const ser_net *net);
 size_t ser_net_ntrainable(const ser_net *net);
 float *ser_net_params(ser_net *net);
+/* Checks loaded parameters: every value finite and every batchnorm
+ * running variance >= 0 (a negative one makes eval-mode outputs NaN).
+ * SER_EFORMAT naming the layer on failure. */
+int ser_net_check_params(const ser_net *net, ser_error *err);
 /* Gradient block, nparams floats (the non-trainable tail stays 0). */
 float *ser_net_grads(ser_net *net);
 void ser_net_zero_grad(ser_net *net);
