@@ -86,7 +86,13 @@ int ser_clf_run(ser_clf *c, const float *frames, int n, float *probs, ser_error 
 	T = ser_model_input(m, frames, n, c->in, err);
 	if (T < 0)
 		return T;
-	return ser_net_forward(m->net, c->in, T, probs, err);
+	if ((rc = ser_net_forward(m->net, c->in, T, probs, err)) < 0)
+		return rc;
+	/* extreme (finite) weights can overflow to Inf/NaN: no label from that */
+	for (int k = 0; k < m->n_classes; k++)
+		if (!isfinite(probs[k]))
+			return ser_seterr(err, SER_EFORMAT, "the model gives a non-finite probability (its weights overflow)");
+	return 0;
 }
 
 int ser_clf_argmax(const float *probs, int n)
