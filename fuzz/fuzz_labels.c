@@ -85,6 +85,7 @@ static void line(const char *text, size_t n)
 	char *s = malloc(n + 1);
 	memcpy(s, text, n);
 	s[n] = '\0';
+	s[strcspn(s, "\n")] = '\0';       /* one line, as the reader gives it */
 	double prob[16];
 	ser_pred p;
 	ser_error e;

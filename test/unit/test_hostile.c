@@ -173,6 +173,44 @@ static void test_model(void)
 	free(b);
 }
 
+/* A batchnorm running variance below 0 (finite, checksum valid) made every
+ * output NaN; the loader refuses it (found by fuzz_model). */
+static void test_model_bn_variance(void)
+{
+	ser_error e;
+	ser_model *m = calloc(1, sizeof *m);
+	m->net = ser_net_new("conv:2:3 bn relu stats dense", 3, 0, 2, &e);
+	ser_net_init(m->net, 1, SER_INIT_GLOROT);
+	m->layout = SER_LAYOUT_FRAMES;
+	m->n_classes = 2;
+	m->class_names = calloc(2, sizeof(char *));
+	m->class_names[0] = xdup("a");
+	m->class_names[1] = xdup("b");
+	m->feat_dim = 3;
+	m->feat_settings = xdup("rate=16000");
+	size_t np = ser_net_nparams(m->net), n = 0;
+	unsigned char *b = NULL;
+	ser_net_params(m->net)[np - 1] = -0.5f;   /* the last running variance (bn is the only tail) */
+	int rc = ser_model_to_mem(m, &b, &n, &e);
+	ser_model *l = rc == 0 ? ser_model_from_mem(b, n, "bnvar", &e) : NULL;
+	CHECK(rc == 0 && !l && e.code == SER_EFORMAT && strstr(e.msg, "running variance"),
+	      "hostile model: negative batchnorm running variance refused (%s)", e.msg);
+	ser_model_free(l);
+	free(b);
+	ser_net_params(m->net)[np - 1] = 0.0f;    /* 0 is legal: eps keeps it finite */
+	rc = ser_model_to_mem(m, &b, &n, &e);
+	l = rc == 0 ? ser_model_from_mem(b, n, "bnvar0", &e) : NULL;
+	float x[3 * 8], in[3 * 8], p[2] = { -1, -1 };
+	for (int i = 0; i < 24; i++)
+		x[i] = (float)(i % 5) - 2.0f;
+	int ok = l && ser_model_input(l, x, 8, in, &e) == 8 && ser_net_forward(l->net, in, 8, p, &e) == 0;
+	CHECK(ok && isfinite(p[0]) && fabs(p[0] + p[1] - 1) < 1e-5,
+	      "hostile model: zero running variance loads and gives probabilities (%g, %g)", p[0], p[1]);
+	ser_model_free(l);
+	free(b);
+	ser_model_free(m);
+}
+
 /* ---- PCM ---- */
 
 static int memfd_with(const void *p, size_t n)
@@ -457,6 +495,7 @@ static void test_nonfinite_samples(void)
 int main(void)
 {
 	test_model();
+	test_model_bn_variance();
 	test_pcm();
 	test_labels();
 	test_settings();
