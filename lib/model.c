@@ -123,7 +123,8 @@ static int validate(const ser_model *m, ser_error *err)
 		if (!m->norm_mean || !m->norm_std)
 			return ser_seterr(err, SER_EINVAL, "model: normalisation without mean/std arrays");
 		for (uint32_t j = 0; j < m->feat_dim; j++)
-			if (!(m->norm_std[j] > 0) || !isfinite(m->norm_mean[j]) || !isfinite(m->norm_std[j]))
+			/* std below 1e-10: 1/std overflows float for a subnormal (fuzz_model) */
+			if (!(m->norm_std[j] >= 1e-10f) || !isfinite(m->norm_mean[j]) || !isfinite(m->norm_std[j]))
 				return ser_seterr(err, SER_EINVAL, "model: bad normalisation value at %u", j);
 	}
 	if ((m->feat_settings && strlen(m->feat_settings) > SER_MODEL_TEXT_MAX) ||
