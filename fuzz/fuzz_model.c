@@ -7,7 +7,8 @@
  * small one runs one forward pass on normalised input.
  * Aborts on: a refusal without a message or a code, a round trip that
  * differs, non-finite or unnormalised probabilities from a net whose
- * weights are at most 100 in magnitude. */
+ * weights are at most 100 in magnitude (normalisation: |mean| <= 100,
+ * std >= 0.01). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -62,6 +63,9 @@ static void exercise(ser_model *m, const uint8_t *data, size_t size)
 	const float *P = ser_net_params(net);
 	for (size_t i = 0; i < ser_net_nparams(net); i++)
 		wmax = fabsf(P[i]) > wmax ? fabsf(P[i]) : wmax;
+	for (uint32_t j = 0; m->norm_mode != SER_NORM_NONE && j < m->feat_dim; j++)
+		if (m->norm_std[j] < 0.01f || fabsf(m->norm_mean[j]) > 100)
+			wmax = INFINITY;             /* input scaling counts as a weight */
 	int frc = ser_net_forward(net, in, T, p, &e);
 	if (frc < 0 && e.code != SER_ENOMEM) {
 		fprintf(stderr, "forward refused a loaded model: %s\n", e.msg);

@@ -211,6 +211,47 @@ static void test_model_bn_variance(void)
 	ser_model_free(m);
 }
 
+/* A normalisation std of 5.9e-39 (finite, > 0, a subnormal) made 1/std
+ * infinite and every output NaN; std below 1e-10 is refused (fuzz_model). */
+static void test_model_tiny_std(void)
+{
+	ser_error e;
+	ser_model *m = calloc(1, sizeof *m);
+	m->net = ser_net_new("conv:1:1 flatten dense", 2, 3, 2, &e);
+	ser_net_init(m->net, 1, SER_INIT_GLOROT);
+	m->layout = SER_LAYOUT_FRAMES;
+	m->n_classes = 2;
+	m->class_names = calloc(2, sizeof(char *));
+	m->class_names[0] = xdup("a");
+	m->class_names[1] = xdup("b");
+	m->feat_dim = 2;
+	m->norm_mode = SER_NORM_GLOBAL;
+	m->norm_mean = calloc(2, sizeof(float));
+	m->norm_std = malloc(2 * sizeof(float));
+	m->norm_std[0] = 1.0f, m->norm_std[1] = 1.5f;
+	size_t n = 0, at = 0;
+	unsigned char *b = NULL;
+	ser_model_to_mem(m, &b, &n, &e);
+	for (size_t i = 0; b && i + 4 <= n; i++)
+		if (!memcmp(b + i, "\x00\x00\xc0\x3f", 4))   /* 1.5f */
+			at = i;
+	CHECK(at > 0, "hostile model: std 1.5 found in the file at byte %zu", at);
+	if (at) {
+		put32(b + at, 0x00400000u);                /* 5.9e-39, subnormal */
+		reseal(b, n);
+		ser_model *l = ser_model_from_mem(b, n, "tinystd", &e);
+		CHECK(!l && e.code == SER_EFORMAT, "hostile model: subnormal normalisation std refused (%s)", e.msg);
+		ser_model_free(l);
+		put32(b + at, 0x2edbe6ffu);                /* 1e-10: the smallest accepted */
+		reseal(b, n);
+		l = ser_model_from_mem(b, n, "std1e-10", &e);
+		CHECK(l != NULL, "hostile model: std 1e-10 accepted");
+		ser_model_free(l);
+	}
+	free(b);
+	ser_model_free(m);
+}
+
 /* ---- PCM ---- */
 
 static int memfd_with(const void *p, size_t n)
@@ -496,6 +537,7 @@ int main(void)
 {
 	test_model();
 	test_model_bn_variance();
+	test_model_tiny_std();
 	test_pcm();
 	test_labels();
 	test_settings();
