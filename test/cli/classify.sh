@@ -26,7 +26,7 @@ check "classify: audio == ser-mfcc | ser-classify" cmp -s "$T/serial" "$T/piped"
 printf '%s\n' "$@" | xargs -P 2 -n 2 ser-classify $M > "$T/par"
 check "classify: xargs -P2 -n2 == serial (sorted)" sh -c "sort '$T/par' | cmp -s - \"\$(sort '$T/serial' > '$T/s1'; echo '$T/s1')\""
 if command -v parallel >/dev/null 2>&1; then
-	printf '%s\n' "$@" | parallel -X -j 2 ser-classify $M > "$T/gnu"
+	printf '%s\n' "$@" | parallel --will-cite -X -j 2 ser-classify $M > "$T/gnu"
 	check "classify: GNU parallel == serial (sorted)" sh -c "sort '$T/gnu' | cmp -s - '$T/s1'"
 else
 	skip "classify: GNU parallel not installed"
