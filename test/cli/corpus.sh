@@ -1,0 +1,60 @@
+# Corpus tests on $SER_DATA (skipped when it is absent):
+# 1. the shipped default model beats a stated accuracy on RAVDESS actors that
+#    its training record says were excluded from training;
+# 2. the shipped model's held-out figures are reproducible through xargs -P2;
+# 3. a short training run on a few actors learns (held-out actors beat chance
+#    clearly on an easy two-class task).
+. "$SER_ROOT/test/cli/lib.sh"
+MIN_ACC=${SER_MIN_ACC:-0.60}   # bar for the shipped model (issue: accuracy on unseen speakers)
+model=$SER_ROOT/weights/default.ser
+
+if ! have_data; then
+	skip "corpus tests: no corpus at \$SER_DATA ($SER_DATA)"
+	exit 0
+fi
+if [ ! -f "$model" ]; then
+	notok "weights/default.ser is missing"
+	exit 0
+fi
+
+# Speakers the model never saw, from its training record.
+ser-classify -m "$model" --info > "$T/info" 2>"$T/err"
+excl=$(sed -n 's/^excluded speakers: //p' "$T/info" | tr ',' ' ')
+actors=
+for s in $excl; do
+	case $s in ravdess-[0-9][0-9]) a=${s#ravdess-}; [ -d "$SER_DATA/ravdess/Actor_$a" ] && actors="$actors $a" ;; esac
+done
+if [ -z "$actors" ]; then
+	skip "shipped model: its training record names no excluded RAVDESS actor present in the corpus"
+else
+	for a in $actors; do ls "$SER_DATA/ravdess/Actor_$a"/*.flac; done > "$T/files"
+	n=$(wc -l < "$T/files")
+	tr '\n' '\0' < "$T/files" | xargs -0 -P 2 -n 40 ser-classify -m "$model" > "$T/labels" 2>"$T/err"
+	check "shipped model labelled all $n held-out files (actors$actors)" [ "$(wc -l < "$T/labels")" -eq "$n" ]
+	ser-eval --json "$T/labels" > "$T/eval.json" 2>"$T/err"
+	acc=$(sed -n 's/.*"accuracy": *\([0-9.]*\).*/\1/p' "$T/eval.json" | head -1)
+	uar=$(sed -n 's/.*"uar": *\([0-9.]*\).*/\1/p' "$T/eval.json" | head -1)
+	if [ -n "$acc" ] && awk -v a="$acc" -v m="$MIN_ACC" 'BEGIN { exit !(a >= m) }'; then
+		ok "shipped model on unseen RAVDESS actors$actors: accuracy $acc (UAR $uar) >= $MIN_ACC"
+	else
+		notok "shipped model on unseen RAVDESS actors$actors: accuracy '${acc}' (UAR $uar) below $MIN_ACC"
+	fi
+fi
+
+# A short training run learns: angry vs sad, train on actors 1-6, test on 7-8.
+for a in 01 02 03 04 05 06 07 08; do
+	ls "$SER_DATA/ravdess/Actor_$a"/03-01-0[45]-*.flac
+done > "$T/two"
+grep -E 'Actor_0[1-6]/' "$T/two" | xargs ser-mfcc > "$T/two.train.feat" 2>"$T/err"
+grep -E 'Actor_0[78]/' "$T/two" > "$T/two.test"
+status 0 "short training run on actors 1-6 (angry vs sad)" \
+	ser-train -q -o "$T/two.ser" --classes sad,angry --arch 'conv:32:5 relu maxpool:2 conv:32:5 relu stats dense' \
+	--epochs 12 --crop 150 -j 2 "$T/two.train.feat"
+xargs ser-classify -m "$T/two.ser" < "$T/two.test" > "$T/two.labels" 2>"$T/err"
+ser-eval --classes sad,angry --json "$T/two.labels" > "$T/two.json" 2>"$T/err"
+acc=$(sed -n 's/.*"accuracy": *\([0-9.]*\).*/\1/p' "$T/two.json" | head -1)
+if [ -n "$acc" ] && awk -v a="$acc" 'BEGIN { exit !(a >= 0.75) }'; then
+	ok "short run learns: angry vs sad on unseen actors 7-8, accuracy $acc >= 0.75"
+else
+	notok "short run learns: angry vs sad on unseen actors 7-8, accuracy '${acc}' below 0.75"
+fi
