@@ -2,8 +2,8 @@
 # 1. the shipped default model beats a stated accuracy on RAVDESS actors that
 #    its training record says were excluded from training;
 # 2. the shipped model's held-out figures are reproducible through xargs -P2;
-# 3. a short training run on a few actors learns (held-out actors beat chance
-#    clearly on an easy two-class task).
+# 3. a short training run learns (unseen actors beat chance clearly on a
+#    two-class task).
 . "$SER_ROOT/test/cli/lib.sh"
 MIN_ACC=${SER_MIN_ACC:-0.60}   # bar for the shipped model (issue: accuracy on unseen speakers)
 model=$SER_ROOT/weights/default.ser
@@ -41,20 +41,23 @@ else
 	fi
 fi
 
-# A short training run learns: angry vs sad, train on actors 1-6, test on 7-8.
-for a in 01 02 03 04 05 06 07 08; do
+# A short training run learns: angry vs sad, trained on actors 1-12, tested on
+# the unseen actors 13-16 (64 files; chance is 0.5, and 0.65 or more happens by
+# chance with probability about 0.01).
+for a in 01 02 03 04 05 06 07 08 09 10 11 12 13 14 15 16; do
 	ls "$SER_DATA/ravdess/Actor_$a"/03-01-0[45]-*.flac
 done > "$T/two"
-grep -E 'Actor_0[1-6]/' "$T/two" | xargs ser-mfcc > "$T/two.train.feat" 2>"$T/err"
-grep -E 'Actor_0[78]/' "$T/two" > "$T/two.test"
-status 0 "short training run on actors 1-6 (angry vs sad)" \
-	ser-train -q -o "$T/two.ser" --classes sad,angry --arch 'conv:32:5 relu maxpool:2 conv:32:5 relu stats dense' \
-	--epochs 12 --crop 150 -j 2 "$T/two.train.feat"
+grep -E 'Actor_(0[1-9]|1[0-2])/' "$T/two" | xargs ser-mfcc > "$T/two.train.feat" 2>"$T/err"
+grep -E 'Actor_1[3-6]/' "$T/two" > "$T/two.test"
+status 0 "short training run on actors 1-12 (angry vs sad)" \
+	ser-train -q -o "$T/two.ser" --classes sad,angry \
+	--arch 'conv:64:5 relu maxpool:2 conv:64:5 relu stats dense:32 relu dense' \
+	--epochs 40 --crop 150 -j 2 "$T/two.train.feat"
 xargs ser-classify -m "$T/two.ser" < "$T/two.test" > "$T/two.labels" 2>"$T/err"
 ser-eval --classes sad,angry --json "$T/two.labels" > "$T/two.json" 2>"$T/err"
 acc=$(sed -n 's/.*"accuracy": *\([0-9.]*\).*/\1/p' "$T/two.json" | head -1)
-if [ -n "$acc" ] && awk -v a="$acc" 'BEGIN { exit !(a >= 0.75) }'; then
-	ok "short run learns: angry vs sad on unseen actors 7-8, accuracy $acc >= 0.75"
+if [ -n "$acc" ] && awk -v a="$acc" 'BEGIN { exit !(a >= 0.65) }'; then
+	ok "short run learns: angry vs sad on unseen actors 13-16, accuracy $acc >= 0.65"
 else
-	notok "short run learns: angry vs sad on unseen actors 7-8, accuracy '${acc}' below 0.75"
+	notok "short run learns: angry vs sad on unseen actors 13-16, accuracy '${acc}' below 0.65"
 fi
