@@ -1,5 +1,6 @@
 /* Inference with a ser model on utterances and windows. */
 #include "classify.h"
+#include "trim.h"
 
 #include <stdlib.h>
 #include <stdint.h>
@@ -8,6 +9,7 @@
 
 struct ser_clf {
 	ser_model *m;
+	ser_vad *energy; /* frame energies for trimming, or NULL (m->trim_db == 0) */
 	float *tile;     /* (cap_frames, feat_dim) repeated short input */
 	float *in;       /* net input, feat_dim * cap_frames */
 	size_t cap;      /* frames both buffers hold */
@@ -22,6 +24,14 @@ ser_clf *ser_clf_new(ser_model *m, ser_error *err)
 	if (!c)
 		return ser_seterr(err, SER_ENOMEM, "out of memory"), NULL;
 	c->m = m;
+	if (m->trim_db > 0) {
+		ser_vad_opts vo;
+		ser_vad_defaults(&vo);
+		if (!(c->energy = ser_vad_new(&vo, m->feat_settings, m->feat_dim, err))) {
+			free(c);
+			return NULL;
+		}
+	}
 	return c;
 }
 
@@ -31,6 +41,7 @@ void ser_clf_free(ser_clf *c)
 		return;
 	free(c->tile);
 	free(c->in);
+	ser_vad_free(c->energy);
 	free(c);
 }
 
@@ -59,6 +70,16 @@ int ser_clf_run(ser_clf *c, const float *frames, int n, float *probs, ser_error 
 	int T, rc;
 	if (n < 1)
 		return ser_seterr(err, SER_EINVAL, "no frames");
+	/* a NaN/Inf feature (e.g. from samples near FLT_MAX) gives a meaningless label;
+	 * checked over all frames, trimmed or not */
+	for (size_t i = 0; i < (size_t)n * d; i++)
+		if (!isfinite(frames[i]))
+			return ser_seterr(err, SER_EFORMAT, "frame %zu value %zu is not finite", i / d, i % d);
+	if (c->energy) {
+		int start;
+		n = ser_trim(c->energy, frames, n, (int)d, m->trim_db, ser_net_min_length(m->net), &start);
+		frames += (size_t)start * d;
+	}
 	if (m->layout == SER_LAYOUT_VECTOR) {
 		if (n != 1)
 			return ser_seterr(err, SER_EMISMATCH,
@@ -79,10 +100,6 @@ int ser_clf_run(ser_clf *c, const float *frames, int n, float *probs, ser_error 
 			return rc;
 		}
 	}
-	/* a NaN/Inf feature (e.g. from samples near FLT_MAX) gives a meaningless label */
-	for (size_t i = 0; i < (size_t)n * d; i++)
-		if (!isfinite(frames[i]))
-			return ser_seterr(err, SER_EFORMAT, "frame %zu value %zu is not finite", i / d, i % d);
 	T = ser_model_input(m, frames, n, c->in, err);
 	if (T < 0)
 		return T;

@@ -1,5 +1,8 @@
 /* Inference with a ser model on whole utterances or windows of frames.
  *
+ * A model with trim_db > 0 first has the leading and trailing quiet
+ * frames of each utterance or window dropped (ser_trim, trim.h), as in
+ * training; a window's times and voice decision are unchanged.
  * A sequence shorter than the net's minimum length is repeated (frame 0,
  * 1, ..., n-1, 0, 1, ...) up to that length, so every non-empty clip
  * gets a decision. Normalisation and layout are the model's
@@ -14,7 +17,8 @@
 
 typedef struct ser_clf ser_clf;
 
-/* A classifier over model m (not owned; must outlive it). */
+/* A classifier over model m (not owned; must outlive it). SER_EINVAL when
+ * m trims and its feature settings keep no energy (ser_vad_new). */
 ser_clf *ser_clf_new(ser_model *m, ser_error *err);
 void ser_clf_free(ser_clf *c);
 

@@ -1,5 +1,6 @@
 /* In-memory training set from feature streams: split, statistics, batches. */
 #include "dataset.h"
+#include "trim.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -198,6 +199,37 @@ int ser_ds_split(ser_dataset *ds, const char *val, const char *exclude, char *un
 		find_unknown(ds, val, unknown, cap);
 		find_unknown(ds, exclude, unknown, cap);
 	}
+	return 0;
+}
+
+int ser_ds_trim(ser_dataset *ds, double db, int min_len, long *dropped, ser_error *err)
+{
+	ser_vad_opts vo;
+	ser_vad *v;
+	long total = 0;
+	if (!(db >= 0 && db <= SER_TRIM_DB_MAX))
+		return ser_seterr(err, SER_EINVAL, "trim: %g dB outside [0, %g]", db, SER_TRIM_DB_MAX);
+	if (dropped)
+		*dropped = 0;
+	if (db == 0 || ds->n == 0)
+		return 0;
+	if (ds->shift == 0)
+		return ser_seterr(err, SER_EINVAL, "trim: pooled features have no frames to trim");
+	ser_vad_defaults(&vo);
+	if (!(v = ser_vad_new(&vo, ds->settings, ds->dim, err)))
+		return err ? err->code : SER_EINVAL;
+	for (size_t i = 0; i < ds->n; i++) {
+		ser_utt *u = &ds->u[i];
+		int start, n = ser_trim(v, u->x, u->n, (int)ds->dim, db, min_len, &start);
+		if (n == u->n)
+			continue;
+		memmove(u->x, u->x + (size_t)start * ds->dim, (size_t)n * ds->dim * sizeof *u->x);
+		total += u->n - n;
+		u->n = n;
+	}
+	ser_vad_free(v);
+	if (dropped)
+		*dropped = total;
 	return 0;
 }
 

@@ -60,6 +60,13 @@ size_t ser_ds_compact(ser_dataset *ds);
 int ser_ds_split(ser_dataset *ds, const char *val, const char *exclude, char *unknown,
                  size_t cap, ser_error *err);
 
+/* Voice-activity trimming of every utterance (ser_trim, trim.h): leading
+ * and trailing frames more than db dB below the utterance's loudest are
+ * dropped, at least min_len frames kept. db 0 does nothing; 0..SER_TRIM_DB_MAX.
+ * SER_EINVAL for pooled features or settings without the energy (CMVN).
+ * *dropped (may be NULL) gets the frames removed in all. */
+int ser_ds_trim(ser_dataset *ds, double db, int min_len, long *dropped, ser_error *err);
+
 /* Per-dimension mean and std (dim each) over the frames of utterances in
  * `part`: mode SER_NORM_GLOBAL uses raw frames, SER_NORM_UTT_MEAN frames
  * minus their utterance mean (mean is then 0). std is floored at 1e-5. */

@@ -5,11 +5,13 @@
  *   u32 feat_dim u32 feat_rate u32 feat_shift u32 feat_length u64 fingerprint
  *   u32 settings_len settings[settings_len]
  *   u32 norm_mode [f32 mean[feat_dim] f32 std[feat_dim] when mode != 0]
+ *   f32 trim_db (version 2 only; version 1 reads as 0)
  *   u32 record_len record[record_len]
  *   u64 nparams f32 params[nparams]
  *   u64 FNV-1a 64 of every byte before it
  * All integers and floats little-endian; strings without NUL. */
 #include "model.h"
+#include "trim.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -127,6 +129,11 @@ static int validate(const ser_model *m, ser_error *err)
 			if (!(m->norm_std[j] >= 1e-10f) || !isfinite(m->norm_mean[j]) || !isfinite(m->norm_std[j]))
 				return ser_seterr(err, SER_EINVAL, "model: bad normalisation value at %u", j);
 	}
+	if (!(m->trim_db >= 0 && m->trim_db <= SER_TRIM_DB_MAX))
+		return ser_seterr(err, SER_EINVAL, "model: trim threshold outside [0, %g] dB",
+		                  SER_TRIM_DB_MAX);
+	if (m->trim_db > 0 && m->layout != SER_LAYOUT_FRAMES)
+		return ser_seterr(err, SER_EINVAL, "model: trimming needs the frames layout");
 	if ((m->feat_settings && strlen(m->feat_settings) > SER_MODEL_TEXT_MAX) ||
 	    (m->train_record && strlen(m->train_record) > SER_MODEL_TEXT_MAX))
 		return ser_seterr(err, SER_ELIMIT, "model: text longer than %d bytes", SER_MODEL_TEXT_MAX);
@@ -163,6 +170,7 @@ int ser_model_to_mem(const ser_model *m, unsigned char **buf, size_t *len, ser_e
 		for (uint32_t j = 0; j < m->feat_dim; j++)
 			put_f32(&w, m->norm_std[j]);
 	}
+	put_f32(&w, m->trim_db);
 	put_str(&w, m->train_record);
 	size_t np = ser_net_nparams(net);
 	const float *P = ser_net_params(net);
@@ -321,8 +329,8 @@ ser_model *ser_model_from_mem(const unsigned char *buf, size_t len, const char *
 	}
 	rbuf r = { buf, len, 8, 0 };
 	uint32_t version = get_u32(&r);
-	if (version != SER_MODEL_VERSION) {
-		ser_seterr(err, SER_EFORMAT, "%s: model version %u is not supported (this ser reads %d)",
+	if (version < 1 || version > SER_MODEL_VERSION) {
+		ser_seterr(err, SER_EFORMAT, "%s: model version %u is not supported (this ser reads 1 to %d)",
 		           name, version, SER_MODEL_VERSION);
 		return NULL;
 	}
@@ -390,6 +398,8 @@ ser_model *ser_model_from_mem(const unsigned char *buf, size_t len, const char *
 		for (uint32_t j = 0; j < m->feat_dim; j++)
 			m->norm_std[j] = get_f32(&r);
 	}
+	if (version >= 2)
+		m->trim_db = get_f32(&r);   /* range checked by validate() */
 	if (!(m->train_record = get_str(&r, SER_MODEL_TEXT_MAX, &over)))
 		goto bad_str;
 	uint64_t np = get_u64(&r);

@@ -10,7 +10,7 @@
 #include "net.h"
 
 #define SER_MODEL_MAGIC "SERMODEL"   /* 8 bytes, no NUL */
-#define SER_MODEL_VERSION 1
+#define SER_MODEL_VERSION 2          /* written; version 1 (no trim_db) is still read */
 /* Limits checked by the loader before allocating. */
 #define SER_MODEL_CLASSES_MAX 1024
 #define SER_MODEL_NAME_MAX 256           /* bytes of a class name */
@@ -46,6 +46,8 @@ typedef struct ser_model {
 	int norm_mode;           /* enum ser_model_norm */
 	float *norm_mean;        /* (feat_dim) or NULL when mode is NONE */
 	float *norm_std;         /* (feat_dim) or NULL when mode is NONE */
+	float trim_db;           /* dB, voice-activity trimming of the input (trim.h),
+	                            0 = none; 0..SER_TRIM_DB_MAX, frames layout only */
 	char *train_record;      /* free text: command line, seed, held-out speakers; may be NULL */
 } ser_model;
 

@@ -68,12 +68,17 @@ ser_vad *ser_vad_new(const ser_vad_opts *o, const char *settings, uint32_t dim, 
 	return v;
 }
 
-int ser_vad_frame(ser_vad *v, const float *x, double *energy)
+double ser_vad_energy(const ser_vad *v, const float *x)
 {
-	double s = 0, e;
+	double s = 0;
 	for (int i = 0; i < v->count; i++)
 		s += x[v->first + i];
-	e = v->k * s / v->count - v->offset;
+	return v->k * s / v->count - v->offset;
+}
+
+int ser_vad_frame(ser_vad *v, const float *x, double *energy)
+{
+	double e = ser_vad_energy(v, x);
 	if (!v->started || e < v->floor) {
 		v->floor = e;
 		v->started = 1;

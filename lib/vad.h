@@ -42,6 +42,8 @@ typedef struct ser_vad ser_vad;
  * text of a model or stream). SER_EINVAL when the settings do not keep the
  * energy, or for options out of range. */
 ser_vad *ser_vad_new(const ser_vad_opts *o, const char *settings, uint32_t dim, ser_error *err);
+/* Energy e of one frame (dim values), dB, by the rule above; no state. */
+double ser_vad_energy(const ser_vad *v, const float *x);
 /* One frame (dim values): 1 voiced, 0 not. *energy (may be NULL) gets e in dB. */
 int ser_vad_frame(ser_vad *v, const float *x, double *energy);
 /* Current noise floor, dB (meaningless before the first frame). */

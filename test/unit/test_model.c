@@ -1,5 +1,5 @@
 /* Model file: round trip, damaged files refused (every truncation, every
- * single-bit flip), versions and foreign files, atomic save. */
+ * single-bit flip), versions (1 still read) and foreign files, atomic save. */
 #include "check.h"
 #include "model.h"
 
@@ -28,6 +28,7 @@ static ser_model *make_model(int vector)
 		m->net = ser_net_new("conv:4:3 bn relu stats dense", 6, 0, 3, &e);
 		m->layout = SER_LAYOUT_FRAMES;
 		m->norm_mode = SER_NORM_UTT_MEAN;
+		m->trim_db = 37.5f;
 	}
 	ser_net_init(m->net, 5, SER_INIT_GLOROT);
 	m->n_classes = 3;
@@ -50,7 +51,7 @@ static int same_model(ser_model *a, ser_model *b)
 	int ok = a->layout == b->layout && a->n_classes == b->n_classes && a->feat_dim == b->feat_dim &&
 	         a->feat_rate == b->feat_rate && a->feat_shift == b->feat_shift &&
 	         a->feat_length == b->feat_length && a->feat_fingerprint == b->feat_fingerprint &&
-	         a->norm_mode == b->norm_mode && !strcmp(a->feat_settings, b->feat_settings) &&
+	         a->norm_mode == b->norm_mode && a->trim_db == b->trim_db && !strcmp(a->feat_settings, b->feat_settings) &&
 	         !strcmp(a->train_record, b->train_record) &&
 	         !strcmp(ser_net_arch(a->net), ser_net_arch(b->net)) &&
 	         ser_net_in_channels(a->net) == ser_net_in_channels(b->net) &&
@@ -162,11 +163,11 @@ int main(void)
 	for (int i = 0; i < 8; i++)
 		buf[n - 8 + i] = (unsigned char)(h >> (8 * i));
 	l = ser_model_from_mem(buf, n, "m.ser", &e);
-	CHECK(!l && !strcmp(e.msg, "m.ser: model version 3 is not supported (this ser reads 1)"), "%s", e.msg);
+	CHECK(!l && !strcmp(e.msg, "m.ser: model version 3 is not supported (this ser reads 1 to 2)"), "%s", e.msg);
 	l = ser_model_from_mem((const unsigned char *)"RIFF\0\0\0\0WAVEfmt ", 16, "x.wav", &e);
 	CHECK(!l && !strcmp(e.msg, "x.wav: not a ser model"), "%s", e.msg);
 	/* an oversized class count with a correct checksum: refused before allocating */
-	buf[8] = 1;
+	buf[8] = SER_MODEL_VERSION;
 	buf[28] = 0xff, buf[29] = 0xff, buf[30] = 0xff, buf[31] = 0x7f;
 	h = fnv(buf, n - 8);
 	for (int i = 0; i < 8; i++)
@@ -174,6 +175,53 @@ int main(void)
 	l = ser_model_from_mem(buf, n, "m.ser", &e);
 	CHECK(!l && e.code == SER_ELIMIT, "class count 2^31-1 refused: %s", e.msg);
 	free(buf);
+
+	/* version 1: the same layout without trim_db, read as no trimming. Made
+	 * from a version 2 file: the f32 before the record string removed. */
+	{
+		ser_model *v2 = make_model(0);
+		unsigned char *b1, *b2;
+		size_t n1, n2, np = ser_net_nparams(v2->net), rec = strlen(v2->train_record);
+		CHECK(ser_model_to_mem(v2, &b2, &n2, &e) == 0 && b2[8] == 2, "written as version 2");
+		size_t at = n2 - 8 - 4 * np - 8 - rec - 4 - 4;   /* offset of trim_db */
+		float t;
+		memcpy(&t, b2 + at, 4);
+		CHECK(t == 37.5f, "trim_db at its offset (%g)", t);
+		n1 = n2 - 4;
+		b1 = malloc(n1);
+		memcpy(b1, b2, at);
+		memcpy(b1 + at, b2 + at + 4, n2 - at - 4);
+		b1[8] = 1;
+		h = fnv(b1, n1 - 8);
+		for (int i = 0; i < 8; i++)
+			b1[n1 - 8 + i] = (unsigned char)(h >> (8 * i));
+		l = ser_model_from_mem(b1, n1, "v1.ser", &e);
+		CHECK(l && l->trim_db == 0.0f, "version 1 file loads, trim 0: %s", l ? "" : e.msg);
+		v2->trim_db = 0;
+		CHECK(l && same_model(l, v2), "version 1 file: every other field equal");
+		ser_model_free(l);
+		b2[8] = 1;   /* a version 2 body labelled 1: 4 bytes too many */
+		h = fnv(b2, n2 - 8);
+		for (int i = 0; i < 8; i++)
+			b2[n2 - 8 + i] = (unsigned char)(h >> (8 * i));
+		l = ser_model_from_mem(b2, n2, "x.ser", &e);
+		CHECK(!l, "version 2 body labelled version 1 refused: %s", e.msg);
+		ser_model_free(l);
+		free(b1), free(b2);
+		/* trim values refused at save */
+		float badv[] = { -1.0f, 201.0f, NAN };
+		for (int i = 0; i < 3; i++) {
+			v2->trim_db = badv[i];
+			CHECK(ser_model_to_mem(v2, &b1, &n1, &e) == SER_EINVAL, "trim_db %g refused: %s",
+			      badv[i], e.msg);
+		}
+		ser_model_free(v2);
+		v2 = make_model(1);
+		v2->trim_db = 10;
+		CHECK(ser_model_to_mem(v2, &b1, &n1, &e) == SER_EINVAL, "trim with the vector layout "
+		      "refused: %s", e.msg);
+		ser_model_free(v2);
+	}
 	l = ser_model_load("no/such/model.ser", &e);
 	CHECK(!l && e.code == SER_EIO, "missing file: %s", e.msg);
 
