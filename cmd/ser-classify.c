@@ -646,6 +646,10 @@ static void print_info(const ser_model *m, const char *path)
 	       ser_net_ntrainable(m->net),
 	       m->layout == SER_LAYOUT_VECTOR ? "one pooled vector per utterance" : "frames",
 	       m->feat_dim, ser_net_min_length(m->net));
+	if (m->trim_db > 0)   /* ser_trim: leading and trailing quiet frames dropped */
+		printf("trim: %g dB\n", (double)m->trim_db);
+	else
+		printf("trim: none\n");
 	printf("features: %s\n", m->feat_settings);
 	if (m->train_record)
 		printf("training record:\n%s%s", m->train_record,

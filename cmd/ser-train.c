@@ -20,6 +20,9 @@
 #include "net.h"
 #include "optim.h"
 #include "rng.h"
+#include "trim.h"
+
+#define TRIM_DEFAULT 0.0   /* dB, --trim-db for frame features with their energy */
 
 static const char synopsis[] =
 	"Usage: ser-train -o MODEL [OPTION]... [FEATURES]...\n";
@@ -54,6 +57,11 @@ static void usage(void)
 	"                          else 20)\n"
 	"      --crop N            integer 1..100000, frames per training crop (frame\n"
 	"                          features only) (default: 200)\n"
+	"      --trim-db X         number 0..%g: drop each utterance's leading and\n"
+	"                          trailing frames more than X dB below its loudest frame\n"
+	"                          (voice-activity trimming, also applied by ser-classify);\n"
+	"                          0 = off; frame features with their energy only\n"
+	"                          (default: %g for those, else 0)\n"
 	"      --norm NAME         none|utt|global input normalisation: utt = utterance\n"
 	"                          mean removed then divided by the training std, global =\n"
 	"                          training mean and std (default: none for pooled\n"
@@ -73,19 +81,19 @@ static void usage(void)
 	"Same seed and same --threads give a bit-identical model file. SIGINT/SIGTERM\n"
 	"stop after the current batch and save the best model so far. Exit status:\n"
 	"0 ok (also after SIGINT), 1 usage error, 2 data or I/O error.\n",
-	SER_NET_THREADS_MAX);
+	SER_TRIM_DB_MAX, TRIM_DEFAULT, SER_NET_THREADS_MAX);
 }
 
 enum {
 	O_VAL = 256, O_EXCL, O_OPTIM, O_LR, O_WD, O_SCHED, O_PATIENCE, O_CROP, O_NORM,
-	O_CW, O_LS, O_SPECAUG, O_LOG
+	O_CW, O_LS, O_SPECAUG, O_LOG, O_TRIM
 };
 
 struct opts {
 	const char *out, *arch, *classes, *labels, *val, *excl, *log;
 	long epochs, batch, patience, crop, threads;
 	int optim, sched, norm, cw, quiet;
-	double lr, wd, ls;
+	double lr, wd, ls, trim;
 	const char *specaug;
 	uint64_t seed;
 };
@@ -249,6 +257,7 @@ int main(int argc, char **argv)
 		{ "patience", required_argument, NULL, O_PATIENCE },
 		{ "crop", required_argument, NULL, O_CROP },
 		{ "norm", required_argument, NULL, O_NORM },
+		{ "trim-db", required_argument, NULL, O_TRIM },
 		{ "class-weights", required_argument, NULL, O_CW },
 		{ "label-smoothing", required_argument, NULL, O_LS },
 		{ "specaug", required_argument, NULL, O_SPECAUG },
@@ -278,6 +287,7 @@ int main(int argc, char **argv)
 	o.lr = 1e-3;
 	o.wd = -1;
 	o.ls = -1;
+	o.trim = -1;
 	o.seed = 1;
 	while ((ch = getopt_long(argc, argv, "o:a:c:l:e:b:s:j:qh", lopts, NULL)) != -1) {
 		switch (ch) {
@@ -295,6 +305,7 @@ int main(int argc, char **argv)
 		case O_SCHED: o.sched = cli_choice("--schedule", optarg, scheds); break;
 		case O_PATIENCE: o.patience = cli_long("--patience", optarg, 0, 1000000); break;
 		case O_CROP: o.crop = cli_long("--crop", optarg, 1, 100000); break;
+		case O_TRIM: o.trim = cli_double("--trim-db", optarg, 0, SER_TRIM_DB_MAX); break;
 		case O_NORM: o.norm = cli_choice("--norm", optarg, norms); break;
 		case O_CW: o.cw = cli_choice("--class-weights", optarg, cws); break;
 		case O_LS: o.ls = cli_double("--label-smoothing", optarg, 0, 0.99); break;
@@ -426,6 +437,16 @@ int main(int argc, char **argv)
 		cli_usage_error("--specaug: %s", err.msg);
 	if (layout == SER_LAYOUT_VECTOR && (sa.tn || sa.fn))
 		cli_usage_error("--specaug needs frame features (these are pooled)");
+	if (layout == SER_LAYOUT_VECTOR && o.trim > 0)
+		cli_usage_error("--trim-db needs frame features (these are pooled)");
+	if (o.trim < 0) {   /* the default: only where the features keep the energy */
+		ser_vad_opts vo;
+		ser_vad *v;
+		ser_vad_defaults(&vo);
+		v = layout == SER_LAYOUT_FRAMES ? ser_vad_new(&vo, ds.settings, ds.dim, &err) : NULL;
+		o.trim = v ? TRIM_DEFAULT : 0;
+		ser_vad_free(v);
+	}
 
 	ser_model m;
 	memset(&m, 0, sizeof m);
@@ -437,6 +458,11 @@ int main(int argc, char **argv)
 	if (layout == SER_LAYOUT_FRAMES && o.crop < ser_net_min_length(m.net))
 		cli_usage_error("--crop: %ld is shorter than the network's minimum of %d frames",
 		                o.crop, ser_net_min_length(m.net));
+	/* trimming before the normalisation statistics and the crops */
+	long trimmed = 0;
+	if (ser_ds_trim(&ds, o.trim, ser_net_min_length(m.net), &trimmed, &err) < 0)
+		cli_die(EXIT_DATA, "%s: --trim-db: %s", first, err.msg);
+	m.trim_db = (float)o.trim;
 	ser_net_init(m.net, o.seed, SER_INIT_GLOROT);
 	if (ser_net_set_threads(m.net, (int)o.threads, &err) < 0)
 		cli_die(EXIT_DATA, "%s", err.msg);
@@ -499,9 +525,9 @@ int main(int argc, char **argv)
 	        o.threads, spec);
 	tprintf(&rec, "optimiser: %s lr %g schedule %s batch %ld epochs %ld patience %ld\n",
 	        optims[o.optim], o.lr, scheds[o.sched], o.batch, o.epochs, o.patience);
-	tprintf(&rec, "input: %s, norm %s, crop %ld, specaug %d:%d:%d:%d, label smoothing %g, "
+	tprintf(&rec, "input: %s, trim %g dB, norm %s, crop %ld, specaug %d:%d:%d:%d, label smoothing %g, "
 	        "class weights %s\n", layout == SER_LAYOUT_VECTOR ? "pooled vector" : "frames",
-	        norms[o.norm == SER_NORM_NONE ? 0 : o.norm == SER_NORM_UTT_MEAN ? 1 : 2],
+	        o.trim, norms[o.norm == SER_NORM_NONE ? 0 : o.norm == SER_NORM_UTT_MEAN ? 1 : 2],
 	        layout == SER_LAYOUT_FRAMES ? o.crop : 0, sa.tw, sa.tn, sa.fw, sa.fn, o.ls,
 	        cws[o.cw]);
 	tprintf(&rec, "data: %ld train, %ld validation, %ld excluded, %ld skipped\n", ntrain, nval,
@@ -530,6 +556,9 @@ int main(int argc, char **argv)
 	if (!o.quiet)
 		cli_warn("%ld train, %ld validation, %ld excluded utterances; %d classes; %zu "
 		         "parameters; %ld threads", ntrain, nval, nexcl, ncls, ntrainable, o.threads);
+	if (!o.quiet && o.trim > 0)
+		cli_warn("trimmed %ld leading and trailing frames more than %g dB below each "
+		         "utterance's loudest", trimmed, o.trim);
 
 	FILE *logf = NULL;
 	if (o.log) {

@@ -23,6 +23,21 @@ right=$(awk -F'\t' '{ k = $1; sub(/.*\//, "", k); split(k, p, "-"); e = p[3]; if
 check "train: saved model labels >= 7 of 8 held-out files ($right)" test "$right" -ge 7
 check "train: record names the validation speaker" sh -c "ser-classify -m '$T/m.ser' --info | grep -q '^validation speakers: ravdess-04'"
 
+# voice-activity trimming: stored in the model (ser-classify --info shows it), applied by
+# ser-classify; refused for pooled features (usage) and CMVN features (no energy)
+status 0 "train: --trim-db 30" train -o "$T/trim.ser" --epochs 2 --trim-db 30 "$T/f.feat"
+check "train: --info shows 'trim: 30 dB'" sh -c "ser-classify -m '$T/trim.ser' --info | grep -qx 'trim: 30 dB'"
+check "train: record has the trim" sh -c "ser-classify -m '$T/trim.ser' --info | grep -q '^input: frames, trim 30 dB, '"
+check "train: --trim-db 0 gives 'trim: none'" sh -c "ser-classify -m '$T/m.ser' --info | grep -qx 'trim: none'"
+sox "$D/03-01-05-01-01-01-04.wav" "$T/pad.wav" pad 0.7 0.5
+status 0 "train: trimming model labels a file padded with silence" ser-classify -m "$T/trim.ser" "$T/pad.wav"
+check "train: one label line for it" test "$(grep -c 'pad.wav	' "$T/out")" -eq 1
+status 0 "train: trimming model, windows over the padded file" ser-classify -m "$T/trim.ser" --window 0.5 --hop 0.25 "$T/pad.wav"
+ser-mfcc --cmvn utterance "$D"/*.wav > "$T/cmvn.feat"
+status 2 "train: --trim-db on CMVN features -> 2" train -o "$T/c.ser" --epochs 1 --trim-db 30 "$T/cmvn.feat"
+check "train: CMVN refusal names it" grep -q "CMVN" "$T/err"
+status 1 "train: bad --trim-db -> 1" ser-train -o "$T/z.ser" --trim-db -3 "$T/f.feat"
+
 # determinism: same command in two directories -> identical files
 mkdir -p "$T/r1" "$T/r2"
 (cd "$T/r1" && train -o m.ser --val-speakers ravdess-04 ../f.feat) 2>/dev/null
@@ -63,6 +78,7 @@ check "train: seed hint names the pooled preset" grep -q "preset librosa --pool 
 # seed arch on pooled features runs
 ser-mfcc --preset librosa --pool mean "$D"/*.wav > "$T/mean.feat" 2>/dev/null
 status 0 "train: --arch seed on pooled features" ser-train -q --arch seed --classes neutral,angry --epochs 3 -o "$T/seed.ser" "$T/mean.feat"
+status 1 "train: --trim-db on pooled features -> 1" ser-train -q --arch seed --trim-db 30 -o "$T/st.ser" "$T/mean.feat"
 # usage errors
 status 1 "train: no -o -> 1" ser-train "$T/f.feat"
 status 1 "train: bad --epochs -> 1" ser-train -o "$T/z.ser" --epochs 0 "$T/f.feat"
