@@ -22,8 +22,6 @@
 #include "rng.h"
 #include "trim.h"
 
-#define TRIM_DEFAULT 0.0   /* dB, --trim-db for frame features with their energy */
-
 static const char synopsis[] =
 	"Usage: ser-train -o MODEL [OPTION]... [FEATURES]...\n";
 
@@ -60,8 +58,8 @@ static void usage(void)
 	"      --trim-db X         number 0..%g: drop each utterance's leading and\n"
 	"                          trailing frames more than X dB below its loudest frame\n"
 	"                          (voice-activity trimming, also applied by ser-classify);\n"
-	"                          0 = off; frame features with their energy only\n"
-	"                          (default: %g for those, else 0)\n"
+	"                          frame features with their energy only; 0 = off\n"
+	"                          (default: 0)\n"
 	"      --norm NAME         none|utt|global input normalisation: utt = utterance\n"
 	"                          mean removed then divided by the training std, global =\n"
 	"                          training mean and std (default: none for pooled\n"
@@ -81,7 +79,7 @@ static void usage(void)
 	"Same seed and same --threads give a bit-identical model file. SIGINT/SIGTERM\n"
 	"stop after the current batch and save the best model so far. Exit status:\n"
 	"0 ok (also after SIGINT), 1 usage error, 2 data or I/O error.\n",
-	SER_TRIM_DB_MAX, TRIM_DEFAULT, SER_NET_THREADS_MAX);
+	SER_TRIM_DB_MAX, SER_NET_THREADS_MAX);
 }
 
 enum {
@@ -287,7 +285,6 @@ int main(int argc, char **argv)
 	o.lr = 1e-3;
 	o.wd = -1;
 	o.ls = -1;
-	o.trim = -1;
 	o.seed = 1;
 	while ((ch = getopt_long(argc, argv, "o:a:c:l:e:b:s:j:qh", lopts, NULL)) != -1) {
 		switch (ch) {
@@ -439,14 +436,6 @@ int main(int argc, char **argv)
 		cli_usage_error("--specaug needs frame features (these are pooled)");
 	if (layout == SER_LAYOUT_VECTOR && o.trim > 0)
 		cli_usage_error("--trim-db needs frame features (these are pooled)");
-	if (o.trim < 0) {   /* the default: only where the features keep the energy */
-		ser_vad_opts vo;
-		ser_vad *v;
-		ser_vad_defaults(&vo);
-		v = layout == SER_LAYOUT_FRAMES ? ser_vad_new(&vo, ds.settings, ds.dim, &err) : NULL;
-		o.trim = v ? TRIM_DEFAULT : 0;
-		ser_vad_free(v);
-	}
 
 	ser_model m;
 	memset(&m, 0, sizeof m);
