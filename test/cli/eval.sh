@@ -175,6 +175,7 @@ fi
 # The real pipeline, when ser-classify and its model and the corpus are here.
 if command -v ser-classify >/dev/null 2>&1 && have_data; then
 	set -- "$SER_DATA"/ravdess/Actor_20/03-01-0[1-8]-01-01-01-20.flac
+	SER_MODEL=${SER_MODEL:-$SER_ROOT/weights/default.ser}; export SER_MODEL
 	if ser-classify "$@" >"$T/cls.tsv" 2>"$T/cls.err"; then
 		ser-classify "$@" | ser-eval >"$T/out" 2>"$T/err"
 		check "ser-classify | ser-eval: exit 0" [ $? -eq 0 ]
