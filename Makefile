@@ -48,8 +48,9 @@ tests: all $(TESTS)
 
 check:
 	$(MAKE) O=build/check SANFLAGS='$(CHECK_SAN)' OPT='-O1 -g' tests
+	$(MAKE) O=build/fast all
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  test/run build/check
+	  SER_VALGRIND_BIN=$(CURDIR)/build/fast/bin test/run build/check
 
 check-fast:
 	$(MAKE) O=build/fast tests

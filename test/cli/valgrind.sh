@@ -1,0 +1,31 @@
+# The programs under valgrind (memcheck, leaks), on an unsanitised build
+# ($SER_VALGRIND_BIN, made by `make check` in build/fast): a real file through
+# each program. Skipped when valgrind or that build is absent.
+. "$SER_ROOT/test/cli/lib.sh"
+VB=${SER_VALGRIND_BIN:-}
+if ! command -v valgrind >/dev/null 2>&1 || [ -z "$VB" ] || [ ! -x "$VB/ser-mfcc" ]; then
+	skip "valgrind: valgrind or the unsanitised build (SER_VALGRIND_BIN) is absent"
+	exit 0
+fi
+vg() { # NAME COMMAND...: passes when valgrind finds no error and no definite leak
+	n=$1; shift
+	valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+		--log-file="$T/vg.log" "$@" >"$T/vg.out" 2>"$T/vg.err" </dev/null
+	rc=$?
+	if [ $rc -ne 99 ] && [ ! -s "$T/vg.log" ]; then ok "valgrind: $n (status $rc)"
+	else notok "valgrind: $n (status $rc): $(head -c 400 "$T/vg.log")"; fi
+}
+sox -n -r 22050 -c 2 "$T/a.wav" synth 1.2 sine 300 sine 900 2>/dev/null
+vg "ser-capture file to raw" "$VB/ser-capture" -r 16000 "$T/a.wav"
+vg "ser-mfcc ser preset" "$VB/ser-mfcc" "$T/a.wav"
+"$VB/ser-mfcc" "$T/a.wav" > "$T/a.feat"
+vg "ser-mfcc librosa pooled text" "$VB/ser-mfcc" --preset librosa --pool mean --text "$T/a.wav"
+vg "ser-mfcc kaldi ark" "$VB/ser-mfcc" --preset kaldi --ark "$T/a.wav"
+vg "ser-classify audio file" "$VB/ser-classify" -m "$SER_ROOT/weights/default.ser" --probs "$T/a.wav"
+vg "ser-classify features, windows" "$VB/ser-classify" -m "$SER_ROOT/weights/default.ser" -w 0.5 -H 0.25 "$T/a.feat"
+printf '03-01-05-01-01-01-20.flac\tangry\t0.9\n03-01-04-01-01-01-20.flac\tangry\t0.6\n' > "$T/l.tsv"
+vg "ser-eval" "$VB/ser-eval" "$T/l.tsv"
+for i in 1 2 3 4; do
+	"$VB/ser-mfcc" --key "03-01-0$((4 + i % 2))-01-01-01-0$i.wav" < "$T/a.wav"
+done > "$T/tr.feat"
+vg "ser-train tiny run" "$VB/ser-train" -q -o "$T/m.ser" --classes sad,angry --arch 'conv:4:3 relu stats dense' --epochs 2 -j 2 "$T/tr.feat"
