@@ -1,0 +1,23 @@
+# Every program's man page has the sections users look for, and its EXIT
+# STATUS section states 0, 1 and 2, which the program is then held to: a bad
+# option exits 1 with a message on stderr and nothing on stdout, a missing
+# input exits 2, --help exits 0 with the usage on stdout.
+. "$SER_ROOT/test/cli/lib.sh"
+for p in ser-capture ser-mfcc ser-classify ser-train ser-eval; do
+	m=$SER_ROOT/man/$p.1
+	for sec in NAME SYNOPSIS DESCRIPTION OPTIONS "EXIT STATUS" EXAMPLES; do
+		check "$p.1 has a $sec section" grep -q "^\.SH \"*$sec\"*\$" "$m"
+	done
+	sed -n '/^\.SH "*EXIT STATUS"*$/,/^\.SH/p' "$m" > "$T/exit"
+	check "$p.1 EXIT STATUS names 0, 1 and 2" sh -c "grep -q '0' '$T/exit' && grep -q '1' '$T/exit' && grep -q '2' '$T/exit'"
+	status 0 "$p --help exits 0" "$p" --help
+	check "$p --help writes the usage to stdout" grep -q "^Usage: $p" "$T/out"
+	status 1 "$p --no-such-option exits 1" "$p" --no-such-option
+	check "$p: usage error on stderr, stdout empty" sh -c "[ -s '$T/err' ] && [ ! -s '$T/out' ]"
+done
+# a missing input is a data error (ser-train needs -o)
+status 2 "ser-mfcc: missing file exits 2" ser-mfcc "$T/none.wav"
+status 2 "ser-capture: missing file exits 2" ser-capture "$T/none.wav"
+status 2 "ser-classify: missing file exits 2" ser-classify -m "$SER_ROOT/weights/default.ser" "$T/none.wav"
+status 2 "ser-eval: missing file exits 2" ser-eval "$T/none.tsv"
+status 2 "ser-train: missing file exits 2" ser-train -o "$T/m.ser" "$T/none.feat"
