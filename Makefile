@@ -20,7 +20,13 @@ SCRIPTS   = $(filter-out %~,$(wildcard scripts/ser-*))
 
 all: $(O)/lib/libser.a $(PROGS) $(O)/lib/libser.pc
 
-$(O)/obj/%.o: %.c $(LIBHDR) cmd/cli.h config.mk
+# Installation paths are compiled in (the default model's place): a change of
+# PREFIX or DATADIR on the command line rebuilds what depends on them.
+$(O)/paths.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(PREFIX) $(DATADIR) $(LIBDIR) $(INCDIR)' | cmp -s - $@ || echo '$(PREFIX) $(DATADIR) $(LIBDIR) $(INCDIR)' > $@
+
+$(O)/obj/%.o: %.c $(LIBHDR) cmd/cli.h config.mk $(O)/paths.stamp
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -37,7 +43,7 @@ $(O)/test/%: $(O)/obj/test/unit/%.o $(O)/lib/libser.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $< $(O)/lib/libser.a $(LDLIBS)
 
-$(O)/lib/libser.pc: config.mk
+$(O)/lib/libser.pc: config.mk $(O)/paths.stamp
 	@mkdir -p $(dir $@)
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
 	  'Name: libser' 'Description: speech emotion recognition: DSP and network maths' \
@@ -86,6 +92,6 @@ install: all
 clean:
 	rm -rf bin obj build lib/libser.a lib/libser.pc test/ser-test-*
 
-.PHONY: all tests check check-fast bench fuzz install clean
+.PHONY: all tests check check-fast bench fuzz install clean FORCE
 .SUFFIXES:
 .SECONDARY:
