@@ -349,47 +349,72 @@ static float edge_sample(const ser_fe *fe, long long j, long long total)
 	}
 }
 
+/* Sum of x[0..n-1], four partial sums (independent add chains). */
+static double sum4(const double *x, int n)
+{
+	double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+	int i = 0;
+	for (; i + 4 <= n; i += 4) {
+		a0 += x[i];
+		a1 += x[i + 1];
+		a2 += x[i + 2];
+		a3 += x[i + 3];
+	}
+	for (; i < n; i++)
+		a0 += x[i];
+	return (a0 + a1) + (a2 + a3);
+}
+
 static int frame_lm(ser_fe *fe, long long t, int at_end)
 {
 	const ser_feat_opts *o = &fe->o;
 	int L = fe->L, nm = fe->nm;
 	long long s = t * fe->S - fe->pad;
-	double *f = fe->frame, e = 0, sc = o->scale;
-	if (!at_end && s >= 0)
+	double *f = fe->frame, e = 0, sc = o->scale, dc = 0, pe = o->preemph > 0 ? o->preemph : 0;
+	const double *win = fe->win;
+	float *fin = fe->fin;
+	int raw = o->energy == SER_ENERGY_RAW, wined = o->energy == SER_ENERGY_WINDOWED;
+	if (!at_end && s >= 0) {
+		const float *x = fe->sb + (s - fe->sb0);
 		for (int i = 0; i < L; i++)
-			f[i] = sc * fe->sb[s + i - fe->sb0];
-	else
+			f[i] = sc * x[i];
+	} else {
 		for (int i = 0; i < L; i++)
 			f[i] = sc * edge_sample(fe, s + i, at_end ? fe->n_seen : (long long)1 << 62);
+	}
 	/* ref: Kaldi feature-window.cc ProcessWindow: dither, DC, raw energy,
-	 * pre-emphasis, window */
+	 * pre-emphasis, window; the last four fused in one pass below (g = f - dc) */
 	if (o->dither > 0)
 		for (int i = 0; i < L; i++)
 			f[i] += o->dither * gauss(fe);
-	if (o->remove_dc) {
-		double m = 0;
-		for (int i = 0; i < L; i++)
-			m += f[i];
-		m /= L;
-		for (int i = 0; i < L; i++)
-			f[i] -= m;
+	if (o->remove_dc)
+		dc = sum4(f, L) / L;
+	{
+		double e0 = 0, e1 = 0, w0 = 0, w1 = 0;
+		int i = L - 1;
+		/* pre-emphasis runs backwards: g[i] - pe g[i-1], g[0] - pe g[0] */
+		for (; i >= 2; i -= 2) {
+			double g1 = f[i] - dc, g0 = f[i - 1] - dc, gm = f[i - 2] - dc;
+			double y1 = (g1 - pe * g0) * win[i], y0 = (g0 - pe * gm) * win[i - 1];
+			e0 += g1 * g1;
+			e1 += g0 * g0;
+			w0 += y1 * y1;
+			w1 += y0 * y0;
+			fin[i] = (float)y1;
+			fin[i - 1] = (float)y0;
+		}
+		for (; i >= 0; i--) {
+			double g = f[i] - dc, y = (g - pe * (i > 0 ? f[i - 1] - dc : g)) * win[i];
+			e0 += g * g;
+			w0 += y * y;
+			fin[i] = (float)y;
+		}
+		if (raw)
+			e = e0 + e1;
+		else if (wined)
+			e = w0 + w1;
 	}
-	if (o->energy == SER_ENERGY_RAW)
-		for (int i = 0; i < L; i++)
-			e += f[i] * f[i];
-	if (o->preemph > 0) {
-		for (int i = L - 1; i > 0; i--)
-			f[i] -= o->preemph * f[i - 1];
-		f[0] -= o->preemph * f[0];
-	}
-	for (int i = 0; i < L; i++)
-		f[i] *= fe->win[i];
-	if (o->energy == SER_ENERGY_WINDOWED)
-		for (int i = 0; i < L; i++)
-			e += f[i] * f[i];
-	for (int i = 0; i < L; i++)
-		fe->fin[i] = (float)f[i];
-	memset(fe->fin + L, 0, (size_t)(fe->N - L) * sizeof *fe->fin);
+	memset(fin + L, 0, (size_t)(fe->N - L) * sizeof *fin);
 	fftwf_execute(fe->plan);
 	for (int k = 0; k < fe->nb; k++) {
 		double re = fe->fout[k][0], im = fe->fout[k][1], p = re * re + im * im;
@@ -398,9 +423,15 @@ static int frame_lm(ser_fe *fe, long long t, int at_end)
 	for (int m = 0; m < nm; m++) {
 		const float *w = fe->fb_w + fe->fb_off[m];
 		const double *p = fe->pow + fe->fb_first[m];
-		double acc = 0;
-		for (int k = 0; k < fe->fb_len[m]; k++)
-			acc += w[k] * p[k];
+		int n = fe->fb_len[m], k = 0;
+		double a0 = 0, a1 = 0, acc;
+		for (; k + 2 <= n; k += 2) {
+			a0 += w[k] * p[k];
+			a1 += w[k + 1] * p[k + 1];
+		}
+		if (k < n)
+			a0 += w[k] * p[k];
+		acc = a0 + a1;
 		if (acc < o->log_floor)
 			acc = o->log_floor;
 		fe->lm[m] = o->log == SER_LOG_DB ? 10 * log10(acc) : log(acc);
