@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,20 +43,37 @@ uint64_t ser_fingerprint(const void *p, size_t n)
 	return h;
 }
 
-/* CRC-32, reflected 0xedb88320, a nibble at a time. */
-static const uint32_t crc_nib[16] = {
-	0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac, 0x76dc4190, 0x6b6b51f4, 0x4db26158, 0x5005713c,
-	0xedb88320, 0xf00f9344, 0xd6d6a3e8, 0xcb61b38c, 0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c
-};
+/* CRC-32, reflected 0xedb88320 (ISO-HDLC, as zlib), slice-by-8: crc_tab[0]
+ * is the byte table, crc_tab[j][b] the CRC of byte b followed by j zero
+ * bytes; eight input bytes per step. Tables built once (pthread_once). */
+static uint32_t crc_tab[8][256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void crc_init(void)
+{
+	for (uint32_t b = 0; b < 256; b++) {
+		uint32_t c = b;
+		for (int k = 0; k < 8; k++)
+			c = c >> 1 ^ (0xedb88320u & (0u - (c & 1)));
+		crc_tab[0][b] = c;
+	}
+	for (int b = 0; b < 256; b++)
+		for (int j = 1; j < 8; j++)
+			crc_tab[j][b] = crc_tab[j - 1][b] >> 8 ^ crc_tab[0][crc_tab[j - 1][b] & 0xff];
+}
 
 static uint32_t crc_update(uint32_t c, const void *p, size_t n)
 {
 	const unsigned char *s = p;
-	for (size_t i = 0; i < n; i++) {
-		c ^= s[i];
-		c = (c >> 4) ^ crc_nib[c & 15];
-		c = (c >> 4) ^ crc_nib[c & 15];
+	pthread_once(&crc_once, crc_init);
+	for (; n >= 8; n -= 8, s += 8) {
+		uint32_t lo = c ^ ((uint32_t)s[0] | (uint32_t)s[1] << 8 | (uint32_t)s[2] << 16 | (uint32_t)s[3] << 24);
+		c = crc_tab[7][lo & 0xff] ^ crc_tab[6][lo >> 8 & 0xff] ^ crc_tab[5][lo >> 16 & 0xff] ^
+		    crc_tab[4][lo >> 24] ^ crc_tab[3][s[4]] ^ crc_tab[2][s[5]] ^ crc_tab[1][s[6]] ^
+		    crc_tab[0][s[7]];
 	}
+	for (; n > 0; n--, s++)
+		c = c >> 8 ^ crc_tab[0][(c ^ *s) & 0xff];
 	return c;
 }
 
@@ -88,11 +106,31 @@ static uint64_t get64(const unsigned char *p)
 	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
 }
 
-static void putf(unsigned char *p, float f)
+/* n floats as little-endian float32 at p */
+static void putfs(unsigned char *p, const float *x, size_t n)
 {
-	uint32_t u;
-	memcpy(&u, &f, 4);
-	put32(p, u);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(p, x, n * 4);
+#else
+	for (size_t i = 0; i < n; i++) {
+		uint32_t u;
+		memcpy(&u, x + i, 4);
+		put32(p + 4 * i, u);
+	}
+#endif
+}
+
+/* No NaN or infinity in x[0..n-1]: exponent bits not all ones (one
+ * branch-free pass; the caller looks for the culprit when this fails). */
+static int all_finite(const float *x, size_t n)
+{
+	uint32_t bad = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t u;
+		memcpy(&u, x + i, 4);
+		bad |= (u & 0x7f800000u) == 0x7f800000u;
+	}
+	return !bad;
 }
 
 /* Header checks shared by writer and reader; SER_ELIMIT/SER_EFORMAT. */
@@ -299,17 +337,17 @@ int ser_fw_frames(ser_fw *w, const float *x, size_t n, ser_error *err)
 		return ser_seterr(err, SER_EINVAL, "frames outside an utterance");
 	if (n > (size_t)SER_FEAT_UTT_MAX - w->nframes)
 		return ser_seterr(err, SER_ELIMIT, "utterance %s exceeds %d frames", w->key, SER_FEAT_UTT_MAX);
-	for (size_t i = 0; i < n * d; i++)
-		if (!isfinite(x[i]))
-			return ser_seterr(err, SER_EINVAL, "utterance %s frame %" PRIu64 " value %zu is %s",
-			                  w->key, w->nframes + i / d, i % d, isnan(x[i]) ? "NaN" : "infinite");
+	if (!all_finite(x, n * d))
+		for (size_t i = 0; i < n * d; i++)
+			if (!isfinite(x[i]))
+				return ser_seterr(err, SER_EINVAL, "utterance %s frame %" PRIu64 " value %zu is %s",
+				                  w->key, w->nframes + i / d, i % d, isnan(x[i]) ? "NaN" : "infinite");
 	if (w->fmt == SER_FW_ARK) {
 		size_t at = ARK_PREFIX + (size_t)w->nframes * d * 4;
 		int rc = grow_ark(w, at + n * d * 4, err);
 		if (rc < 0)
 			return rc;
-		for (size_t i = 0; i < n * d; i++)
-			putf(w->ark + at + 4 * i, x[i]);
+		putfs(w->ark + at, x, n * d);
 		w->nframes += n;
 		return 0;
 	}
@@ -321,14 +359,12 @@ int ser_fw_frames(ser_fw *w, const float *x, size_t n, ser_error *err)
 			memcpy(p, tag_frames, 4);
 			put32(p + 4, (uint32_t)k);
 			put32(p + 8, ~(uint32_t)k);
-			for (size_t i = 0; i < k * d; i++)
-				putf(p + REC_HEAD + 4 * i, x[i]);
+			putfs(p + REC_HEAD, x, k * d);
 			len = REC_HEAD + k * d * 4;
 			put32(p + len, ser_crc32(p, len));
 			len += 4;
 		} else if (w->fmt == SER_FW_RAW) {
-			for (size_t i = 0; i < k * d; i++)
-				putf(p + 4 * i, x[i]);
+			putfs(p, x, k * d);
 			len = k * d * 4;
 		} else { /* text: ref: Kaldi kaldi-matrix.cc MatrixBase::Write, precision 7 */
 			char *s = (char *)p;
