@@ -367,19 +367,92 @@ void ser_relu_backward(float *restrict dinp, const float *restrict dout,
 
 /* ---- dropout ----------------------------------------------------------------- */
 
+/* One xoshiro256** step, the same as ser_rng_next in rng.c, inlined: the
+ * dropout mask costs one draw per element. */
+static inline uint64_t xoshiro_next(uint64_t *restrict s)
+{
+	uint64_t x = s[1] * 5, result = ((x << 7) | (x >> 57)) * 9, t = s[1] << 17;
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = (s[3] << 45) | (s[3] >> 19);
+	return result;
+}
+
+/* Dropout of one sample from its generator state s. */
+static void dropout_row(float *restrict y, float *restrict mk, const float *restrict x, size_t n,
+                        float p, float keep, uint64_t *restrict s)
+{
+	for (size_t i = 0; i < n; i++) {
+		/* as ser_rng_uniform(&r) < p: top 24 bits / 2^24, exact */
+		float u = (float)(xoshiro_next(s) >> 40) * (1.0f / 16777216.0f);
+		float m = u < p ? 0.0f : keep;
+		mk[i] = m;
+		y[i] = x[i] * m;
+	}
+}
+
+/* One xoshiro256** step on state (a, b, c, d), result in r. */
+#define XOSHIRO_STEP(a, b, c, d, r)                                            \
+	do {                                                                   \
+		uint64_t v_ = (b) * 5, t_ = (b) << 17;                         \
+		r = ((v_ << 7) | (v_ >> 57)) * 9;                              \
+		c ^= a;                                                        \
+		d ^= b;                                                        \
+		b ^= c;                                                        \
+		a ^= d;                                                        \
+		c ^= t_;                                                       \
+		d = (d << 45) | (d >> 19);                                     \
+	} while (0)
+
+/* The mask value of draw r, as ser_rng_uniform(&r) < p ? 0 : keep (top 24
+ * bits / 2^24, exact). */
+#define DROP_MASK(r, p, keep) ((float)((r) >> 40) * (1.0f / 16777216.0f) < (p) ? 0.0f : (keep))
+
+/* dropout_row of 4 samples at once: 4 independent generator chains in
+ * registers. */
+static void dropout_rows4(float *restrict y, float *restrict mk, const float *restrict x,
+                          size_t n, float p, float keep, uint64_t s[4][4])
+{
+	uint64_t a0 = s[0][0], b0 = s[0][1], c0 = s[0][2], d0 = s[0][3];
+	uint64_t a1 = s[1][0], b1 = s[1][1], c1 = s[1][2], d1 = s[1][3];
+	uint64_t a2 = s[2][0], b2 = s[2][1], c2 = s[2][2], d2 = s[2][3];
+	uint64_t a3 = s[3][0], b3 = s[3][1], c3 = s[3][2], d3 = s[3][3];
+	for (size_t i = 0; i < n; i++) {
+		uint64_t r0, r1, r2, r3;
+		XOSHIRO_STEP(a0, b0, c0, d0, r0);
+		XOSHIRO_STEP(a1, b1, c1, d1, r1);
+		XOSHIRO_STEP(a2, b2, c2, d2, r2);
+		XOSHIRO_STEP(a3, b3, c3, d3, r3);
+		float m0 = DROP_MASK(r0, p, keep), m1 = DROP_MASK(r1, p, keep);
+		float m2 = DROP_MASK(r2, p, keep), m3 = DROP_MASK(r3, p, keep);
+		mk[i] = m0, y[i] = x[i] * m0;
+		mk[n + i] = m1, y[n + i] = x[n + i] * m1;
+		mk[2 * n + i] = m2, y[2 * n + i] = x[2 * n + i] * m2;
+		mk[3 * n + i] = m3, y[3 * n + i] = x[3 * n + i] * m3;
+	}
+}
+
 void ser_dropout_forward(float *out, float *mask, const float *inp, int B, size_t n_per,
                          float p, uint64_t seed, const uint64_t *sample_id)
 {
 	float keep = 1.0f / (1.0f - p);
-	for (int n = 0; n < B; n++) {
+	uint64_t s[4][4];
+	int n = 0;
+	for (; n < B; n++) {
+		int j = n % 4;
 		ser_rng r;
 		ser_rng_seed(&r, ser_rng_mix(seed, sample_id ? sample_id[n] : (uint64_t)n));
-		size_t off = (size_t)n * n_per;
-		for (size_t i = 0; i < n_per; i++) {
-			float m = ser_rng_uniform(&r) < p ? 0.0f : keep;
-			mask[off + i] = m;
-			out[off + i] = inp[off + i] * m;
-		}
+		memcpy(s[j], r.s, sizeof s[j]);
+		size_t off = (size_t)(n - j) * n_per;
+		if (j == 3)
+			dropout_rows4(out + off, mask + off, inp + off, n_per, p, keep, s);
+	}
+	for (int m = B - B % 4; m < B; m++) {
+		size_t off = (size_t)m * n_per;
+		dropout_row(out + off, mask + off, inp + off, n_per, p, keep, s[m % 4]);
 	}
 }
 
