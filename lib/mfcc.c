@@ -296,10 +296,15 @@ static int push_ceps(ser_fe *fe, const double *lm)
 	}
 	for (int k = 0; k < nc; k++) {
 		const double *d = fe->dct + (size_t)k * nm;
-		double s = 0;
-		for (int m = 0; m < nm; m++)
-			s += d[m] * lm[m];
-		b[k] = s * fe->lift[k];
+		double s0 = 0, s1 = 0;
+		int m = 0;
+		for (; m + 2 <= nm; m += 2) {
+			s0 += d[m] * lm[m];
+			s1 += d[m + 1] * lm[m + 1];
+		}
+		if (m < nm)
+			s0 += d[m] * lm[m];
+		b[k] = (s0 + s1) * fe->lift[k];
 	}
 	if (o->energy != SER_ENERGY_NONE)
 		b[0] = lm[nm];   /* ref: Kaldi feature-mfcc.cc, after the lifter */
@@ -390,36 +395,43 @@ static int frame_lm(ser_fe *fe, long long t, int at_end)
 	if (o->remove_dc)
 		dc = sum4(f, L) / L;
 	{
-		double e0 = 0, e1 = 0, w0 = 0, w1 = 0;
+		/* energy of g (raw) or of y (windowed): four partial sums */
+		double e0 = 0, e1 = 0, e2 = 0, e3 = 0;
 		int i = L - 1;
 		/* pre-emphasis runs backwards: g[i] - pe g[i-1], g[0] - pe g[0] */
-		for (; i >= 2; i -= 2) {
-			double g1 = f[i] - dc, g0 = f[i - 1] - dc, gm = f[i - 2] - dc;
-			double y1 = (g1 - pe * g0) * win[i], y0 = (g0 - pe * gm) * win[i - 1];
-			e0 += g1 * g1;
-			e1 += g0 * g0;
-			w0 += y1 * y1;
-			w1 += y0 * y0;
-			fin[i] = (float)y1;
-			fin[i - 1] = (float)y0;
+		for (; i >= 4; i -= 4) {
+			double g3 = f[i] - dc, g2 = f[i - 1] - dc, g1 = f[i - 2] - dc, g0 = f[i - 3] - dc;
+			double gm = f[i - 4] - dc;
+			double y3 = (g3 - pe * g2) * win[i], y2 = (g2 - pe * g1) * win[i - 1];
+			double y1 = (g1 - pe * g0) * win[i - 2], y0 = (g0 - pe * gm) * win[i - 3];
+			double q3 = raw ? g3 : y3, q2 = raw ? g2 : y2, q1 = raw ? g1 : y1, q0 = raw ? g0 : y0;
+			e3 += q3 * q3;
+			e2 += q2 * q2;
+			e1 += q1 * q1;
+			e0 += q0 * q0;
+			fin[i] = (float)y3;
+			fin[i - 1] = (float)y2;
+			fin[i - 2] = (float)y1;
+			fin[i - 3] = (float)y0;
 		}
 		for (; i >= 0; i--) {
 			double g = f[i] - dc, y = (g - pe * (i > 0 ? f[i - 1] - dc : g)) * win[i];
-			e0 += g * g;
-			w0 += y * y;
+			double q = raw ? g : y;
+			e0 += q * q;
 			fin[i] = (float)y;
 		}
-		if (raw)
-			e = e0 + e1;
-		else if (wined)
-			e = w0 + w1;
+		if (raw || wined)
+			e = (e0 + e1) + (e2 + e3);
 	}
 	memset(fin + L, 0, (size_t)(fe->N - L) * sizeof *fin);
 	fftwf_execute(fe->plan);
 	for (int k = 0; k < fe->nb; k++) {
-		double re = fe->fout[k][0], im = fe->fout[k][1], p = re * re + im * im;
-		fe->pow[k] = o->spectrum == SER_SPEC_MAGNITUDE ? sqrt(p) : p;
+		double re = fe->fout[k][0], im = fe->fout[k][1];
+		fe->pow[k] = re * re + im * im;
 	}
+	if (o->spectrum == SER_SPEC_MAGNITUDE)
+		for (int k = 0; k < fe->nb; k++)
+			fe->pow[k] = sqrt(fe->pow[k]);
 	for (int m = 0; m < nm; m++) {
 		const float *w = fe->fb_w + fe->fb_off[m];
 		const double *p = fe->pow + fe->fb_first[m];
