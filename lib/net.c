@@ -61,6 +61,12 @@ struct ser_net {
 	float *params, *grad;
 	shard sh[SER_NET_THREADS_MAX];
 	shard inf;
+	/* persistent workers for shards 1..pool: started at the first batch,
+	 * released by the start barrier, joined at the done barrier */
+	int pool, pool_on, pool_quit, pool_threads, nsh;
+	pthread_t tid[SER_NET_THREADS_MAX];
+	pthread_barrier_t start, done;
+	pthread_mutex_t mu;
 };
 
 const char *ser_net_arch_preset(const char *name)
@@ -371,10 +377,13 @@ static void shard_free(ser_net *net, shard *s)
 	memset(s, 0, sizeof *s);
 }
 
+static void pool_stop(ser_net *net);
+
 void ser_net_free(ser_net *net)
 {
 	if (!net)
 		return;
+	pool_stop(net);
 	for (int i = 0; i < SER_NET_THREADS_MAX; i++)
 		shard_free(net, &net->sh[i]);
 	shard_free(net, &net->inf);
@@ -623,16 +632,8 @@ static int argmax_row(const float *p, int n)
 	return best;
 }
 
-typedef struct job {
-	ser_net *net;
-	shard *s;
-} job;
-
-static void *run_shard(void *arg)
+static void run_shard(ser_net *net, shard *s)
 {
-	job *j = arg;
-	ser_net *net = j->net;
-	shard *s = j->s;
 	int B = s->jB, n = net->ncls;
 	memset(s->grad, 0, net->ntrain * sizeof(float));
 	forward(net, s, s->jx, B, s->jT, s->jlen, 1, s->jseed, s->jb0);
@@ -642,7 +643,82 @@ static void *run_shard(void *arg)
 	for (int b = 0; b < B; b++)
 		s->correct += argmax_row(s->probs + (size_t)b * n, n) == s->jlab[b];
 	backward(net, s, B, s->grad);
+}
+
+typedef struct worker {
+	ser_net *net;
+	int i;      /* shard index */
+} worker;
+
+static void *pool_main(void *arg)
+{
+	ser_net *net = ((worker *)arg)->net;
+	int i = ((worker *)arg)->i;
+	free(arg);
+	pthread_mutex_lock(&net->mu); /* held by pool_start until the barriers exist */
+	int quit = net->pool_quit;
+	pthread_mutex_unlock(&net->mu);
+	while (!quit) {
+		pthread_barrier_wait(&net->start);
+		if (net->pool_quit)
+			break;
+		if (i < net->nsh)
+			run_shard(net, &net->sh[i]);
+		pthread_barrier_wait(&net->done);
+	}
 	return NULL;
+}
+
+static void pool_stop(ser_net *net)
+{
+	if (!net->pool_on)
+		return;
+	net->pool_quit = 1;
+	pthread_barrier_wait(&net->start);
+	for (int i = 1; i <= net->pool; i++)
+		pthread_join(net->tid[i], NULL);
+	pthread_barrier_destroy(&net->start);
+	pthread_barrier_destroy(&net->done);
+	pthread_mutex_destroy(&net->mu);
+	net->pool = net->pool_on = net->pool_quit = 0;
+}
+
+/* Starts up to threads - 1 workers (net->pool of them: shards past that
+ * run on the caller). */
+static void pool_start(ser_net *net, int threads)
+{
+	int n = 1; /* threads running: the caller and the workers started */
+	net->pool_threads = threads;
+	if (pthread_mutex_init(&net->mu, NULL))
+		return;
+	pthread_mutex_lock(&net->mu);
+	for (; n < threads; n++) {
+		worker *w = malloc(sizeof *w);
+		if (!w)
+			break;
+		w->net = net;
+		w->i = n;
+		if (pthread_create(&net->tid[n], NULL, pool_main, w)) {
+			free(w);
+			break;
+		}
+	}
+	int ok = n > 1 && pthread_barrier_init(&net->start, NULL, (unsigned)n) == 0;
+	if (ok && pthread_barrier_init(&net->done, NULL, (unsigned)n)) {
+		pthread_barrier_destroy(&net->start);
+		ok = 0;
+	}
+	net->pool_quit = !ok;
+	pthread_mutex_unlock(&net->mu);
+	if (ok) {
+		net->pool = n - 1;
+		net->pool_on = 1;
+		return;
+	}
+	for (int i = 1; i < n; i++) /* they saw pool_quit: no barrier */
+		pthread_join(net->tid[i], NULL);
+	pthread_mutex_destroy(&net->mu);
+	net->pool_quit = 0;
 }
 
 static int check_batch(const ser_net *net, int B, int T, const int *lengths, ser_error *err)
@@ -691,19 +767,20 @@ int ser_net_train_batch(ser_net *net, const float *x, int B, int T, const int *l
 		s->jb0 = b0;
 		s->jseed = seed;
 	}
-	job jobs[SER_NET_THREADS_MAX];
-	pthread_t tid[SER_NET_THREADS_MAX];
-	int started[SER_NET_THREADS_MAX] = { 0 };
-	for (int i = 0; i < nsh; i++)
-		jobs[i] = (job){ net, &net->sh[i] };
-	for (int i = 1; i < nsh; i++)
-		started[i] = pthread_create(&tid[i], NULL, run_shard, &jobs[i]) == 0;
-	run_shard(&jobs[0]);
-	for (int i = 1; i < nsh; i++) {
-		if (started[i])
-			pthread_join(tid[i], NULL);
-		else
-			run_shard(&jobs[i]); /* no thread: same result, run here */
+	net->nsh = nsh;
+	if (net->pool_on && net->pool_threads != net->threads)
+		pool_stop(net);
+	if (nsh > 1 && net->pool_threads != net->threads)
+		pool_start(net, net->threads);
+	if (net->pool_on && nsh > 1) {
+		pthread_barrier_wait(&net->start);
+		run_shard(net, &net->sh[0]);
+		for (int i = net->pool + 1; i < nsh; i++)
+			run_shard(net, &net->sh[i]); /* no worker for it: same result */
+		pthread_barrier_wait(&net->done);
+	} else {
+		for (int i = 0; i < nsh; i++)
+			run_shard(net, &net->sh[i]);
 	}
 	/* reduce in fixed shard order */
 	double l = 0;
