@@ -379,10 +379,27 @@ static int frame_lm(ser_fe *fe, long long t, int at_end)
 	const double *win = fe->win;
 	float *fin = fe->fin;
 	int raw = o->energy == SER_ENERGY_RAW, wined = o->energy == SER_ENERGY_WINDOWED;
+	int summed = 0;
 	if (!at_end && s >= 0) {
 		const float *x = fe->sb + (s - fe->sb0);
-		for (int i = 0; i < L; i++)
-			f[i] = sc * x[i];
+		if (o->remove_dc && !(o->dither > 0)) {
+			/* scale and DC sum in one pass, four partial sums */
+			double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+			int i = 0;
+			for (; i + 4 <= L; i += 4) {
+				a0 += f[i] = sc * x[i];
+				a1 += f[i + 1] = sc * x[i + 1];
+				a2 += f[i + 2] = sc * x[i + 2];
+				a3 += f[i + 3] = sc * x[i + 3];
+			}
+			for (; i < L; i++)
+				a0 += f[i] = sc * x[i];
+			dc = ((a0 + a1) + (a2 + a3)) / L;
+			summed = 1;
+		} else {
+			for (int i = 0; i < L; i++)
+				f[i] = sc * x[i];
+		}
 	} else {
 		for (int i = 0; i < L; i++)
 			f[i] = sc * edge_sample(fe, s + i, at_end ? fe->n_seen : (long long)1 << 62);
@@ -392,7 +409,7 @@ static int frame_lm(ser_fe *fe, long long t, int at_end)
 	if (o->dither > 0)
 		for (int i = 0; i < L; i++)
 			f[i] += o->dither * gauss(fe);
-	if (o->remove_dc)
+	if (o->remove_dc && !summed)
 		dc = sum4(f, L) / L;
 	{
 		/* energy of g (raw) or of y (windowed): four partial sums */
