@@ -366,7 +366,8 @@ static void shard_free(ser_net *net, shard *s)
 {
 	if (s->act)
 		for (int i = 0; i < net->nl; i++) {
-			free(s->act[i]);
+			if (net->l[i].kind != L_FLATTEN) /* flatten aliases its input */
+				free(s->act[i]);
 			free(s->mask[i]);
 			free(s->argmax[i]);
 			free(s->bnstat[i]);
@@ -424,7 +425,11 @@ static int shard_reserve(ser_net *net, shard *s, int B, int T, int train, ser_er
 		size_t n = (size_t)B * L->C_out * to;
 		if (n > dmax)
 			dmax = n;
-		s->act[i] = calloc(n, sizeof(float));
+		/* flatten: the (B, C, T) input read as (B, C*T), no copy */
+		if (L->kind == L_FLATTEN)
+			s->act[i] = i ? s->act[i - 1] : s->x;
+		else
+			s->act[i] = calloc(n, sizeof(float));
 		ok &= s->act[i] != NULL;
 		if (L->kind == L_DROPOUT)
 			ok &= (s->mask[i] = calloc(n, sizeof(float))) != NULL;
@@ -545,8 +550,7 @@ static void forward(ser_net *net, shard *s, const float *x, int B, int T, const 
 		case L_STATS:
 			ser_statpool_forward(out, in, B, C, Ti, li, STATS_EPS);
 			break;
-		case L_FLATTEN:
-			memcpy(out, in, n * sizeof(float));
+		case L_FLATTEN: /* out aliases in (shard_reserve) */
 			break;
 		}
 	}
@@ -565,6 +569,11 @@ static void backward(ser_net *net, shard *s, int B, float *G)
 		const int *li = s->lens + (size_t)i * B, *lo = li + B;
 		size_t n = (size_t)B * C * Ti;
 		float *din = NULL;
+		if (L->kind == L_FLATTEN) { /* gradient passes through unchanged */
+			if (i == 0)
+				break;
+			continue;
+		}
 		if (i > 0) {
 			din = bufs[which];
 			which ^= 1;
@@ -613,8 +622,6 @@ static void backward(ser_net *net, shard *s, int B, float *G)
 				ser_statpool_backward(din, dcur, s->act[i], in, B, C, Ti, li);
 			break;
 		case L_FLATTEN:
-			if (din)
-				memcpy(din, dcur, n * sizeof(float));
 			break;
 		}
 		if (!din)
