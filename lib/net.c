@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,63 @@ typedef struct shard {
 	uint64_t jseed;
 } shard;
 
+/* A barrier that spins briefly before sleeping: a training step of a small
+ * net takes well under a millisecond, less than a futex sleep and wake-up
+ * costs to notice. */
+struct spin_barrier {
+	atomic_int count;     /* arrived in this round */
+	atomic_uint gen;      /* rounds completed */
+	int n;                /* participants */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+};
+
+#define SPIN_ITERS 1000 /* pause loops before sleeping: tens of us */
+
+static int spin_barrier_init(struct spin_barrier *b, int n)
+{
+	atomic_init(&b->count, 0);
+	atomic_init(&b->gen, 0);
+	b->n = n;
+	if (pthread_mutex_init(&b->mu, NULL))
+		return -1;
+	if (pthread_cond_init(&b->cv, NULL)) {
+		pthread_mutex_destroy(&b->mu);
+		return -1;
+	}
+	return 0;
+}
+
+static void spin_barrier_destroy(struct spin_barrier *b)
+{
+	pthread_cond_destroy(&b->cv);
+	pthread_mutex_destroy(&b->mu);
+}
+
+static void spin_barrier_wait(struct spin_barrier *b)
+{
+	unsigned g = atomic_load_explicit(&b->gen, memory_order_acquire);
+	if (atomic_fetch_add_explicit(&b->count, 1, memory_order_acq_rel) + 1 == b->n) {
+		atomic_store_explicit(&b->count, 0, memory_order_relaxed);
+		pthread_mutex_lock(&b->mu);
+		atomic_store_explicit(&b->gen, g + 1, memory_order_release);
+		pthread_cond_broadcast(&b->cv);
+		pthread_mutex_unlock(&b->mu);
+		return;
+	}
+	for (int i = 0; i < SPIN_ITERS; i++) {
+		if (atomic_load_explicit(&b->gen, memory_order_acquire) != g)
+			return;
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+		__builtin_ia32_pause();
+#endif
+	}
+	pthread_mutex_lock(&b->mu);
+	while (atomic_load_explicit(&b->gen, memory_order_acquire) == g)
+		pthread_cond_wait(&b->cv, &b->mu);
+	pthread_mutex_unlock(&b->mu);
+}
+
 struct ser_net {
 	char *arch;
 	int in_c, in_len, ncls, nl, min_len, threads;
@@ -65,7 +123,7 @@ struct ser_net {
 	 * released by the start barrier, joined at the done barrier */
 	int pool, pool_on, pool_quit, pool_threads, nsh;
 	pthread_t tid[SER_NET_THREADS_MAX];
-	pthread_barrier_t start, done;
+	struct spin_barrier start, done;
 	pthread_mutex_t mu;
 };
 
@@ -666,12 +724,12 @@ static void *pool_main(void *arg)
 	int quit = net->pool_quit;
 	pthread_mutex_unlock(&net->mu);
 	while (!quit) {
-		pthread_barrier_wait(&net->start);
+		spin_barrier_wait(&net->start);
 		if (net->pool_quit)
 			break;
 		if (i < net->nsh)
 			run_shard(net, &net->sh[i]);
-		pthread_barrier_wait(&net->done);
+		spin_barrier_wait(&net->done);
 	}
 	return NULL;
 }
@@ -681,11 +739,11 @@ static void pool_stop(ser_net *net)
 	if (!net->pool_on)
 		return;
 	net->pool_quit = 1;
-	pthread_barrier_wait(&net->start);
+	spin_barrier_wait(&net->start);
 	for (int i = 1; i <= net->pool; i++)
 		pthread_join(net->tid[i], NULL);
-	pthread_barrier_destroy(&net->start);
-	pthread_barrier_destroy(&net->done);
+	spin_barrier_destroy(&net->start);
+	spin_barrier_destroy(&net->done);
 	pthread_mutex_destroy(&net->mu);
 	net->pool = net->pool_on = net->pool_quit = 0;
 }
@@ -710,9 +768,9 @@ static void pool_start(ser_net *net, int threads)
 			break;
 		}
 	}
-	int ok = n > 1 && pthread_barrier_init(&net->start, NULL, (unsigned)n) == 0;
-	if (ok && pthread_barrier_init(&net->done, NULL, (unsigned)n)) {
-		pthread_barrier_destroy(&net->start);
+	int ok = n > 1 && spin_barrier_init(&net->start, n) == 0;
+	if (ok && spin_barrier_init(&net->done, n)) {
+		spin_barrier_destroy(&net->start);
 		ok = 0;
 	}
 	net->pool_quit = !ok;
@@ -780,11 +838,11 @@ int ser_net_train_batch(ser_net *net, const float *x, int B, int T, const int *l
 	if (nsh > 1 && net->pool_threads != net->threads)
 		pool_start(net, net->threads);
 	if (net->pool_on && nsh > 1) {
-		pthread_barrier_wait(&net->start);
+		spin_barrier_wait(&net->start);
 		run_shard(net, &net->sh[0]);
 		for (int i = net->pool + 1; i < nsh; i++)
 			run_shard(net, &net->sh[i]); /* no worker for it: same result */
-		pthread_barrier_wait(&net->done);
+		spin_barrier_wait(&net->done);
 	} else {
 		for (int i = 0; i < nsh; i++)
 			run_shard(net, &net->sh[i]);
