@@ -65,7 +65,7 @@ struct spin_barrier {
 	pthread_cond_t cv;
 };
 
-#define SPIN_ITERS 1000 /* pause loops before sleeping: tens of us */
+#define SPIN_ITERS 3000 /* pause loops before sleeping: ~50-150 us */
 
 static int spin_barrier_init(struct spin_barrier *b, int n)
 {
