@@ -574,6 +574,21 @@ int main(int argc, char **argv)
 			if (ds.u[i].part == SER_PART_TRAIN)
 				order[k++] = (int)i;
 	}
+	/* pooled vectors: the model input of each utterance is fixed (no crop,
+	 * no SpecAugment, no draw from rng), so it is made once here and each
+	 * batch only gathers rows: (ds.n, dim), labels (ds.n) */
+	float *vin = NULL;
+	int *vlab = NULL;
+	if (layout == SER_LAYOUT_VECTOR) {
+		vin = xcalloc(ds.n * ds.dim, sizeof *vin);
+		vlab = xcalloc(ds.n, sizeof *vlab);
+		for (long k = 0; k < ntrain; k++) {
+			int i = order[k];
+			if (ser_ds_batch(&ds, &m, &i, 1, (int)o.crop, &sa, NULL, vin + (size_t)i * ds.dim,
+			                 vlab + i, work, &err) < 0)
+				cli_die(EXIT_DATA, "%s", err.msg);
+		}
+	}
 	ser_rng rng;
 	ser_rng_seed(&rng, ser_rng_mix(o.seed, 0x5e7da7a));
 
@@ -593,7 +608,16 @@ int main(int argc, char **argv)
 			int B = (int)(ntrain - s0 < o.batch ? ntrain - s0 : o.batch), Tb, ok = 0;
 			float loss;
 			memcpy(bidx, order + s0, (size_t)B * sizeof *bidx);
-			Tb = ser_ds_batch(&ds, &m, bidx, B, (int)o.crop, &sa, &rng, x, y, work, &err);
+			if (vin) {
+				for (int b = 0; b < B; b++) {
+					memcpy(x + (size_t)b * ds.dim, vin + (size_t)bidx[b] * ds.dim,
+					       ds.dim * sizeof *x);
+					y[b] = vlab[bidx[b]];
+				}
+				Tb = (int)ds.dim;
+			} else {
+				Tb = ser_ds_batch(&ds, &m, bidx, B, (int)o.crop, &sa, &rng, x, y, work, &err);
+			}
 			if (Tb < 0)
 				cli_die(EXIT_DATA, "%s", err.msg);
 			ser_net_zero_grad(m.net);
@@ -703,6 +727,8 @@ int main(int argc, char **argv)
 	free(y);
 	free(bidx);
 	free(order);
+	free(vin);
+	free(vlab);
 	free(cw);
 	free(ntr);
 	free(nva);
