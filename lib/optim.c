@@ -78,6 +78,28 @@ ser_optim *ser_optim_new(const ser_optim_opts *o, size_t n, ser_error *err)
 	return opt;
 }
 
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define RMSPROP_AVX 1
+/* RMSprop over [0, n - n % 8) in 8 AVX lanes, the same operations in the
+ * same order as the scalar loop: same bits. Returns the count done. */
+static __attribute__((target("avx"))) size_t rmsprop_avx(float *restrict p, float *restrict v,
+	const float *restrict g, size_t n, float rho_, float lr_, float eps_)
+{
+	const __m256 rho = _mm256_set1_ps(rho_), rho1 = _mm256_set1_ps(1.0f - rho_);
+	const __m256 vlr = _mm256_set1_ps(lr_), eps = _mm256_set1_ps(eps_);
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		__m256 gi = _mm256_loadu_ps(g + i), vi = _mm256_loadu_ps(v + i);
+		vi = _mm256_add_ps(_mm256_mul_ps(rho, vi), _mm256_mul_ps(_mm256_mul_ps(rho1, gi), gi));
+		_mm256_storeu_ps(v + i, vi);
+		__m256 step = _mm256_div_ps(_mm256_mul_ps(vlr, gi), _mm256_add_ps(_mm256_sqrt_ps(vi), eps));
+		_mm256_storeu_ps(p + i, _mm256_sub_ps(_mm256_loadu_ps(p + i), step));
+	}
+	return i;
+}
+#endif
+
 void ser_optim_step(ser_optim *opt, float *restrict p, const float *restrict g, float lr)
 {
 	const ser_optim_opts *o = &opt->o;
@@ -98,6 +120,10 @@ void ser_optim_step(ser_optim *opt, float *restrict p, const float *restrict g, 
 		break;
 	case SER_OPT_RMSPROP: {
 		size_t i = 0;
+#ifdef RMSPROP_AVX
+		if (__builtin_cpu_supports("avx"))
+			i = rmsprop_avx(p, v, g, n, o->rho, lr, o->eps);
+#endif
 #ifdef __SSE2__
 		/* 4 lanes, the same operations in the same order as the scalar
 		 * loop (sqrtps is correctly rounded like sqrtf): same bits */
