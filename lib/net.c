@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 enum lkind { L_CONV, L_DENSE, L_RELU, L_DROPOUT, L_MAXPOOL, L_AVGPOOL, L_BN, L_STATS, L_FLATTEN };
 
@@ -614,6 +617,38 @@ static void forward(ser_net *net, shard *s, const float *x, int B, int T, const 
 	}
 }
 
+/* din = 0 + (inp > 0 ? dout : 0) over [0, n): exactly ser_relu_backward
+ * into a zeroed din (0 + -0 is +0), without the zeroing. SSE2 select:
+ * GCC -O2 compiles the scalar loop to a mispredicted branch. */
+static void relu_backward_set(float *restrict din, const float *restrict dout,
+                              const float *restrict inp, size_t n)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128 zero = _mm_setzero_ps();
+	for (; i + 4 <= n; i += 4) {
+		__m128 keep = _mm_cmpgt_ps(_mm_loadu_ps(inp + i), zero);
+		__m128 g = _mm_and_ps(keep, _mm_loadu_ps(dout + i));
+		_mm_storeu_ps(din + i, _mm_add_ps(zero, g));
+	}
+#endif
+	for (; i < n; i++)
+		din[i] = 0.0f + (inp[i] > 0.0f ? dout[i] : 0.0f);
+}
+
+/* din = 0 + dout * mask over [0, n): exactly ser_dropout_backward into a
+ * zeroed din. Blocks of 8 so that -O2 vectorises. */
+static void mul_set(float *restrict din, const float *restrict dout, const float *restrict mask,
+                    size_t n)
+{
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8)
+		for (size_t j = i; j < i + 8; j++)
+			din[j] = 0.0f + dout[j] * mask[j];
+	for (; i < n; i++)
+		din[i] = 0.0f + dout[i] * mask[i];
+}
+
 /* Backward pass from s->dlogits, adding parameter gradients into G. */
 static void backward(ser_net *net, shard *s, int B, float *G)
 {
@@ -635,7 +670,9 @@ static void backward(ser_net *net, shard *s, int B, float *G)
 		if (i > 0) {
 			din = bufs[which];
 			which ^= 1;
-			memset(din, 0, n * sizeof(float));
+			/* relu and dropout write all of din (= the += of nn.c on zeros) */
+			if (L->kind != L_RELU && L->kind != L_DROPOUT)
+				memset(din, 0, n * sizeof(float));
 		}
 		switch (L->kind) {
 		case L_CONV: {
@@ -651,12 +688,12 @@ static void backward(ser_net *net, shard *s, int B, float *G)
 			break;
 		case L_RELU:
 			if (din)
-				ser_relu_backward(din, dcur, in, n);
+				relu_backward_set(din, dcur, in, n);
 			break;
 		case L_DROPOUT:
 			if (din) {
 				if (L->p > 0)
-					ser_dropout_backward(din, dcur, s->mask[i], n);
+					mul_set(din, dcur, s->mask[i], n);
 				else
 					memcpy(din, dcur, n * sizeof(float));
 			}
