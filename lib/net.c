@@ -423,11 +423,37 @@ fail:
 	return NULL;
 }
 
+/* Layer i's output is its input's buffer: flatten (a reshape), and relu
+ * after a layer whose backward does not read its own output (relu(x) > 0
+ * exactly when x > 0, so relu backward may test the relu'd values). */
+static int act_aliased(const ser_net *net, int i)
+{
+	enum lkind k = net->l[i].kind, prev = i ? net->l[i - 1].kind : L_FLATTEN;
+	if (k == L_FLATTEN)
+		return 1;
+	return k == L_RELU && i > 0 && (prev == L_CONV || prev == L_DENSE || prev == L_BN);
+}
+
+/* a = relu(a) in place over [0, n): the values of ser_relu_forward. */
+static void relu_inplace(float *a, size_t n)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128 zero = _mm_setzero_ps();
+	for (; i + 4 <= n; i += 4) {
+		__m128 v = _mm_loadu_ps(a + i);
+		_mm_storeu_ps(a + i, _mm_and_ps(_mm_cmpgt_ps(v, zero), v));
+	}
+#endif
+	for (; i < n; i++)
+		a[i] = a[i] > 0.0f ? a[i] : 0.0f;
+}
+
 static void shard_free(ser_net *net, shard *s)
 {
 	if (s->act)
 		for (int i = 0; i < net->nl; i++) {
-			if (net->l[i].kind != L_FLATTEN) /* flatten aliases its input */
+			if (!act_aliased(net, i))
 				free(s->act[i]);
 			free(s->mask[i]);
 			free(s->argmax[i]);
@@ -486,8 +512,9 @@ static int shard_reserve(ser_net *net, shard *s, int B, int T, int train, ser_er
 		size_t n = (size_t)B * L->C_out * to;
 		if (n > dmax)
 			dmax = n;
-		/* flatten: the (B, C, T) input read as (B, C*T), no copy */
-		if (L->kind == L_FLATTEN)
+		/* flatten: the (B, C, T) input read as (B, C*T), no copy;
+		 * relu in place (act_aliased) */
+		if (act_aliased(net, i))
 			s->act[i] = i ? s->act[i - 1] : s->x;
 		else
 			s->act[i] = calloc(n, sizeof(float));
@@ -583,7 +610,10 @@ static void forward(ser_net *net, shard *s, const float *x, int B, int T, const 
 			ser_dense_forward(out, in, P + L->w, P + L->b, B, C, L->n);
 			break;
 		case L_RELU:
-			ser_relu_forward(out, in, n);
+			if (out == in)
+				relu_inplace(out, n);
+			else
+				ser_relu_forward(out, in, n);
 			break;
 		case L_DROPOUT:
 			if (train && L->p > 0)
