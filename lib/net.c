@@ -679,6 +679,26 @@ static void mul_set(float *restrict din, const float *restrict dout, const float
 		din[i] = 0.0f + dout[i] * mask[i];
 }
 
+/* din = 0 + (inp > 0 ? 0 + dout * mask : 0) over [0, n): mul_set (dropout)
+ * then relu_backward_set (relu input inp) in one pass, the same bits. */
+static void dropout_relu_set(float *restrict din, const float *restrict dout,
+                             const float *restrict mask, const float *restrict inp, size_t n)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128 zero = _mm_setzero_ps();
+	for (; i + 4 <= n; i += 4) {
+		__m128 g = _mm_add_ps(zero, _mm_mul_ps(_mm_loadu_ps(dout + i), _mm_loadu_ps(mask + i)));
+		__m128 keep = _mm_cmpgt_ps(_mm_loadu_ps(inp + i), zero);
+		_mm_storeu_ps(din + i, _mm_add_ps(zero, _mm_and_ps(keep, g)));
+	}
+#endif
+	for (; i < n; i++) {
+		float g = 0.0f + dout[i] * mask[i];
+		din[i] = 0.0f + (inp[i] > 0.0f ? g : 0.0f);
+	}
+}
+
 /* Backward pass from s->dlogits, adding parameter gradients into G. */
 static void backward(ser_net *net, shard *s, int B, float *G)
 {
@@ -722,7 +742,11 @@ static void backward(ser_net *net, shard *s, int B, float *G)
 			break;
 		case L_DROPOUT:
 			if (din) {
-				if (L->p > 0)
+				if (L->p > 0 && i > 1 && net->l[i - 1].kind == L_RELU) {
+					/* and the relu below: din is relu's input gradient */
+					dropout_relu_set(din, dcur, s->mask[i], s->act[i - 2], n);
+					i--;
+				} else if (L->p > 0)
 					mul_set(din, dcur, s->mask[i], n);
 				else
 					memcpy(din, dcur, n * sizeof(float));
