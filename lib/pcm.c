@@ -1,6 +1,7 @@
 /* Raw and WAV PCM on a file descriptor (read(2) only, so pipes work), and
  * PCM output encoding. ref: Microsoft RIFF/WAVE (fmt, fact, data chunks);
- * arecord to a pipe writes data size 0x80000000 (older: 0x7fffffff). */
+ * arecord to a pipe writes data size 0x80000000 (older: 0x7fffffff), sox
+ * 0x7ffff000; all of these mean "read to the end". */
 #include "audio.h"
 
 #include <errno.h>
@@ -143,8 +144,10 @@ static int parse_wav(ser_pcm_in *p, ser_error *err)
 		} else if (memcmp(h, "data", 4) == 0) {
 			if (!have_fmt)
 				return ser_seterr(err, SER_EFORMAT, "WAV header: data chunk before fmt");
-			/* 0 and >= 2^31 - 1: length unknown (streaming writers) */
-			p->left = (size == 0 || size >= 0x7fffffffu) ? UNBOUNDED : size;
+			/* 0 and >= 0x7ffff000: length unknown (streaming writers:
+			 * sox to a pipe writes 0x7ffff000, arecord 0x7fffffff or
+			 * 0x80000000) */
+			p->left = (size == 0 || size >= 0x7ffff000u) ? UNBOUNDED : size;
 			return 0;
 		} else {
 			uint64_t n = (uint64_t)size + (size & 1);
