@@ -15,7 +15,6 @@ fi
 # fixtures quietly (no dither-clipping warnings)
 sox() { command sox -V1 "$@"; }
 # bytes in a file
-size() { wc -c <"$1" | tr -d ' '; }
 # |a - b| <= tol
 near() { d=$(($1 - $2)); [ "$d" -le "$3" ] && [ "$d" -ge "-$3" ]; }
 

@@ -21,3 +21,5 @@ status() {
 # Requires the corpus; skips with a message otherwise.
 have_data() { [ -d "$SER_DATA/ravdess" ]; }
 have_ref() { [ -f "$SER_REF/README.md" ]; }
+# size FILE: its length in bytes
+size() { wc -c <"$1" | tr -d ' '; }

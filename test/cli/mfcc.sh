@@ -11,7 +11,6 @@ if ! command -v sox >/dev/null 2>&1; then
 	skip "sox not installed: ser-mfcc tests need it for fixtures"
 	exit 0
 fi
-size() { wc -c <"$1" | tr -d ' '; }
 # frames in a text archive: lines that start with a number
 frames() { awk '$1 ~ /^-?[0-9.]/ { n++ } END { print n + 0 }' "$1"; }
 
