@@ -69,6 +69,12 @@ static void usage(void)
 	"      --specaug SPEC      TW:TN:FW:FN time/frequency masks (up to TW frames, TN\n"
 	"                          masks; up to FW coefficients, FN masks) or none\n"
 	"                          (default: none for seed and pooled features, else 20:2:6:2)\n"
+	"      --augment SPEC      change training crops as if their audio had been\n"
+	"                          changed: comma-separated noise:P:LO:HI (white or pink\n"
+	"                          noise at an SNR from LO to HI dB), band:P (through an\n"
+	"                          8000 or 11025 Hz chain), gain:P:DB (down by up to DB dB\n"
+	"                          over a 16-bit floor); P = probability per crop; or\n"
+	"                          none (default: none)\n"
 	"  -s, --seed N            integer 0..2^63-1 (default: 1)\n"
 	"  -j, --threads N         integer 1..%d (default: number of cores, at most 8)\n"
 	"      --log FILE          per-epoch TSV: epoch train_loss train_acc val_loss\n"
@@ -84,7 +90,7 @@ static void usage(void)
 
 enum {
 	O_VAL = 256, O_EXCL, O_OPTIM, O_LR, O_WD, O_SCHED, O_PATIENCE, O_CROP, O_NORM,
-	O_CW, O_LS, O_SPECAUG, O_LOG, O_TRIM
+	O_CW, O_LS, O_SPECAUG, O_LOG, O_TRIM, O_AUGMENT
 };
 
 struct opts {
@@ -92,7 +98,7 @@ struct opts {
 	long epochs, batch, patience, crop, threads;
 	int optim, sched, norm, cw, quiet;
 	double lr, wd, ls, trim;
-	const char *specaug;
+	const char *specaug, *augment;
 	uint64_t seed;
 };
 
@@ -259,6 +265,7 @@ int main(int argc, char **argv)
 		{ "class-weights", required_argument, NULL, O_CW },
 		{ "label-smoothing", required_argument, NULL, O_LS },
 		{ "specaug", required_argument, NULL, O_SPECAUG },
+		{ "augment", required_argument, NULL, O_AUGMENT },
 		{ "seed", required_argument, NULL, 's' },
 		{ "threads", required_argument, NULL, 'j' },
 		{ "log", required_argument, NULL, O_LOG },
@@ -307,6 +314,7 @@ int main(int argc, char **argv)
 		case O_CW: o.cw = cli_choice("--class-weights", optarg, cws); break;
 		case O_LS: o.ls = cli_double("--label-smoothing", optarg, 0, 0.99); break;
 		case O_SPECAUG: o.specaug = optarg; break;
+		case O_AUGMENT: o.augment = optarg; break;
 		case 's': o.seed = (uint64_t)cli_long("--seed", optarg, 0, 0x7fffffffffffffffL); break;
 		case 'j': o.threads = cli_long("--threads", optarg, 1, SER_NET_THREADS_MAX); break;
 		case O_LOG: o.log = optarg; break;
@@ -436,6 +444,18 @@ int main(int argc, char **argv)
 		cli_usage_error("--specaug needs frame features (these are pooled)");
 	if (layout == SER_LAYOUT_VECTOR && o.trim > 0)
 		cli_usage_error("--trim-db needs frame features (these are pooled)");
+	ser_aug_opts ao;
+	ser_aug *aug = NULL;
+	char augtext[160];
+	if (ser_aug_parse(&ao, o.augment ? o.augment : "none", &err) < 0)
+		cli_usage_error("--augment: %s", err.msg);
+	ser_aug_text(&ao, augtext, sizeof augtext);
+	if (ser_aug_on(&ao)) {
+		if (layout == SER_LAYOUT_VECTOR)
+			cli_usage_error("--augment needs frame features (these are pooled)");
+		if (!(aug = ser_aug_new(ds.settings, &ao, &err)))
+			cli_die(EXIT_DATA, "%s: --augment: %s", first, err.msg);
+	}
 
 	ser_model m;
 	memset(&m, 0, sizeof m);
@@ -514,10 +534,11 @@ int main(int argc, char **argv)
 	        o.threads, spec);
 	tprintf(&rec, "optimiser: %s lr %g schedule %s batch %ld epochs %ld patience %ld\n",
 	        optims[o.optim], o.lr, scheds[o.sched], o.batch, o.epochs, o.patience);
-	tprintf(&rec, "input: %s, trim %g dB, norm %s, crop %ld, specaug %d:%d:%d:%d, label smoothing %g, "
-	        "class weights %s\n", layout == SER_LAYOUT_VECTOR ? "pooled vector" : "frames",
-	        o.trim, norms[o.norm == SER_NORM_NONE ? 0 : o.norm == SER_NORM_UTT_MEAN ? 1 : 2],
-	        layout == SER_LAYOUT_FRAMES ? o.crop : 0, sa.tw, sa.tn, sa.fw, sa.fn, o.ls,
+	tprintf(&rec, "input: %s, trim %g dB, norm %s, crop %ld, augment %s, specaug %d:%d:%d:%d, "
+	        "label smoothing %g, class weights %s\n",
+	        layout == SER_LAYOUT_VECTOR ? "pooled vector" : "frames", o.trim,
+	        norms[o.norm == SER_NORM_NONE ? 0 : o.norm == SER_NORM_UTT_MEAN ? 1 : 2],
+	        layout == SER_LAYOUT_FRAMES ? o.crop : 0, augtext, sa.tw, sa.tn, sa.fw, sa.fn, o.ls,
 	        cws[o.cw]);
 	tprintf(&rec, "data: %ld train, %ld validation, %ld excluded, %ld skipped\n", ntrain, nval,
 	        nexcl, nolabel + unknown + empty);
@@ -584,7 +605,7 @@ int main(int argc, char **argv)
 		vlab = xcalloc(ds.n, sizeof *vlab);
 		for (long k = 0; k < ntrain; k++) {
 			int i = order[k];
-			if (ser_ds_batch(&ds, &m, &i, 1, (int)o.crop, &sa, NULL, vin + (size_t)i * ds.dim,
+			if (ser_ds_batch(&ds, &m, &i, 1, (int)o.crop, NULL, &sa, NULL, vin + (size_t)i * ds.dim,
 			                 vlab + i, work, &err) < 0)
 				cli_die(EXIT_DATA, "%s", err.msg);
 		}
@@ -616,7 +637,8 @@ int main(int argc, char **argv)
 				}
 				Tb = (int)ds.dim;
 			} else {
-				Tb = ser_ds_batch(&ds, &m, bidx, B, (int)o.crop, &sa, &rng, x, y, work, &err);
+				Tb = ser_ds_batch(&ds, &m, bidx, B, (int)o.crop, aug, &sa, &rng, x, y, work,
+				                  &err);
 			}
 			if (Tb < 0)
 				cli_die(EXIT_DATA, "%s", err.msg);
@@ -712,6 +734,7 @@ int main(int argc, char **argv)
 	if (logf && fclose(logf) != 0)
 		cli_die(EXIT_DATA, "%s: %s", o.log, strerror(errno));
 	ser_clf_free(clf);
+	ser_aug_free(aug);
 	ser_optim_free(opt);
 	ser_net_free(m.net);
 	for (int c = 0; c < ncls; c++)

@@ -324,8 +324,8 @@ void ser_specaug_apply(const ser_specaug *sa, float *x, int C, int T, ser_rng *r
 }
 
 int ser_ds_batch(const ser_dataset *ds, const ser_model *m, const int *idx, int B, int crop,
-                 const ser_specaug *sa, ser_rng *rng, float *x, int *y, float *work,
-                 ser_error *err)
+                 ser_aug *aug, const ser_specaug *sa, ser_rng *rng, float *x, int *y,
+                 float *work, ser_error *err)
 {
 	size_t d = ds->dim;
 	int T = m->layout == SER_LAYOUT_VECTOR ? (int)d : crop;
@@ -350,6 +350,12 @@ int ser_ds_batch(const ser_dataset *ds, const ser_model *m, const int *idx, int 
 				for (int t = 0; t < crop; t++)
 					memcpy(work + (size_t)t * d, u->x + (size_t)(t % u->n) * d,
 					       d * sizeof *work);
+			}
+			if (aug) {
+				ser_aug_draw dr;
+				ser_aug_draw_one(aug, rng, &dr);
+				if ((rc = ser_aug_apply(aug, &dr, work, crop, err)) < 0)
+					return rc;
 			}
 			rc = ser_model_input(m, work, crop, xb, err);
 			if (rc >= 0 && sa)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include "ser.h"
 #include "featio.h"
+#include "augment.h"
 #include "model.h"
 #include "rng.h"
 
@@ -91,13 +92,14 @@ int ser_specaug_parse(ser_specaug *s, const char *text, ser_error *err);
  *   SER_LAYOUT_VECTOR: x (B, 1, dim), T = dim (utterances must have 1 frame);
  *   SER_LAYOUT_FRAMES: x (B, dim, crop), T = crop: a random crop of each
  *     utterance, an utterance shorter than crop repeated to fill it.
- * Normalisation by ser_model_input (per crop for SER_NORM_UTT_MEAN), then
- * masking (frames layout only; sa may be NULL). y (B) labels.
+ * Augmentation of the crop (aug, augment.h; frames layout only; may be
+ * NULL), normalisation by ser_model_input (per crop for SER_NORM_UTT_MEAN),
+ * then masking (frames layout only; sa may be NULL). y (B) labels.
  * work holds crop * dim floats. Draws from rng in sample order.
  * Returns T or a negative status. */
 int ser_ds_batch(const ser_dataset *ds, const ser_model *m, const int *idx, int B, int crop,
-                 const ser_specaug *sa, ser_rng *rng, float *x, int *y, float *work,
-                 ser_error *err);
+                 ser_aug *aug, const ser_specaug *sa, ser_rng *rng, float *x, int *y,
+                 float *work, ser_error *err);
 
 /* Masks (C, T) x in place. */
 void ser_specaug_apply(const ser_specaug *sa, float *x, int C, int T, ser_rng *rng);

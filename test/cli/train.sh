@@ -38,6 +38,30 @@ status 2 "train: --trim-db on CMVN features -> 2" train -o "$T/c.ser" --epochs 1
 check "train: CMVN refusal names it" grep -q "CMVN" "$T/err"
 status 1 "train: bad --trim-db -> 1" ser-train -o "$T/z.ser" --trim-db -3 "$T/f.feat"
 
+# feature-domain augmentation: in the record, deterministic, changes the model, still
+# learns; refused for bad specs (usage), pooled features (usage), and frames that cannot
+# be taken back to filter powers (data)
+AUG=noise:0.7:0:20,band:0.5,gain:0.5:30
+status 0 "train: --augment $AUG" train -o "$T/aug.ser" --augment "$AUG" --val-speakers ravdess-04 --patience 0 --log "$T/aug.tsv" "$T/f.feat"
+check "train: record has the augmentation" sh -c "ser-classify -m '$T/aug.ser' --info | grep -q '^input: frames, trim 0 dB, norm utt, crop 50, augment $AUG, '"
+check "train: record says augment none without it" sh -c "ser-classify -m '$T/m.ser' --info | grep -q ', augment none, '"
+best=$(awk -F'\t' 'NR > 1 && $6 > b { b = $6 } END { print b + 0 }' "$T/aug.tsv")
+check "train: augmented run still learns (val UAR $best >= 0.9)" awk "BEGIN { exit !($best >= 0.9) }"
+mkdir -p "$T/a1" "$T/a2"
+for d in a1 a2; do (cd "$T/$d" && train -o m.ser --augment "$AUG" --epochs 5 ../f.feat) 2>/dev/null; done
+check "train: --augment with the same seed gives the same model" cmp -s "$T/a1/m.ser" "$T/a2/m.ser"
+(cd "$T/a2" && train -o m.ser --augment "$AUG" --epochs 5 --seed 2 ../f.feat) 2>/dev/null
+check "train: --augment with another seed gives another model" sh -c "! cmp -s '$T/a1/m.ser' '$T/a2/m.ser'"
+status 1 "train: bad --augment -> 1" ser-train -o "$T/z.ser" --augment noise:2:0:10 "$T/f.feat"
+check "train: bad --augment names the form" grep -q "noise:P:LO:HI" "$T/err"
+ser-mfcc --pool mean "$D"/*.wav > "$T/pool.feat"
+status 1 "train: --augment on pooled features -> 1" train -o "$T/z.ser" --augment band:1 "$T/pool.feat"
+ser-mfcc --n-ceps 13 "$D"/*.wav > "$T/c13.feat"
+status 2 "train: --augment on 13 of 40 cepstra -> 2" train -o "$T/z.ser" --augment band:1 "$T/c13.feat"
+check "train: the refusal names n-ceps" grep -q "n-ceps below n-mels" "$T/err"
+ser-mfcc --dct none "$D"/*.wav > "$T/lm.feat"
+status 0 "train: --augment on log mel frames" train -o "$T/lm.ser" --epochs 2 --augment "$AUG" "$T/lm.feat"
+
 # determinism: same command in two directories -> identical files
 mkdir -p "$T/r1" "$T/r2"
 (cd "$T/r1" && train -o m.ser --val-speakers ravdess-04 ../f.feat) 2>/dev/null

@@ -1,0 +1,332 @@
+/* Feature-domain augmentation (lib/augment.c): option parsing, refused
+ * settings, and the physics: augmented frames of a signal against the
+ * frames of the signal really changed (noise added, gain and 16-bit floor,
+ * through an 8 kHz chain), compared as per-filter means over frames. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audio.h"
+#include "augment.h"
+#include "check.h"
+#include "mfcc.h"
+#include "rng.h"
+
+#define RATE 16000
+#define N (RATE * 3)
+
+/* A voiced-like test signal: harmonics of a gliding 120-220 Hz tone under
+ * a syllable envelope with pauses (quiet frames matter for noise). */
+static void voice(float *x, size_t n)
+{
+	double ph = 0;
+	for (size_t i = 0; i < n; i++) {
+		double t = (double)i / RATE, f0 = 170 + 50 * sin(2 * M_PI * 0.7 * t), v = 0;
+		double env = sin(2 * M_PI * 1.5 * t);
+		ph += 2 * M_PI * f0 / RATE;
+		for (int h = 1; h <= 30 && h * f0 < 7800; h++)
+			v += sin(h * ph) / h;
+		x[i] = (float)(0.15 * v * (env > 0.1 ? env : 0.0) + 0.0005 * sin(2 * M_PI * 50 * t));
+	}
+}
+
+/* frames of x under settings text: (*nf, dim) */
+static float *frames(const char *settings, const float *x, size_t n, int *nf)
+{
+	ser_feat_opts o;
+	ser_error err;
+	ser_fe *fe;
+	float *out;
+	if (ser_feat_parse_settings(&o, settings, &err) < 0 || !(fe = ser_fe_new(&o, &err)))
+		return NULL;
+	ser_fe_accept(fe, x, n, &err);
+	ser_fe_finish(fe, &err);
+	*nf = (int)ser_fe_ready(fe);
+	out = malloc((size_t)*nf * ser_fe_dim(fe) * sizeof *out);
+	ser_fe_get(fe, out, (size_t)*nf);
+	ser_fe_free(fe);
+	return out;
+}
+
+/* per-filter mean over frames of log mel frames (nf, dim) */
+static void band_means(const float *f, int nf, int dim, double *mean)
+{
+	for (int m = 0; m < dim; m++) {
+		mean[m] = 0;
+		for (int t = 0; t < nf; t++)
+			mean[m] += f[(size_t)t * dim + m];
+		mean[m] /= nf;
+	}
+}
+
+/* per-filter log of the mean power over frames */
+static void band_logpow(const float *f, int nf, int dim, double *lp)
+{
+	for (int m = 0; m < dim; m++) {
+		double p = 0;
+		for (int t = 0; t < nf; t++)
+			p += exp(f[(size_t)t * dim + m]);
+		lp[m] = log(p / nf);
+	}
+}
+
+static double mean_power(const float *f, int nf, int dim)
+{
+	double s = 0;
+	for (size_t i = 0; i < (size_t)nf * dim; i++)
+		s += exp(f[i]);
+	return s / nf;
+}
+
+/* worst |a - b| over filters lo..hi-1 */
+static double worst(const double *a, const double *b, int lo, int hi)
+{
+	double w = 0;
+	for (int m = lo; m < hi; m++)
+		w = fmax(w, fabs(a[m] - b[m]));
+	return w;
+}
+
+static void chain(const float *x, float *y, size_t n, int crate)
+{
+	ser_error err;
+	ser_resampler *d = ser_resampler_new(RATE, crate, SER_RS_HQ, &err);
+	ser_resampler *u = ser_resampler_new(crate, RATE, SER_RS_HQ, &err);
+	size_t cap = n + 4096, nd = 0, nu = 0, k = 0;
+	float *mid = malloc(cap * sizeof *mid);
+	ser_resampler_process(d, x, n, mid, cap, &nd, &err);
+	ser_resampler_process(d, NULL, 0, mid + nd, cap - nd, &k, &err);
+	nd += k;
+	ser_resampler_process(u, mid, nd, y, n, &nu, &err);
+	if (nu < n && ser_resampler_process(u, NULL, 0, y + nu, n - nu, &k, &err) >= 0)
+		nu += k;
+	for (; nu < n; nu++)
+		y[nu] = 0;
+	free(mid);
+	ser_resampler_free(d);
+	ser_resampler_free(u);
+}
+
+static void add_white(float *x, size_t n, double std, uint64_t seed)
+{
+	ser_rng r;
+	ser_rng_seed(&r, seed);
+	for (size_t i = 0; i < n; i++)
+		x[i] += (float)(std * ser_rng_normal(&r));
+}
+
+static void parsing(void)
+{
+	ser_aug_opts o;
+	ser_error err;
+	char buf[128];
+	static const char *const good[][2] = {
+		{ "none", "none" },
+		{ "noise:0.5:0:30", "noise:0.5:0:30" },
+		{ "band:0.2,noise:1:-5:5", "noise:1:-5:5,band:0.2" },
+		{ "gain:0.3:30,band:1,noise:0.25:10:10", "noise:0.25:10:10,band:1,gain:0.3:30" },
+	};
+	static const char *const bad[] = {
+		"", "noise", "noise:0.5:0", "noise:1.5:0:10", "noise:0.5:20:10", "noise:0.5:0:200",
+		"band:0.5,band:0.5", "band:-0.1", "gain:0.5:-3", "gain:0.5:3,", "reverb:1",
+		"band:0.5x", "noise:nan:0:1", ",band:1",
+	};
+	for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+		int rc = ser_aug_parse(&o, good[i][0], &err);
+		ser_aug_text(&o, buf, sizeof buf);
+		CHECK(rc == 0 && !strcmp(buf, good[i][1]), "--augment '%s' -> '%s' (%s)", good[i][0],
+		      buf, rc ? err.msg : "ok");
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		CHECK(ser_aug_parse(&o, bad[i], &err) == SER_EINVAL && strstr(err.msg, "noise:P:LO:HI"),
+		      "--augment '%s' refused: %s", bad[i], err.msg);
+	ser_aug_parse(&o, "gain:0.5:0", &err);
+	CHECK(!ser_aug_on(&o), "gain by up to 0 dB is off");
+}
+
+static void refusals(void)
+{
+	static const char *const cases[][2] = {
+		{ "deltas=1", "deltas" }, { "cmvn=utterance", "cmvn" }, { "n-ceps=13", "n-ceps" },
+		{ "dct=htk", "dct htk" }, { "lifter=22", "lifter" }, { "pool=mean", "pool" },
+		{ "energy=raw", "energy" }, { "spectrum=magnitude", "magnitude" },
+	};
+	ser_aug_opts o;
+	ser_error err;
+	ser_aug_parse(&o, "noise:1:0:10", &err);
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		ser_aug *a = ser_aug_new(cases[i][0], &o, &err);
+		CHECK(!a && err.code == SER_EINVAL && strstr(err.msg, cases[i][1]),
+		      "settings %s refused: %s", cases[i][0], a ? "(accepted)" : err.msg);
+		ser_aug_free(a);
+	}
+}
+
+int main(void)
+{
+	static const char logmel[] = "dct=none";
+	ser_aug_opts o;
+	ser_error err;
+	ser_aug *a, *ac;
+	float *s = malloc(N * sizeof *s), *y = malloc(N * sizeof *y);
+	float *f, *g, *fc;
+	int nf, ng, rates[4];
+	double ref[40], got[40];
+
+	parsing();
+	refusals();
+
+	ser_aug_parse(&o, "noise:1:0:10,band:1,gain:1:20", &err);
+	a = ser_aug_new(logmel, &o, &err);
+	ac = ser_aug_new("", &o, &err);   /* ser preset: cepstra */
+	CHECK(a && ac, "augmenters for log mel and cepstra: %s", a && ac ? "made" : err.msg);
+	if (!a || !ac)
+		return check_status();
+	CHECK(ser_aug_chains(a, rates, 4) == 2 && rates[0] == 8000 && rates[1] == 11025,
+	      "chains at 16 kHz: 8000 and 11025 Hz");
+	CHECK(ser_aug_noise_frames(a) >= 900, "noise frames made: %d", ser_aug_noise_frames(a));
+	{
+		ser_aug *a8 = ser_aug_new("rate=8000 high-freq=3800", &o, &err);
+		CHECK(a8 && ser_aug_chains(a8, rates, 4) == 0, "no chain below an 8 kHz analysis rate");
+		ser_aug_free(a8);
+	}
+
+	voice(s, N);
+	f = frames(logmel, s, N, &nf);
+	fc = frames("", s, N, &nf);
+
+	/* nothing drawn: frames unchanged, bit for bit */
+	{
+		ser_aug_draw d = { 0, -1, -1, 0, 0 };
+		float *x = malloc((size_t)nf * 40 * sizeof *x);
+		memcpy(x, f, (size_t)nf * 40 * sizeof *x);
+		ser_aug_apply(a, &d, x, nf, &err);
+		CHECK(!memcmp(x, f, (size_t)nf * 40 * sizeof *x), "no change drawn: frames unchanged");
+		free(x);
+	}
+
+	/* additive white noise at a known level */
+	for (int k = 0; k < 2; k++) {
+		double std = k ? 0.002 : 0.02, snr;
+		ser_aug_draw d = { 0, -1, 0, 0, 0 };
+		float *x = malloc((size_t)nf * 40 * sizeof *x);
+		memcpy(y, s, N * sizeof *y);
+		add_white(y, N, std, 99 + (uint64_t)k);
+		g = frames(logmel, y, N, &ng);
+		snr = 10 * log10(mean_power(f, nf, 40) / (std * std * ser_aug_noise_power(a, 0)));
+		d.snr_db = snr;
+		memcpy(x, f, (size_t)nf * 40 * sizeof *x);
+		ser_aug_apply(a, &d, x, nf, &err);
+		band_means(g, ng, 40, ref);
+		band_means(x, nf, 40, got);
+		CHECK(ng == nf && worst(got, ref, 0, 40) < 0.2,
+		      "white noise at SNR %.1f dB: per-filter mean log power within %.3f of the "
+		      "noisy signal's (< 0.2, 0.9 dB)", snr, worst(got, ref, 0, 40));
+		/* the same draw on cepstra = the DCT of it on log mel */
+		{
+			float *xc = malloc((size_t)nf * 40 * sizeof *xc), *gc;
+			int n2;
+			memcpy(xc, fc, (size_t)nf * 40 * sizeof *xc);
+			ser_aug_apply(ac, &d, xc, nf, &err);
+			gc = frames("", y, N, &n2);
+			band_means(gc, n2, 40, ref);
+			band_means(xc, nf, 40, got);
+			CHECK(worst(got, ref, 0, 40) < 0.2 * sqrt(40.0) / 2,
+			      "the same on cepstra: per-coefficient means within %.3f",
+			      worst(got, ref, 0, 40));
+			free(xc);
+			free(gc);
+		}
+		free(x);
+		free(g);
+	}
+
+	/* gain -20 dB over a 16-bit floor */
+	{
+		ser_aug_draw d = { -20, -1, -1, 0, 0 };
+		float *x = malloc((size_t)nf * 40 * sizeof *x);
+		for (size_t i = 0; i < N; i++)
+			y[i] = s[i] * 0.1f;
+		add_white(y, N, 1.0 / 65536, 7);
+		g = frames(logmel, y, N, &ng);
+		memcpy(x, f, (size_t)nf * 40 * sizeof *x);
+		ser_aug_apply(a, &d, x, nf, &err);
+		band_means(g, ng, 40, ref);
+		band_means(x, nf, 40, got);
+		CHECK(worst(got, ref, 0, 40) < 0.12, "gain -20 dB with a 16-bit floor: within %.3f",
+		      worst(got, ref, 0, 40));
+		free(x);
+		free(g);
+	}
+
+	/* through an 8 kHz chain */
+	{
+		ser_aug_draw d = { 0, 0, -1, 0, 0 };
+		float *x = malloc((size_t)nf * 40 * sizeof *x);
+		double orig[40];
+		int lo4k = 0;
+		chain(s, y, N, 8000);
+		add_white(y, N, 1.0 / 65536, 8);
+		g = frames(logmel, y, N, &ng);
+		memcpy(x, f, (size_t)nf * 40 * sizeof *x);
+		ser_aug_apply(a, &d, x, nf, &err);
+		band_means(g, ng, 40, ref);
+		band_means(x, nf, 40, got);
+		band_means(f, nf, 40, orig);
+		while (lo4k < 40 && ser_mel_to_hz(ser_hz_to_mel(20, 0) + (lo4k + 1) *
+		       (ser_hz_to_mel(7600, 0) - ser_hz_to_mel(20, 0)) / 41, 0) < 3400)
+			lo4k++;
+		CHECK(lo4k > 20 && worst(got, ref, 0, lo4k) < 0.12,
+		      "8 kHz chain, the %d filters below 3.4 kHz: within %.3f", lo4k,
+		      worst(got, ref, 0, lo4k));
+		band_logpow(g, ng, 40, ref);
+		band_logpow(x, nf, 40, got);
+		band_logpow(f, nf, 40, orig);
+		{
+			double dg = 0, dr = 0;
+			for (int m = lo4k + 4; m < 40; m++)
+				dg += (orig[m] - got[m]) / (40 - lo4k - 4), dr += (orig[m] - ref[m]) / (40 - lo4k - 4);
+			CHECK(worst(got, ref, lo4k + 4, 40) < 0.5 && dg > 3 && dr > 3,
+			      "8 kHz chain, filters above 4.2 kHz: %.1f and %.1f (ln) below the original on "
+			      "average, within %.3f of each other", dg, dr, worst(got, ref, lo4k + 4, 40));
+		}
+		free(x);
+		free(g);
+	}
+
+	/* draws: fixed by the rng, within the ranges, at the stated rates */
+	{
+		ser_aug_opts p;
+		ser_aug *b;
+		ser_rng r1, r2;
+		int n = 4000, same = 1, inrange = 1, noise = 0, band = 0, gain = 0;
+		ser_aug_parse(&p, "noise:0.5:-5:20,band:0.25,gain:0.75:30", &err);
+		b = ser_aug_new(logmel, &p, &err);
+		ser_rng_seed(&r1, 5);
+		ser_rng_seed(&r2, 5);
+		for (int i = 0; i < n; i++) {
+			ser_aug_draw d1, d2;
+			ser_aug_draw_one(b, &r1, &d1);
+			ser_aug_draw_one(b, &r2, &d2);
+			same &= !memcmp(&d1, &d2, sizeof d1);
+			inrange &= d1.snr_db >= -5 && d1.snr_db <= 20 && d1.gain_db >= -30 &&
+			           d1.gain_db <= 0 && d1.offset >= 0 && d1.offset < ser_aug_noise_frames(b);
+			noise += d1.noise >= 0;
+			band += d1.band >= 0;
+			gain += d1.gain_db < 0;
+		}
+		CHECK(same && inrange, "draws repeat with the seed and stay in range");
+		CHECK(fabs(noise / (double)n - 0.5) < 0.03 && fabs(band / (double)n - 0.25) < 0.03 &&
+		      fabs(gain / (double)n - 0.75) < 0.03, "draw rates %.3f %.3f %.3f for 0.5 0.25 0.75",
+		      noise / (double)n, band / (double)n, gain / (double)n);
+		ser_aug_free(b);
+	}
+
+	free(f);
+	free(fc);
+	free(s);
+	free(y);
+	ser_aug_free(a);
+	ser_aug_free(ac);
+	return check_status();
+}
