@@ -16,7 +16,8 @@
 #include <emmintrin.h>
 #endif
 
-enum lkind { L_CONV, L_DENSE, L_RELU, L_DROPOUT, L_MAXPOOL, L_AVGPOOL, L_BN, L_STATS, L_FLATTEN };
+enum lkind { L_CONV, L_DENSE, L_RELU, L_DROPOUT, L_MAXPOOL, L_AVGPOOL, L_BN, L_STATS, L_FLATTEN,
+             L_CONV2D, L_MAXPOOL2D };
 
 #define STATS_EPS 1e-5f
 
@@ -26,7 +27,11 @@ typedef struct layer {
 	int K, pad, stride, dil;/* conv; pools use K (size) and stride */
 	float p;                /* dropout rate */
 	float momentum, eps;    /* bn */
-	int C_in, C_out;        /* channels in and out (dense: features) */
+	int C_in, C_out;        /* channels in and out (dense: features); a 2D
+	                         * activation (ch, rows, T) counts ch*rows */
+	int rows_in, rows_out;  /* rows (frequency) of a 2D activation, 1 for 1D */
+	int K2;                 /* conv2d: kernel frames; maxpool2d: pool frames
+	                         * (K: kernel rows / pool rows) */
 	size_t w, b;            /* offsets of weights, bias (bn: gamma, beta) */
 	size_t rm, rv;          /* bn running mean, variance */
 } layer;
@@ -206,6 +211,19 @@ static int parse_layer(layer *L, char *tok, int last, int ncls, ser_error *err)
 			bad = parse_int(f[4], 1, SER_NET_KERNEL_MAX, &L->stride);
 		if (!bad && n > 5)
 			bad = parse_int(f[5], 1, SER_NET_KERNEL_MAX, &L->dil);
+	} else if (strcmp(k, "conv2d") == 0) {
+		L->kind = L_CONV2D;
+		bad = n < 3 || n > 4 || parse_int(f[1], 1, SER_NET_WIDTH_MAX, &L->n) ||
+		      parse_int(f[2], 1, SER_NET_KERNEL_MAX, &L->K);
+		L->K2 = L->K;
+		if (!bad && n > 3)
+			bad = parse_int(f[3], 1, SER_NET_KERNEL_MAX, &L->K2);
+	} else if (strcmp(k, "maxpool2d") == 0) {
+		L->kind = L_MAXPOOL2D;
+		bad = n < 2 || n > 3 || parse_int(f[1], 1, SER_NET_KERNEL_MAX, &L->K);
+		L->K2 = L->K;
+		if (!bad && n > 2)
+			bad = parse_int(f[2], 1, SER_NET_KERNEL_MAX, &L->K2);
 	} else if (strcmp(k, "dense") == 0) {
 		L->kind = L_DENSE;
 		if (n == 1 && last)
@@ -259,6 +277,8 @@ static int layer_T(const layer *L, int T)
 	case L_MAXPOOL:
 	case L_AVGPOOL:
 		return ser_pool_outlen(T, L->K, L->stride);
+	case L_MAXPOOL2D:
+		return ser_pool_outlen(T, L->K2, L->K2);
 	case L_DENSE:
 	case L_STATS:
 	case L_FLATTEN:
@@ -316,7 +336,7 @@ ser_net *ser_net_new(const char *arch, int in_channels, int in_length, int n_cla
 		ser_seterr(err, SER_EINVAL, "architecture: no layers");
 		goto fail;
 	}
-	int C = in_channels, T = in_length, vec = 0;
+	int C = in_channels, T = in_length, vec = 0, R = 1;
 	size_t off = 0;
 	double total = 0;
 	for (int i = 0; i < nt; i++) {
@@ -324,7 +344,32 @@ ser_net *ser_net_new(const char *arch, int in_channels, int in_length, int n_cla
 		if (parse_layer(L, toks[i], i == nt - 1, n_classes, err) < 0)
 			goto fail;
 		L->C_in = C;
+		L->rows_in = R;
 		switch (L->kind) {
+		case L_CONV2D: {
+			/* the first 2D layer reads the C values of a frame as C rows of one channel */
+			int ch = R > 1 ? C / R : 1;
+			if (R == 1)
+				L->rows_in = R = C;
+			if (vec) {
+				ser_seterr(err, SER_EINVAL, "architecture: conv2d (layer %d) after a vector layer", i + 1);
+				goto fail;
+			}
+			L->C_out = L->n * R;
+			L->w = off, off += (size_t)L->n * ch * L->K * L->K2;
+			total += (double)L->n * ch * L->K * L->K2;
+			L->b = off, off += L->n;
+			break;
+		}
+		case L_MAXPOOL2D:
+			if (R == 1 || R / L->K < 1) {
+				ser_seterr(err, SER_EINVAL, "architecture: maxpool2d (layer %d) needs a conv2d "
+				           "before it with at least %d rows", i + 1, L->K);
+				goto fail;
+			}
+			L->C_out = C / R * (R / L->K);
+			R = R / L->K;
+			break;
 		case L_CONV:
 			L->C_out = L->n;
 			L->w = off, off += (size_t)L->n * C * L->K, total += (double)L->n * C * L->K;
@@ -370,6 +415,9 @@ ser_net *ser_net_new(const char *arch, int in_channels, int in_length, int n_cla
 			goto fail;
 		}
 		C = L->C_out;
+		if (L->kind == L_CONV || L->kind == L_DENSE || L->kind == L_STATS || L->kind == L_FLATTEN)
+			R = 1;
+		L->rows_out = R;
 		if (in_length) {
 			T = layer_T(L, T);
 			if (T < 1) {
@@ -431,7 +479,8 @@ static int act_aliased(const ser_net *net, int i)
 	enum lkind k = net->l[i].kind, prev = i ? net->l[i - 1].kind : L_FLATTEN;
 	if (k == L_FLATTEN)
 		return 1;
-	return k == L_RELU && i > 0 && (prev == L_CONV || prev == L_DENSE || prev == L_BN);
+	return k == L_RELU && i > 0 && (prev == L_CONV || prev == L_CONV2D || prev == L_DENSE ||
+	                               prev == L_BN);
 }
 
 /* a = relu(a) in place over [0, n): the values of ser_relu_forward. */
@@ -525,8 +574,15 @@ static int shard_reserve(ser_net *net, shard *s, int B, int T, int train, ser_er
 			ok &= (s->mask[i] = calloc(2 * (size_t)L->C_in, sizeof(float))) != NULL;
 			ok &= (s->bnstat[i] = calloc(2 * (size_t)L->C_in, sizeof(float))) != NULL;
 		}
-		if (L->kind == L_MAXPOOL)
+		if (L->kind == L_MAXPOOL || L->kind == L_MAXPOOL2D)
 			ok &= (s->argmax[i] = calloc(n, sizeof(int))) != NULL;
+		if (L->kind == L_CONV2D) {
+			ser_conv2d_dims d = { .B = 1, .C_in = L->C_in / L->rows_in, .F = L->rows_in,
+			                      .T = t, .C_out = L->n, .KF = L->K, .KT = L->K2 };
+			size_t w = ser_conv2d_work(&d);
+			if (w > wmax)
+				wmax = w;
+		}
 		if (L->kind == L_CONV) {
 			ser_conv1d_dims d = { .B = 1, .C_in = L->C_in, .T_in = t, .C_out = L->n, .K = L->K,
 			                      .stride = L->stride, .dilation = L->dil };
@@ -606,6 +662,18 @@ static void forward(ser_net *net, shard *s, const float *x, int B, int T, const 
 			mask_frames(out, B, L->n, To, lo);
 			break;
 		}
+		case L_CONV2D: {
+			ser_conv2d_dims d = { .B = B, .C_in = C / L->rows_in, .F = L->rows_in, .T = Ti,
+			                      .C_out = L->n, .KF = L->K, .KT = L->K2 };
+			ser_conv2d_forward(out, in, P + L->w, P + L->b, &d, s->work);
+			mask_frames(out, B, L->C_out, To, lo);
+			break;
+		}
+		case L_MAXPOOL2D:
+			ser_maxpool2d_forward(out, s->argmax[i], in, B, C / L->rows_in, L->rows_in, Ti, L->K,
+			                      L->K2);
+			mask_frames(out, B, L->C_out, To, lo);
+			break;
 		case L_DENSE:
 			ser_dense_forward(out, in, P + L->w, P + L->b, B, C, L->n);
 			break;
@@ -733,6 +801,19 @@ static void backward(ser_net *net, shard *s, int B, float *G)
 			ser_conv1d_backward(din, G + L->w, G + L->b, dcur, in, P + L->w, &d, s->work);
 			break;
 		}
+		case L_CONV2D: {
+			ser_conv2d_dims d = { .B = B, .C_in = C / L->rows_in, .F = L->rows_in, .T = Ti,
+			                      .C_out = L->n, .KF = L->K, .KT = L->K2 };
+			mask_frames(dcur, B, L->C_out, To, lo);
+			ser_conv2d_backward(din, G + L->w, G + L->b, dcur, in, P + L->w, &d, s->work);
+			break;
+		}
+		case L_MAXPOOL2D:
+			mask_frames(dcur, B, L->C_out, To, lo);
+			if (din)
+				ser_maxpool2d_backward(din, dcur, s->argmax[i], B, C / L->rows_in, L->rows_in, Ti,
+				                       L->K, L->K2);
+			break;
 		case L_DENSE:
 			ser_dense_backward(din, G + L->w, G + L->b, dcur, in, P + L->w, B, C, L->n);
 			break;
@@ -1013,10 +1094,15 @@ void ser_net_init(ser_net *net, uint64_t seed, int init_kind)
 		size_t nw;
 		int fi, fo;
 		switch (L->kind) {
+		case L_CONV2D:
 		case L_CONV:
 		case L_DENSE:
 			fi = L->C_in * (L->kind == L_CONV ? L->K : 1);
 			fo = L->n * (L->kind == L_CONV ? L->K : 1);
+			if (L->kind == L_CONV2D) {
+				fi = L->C_in / L->rows_in * L->K * L->K2;
+				fo = L->n * L->K * L->K2;
+			}
 			nw = (size_t)L->n * fi;
 			if (init_kind == SER_INIT_HE)
 				ser_init_he_uniform(P + L->w, nw, fi, &r);

@@ -7,6 +7,9 @@
  * Architecture spec: layers separated by spaces, fields by ':'.
  *   conv:N:K[:same|valid[:S[:D]]]  1D conv, N filters, width K, padding
  *                                  (default same), stride S (1), dilation D (1)
+ *   conv2d:N:KF[:KT]  2D conv over (rows, frames), N filters KF x KT (KT
+ *                  default KF), stride 1, same padding ((K-1)/2 before)
+ *   maxpool2d:PF[:PT] max over non-overlapping PF x PT windows (PT default PF)
  *   dense[:N]      fully connected; N omitted: n_classes (only as last layer)
  *   relu
  *   dropout:P      inverted dropout, 0 <= P < 1
@@ -14,6 +17,11 @@
  *   bn[:MOMENTUM[:EPS]]   batchnorm per channel, defaults 0.99, 1e-3 (Keras)
  *   stats          mean and std over valid frames per channel -> 2C (eps 1e-5)
  *   flatten        (C, T) -> C*T; needs a fixed input length
+ * 2D layers: the activation (B, C, T) is read as (B, ch, rows, T) with
+ * C = ch * rows; the first 2D layer after a 1D one takes rows = C, ch = 1
+ * (a frame's values as the rows of an image). 1D layers after 2D ones see
+ * ch * rows channels (bn normalises per channel and row); conv, dense,
+ * stats and flatten end the 2D view.
  * The last layer must be dense with n_classes outputs; softmax is implicit.
  * dense on a (C, T) activation needs T == 1 (else flatten or stats first).
  * Examples:

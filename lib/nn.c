@@ -287,6 +287,147 @@ void ser_conv1d_backward(float *dinp, float *dw, float *db, const float *dout,
 	}
 }
 
+/* ---- 2D convolution -------------------------------------------------------- */
+
+size_t ser_conv2d_work(const ser_conv2d_dims *d)
+{
+	return 2 * (size_t)d->C_in * d->KF * d->KT * d->F * d->T;
+}
+
+/* col[((i*KF + u)*KT + v), f*T + t] = in[i, f+u-pf, t+v-pt] (0 outside) */
+static void im2col2d(float *restrict col, const float *restrict x, const ser_conv2d_dims *d)
+{
+	const int F = d->F, T = d->T, pf = (d->KF - 1) / 2, pt = (d->KT - 1) / 2;
+	for (int i = 0; i < d->C_in; i++)
+		for (int u = 0; u < d->KF; u++)
+			for (int v = 0; v < d->KT; v++) {
+				float *c = col + (((size_t)i * d->KF + u) * d->KT + v) * F * T;
+				int off = v - pt, t0 = off < 0 ? -off : 0, t1 = off > 0 ? T - off : T;
+				for (int f = 0; f < F; f++, c += T) {
+					int g = f + u - pf;
+					if (g < 0 || g >= F || t1 <= t0) {
+						memset(c, 0, (size_t)T * sizeof *c);
+						continue;
+					}
+					const float *src = x + ((size_t)i * F + g) * T;
+					for (int t = 0; t < t0; t++)
+						c[t] = 0.0f;
+					memcpy(c + t0, src + t0 + off, (size_t)(t1 - t0) * sizeof *c);
+					for (int t = t1; t < T; t++)
+						c[t] = 0.0f;
+				}
+			}
+}
+
+static void col2im2d(float *restrict dx, const float *restrict dcol, const ser_conv2d_dims *d)
+{
+	const int F = d->F, T = d->T, pf = (d->KF - 1) / 2, pt = (d->KT - 1) / 2;
+	for (int i = 0; i < d->C_in; i++)
+		for (int u = 0; u < d->KF; u++)
+			for (int v = 0; v < d->KT; v++) {
+				const float *c = dcol + (((size_t)i * d->KF + u) * d->KT + v) * F * T;
+				int off = v - pt, t0 = off < 0 ? -off : 0, t1 = off > 0 ? T - off : T;
+				for (int f = 0; f < F; f++, c += T) {
+					int g = f + u - pf;
+					if (g < 0 || g >= F)
+						continue;
+					float *dst = dx + ((size_t)i * F + g) * T + off;
+					for (int t = t0; t < t1; t++)
+						dst[t] += c[t];
+				}
+			}
+}
+
+void ser_conv2d_forward_naive(float *out, const float *inp, const float *w, const float *b,
+                              const ser_conv2d_dims *d)
+{
+	const int Ci = d->C_in, Co = d->C_out, F = d->F, T = d->T, KF = d->KF, KT = d->KT;
+	const int pf = (KF - 1) / 2, pt = (KT - 1) / 2;
+	for (int n = 0; n < d->B; n++)
+		for (int o = 0; o < Co; o++)
+			for (int f = 0; f < F; f++)
+				for (int t = 0; t < T; t++) {
+					float acc = b ? b[o] : 0.0f;
+					for (int i = 0; i < Ci; i++)
+						for (int u = 0; u < KF; u++)
+							for (int v = 0; v < KT; v++) {
+								int g = f + u - pf, s = t + v - pt;
+								if (g >= 0 && g < F && s >= 0 && s < T)
+									acc += w[(((size_t)o * Ci + i) * KF + u) * KT + v] *
+									       inp[(((size_t)n * Ci + i) * F + g) * T + s];
+							}
+					out[(((size_t)n * Co + o) * F + f) * T + t] = acc;
+				}
+}
+
+void ser_conv2d_forward(float *out, const float *inp, const float *w, const float *b,
+                        const ser_conv2d_dims *d, float *work)
+{
+	const int Co = d->C_out, P = d->F * d->T, CK = d->C_in * d->KF * d->KT;
+	for (int n = 0; n < d->B; n++) {
+		float *y = out + (size_t)n * Co * P;
+		im2col2d(work, inp + (size_t)n * d->C_in * P, d);
+		for (int o = 0; o < Co; o++) {
+			float bias = b ? b[o] : 0.0f;
+			for (int p = 0; p < P; p++)
+				y[(size_t)o * P + p] = bias;
+		}
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Co, P, CK, 1.0f, w, CK, work,
+		            P, 1.0f, y, P);
+	}
+}
+
+void ser_conv2d_backward_naive(float *dinp, float *dw, float *db, const float *dout,
+                               const float *inp, const float *w, const ser_conv2d_dims *d)
+{
+	const int Ci = d->C_in, Co = d->C_out, F = d->F, T = d->T, KF = d->KF, KT = d->KT;
+	const int pf = (KF - 1) / 2, pt = (KT - 1) / 2;
+	for (int n = 0; n < d->B; n++)
+		for (int o = 0; o < Co; o++)
+			for (int f = 0; f < F; f++)
+				for (int t = 0; t < T; t++) {
+					float g = dout[(((size_t)n * Co + o) * F + f) * T + t];
+					if (db)
+						db[o] += g;
+					for (int i = 0; i < Ci; i++)
+						for (int u = 0; u < KF; u++)
+							for (int v = 0; v < KT; v++) {
+								int r = f + u - pf, s = t + v - pt;
+								if (r < 0 || r >= F || s < 0 || s >= T)
+									continue;
+								size_t wi = (((size_t)o * Ci + i) * KF + u) * KT + v;
+								size_t xi = (((size_t)n * Ci + i) * F + r) * T + s;
+								dw[wi] += g * inp[xi];
+								if (dinp)
+									dinp[xi] += g * w[wi];
+							}
+				}
+}
+
+void ser_conv2d_backward(float *dinp, float *dw, float *db, const float *dout,
+                         const float *inp, const float *w, const ser_conv2d_dims *d,
+                         float *work)
+{
+	const int Co = d->C_out, P = d->F * d->T, CK = d->C_in * d->KF * d->KT;
+	float *col = work, *dcol = work + (size_t)CK * P;
+	for (int n = 0; n < d->B; n++) {
+		const float *g = dout + (size_t)n * Co * P;
+		if (db)
+			for (int o = 0; o < Co; o++)
+				db[o] += (float)row_sum(g + (size_t)o * P, P);
+		im2col2d(col, inp + (size_t)n * d->C_in * P, d);
+		/* dw (C_out, CK) += g (C_out, P) . col^T (P, CK) */
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Co, CK, P, 1.0f, g, P, col, P,
+		            1.0f, dw, CK);
+		if (!dinp)
+			continue;
+		/* dcol (CK, P) = w^T (CK, C_out) . g (C_out, P) */
+		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, CK, P, Co, 1.0f, w, CK, g, P,
+		            0.0f, dcol, P);
+		col2im2d(dinp + (size_t)n * d->C_in * P, dcol, d);
+	}
+}
+
 /* ---- dense --------------------------------------------------------------- */
 
 void ser_dense_forward_naive(float *out, const float *inp, const float *w, const float *b,
@@ -571,6 +712,38 @@ void ser_maxpool_backward(float *dinp, const float *dout, const int *argmax, int
 	for (size_t bc = 0; bc < (size_t)B * C; bc++)
 		for (int t = 0; t < To; t++)
 			dinp[bc * T + argmax[bc * To + t]] += dout[bc * To + t];
+}
+
+void ser_maxpool2d_forward(float *out, int *argmax, const float *inp, int B, int C, int F,
+                           int T, int pf, int pt)
+{
+	const int Fo = F / pf, To = T / pt;
+	for (size_t bc = 0; bc < (size_t)B * C; bc++) {
+		const float *x = inp + bc * F * T;
+		float *y = out + bc * Fo * To;
+		int *am = argmax + bc * Fo * To;
+		for (int f = 0; f < Fo; f++)
+			for (int t = 0; t < To; t++) {
+				int best = f * pf * T + t * pt;
+				for (int u = 0; u < pf; u++)
+					for (int v = 0; v < pt; v++) {
+						int k = (f * pf + u) * T + t * pt + v;
+						if (x[k] > x[best])
+							best = k;
+					}
+				y[f * To + t] = x[best];
+				am[f * To + t] = best;
+			}
+	}
+}
+
+void ser_maxpool2d_backward(float *dinp, const float *dout, const int *argmax, int B, int C,
+                            int F, int T, int pf, int pt)
+{
+	const size_t no = (size_t)(F / pf) * (T / pt);
+	for (size_t bc = 0; bc < (size_t)B * C; bc++)
+		for (size_t k = 0; k < no; k++)
+			dinp[bc * F * T + argmax[bc * no + k]] += dout[bc * no + k];
 }
 
 void ser_avgpool_forward(float *out, const float *inp, int B, int C, int T, int size, int stride)

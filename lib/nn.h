@@ -59,6 +59,29 @@ void ser_conv1d_backward(float *dinp, float *dw, float *db, const float *dout,
 void ser_conv1d_backward_naive(float *dinp, float *dw, float *db, const float *dout,
                                const float *inp, const float *w, const ser_conv1d_dims *d);
 
+/* ---- 2D convolution over (frequency, time) ---------------------------- */
+/* Input (B, C_in, F, T) -- the same flat array as (B, C_in*F, T) --,
+ * weights (C_out, C_in, KF, KT), bias (C_out), output (B, C_out, F, T):
+ * stride 1, "same" zero padding with pf = (KF-1)/2 rows before and
+ * pt = (KT-1)/2 frames before (the rest after):
+ *   out[b,o,f,t] = bias[o] + sum_{i,u,v} w[o,i,u,v] * in[b,i, f+u-pf, t+v-pt]. */
+typedef struct ser_conv2d_dims {
+	int B, C_in, F, T, C_out, KF, KT;
+} ser_conv2d_dims;
+/* Floats of scratch for forward (C_in*KF*KT * F*T) and backward (twice). */
+size_t ser_conv2d_work(const ser_conv2d_dims *d);
+/* Optimised: per sample, im2col (C_in*KF*KT, F*T) and one cblas_sgemm. */
+void ser_conv2d_forward(float *out, const float *inp, const float *w, const float *b,
+                        const ser_conv2d_dims *d, float *work);
+void ser_conv2d_forward_naive(float *out, const float *inp, const float *w, const float *b,
+                              const ser_conv2d_dims *d);
+/* dinp (may be NULL), dw, db += ... from dout; as conv1d. */
+void ser_conv2d_backward(float *dinp, float *dw, float *db, const float *dout,
+                         const float *inp, const float *w, const ser_conv2d_dims *d,
+                         float *work);
+void ser_conv2d_backward_naive(float *dinp, float *dw, float *db, const float *dout,
+                               const float *inp, const float *w, const ser_conv2d_dims *d);
+
 /* ---- dense (fully connected) ------------------------------------------- */
 /* out (B, n_out) = inp (B, n_in) . w^T + b, w (n_out, n_in), b (n_out).
  * Optimised: cblas_sgemm. */
@@ -103,6 +126,15 @@ void ser_maxpool_backward(float *dinp, const float *dout, const int *argmax, int
 void ser_avgpool_forward(float *out, const float *inp, int B, int C, int T, int size, int stride);
 void ser_avgpool_backward(float *dinp, const float *dout, int B, int C, int T, int size,
                           int stride);
+
+/* 2D max pooling of (B, C, F, T) over non-overlapping PF x PT windows:
+ * out (B, C, F/PF, T/PT) (floors; rows and frames left over are dropped);
+ * argmax keeps the winner's index f*T + t within its (F, T) plane (first
+ * on ties, rows before frames). */
+void ser_maxpool2d_forward(float *out, int *argmax, const float *inp, int B, int C, int F,
+                           int T, int pf, int pt);
+void ser_maxpool2d_backward(float *dinp, const float *dout, const int *argmax, int B, int C,
+                            int F, int T, int pf, int pt);
 
 /* ---- batch normalisation over (B, T) per channel ---------------------- */
 /* Per channel c, over frames t < len[b] of every sample b (len NULL: all

@@ -42,6 +42,22 @@ static void test_build(void)
 	}
 	n = ser_net_new("conv:4:9:valid flatten dense:3", 2, 5, 3, &e);
 	CHECK(!n, "fixed length too short for a valid conv refused: %s", e.msg);
+	static const char *bad2[] = { "maxpool2d:2 stats dense", "conv2d:4:3 maxpool2d:8 stats dense",
+	                              "conv:4:3 maxpool2d:2 stats dense", "conv2d:4 stats dense",
+	                              "conv2d:4:3:3:3 stats dense", "stats conv2d:4:3 dense" };
+	for (int i = 0; i < 6; i++) {
+		n = ser_net_new(bad2[i], 5, 0, 3, &e);
+		CHECK(!n, "arch '%s' on 5 values refused: %s", bad2[i], n ? "accepted" : e.msg);
+		ser_net_free(n);
+	}
+	/* 40 values as rows: conv2d 16 3x3 (1*16*9 + 16), maxpool2d 2 -> 16 x 20 rows = 320
+	 * channels, conv2d 8 3x3 over 16 channels (8*16*9 + 8) -> 8 x 20 = 160, conv 4 k1
+	 * (4*160 + 4), stats 8, dense 3 (24 + 3) */
+	n = ser_net_new("conv2d:16:3 relu maxpool2d:2 conv2d:8:3 relu conv:4:1 stats dense", 40, 0, 3, &e);
+	CHECK(n && ser_net_nparams(n) == 160 + 1160 + 644 + 27 && ser_net_min_length(n) == 2,
+	      "conv2d arch: %zu parameters (want %d), min length %d (want 2)",
+	      n ? ser_net_nparams(n) : 0, 160 + 1160 + 644 + 27, n ? ser_net_min_length(n) : -1);
+	ser_net_free(n);
 }
 
 /* toy data: class k has a sine of frequency (k+1) in channel k, noise elsewhere */
@@ -59,17 +75,16 @@ static void toy(ser_rng *r, float *x, int *len, int *lab, int B, int C, int T)
 	}
 }
 
-static void test_gradcheck(void)
+static void gradcheck(const char *arch, int C, const char *what)
 {
 	ser_error e;
-	const char *arch = "conv:3:3 bn relu avgpool:2 conv:4:3:valid:1:2 relu dropout:0.25 stats dense:5 relu dense";
-	ser_net *n = ser_net_new(arch, 2, 0, 3, &e);
+	ser_net *n = ser_net_new(arch, C, 0, 3, &e);
 	CHECK(n != NULL, "tiny net builds: %s", n ? "" : e.msg);
 	if (!n)
 		return;
 	ser_net_init(n, 3, SER_INIT_GLOROT);
-	int B = 4, T = 14, C = 2, len[4], lab[4];
-	float x[4 * 2 * 14], cw[3] = { 1.0f, 0.5f, 2.0f }, loss;
+	int B = 4, T = 14, len[4], lab[4];
+	float x[4 * 4 * 14], cw[3] = { 1.0f, 0.5f, 2.0f }, loss;
 	ser_rng r;
 	ser_rng_seed(&r, 9);
 	toy(&r, x, len, lab, B, C, T);
@@ -96,12 +111,19 @@ static void test_gradcheck(void)
 					printf("# param %zu: analytic %g numeric %g\n", i, g[i], num);
 			}
 		}
-		CHECK(bad == 0, "whole-net gradient check (conv, bn, relu, avgpool, dilated valid conv, dropout, "
-		      "stats, dense; lengths, class weights, smoothing), %d thread(s): %zu params, %d bad",
-		      threads, np, bad);
+		CHECK(bad == 0, "whole-net gradient check (%s; lengths, class weights, smoothing), %d "
+		      "thread(s): %zu params, %d bad", what, threads, np, bad);
 	}
 	free(g);
 	ser_net_free(n);
+}
+
+static void test_gradcheck(void)
+{
+	gradcheck("conv:3:3 bn relu avgpool:2 conv:4:3:valid:1:2 relu dropout:0.25 stats dense:5 relu dense",
+	          2, "conv, bn, relu, avgpool, dilated valid conv, dropout, stats, dense");
+	gradcheck("conv2d:3:3 bn relu maxpool2d:2 conv2d:2:3:2 relu conv:4:3 stats dense:3 relu dense",
+	          4, "conv2d, bn, relu, maxpool2d, conv2d 3x2, conv, stats, dense");
 }
 
 static void test_learn(void)
@@ -151,6 +173,22 @@ static void test_learn(void)
 			worst = fmaxf(worst, fabsf(p[j] - probs[b * 3 + j]));
 	}
 	CHECK(worst < 1e-5f, "inference on each sequence alone == padded eval batch (max diff %g)", worst);
+	{
+		/* the same for a 2D net (random weights; bn running stats at their init) */
+		ser_net *n2 = ser_net_new("conv2d:4:3 bn relu maxpool2d:1:2 conv2d:4:3:5 relu conv:6:3 stats dense", C, 0, 3, &e);
+		ser_net_init(n2, 7, SER_INIT_GLOROT);
+		ser_net_eval_batch(n2, x, N, T, len, probs, &e);
+		worst = 0;
+		for (int b = 0; b < N; b++) {
+			for (int c = 0; c < C; c++)
+				memcpy(one + c * len[b], x + ((size_t)b * C + c) * T, len[b] * sizeof(float));
+			ser_net_forward(n2, one, len[b], p, &e);
+			for (int j = 0; j < 3; j++)
+				worst = fmaxf(worst, fabsf(p[j] - probs[b * 3 + j]));
+		}
+		CHECK(worst < 1e-5f, "2D net: inference alone == padded eval batch (max diff %g)", worst);
+		ser_net_free(n2);
+	}
 	free(one), free(probs), free(x), free(len), free(lab);
 	ser_optim_free(opt);
 	ser_net_free(n);

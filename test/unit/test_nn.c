@@ -168,6 +168,126 @@ static void test_conv(void)
 	}
 }
 
+/* ---- conv2d and maxpool2d ---- */
+typedef struct conv2ctx {
+	ser_conv2d_dims d;
+	float *x, *w, *b, *work;
+	float *dx, *dw, *db;
+	int pool, pf, pt, *argmax;
+} conv2ctx;
+static void conv2_fwd(void *c, float *out)
+{
+	conv2ctx *k = c;
+	if (k->pool)
+		ser_maxpool2d_forward(out, k->argmax, k->x, k->d.B, k->d.C_in, k->d.F, k->d.T, k->pf,
+		                      k->pt);
+	else
+		ser_conv2d_forward(out, k->x, k->w, k->b, &k->d, k->work);
+}
+static void conv2_bwd(void *c, const float *dout)
+{
+	conv2ctx *k = c;
+	if (k->pool) {
+		float *tmp = malloc((size_t)k->d.B * k->d.C_in * (k->d.F / k->pf) * (k->d.T / k->pt) * 4);
+		ser_maxpool2d_forward(tmp, k->argmax, k->x, k->d.B, k->d.C_in, k->d.F, k->d.T, k->pf,
+		                      k->pt);
+		ser_maxpool2d_backward(k->dx, dout, k->argmax, k->d.B, k->d.C_in, k->d.F, k->d.T, k->pf,
+		                       k->pt);
+		free(tmp);
+	} else {
+		ser_conv2d_backward(k->dx, k->dw, k->db, dout, k->x, k->w, &k->d, k->work);
+	}
+}
+
+static void test_conv2d(void)
+{
+	int bad = 0;
+	for (int trial = 0; trial < 30; trial++) {
+		ser_conv2d_dims d = { 0 };
+		d.B = 1 + (int)ser_rng_below(&R, 3);
+		d.C_in = 1 + (int)ser_rng_below(&R, 5);
+		d.C_out = 1 + (int)ser_rng_below(&R, 6);
+		d.KF = 1 + (int)ser_rng_below(&R, 5);
+		d.KT = 1 + (int)ser_rng_below(&R, 5);
+		d.F = 1 + (int)ser_rng_below(&R, 12);
+		d.T = 1 + (int)ser_rng_below(&R, 30);
+		size_t nx = (size_t)d.B * d.C_in * d.F * d.T, nw = (size_t)d.C_out * d.C_in * d.KF * d.KT;
+		size_t ny = (size_t)d.B * d.C_out * d.F * d.T;
+		float *x = rnd(nx, 1), *w = rnd(nw, 1), *b = rnd(d.C_out, 1), *g = rnd(ny, 1);
+		float *y1 = rnd(ny, 0), *y2 = rnd(ny, 0), *work = rnd(ser_conv2d_work(&d), 0);
+		float *dx1 = calloc(nx, 4), *dx2 = calloc(nx, 4), *dw1 = calloc(nw, 4),
+		      *dw2 = calloc(nw, 4), *db1 = calloc(d.C_out, 4), *db2 = calloc(d.C_out, 4);
+		double wv;
+		ser_conv2d_forward_naive(y1, x, w, b, &d);
+		ser_conv2d_forward(y2, x, w, b, &d, work);
+		ser_conv2d_backward_naive(dx1, dw1, db1, g, x, w, &d);
+		ser_conv2d_backward(dx2, dw2, db2, g, x, w, &d, work);
+		long e = check_close_all(y2, y1, ny, 1e-5, 1e-5, &wv);
+		e = e < 0 ? check_close_all(dx2, dx1, nx, 1e-5, 1e-5, &wv) : e;
+		e = e < 0 ? check_close_all(dw2, dw1, nw, 1e-5, 1e-5, &wv) : e;
+		e = e < 0 ? check_close_all(db2, db1, d.C_out, 1e-5, 1e-5, &wv) : e;
+		if (e >= 0) {
+			bad++;
+			printf("# conv2d mismatch B%d Ci%d Co%d K%dx%d F%d T%d: %g\n", d.B, d.C_in, d.C_out,
+			       d.KF, d.KT, d.F, d.T, wv);
+		}
+		free(x), free(w), free(b), free(g), free(y1), free(y2), free(work);
+		free(dx1), free(dx2), free(dw1), free(dw2), free(db1), free(db2);
+	}
+	CHECK(bad == 0, "conv2d optimised == naive (forward and backward) on 30 random shapes, "
+	      "odd and even kernels");
+	{
+		/* known value: centre of a 3x3 image with a 3x3 kernel of ones = sum of the image;
+		 * a corner sees 4 values (same padding) */
+		ser_conv2d_dims d = { .B = 1, .C_in = 1, .F = 3, .T = 3, .C_out = 1, .KF = 3, .KT = 3 };
+		float x[9] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 }, w[9], b = 0, y[9], work[162];
+		for (int i = 0; i < 9; i++)
+			w[i] = 1;
+		ser_conv2d_forward(y, x, w, &b, &d, work);
+		CHECK(y[4] == 45 && y[0] == 12 && y[8] == 28, "conv2d 3x3 ones: centre %g (45), "
+		      "corners %g (12) %g (28)", y[4], y[0], y[8]);
+	}
+	{
+		float x[12] = { 1, 5, 2, 0, 3, 4, 9, 1, 7, 8, 6, 2 }, y[3];
+		int am[3];
+		/* one channel, rows [1 5 2 0] [3 4 9 1] [7 8 6 2], pool 3 x 2 -> (1, 2) */
+		ser_maxpool2d_forward(y, am, x, 1, 1, 3, 4, 3, 2);
+		CHECK(y[0] == 8 && am[0] == 9 && y[1] == 9 && am[1] == 6,
+		      "maxpool2d 3x2 over 3x4: %g at %d, %g at %d (want 8 at 9, 9 at 6)", y[0], am[0],
+		      y[1], am[1]);
+	}
+	for (int pass = 0; pass < 3; pass++) {
+		conv2ctx k = { 0 };
+		k.d = (ser_conv2d_dims){ .B = 2, .C_in = 2, .F = 6, .T = 7, .C_out = 3,
+		                         .KF = pass == 1 ? 2 : 3, .KT = pass == 1 ? 4 : 3 };
+		k.pool = pass == 2, k.pf = 2, k.pt = 3;
+		size_t nx = (size_t)k.d.B * k.d.C_in * k.d.F * k.d.T;
+		size_t nw = (size_t)k.d.C_out * k.d.C_in * k.d.KF * k.d.KT;
+		size_t ny = k.pool ? (size_t)k.d.B * k.d.C_in * (k.d.F / 2) * (k.d.T / 3)
+		                   : (size_t)k.d.B * k.d.C_out * k.d.F * k.d.T;
+		k.x = rnd(nx, 1), k.w = rnd(nw, 1), k.b = rnd(k.d.C_out, 1);
+		k.work = rnd(ser_conv2d_work(&k.d), 0);
+		k.argmax = calloc(ny, sizeof *k.argmax);
+		k.dx = calloc(nx, 4), k.dw = calloc(nw, 4), k.db = calloc(k.d.C_out, 4);
+		float *r = rnd(ny, 1);
+		gcase gc = { &k, conv2_fwd, conv2_bwd, ny };
+		conv2_bwd(&k, r);
+		if (k.pool) {
+			numgrad(&gc, k.x, k.dx, nx, r, 1e-3f, "maxpool2d(2x3) dinp");
+		} else {
+			char nm[64];
+			snprintf(nm, sizeof nm, "conv2d(%dx%d) dinp", k.d.KF, k.d.KT);
+			numgrad(&gc, k.x, k.dx, nx, r, 1e-2f, nm);
+			snprintf(nm, sizeof nm, "conv2d(%dx%d) dw", k.d.KF, k.d.KT);
+			numgrad(&gc, k.w, k.dw, nw, r, 1e-2f, nm);
+			snprintf(nm, sizeof nm, "conv2d(%dx%d) db", k.d.KF, k.d.KT);
+			numgrad(&gc, k.b, k.db, k.d.C_out, r, 1e-2f, nm);
+		}
+		free(k.x), free(k.w), free(k.b), free(k.work), free(k.dx), free(k.dw), free(k.db);
+		free(k.argmax), free(r);
+	}
+}
+
 /* RMS of x[0..n): the scale for "1e-5 relative" on sums with cancellation. */
 static double rms(const float *x, size_t n)
 {
@@ -588,6 +708,7 @@ int main(void)
 	ser_rng_seed(&R, 12345);
 	test_conv();
 	test_conv_blas();
+	test_conv2d();
 	test_dense();
 	test_simple();
 	test_bn();
