@@ -75,6 +75,8 @@ static void usage(void)
 	"                          8000 or 11025 Hz chain), gain:P:DB (down by up to DB dB\n"
 	"                          over a 16-bit floor); P = probability per crop; or\n"
 	"                          none (default: none)\n"
+	"      --mixup ALPHA       number 0..100: mixup of batch pairs, weight drawn\n"
+	"                          from Beta(ALPHA, ALPHA) per batch; 0 = off (default: 0)\n"
 	"  -s, --seed N            integer 0..2^63-1 (default: 1)\n"
 	"  -j, --threads N         integer 1..%d (default: number of cores, at most 8)\n"
 	"      --log FILE          per-epoch TSV: epoch train_loss train_acc val_loss\n"
@@ -90,14 +92,14 @@ static void usage(void)
 
 enum {
 	O_VAL = 256, O_EXCL, O_OPTIM, O_LR, O_WD, O_SCHED, O_PATIENCE, O_CROP, O_NORM,
-	O_CW, O_LS, O_SPECAUG, O_LOG, O_TRIM, O_AUGMENT
+	O_CW, O_LS, O_SPECAUG, O_LOG, O_TRIM, O_AUGMENT, O_MIXUP
 };
 
 struct opts {
 	const char *out, *arch, *classes, *labels, *val, *excl, *log;
 	long epochs, batch, patience, crop, threads;
 	int optim, sched, norm, cw, quiet;
-	double lr, wd, ls, trim;
+	double lr, wd, ls, trim, mixup;
 	const char *specaug, *augment;
 	uint64_t seed;
 };
@@ -266,6 +268,7 @@ int main(int argc, char **argv)
 		{ "label-smoothing", required_argument, NULL, O_LS },
 		{ "specaug", required_argument, NULL, O_SPECAUG },
 		{ "augment", required_argument, NULL, O_AUGMENT },
+		{ "mixup", required_argument, NULL, O_MIXUP },
 		{ "seed", required_argument, NULL, 's' },
 		{ "threads", required_argument, NULL, 'j' },
 		{ "log", required_argument, NULL, O_LOG },
@@ -315,6 +318,7 @@ int main(int argc, char **argv)
 		case O_LS: o.ls = cli_double("--label-smoothing", optarg, 0, 0.99); break;
 		case O_SPECAUG: o.specaug = optarg; break;
 		case O_AUGMENT: o.augment = optarg; break;
+		case O_MIXUP: o.mixup = cli_double("--mixup", optarg, 0, 100); break;
 		case 's': o.seed = (uint64_t)cli_long("--seed", optarg, 0, 0x7fffffffffffffffL); break;
 		case 'j': o.threads = cli_long("--threads", optarg, 1, SER_NET_THREADS_MAX); break;
 		case O_LOG: o.log = optarg; break;
@@ -535,11 +539,11 @@ int main(int argc, char **argv)
 	tprintf(&rec, "optimiser: %s lr %g schedule %s batch %ld epochs %ld patience %ld\n",
 	        optims[o.optim], o.lr, scheds[o.sched], o.batch, o.epochs, o.patience);
 	tprintf(&rec, "input: %s, trim %g dB, norm %s, crop %ld, augment %s, specaug %d:%d:%d:%d, "
-	        "label smoothing %g, class weights %s\n",
+	        "mixup %g, label smoothing %g, class weights %s\n",
 	        layout == SER_LAYOUT_VECTOR ? "pooled vector" : "frames", o.trim,
 	        norms[o.norm == SER_NORM_NONE ? 0 : o.norm == SER_NORM_UTT_MEAN ? 1 : 2],
-	        layout == SER_LAYOUT_FRAMES ? o.crop : 0, augtext, sa.tw, sa.tn, sa.fw, sa.fn, o.ls,
-	        cws[o.cw]);
+	        layout == SER_LAYOUT_FRAMES ? o.crop : 0, augtext, sa.tw, sa.tn, sa.fw, sa.fn,
+	        o.mixup, o.ls, cws[o.cw]);
 	tprintf(&rec, "data: %ld train, %ld validation, %ld excluded, %ld skipped\n", ntrain, nval,
 	        nexcl, nolabel + unknown + empty);
 	tprintf(&rec, "classes (train/validation):");
@@ -585,6 +589,9 @@ int main(int argc, char **argv)
 	float *work = xcalloc((size_t)o.crop * ds.dim, sizeof *work);
 	float *best = xcalloc(nparams, sizeof *best);
 	int *y = xcalloc((size_t)o.batch, sizeof *y), *bidx = xcalloc((size_t)o.batch, sizeof *bidx);
+	int *y2 = o.mixup > 0 ? xcalloc((size_t)o.batch, sizeof *y2) : NULL;
+	int *perm = o.mixup > 0 ? xcalloc((size_t)o.batch, sizeof *perm) : NULL;
+	float *xm = o.mixup > 0 ? xcalloc((size_t)o.batch * C * (size_t)T, sizeof *xm) : NULL;
 	int *order = xcalloc((size_t)ntrain, sizeof *order);
 	ser_clf *clf = ser_clf_new(&m, &err);
 	if (!clf)
@@ -642,10 +649,26 @@ int main(int argc, char **argv)
 			}
 			if (Tb < 0)
 				cli_die(EXIT_DATA, "%s", err.msg);
+			float lam = 1;
+			const float *xb = x;
+			if (xm) {  /* mixup: sample b with sample perm[b], one weight per batch */
+				size_t per = C * (size_t)Tb;
+				lam = (float)ser_rng_beta(&rng, o.mixup, o.mixup);
+				for (int b = 0; b < B; b++)
+					perm[b] = b;
+				ser_rng_shuffle(&rng, perm, (size_t)B);
+				for (int b = 0; b < B; b++) {
+					const float *p1 = x + b * per, *p2 = x + perm[b] * per;
+					for (size_t k = 0; k < per; k++)
+						xm[b * per + k] = lam * p1[k] + (1 - lam) * p2[k];
+					y2[b] = y[perm[b]];
+				}
+				xb = xm;
+			}
 			ser_net_zero_grad(m.net);
-			if (ser_net_train_batch(m.net, x, B, Tb, NULL, y, cw, (float)o.ls,
-			                        ser_rng_mix(o.seed, (uint64_t)step + 1), &loss, &ok,
-			                        &err) < 0)
+			if (ser_net_train_batch_mix(m.net, xb, B, Tb, NULL, y, y2, lam, cw, (float)o.ls,
+			                            ser_rng_mix(o.seed, (uint64_t)step + 1), &loss, &ok,
+			                            &err) < 0)
 				cli_die(EXIT_DATA, "training: %s", err.msg);
 			if (!isfinite(loss))
 				cli_die(EXIT_DATA, "epoch %ld: the loss is not finite (try a smaller --lr)",
@@ -749,6 +772,9 @@ int main(int argc, char **argv)
 	free(best);
 	free(y);
 	free(bidx);
+	free(y2);
+	free(perm);
+	free(xm);
 	free(order);
 	free(vin);
 	free(vlab);

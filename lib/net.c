@@ -55,7 +55,8 @@ typedef struct shard {
 	int correct;
 	/* job */
 	const float *jx;
-	const int *jlen, *jlab;
+	const int *jlen, *jlab, *jlab2;  /* jlab2: mixup partner labels, or NULL */
+	float jlam;                      /* mixup weight of jlab */
 	const float *jcw;
 	float jsmooth, jnorm;
 	int jB, jT, jb0;
@@ -598,7 +599,7 @@ static int shard_reserve(ser_net *net, shard *s, int B, int T, int train, ser_er
 	if (ok) {
 		s->work = calloc(wmax, sizeof(float));
 		s->probs = calloc((size_t)B * net->ncls, sizeof(float));
-		s->dlogits = calloc((size_t)B * net->ncls, sizeof(float));
+		s->dlogits = calloc(2 * (size_t)B * net->ncls, sizeof(float));
 		ok = s->work && s->probs && s->dlogits;
 	}
 	if (ok && train) {
@@ -876,9 +877,19 @@ static void run_shard(ser_net *net, shard *s)
 	forward(net, s, s->jx, B, s->jT, s->jlen, 1, s->jseed, s->jb0);
 	s->loss = ser_crossentropy_forward_backward(s->probs, s->dlogits, s->act[net->nl - 1],
 	                                            s->jlab, B, n, s->jcw, s->jsmooth, s->jnorm);
+	if (s->jlab2) {
+		/* mixup: lam * (loss, gradient) for jlab + (1 - lam) * for jlab2 */
+		float *d2 = s->dlogits + (size_t)B * n, lam = s->jlam;
+		float l2 = ser_crossentropy_forward_backward(s->probs, d2, s->act[net->nl - 1], s->jlab2,
+		                                             B, n, s->jcw, s->jsmooth, s->jnorm);
+		s->loss = lam * s->loss + (1 - lam) * l2;
+		for (size_t k = 0; k < (size_t)B * n; k++)
+			s->dlogits[k] = lam * s->dlogits[k] + (1 - lam) * d2[k];
+	}
 	s->correct = 0;
 	for (int b = 0; b < B; b++)
-		s->correct += argmax_row(s->probs + (size_t)b * n, n) == s->jlab[b];
+		s->correct += argmax_row(s->probs + (size_t)b * n, n) ==
+		              (s->jlab2 && s->jlam < 0.5f ? s->jlab2[b] : s->jlab[b]);
 	backward(net, s, B, s->grad);
 }
 
@@ -978,13 +989,26 @@ int ser_net_train_batch(ser_net *net, const float *x, int B, int T, const int *l
                         const int *labels, const float *class_weights, float label_smoothing,
                         uint64_t seed, float *loss, int *correct, ser_error *err)
 {
+	return ser_net_train_batch_mix(net, x, B, T, lengths, labels, NULL, 1.0f, class_weights,
+	                               label_smoothing, seed, loss, correct, err);
+}
+
+int ser_net_train_batch_mix(ser_net *net, const float *x, int B, int T, const int *lengths,
+                            const int *labels, const int *labels2, float lam,
+                            const float *class_weights, float label_smoothing, uint64_t seed,
+                            float *loss, int *correct, ser_error *err)
+{
 	int rc = check_batch(net, B, T, lengths, err);
 	if (rc < 0)
 		return rc;
 	for (int b = 0; b < B; b++)
-		if (labels[b] < 0 || labels[b] >= net->ncls)
+		if (labels[b] < 0 || labels[b] >= net->ncls ||
+		    (labels2 && (labels2[b] < 0 || labels2[b] >= net->ncls)))
 			return ser_seterr(err, SER_EINVAL, "sample %d: label %d outside [0, %d)", b,
-			                  labels[b], net->ncls);
+			                  labels2 && (labels2[b] < 0 || labels2[b] >= net->ncls) ?
+			                  labels2[b] : labels[b], net->ncls);
+	if (!(lam >= 0 && lam <= 1))
+		return ser_seterr(err, SER_EINVAL, "mixup weight %g outside [0, 1]", lam);
 	if (!(label_smoothing >= 0 && label_smoothing < 1))
 		return ser_seterr(err, SER_EINVAL, "label smoothing %g outside [0, 1)", label_smoothing);
 	int nsh = net->threads < B ? net->threads : B;
@@ -996,6 +1020,8 @@ int ser_net_train_batch(ser_net *net, const float *x, int B, int T, const int *l
 		s->jx = x + (size_t)b0 * net->in_c * T;
 		s->jlen = lengths ? lengths + b0 : NULL;
 		s->jlab = labels + b0;
+		s->jlab2 = labels2 ? labels2 + b0 : NULL;
+		s->jlam = lam;
 		s->jcw = class_weights;
 		s->jsmooth = label_smoothing;
 		s->jnorm = (float)B;

@@ -118,6 +118,15 @@ int ser_net_train_batch(ser_net *net, const float *x, int B, int T, const int *l
                         const int *labels, const float *class_weights, float label_smoothing,
                         uint64_t seed, float *loss, int *correct, ser_error *err);
 
+/* The same with mixup targets: the loss and its gradient are
+ * lam * (those for labels) + (1 - lam) * (those for labels2), lam in
+ * [0, 1] (the inputs are mixed by the caller); labels2 NULL is plain
+ * training. *correct counts argmax == the label of the larger weight. */
+int ser_net_train_batch_mix(ser_net *net, const float *x, int B, int T, const int *lengths,
+                            const int *labels, const int *labels2, float lam,
+                            const float *class_weights, float label_smoothing, uint64_t seed,
+                            float *loss, int *correct, ser_error *err);
+
 /* Eval-mode pass over a batch (no gradients, running statistics), probs
  * (B, n_classes). Single-threaded. Same conventions as above. */
 int ser_net_eval_batch(ser_net *net, const float *x, int B, int T, const int *lengths,

@@ -70,6 +70,37 @@ float ser_rng_normal(ser_rng *r)
 	return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
 }
 
+/* a standard normal in double, Box-Muller as above */
+static double normal_d(ser_rng *r)
+{
+	double u1 = 1.0 - ser_rng_uniform_d(r), u2 = ser_rng_uniform_d(r);
+	return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+double ser_rng_gamma(ser_rng *r, double shape)
+{
+	if (shape < 1) {
+		double u = 1.0 - ser_rng_uniform_d(r);   /* (0, 1] */
+		return ser_rng_gamma(r, shape + 1) * pow(u, 1.0 / shape);
+	}
+	double d = shape - 1.0 / 3, c = 1.0 / sqrt(9 * d);
+	for (;;) {
+		double z = normal_d(r), v = 1 + c * z, u;
+		if (v <= 0)
+			continue;
+		v = v * v * v;
+		u = 1.0 - ser_rng_uniform_d(r);
+		if (log(u) < 0.5 * z * z + d - d * v + d * log(v))
+			return d * v;
+	}
+}
+
+double ser_rng_beta(ser_rng *r, double a, double b)
+{
+	double x = ser_rng_gamma(r, a), y = ser_rng_gamma(r, b);
+	return x + y > 0 ? x / (x + y) : 0.5;
+}
+
 uint64_t ser_rng_below(ser_rng *r, uint64_t n)
 {
 	/* reject the top partial copy of [0, n) */

@@ -28,6 +28,11 @@ float ser_rng_range_f(ser_rng *r, float lo, float hi);
 /* Standard normal, Box-Muller in double (one value per call; the second
  * value of each pair is discarded, so the state alone fixes the sequence). */
 float ser_rng_normal(ser_rng *r);
+/* Gamma(shape, 1), shape > 0 (Marsaglia & Tsang 2000; shape < 1 by
+ * Gamma(shape + 1) * U^(1/shape)). */
+double ser_rng_gamma(ser_rng *r, double shape);
+/* Beta(a, b) from two gamma draws, a, b > 0. */
+double ser_rng_beta(ser_rng *r, double a, double b);
 /* Uniform integer in [0, n), n >= 1, unbiased (rejection). */
 uint64_t ser_rng_below(ser_rng *r, uint64_t n);
 /* Uniform integer in [lo, hi] (inclusive), lo <= hi. */

@@ -55,6 +55,16 @@ check "train: --augment with another seed gives another model" sh -c "! cmp -s '
 status 1 "train: bad --augment -> 1" ser-train -o "$T/z.ser" --augment noise:2:0:10 "$T/f.feat"
 check "train: bad --augment names the form" grep -q "noise:P:LO:HI" "$T/err"
 ser-mfcc --pool mean "$D"/*.wav > "$T/pool.feat"
+# mixup: in the record, deterministic, still learns; bad values refused
+status 0 "train: --mixup 0.4" train -o "$T/mix.ser" --mixup 0.4 --val-speakers ravdess-04 --patience 0 --log "$T/mix.tsv" "$T/f.feat"
+check "train: record has mixup 0.4" sh -c "ser-classify -m '$T/mix.ser' --info | grep -q ', mixup 0.4, '"
+best=$(awk -F'\t' 'NR > 1 && $6 > b { b = $6 } END { print b + 0 }' "$T/mix.tsv")
+check "train: mixup run still learns (val UAR $best >= 0.9)" awk "BEGIN { exit !($best >= 0.9) }"
+for d in a1 a2; do (cd "$T/$d" && train -o x.ser --mixup 0.4 --epochs 5 ../f.feat) 2>/dev/null; done
+check "train: --mixup with the same seed gives the same model" cmp -s "$T/a1/x.ser" "$T/a2/x.ser"
+check "train: --mixup changes the model" sh -c "! cmp -s '$T/a1/x.ser' '$T/a1/m.ser'"
+status 1 "train: --mixup -1 -> 1" ser-train -o "$T/z.ser" --mixup -1 "$T/f.feat"
+status 0 "train: --mixup on pooled features" train -o "$T/pm.ser" --arch "conv:4:3 relu stats dense" --epochs 2 --mixup 0.2 "$T/pool.feat"
 status 1 "train: --augment on pooled features -> 1" train -o "$T/z.ser" --augment band:1 "$T/pool.feat"
 ser-mfcc --n-ceps 13 "$D"/*.wav > "$T/c13.feat"
 status 2 "train: --augment on 13 of 40 cepstra -> 2" train -o "$T/z.ser" --augment band:1 "$T/c13.feat"

@@ -126,6 +126,48 @@ static void test_gradcheck(void)
 	          4, "conv2d, bn, relu, maxpool2d, conv2d 3x2, conv, stats, dense");
 }
 
+/* mixup targets: the gradient is lam * g(labels) + (1 - lam) * g(labels2) */
+static void test_mixup(void)
+{
+	ser_error e;
+	int B = 6, T = 12, C = 3, len[6], lab[6], lab2[6];
+	float x[6 * 3 * 12], loss, l1, l2, cw[3] = { 1, 2, 0.5f };
+	ser_rng r;
+	ser_net *n = ser_net_new("conv:4:3 relu stats dense", C, 0, 3, &e);
+	ser_net_init(n, 4, SER_INIT_GLOROT);
+	ser_rng_seed(&r, 21);
+	toy(&r, x, len, lab, B, C, T);
+	for (int b = 0; b < B; b++)
+		lab2[b] = (lab[b] + 1 + b % 2) % 3;
+	size_t np = ser_net_ntrainable(n);
+	float *g1 = malloc(np * sizeof *g1), *g2 = malloc(np * sizeof *g2);
+	ser_net_zero_grad(n);
+	ser_net_train_batch(n, x, B, T, len, lab, cw, 0.1f, 5, &l1, NULL, &e);
+	memcpy(g1, ser_net_grads(n), np * sizeof *g1);
+	ser_net_zero_grad(n);
+	ser_net_train_batch(n, x, B, T, len, lab2, cw, 0.1f, 5, &l2, NULL, &e);
+	memcpy(g2, ser_net_grads(n), np * sizeof *g2);
+	float lams[3] = { 1, 0, 0.3f };
+	for (int k = 0; k < 3; k++) {
+		int bad = 0;
+		ser_net_zero_grad(n);
+		ser_net_train_batch_mix(n, x, B, T, len, lab, lab2, lams[k], cw, 0.1f, 5, &loss, NULL, &e);
+		const float *g = ser_net_grads(n);
+		for (size_t i = 0; i < np; i++)
+			bad += !check_close(g[i], lams[k] * g1[i] + (1 - lams[k]) * g2[i], 1e-6, 1e-5);
+		CHECK(bad == 0 && check_close(loss, lams[k] * l1 + (1 - lams[k]) * l2, 1e-6, 1e-5),
+		      "mixup lam %.1f: loss %g (want %g), gradient = lam g1 + (1-lam) g2 (%d bad)",
+		      lams[k], loss, lams[k] * l1 + (1 - lams[k]) * l2, bad);
+	}
+	lab2[2] = 3;
+	CHECK(ser_net_train_batch_mix(n, x, B, T, len, lab, lab2, 0.5f, NULL, 0, 5, &loss, NULL, &e) ==
+	      SER_EINVAL, "mixup partner label out of range refused: %s", e.msg);
+	CHECK(ser_net_train_batch_mix(n, x, B, T, len, lab, NULL, 1.5f, NULL, 0, 5, &loss, NULL, &e) ==
+	      SER_EINVAL, "mixup weight 1.5 refused: %s", e.msg);
+	free(g1), free(g2);
+	ser_net_free(n);
+}
+
 static void test_learn(void)
 {
 	ser_error e;
@@ -241,6 +283,7 @@ int main(void)
 {
 	test_build();
 	test_gradcheck();
+	test_mixup();
 	test_learn();
 	test_determinism();
 	return check_status();

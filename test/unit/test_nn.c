@@ -617,6 +617,25 @@ static void test_rng_optim(void)
 	for (int i = 0; i < 1000; i++)
 		same &= ser_rng_next(&a) == ser_rng_next(&b);
 	CHECK(same, "rng: same seed, same sequence");
+	{
+		/* gamma and beta: sample means and variances against the formulas */
+		static const double ab[][2] = { { 0.4, 0.4 }, { 2, 5 }, { 1, 1 } };
+		for (int k = 0; k < 3; k++) {
+			double a_ = ab[k][0], b_ = ab[k][1], s1 = 0, s2 = 0, g1 = 0, inr = 1;
+			int N = 40000;
+			for (int i = 0; i < N; i++) {
+				double v = ser_rng_beta(&a, a_, b_), gv = ser_rng_gamma(&a, a_);
+				s1 += v, s2 += v * v, g1 += gv;
+				inr = inr && v >= 0 && v <= 1 && gv > 0;
+			}
+			double m = s1 / N, var = s2 / N - m * m, want = a_ / (a_ + b_);
+			double wantv = a_ * b_ / ((a_ + b_) * (a_ + b_) * (a_ + b_ + 1));
+			CHECK(inr && fabs(m - want) < 0.01 && fabs(var - wantv) < 0.01 &&
+			      fabs(g1 / N - a_) < 0.03 * (a_ + 1),
+			      "Beta(%g, %g): mean %.4f (%.4f) var %.4f (%.4f); Gamma(%g) mean %.3f", a_, b_, m,
+			      want, var, wantv, a_, g1 / N);
+		}
+	}
 	/* xoshiro256** reference: state {1,2,3,4} -> first output 11520 */
 	ser_rng c = { { 1, 2, 3, 4 } };
 	uint64_t v0 = ser_rng_next(&c), v1 = ser_rng_next(&c);
