@@ -58,6 +58,8 @@ static void usage(void)
 	"                       (default: 2)\n"
 	"      --meter          draw the meter even when stdout is not a terminal\n"
 	"      --plain          lines even when stdout is a terminal\n"
+	"      --whole          one pass over each whole utterance, not the mean over\n"
+	"                       windows of the model's training crop (see --info)\n"
 	"      --classes        print the model's classes, one a line, and exit\n"
 	"      --info           print the model's summary and training record, and exit\n"
 	"  -h, --help           this help\n"
@@ -68,7 +70,7 @@ static void usage(void)
 	"inputs are still processed).\n", SER_DATADIR);
 }
 
-enum { O_CLASSES = 256, O_INFO, O_NOVAD, O_MINV, O_VMARGIN, O_VGATE, O_VRISE, O_METER, O_PLAIN };
+enum { O_CLASSES = 256, O_INFO, O_WHOLE, O_NOVAD, O_MINV, O_VMARGIN, O_VGATE, O_VRISE, O_METER, O_PLAIN };
 
 struct ctx {
 	ser_model *m;
@@ -380,7 +382,7 @@ static void label_utterance(struct ctx *c, const char *key)
 		emit(c, key, -1, 0, "-", 0.0, NULL);
 		return;
 	}
-	if (ser_clf_run(c->clf, c->frames, n, c->p, &err) < 0) {
+	if (ser_clf_run_utt(c->clf, c->frames, n, c->p, &err) < 0) {
 		cli_report(key, &err);
 		c->status = EXIT_DATA;
 		return;
@@ -650,6 +652,12 @@ static void print_info(const ser_model *m, const char *path)
 		printf("trim: %g dB\n", (double)m->trim_db);
 	else
 		printf("trim: none\n");
+	if (m->utt_window > 0 && m->feat_shift > 0)
+		printf("utterance: mean over windows of %d frames (%g s) every %d frames (%g s)\n",
+		       m->utt_window, (double)m->utt_window * m->feat_shift / m->feat_rate, m->utt_hop,
+		       (double)m->utt_hop * m->feat_shift / m->feat_rate);
+	else
+		printf("utterance: whole\n");
 	printf("features: %s\n", m->feat_settings);
 	if (m->train_record)
 		printf("training record:\n%s%s", m->train_record,
@@ -676,6 +684,7 @@ int main(int argc, char **argv)
 		{ "plain", no_argument, NULL, O_PLAIN },
 		{ "classes", no_argument, NULL, O_CLASSES },
 		{ "info", no_argument, NULL, O_INFO },
+		{ "whole", no_argument, NULL, O_WHOLE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -683,7 +692,7 @@ int main(int argc, char **argv)
 	ser_error err;
 	const char *mopt = NULL, *mpath;
 	char mbuf[4096];
-	int ch, list_classes = 0, info = 0, novad = 0, meter = -1;
+	int ch, list_classes = 0, info = 0, whole = 0, novad = 0, meter = -1;
 	ser_vad_opts vo;
 	ser_clfs_opts so = { 0, 0, 1, 0.2 };
 
@@ -708,6 +717,7 @@ int main(int argc, char **argv)
 		case O_PLAIN: meter = 0; break;
 		case O_CLASSES: list_classes = 1; break;
 		case O_INFO: info = 1; break;
+		case O_WHOLE: whole = 1; break;
 		case 'h': usage(); cli_close_stdout(); return EXIT_OK;
 		default: cli_usage_error("unknown option");
 		}
@@ -742,6 +752,8 @@ int main(int argc, char **argv)
 		cli_close_stdout();
 		return EXIT_OK;
 	}
+	if (whole)
+		c.m->utt_window = c.m->utt_hop = 0;
 	if (c.window > 0 && (c.m->layout == SER_LAYOUT_VECTOR || c.m->feat_shift == 0))
 		cli_die(EXIT_USAGE, "--window: %s takes one pooled vector per utterance, not frames",
 		        mpath);

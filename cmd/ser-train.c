@@ -75,6 +75,9 @@ static void usage(void)
 	"                          8000 or 11025 Hz chain), gain:P:DB (down by up to DB dB\n"
 	"                          over a 16-bit floor); P = probability per crop; or\n"
 	"                          none (default: none)\n"
+	"      --whole-utterance   the model classifies an utterance in one pass (default:\n"
+	"                          as the mean over windows of --crop frames every crop/4,\n"
+	"                          as it was trained; also for validation)\n"
 	"      --mixup ALPHA       number 0..100: mixup of batch pairs, weight drawn\n"
 	"                          from Beta(ALPHA, ALPHA) per batch; 0 = off (default: 0)\n"
 	"  -s, --seed N            integer 0..2^63-1 (default: 1)\n"
@@ -92,13 +95,13 @@ static void usage(void)
 
 enum {
 	O_VAL = 256, O_EXCL, O_OPTIM, O_LR, O_WD, O_SCHED, O_PATIENCE, O_CROP, O_NORM,
-	O_CW, O_LS, O_SPECAUG, O_LOG, O_TRIM, O_AUGMENT, O_MIXUP
+	O_CW, O_LS, O_SPECAUG, O_LOG, O_TRIM, O_AUGMENT, O_MIXUP, O_WHOLE
 };
 
 struct opts {
 	const char *out, *arch, *classes, *labels, *val, *excl, *log;
 	long epochs, batch, patience, crop, threads;
-	int optim, sched, norm, cw, quiet;
+	int optim, sched, norm, cw, quiet, whole;
 	double lr, wd, ls, trim, mixup;
 	const char *specaug, *augment;
 	uint64_t seed;
@@ -209,7 +212,7 @@ static void evaluate(const ser_dataset *ds, ser_clf *clf, int ncls, struct eval 
 		const ser_utt *u = &ds->u[i];
 		if (u->part != SER_PART_VAL)
 			continue;
-		if (ser_clf_run(clf, u->x, u->n, p, &err) < 0) {
+		if (ser_clf_run_utt(clf, u->x, u->n, p, &err) < 0) {
 			cli_report(u->key, &err);
 			exit(EXIT_DATA);
 		}
@@ -269,6 +272,7 @@ int main(int argc, char **argv)
 		{ "specaug", required_argument, NULL, O_SPECAUG },
 		{ "augment", required_argument, NULL, O_AUGMENT },
 		{ "mixup", required_argument, NULL, O_MIXUP },
+		{ "whole-utterance", no_argument, NULL, O_WHOLE },
 		{ "seed", required_argument, NULL, 's' },
 		{ "threads", required_argument, NULL, 'j' },
 		{ "log", required_argument, NULL, O_LOG },
@@ -319,6 +323,7 @@ int main(int argc, char **argv)
 		case O_SPECAUG: o.specaug = optarg; break;
 		case O_AUGMENT: o.augment = optarg; break;
 		case O_MIXUP: o.mixup = cli_double("--mixup", optarg, 0, 100); break;
+		case O_WHOLE: o.whole = 1; break;
 		case 's': o.seed = (uint64_t)cli_long("--seed", optarg, 0, 0x7fffffffffffffffL); break;
 		case 'j': o.threads = cli_long("--threads", optarg, 1, SER_NET_THREADS_MAX); break;
 		case O_LOG: o.log = optarg; break;
@@ -476,6 +481,10 @@ int main(int argc, char **argv)
 	if (ser_ds_trim(&ds, o.trim, ser_net_min_length(m.net), &trimmed, &err) < 0)
 		cli_die(EXIT_DATA, "%s: --trim-db: %s", first, err.msg);
 	m.trim_db = (float)o.trim;
+	if (layout == SER_LAYOUT_FRAMES && !o.whole) {
+		m.utt_window = (int)o.crop;
+		m.utt_hop = o.crop / 4 > 0 ? (int)(o.crop / 4) : 1;
+	}
 	ser_net_init(m.net, o.seed, SER_INIT_GLOROT);
 	if (ser_net_set_threads(m.net, (int)o.threads, &err) < 0)
 		cli_die(EXIT_DATA, "%s", err.msg);

@@ -63,23 +63,33 @@ static int reserve(ser_clf *c, size_t frames, ser_error *err)
 	return 0;
 }
 
-int ser_clf_run(ser_clf *c, const float *frames, int n, float *probs, ser_error *err)
+/* finite check over all frames, then trimming: the frames to classify */
+static int prepare(ser_clf *c, const float **frames, int *n, ser_error *err)
+{
+	const ser_model *m = c->m;
+	size_t d = m->feat_dim;
+	if (*n < 1)
+		return ser_seterr(err, SER_EINVAL, "no frames");
+	/* a NaN/Inf feature (e.g. from samples near FLT_MAX) gives a meaningless label;
+	 * checked over all frames, trimmed or not */
+	for (size_t i = 0; i < (size_t)*n * d; i++)
+		if (!isfinite((*frames)[i]))
+			return ser_seterr(err, SER_EFORMAT, "frame %zu value %zu is not finite", i / d, i % d);
+	if (c->energy) {
+		int start;
+		*n = ser_trim(c->energy, *frames, *n, (int)d, m->trim_db, ser_net_min_length(m->net),
+		              &start);
+		*frames += (size_t)start * d;
+	}
+	return 0;
+}
+
+/* the net on frames (n >= 1), no checks or trimming */
+static int run_frames(ser_clf *c, const float *frames, int n, float *probs, ser_error *err)
 {
 	const ser_model *m = c->m;
 	size_t d = m->feat_dim;
 	int T, rc;
-	if (n < 1)
-		return ser_seterr(err, SER_EINVAL, "no frames");
-	/* a NaN/Inf feature (e.g. from samples near FLT_MAX) gives a meaningless label;
-	 * checked over all frames, trimmed or not */
-	for (size_t i = 0; i < (size_t)n * d; i++)
-		if (!isfinite(frames[i]))
-			return ser_seterr(err, SER_EFORMAT, "frame %zu value %zu is not finite", i / d, i % d);
-	if (c->energy) {
-		int start;
-		n = ser_trim(c->energy, frames, n, (int)d, m->trim_db, ser_net_min_length(m->net), &start);
-		frames += (size_t)start * d;
-	}
 	if (m->layout == SER_LAYOUT_VECTOR) {
 		if (n != 1)
 			return ser_seterr(err, SER_EMISMATCH,
@@ -109,6 +119,35 @@ int ser_clf_run(ser_clf *c, const float *frames, int n, float *probs, ser_error 
 	for (int k = 0; k < m->n_classes; k++)
 		if (!isfinite(probs[k]))
 			return ser_seterr(err, SER_EFORMAT, "the model gives a non-finite probability (its weights overflow)");
+	return 0;
+}
+
+int ser_clf_run(ser_clf *c, const float *frames, int n, float *probs, ser_error *err)
+{
+	int rc = prepare(c, &frames, &n, err);
+	return rc < 0 ? rc : run_frames(c, frames, n, probs, err);
+}
+
+int ser_clf_run_utt(ser_clf *c, const float *frames, int n, float *probs, ser_error *err)
+{
+	const ser_model *m = c->m;
+	int w = m->utt_window, h = m->utt_hop, rc = prepare(c, &frames, &n, err), k;
+	if (rc < 0)
+		return rc;
+	if (w < 1 || h < 1 || n <= w)
+		return run_frames(c, frames, n, probs, err);
+	k = ser_clf_windows(n, w, h);
+	double acc[SER_MODEL_CLASSES_MAX] = { 0 };
+	for (int i = 0; i < k; i++) {
+		int start, len;
+		ser_clf_window_at(n, w, h, i, &start, &len);
+		if ((rc = run_frames(c, frames + (size_t)start * m->feat_dim, len, probs, err)) < 0)
+			return rc;
+		for (int j = 0; j < m->n_classes; j++)
+			acc[j] += probs[j];
+	}
+	for (int j = 0; j < m->n_classes; j++)
+		probs[j] = (float)(acc[j] / k);
 	return 0;
 }
 

@@ -26,6 +26,13 @@ void ser_clf_free(ser_clf *c);
  * a SER_LAYOUT_VECTOR model needs n == 1 (a pooled stream). */
 int ser_clf_run(ser_clf *c, const float *frames, int n, float *probs, ser_error *err);
 
+/* An utterance as the model says to classify it: with m->utt_window > 0
+ * (the training crop length, stored by ser-train) the mean of the
+ * probabilities over windows of that many frames every m->utt_hop
+ * (ser_clf_windows: a shorter utterance is one window), after trimming the
+ * utterance once; with 0 the same as ser_clf_run. */
+int ser_clf_run_utt(ser_clf *c, const float *frames, int n, float *probs, ser_error *err);
+
 /* Index of the largest probability (first on ties). */
 int ser_clf_argmax(const float *probs, int n);
 

@@ -5,7 +5,8 @@
  *   u32 feat_dim u32 feat_rate u32 feat_shift u32 feat_length u64 fingerprint
  *   u32 settings_len settings[settings_len]
  *   u32 norm_mode [f32 mean[feat_dim] f32 std[feat_dim] when mode != 0]
- *   f32 trim_db (version 2 only; version 1 reads as 0)
+ *   f32 trim_db (version >= 2; version 1 reads as 0)
+ *   u32 utt_window u32 utt_hop (version >= 3; earlier read as 0, 0)
  *   u32 record_len record[record_len]
  *   u64 nparams f32 params[nparams]
  *   u64 FNV-1a 64 of every byte before it
@@ -134,6 +135,12 @@ static int validate(const ser_model *m, ser_error *err)
 		                  SER_TRIM_DB_MAX);
 	if (m->trim_db > 0 && m->layout != SER_LAYOUT_FRAMES)
 		return ser_seterr(err, SER_EINVAL, "model: trimming needs the frames layout");
+	if (m->utt_window == 0 ? m->utt_hop != 0
+	    : m->utt_window < 1 || m->utt_window > SER_MODEL_WINDOW_MAX || m->utt_hop < 1 ||
+	      m->utt_hop > m->utt_window || m->layout != SER_LAYOUT_FRAMES)
+		return ser_seterr(err, SER_EINVAL, "model: bad utterance window %d hop %d (frames "
+		                  "layout, window 1..%d, hop 1..window; or both 0)", m->utt_window,
+		                  m->utt_hop, SER_MODEL_WINDOW_MAX);
 	if ((m->feat_settings && strlen(m->feat_settings) > SER_MODEL_TEXT_MAX) ||
 	    (m->train_record && strlen(m->train_record) > SER_MODEL_TEXT_MAX))
 		return ser_seterr(err, SER_ELIMIT, "model: text longer than %d bytes", SER_MODEL_TEXT_MAX);
@@ -171,6 +178,8 @@ int ser_model_to_mem(const ser_model *m, unsigned char **buf, size_t *len, ser_e
 			put_f32(&w, m->norm_std[j]);
 	}
 	put_f32(&w, m->trim_db);
+	put_u32(&w, (uint32_t)m->utt_window);
+	put_u32(&w, (uint32_t)m->utt_hop);
 	put_str(&w, m->train_record);
 	size_t np = ser_net_nparams(net);
 	const float *P = ser_net_params(net);
@@ -400,6 +409,12 @@ ser_model *ser_model_from_mem(const unsigned char *buf, size_t len, const char *
 	}
 	if (version >= 2)
 		m->trim_db = get_f32(&r);   /* range checked by validate() */
+	if (version >= 3) {
+		uint32_t uw = get_u32(&r), uh = get_u32(&r);
+		/* clamp to a value validate() refuses rather than wrapping the int */
+		m->utt_window = uw > SER_MODEL_WINDOW_MAX ? SER_MODEL_WINDOW_MAX + 1 : (int)uw;
+		m->utt_hop = uh > SER_MODEL_WINDOW_MAX ? SER_MODEL_WINDOW_MAX + 1 : (int)uh;
+	}
 	if (!(m->train_record = get_str(&r, SER_MODEL_TEXT_MAX, &over)))
 		goto bad_str;
 	uint64_t np = get_u64(&r);

@@ -10,7 +10,9 @@
 #include "net.h"
 
 #define SER_MODEL_MAGIC "SERMODEL"   /* 8 bytes, no NUL */
-#define SER_MODEL_VERSION 2          /* written; version 1 (no trim_db) is still read */
+#define SER_MODEL_VERSION 3          /* written; versions 1 (no trim_db) and 2 (no
+                                      * utterance windows) are still read */
+#define SER_MODEL_WINDOW_MAX 1000000 /* frames of an utterance window */
 /* Limits checked by the loader before allocating. */
 #define SER_MODEL_CLASSES_MAX 1024
 #define SER_MODEL_NAME_MAX 256           /* bytes of a class name */
@@ -48,6 +50,11 @@ typedef struct ser_model {
 	float *norm_std;         /* (feat_dim) or NULL when mode is NONE */
 	float trim_db;           /* dB, voice-activity trimming of the input (trim.h),
 	                            0 = none; 0..SER_TRIM_DB_MAX, frames layout only */
+	int utt_window, utt_hop; /* frames: an utterance is classified as the mean of
+	                            the probabilities over windows of utt_window frames
+	                            every utt_hop (ser_clf_run_utt); 0 = the whole
+	                            utterance at once. 1..SER_MODEL_WINDOW_MAX, hop
+	                            1..window; frames layout only */
 	char *train_record;      /* free text: command line, seed, held-out speakers; may be NULL */
 } ser_model;
 

@@ -23,6 +23,20 @@ right=$(awk -F'\t' '{ k = $1; sub(/.*\//, "", k); split(k, p, "-"); e = p[3]; if
 check "train: saved model labels >= 7 of 8 held-out files ($right)" test "$right" -ge 7
 check "train: record names the validation speaker" sh -c "ser-classify -m '$T/m.ser' --info | grep -q '^validation speakers: ravdess-04'"
 
+# utterance windows: the crop (50 frames) every crop/4, unless --whole-utterance / --whole
+check "train: --info shows the utterance windows" sh -c "ser-classify -m '$T/m.ser' --info | grep -qx 'utterance: mean over windows of 50 frames (0.5 s) every 12 frames (0.12 s)'"
+f1="$D/03-01-05-01-01-01-04.wav"
+ser-classify -m "$T/m.ser" -p "$f1" > "$T/utt.tsv" 2>/dev/null
+ser-classify -m "$T/m.ser" -p --no-vad --window 0.5 --hop 0.12 "$f1" > "$T/win.tsv" 2>/dev/null
+ser-classify -m "$T/m.ser" -p --whole "$f1" > "$T/whole.tsv" 2>/dev/null
+worst=$(awk -F'\t' 'FNR == NR { for (j = 4; j <= NF; j++) u[j - 4] = $j; nc = NF - 3; next }
+	{ n++; for (j = 6; j <= NF; j++) s[j - 6] += $j }
+	END { w = 0; for (j = 0; j < nc; j++) { d = s[j] / n - u[j]; if (d < 0) d = -d; if (d > w) w = d } print (n > 1 ? w : 9) }' "$T/utt.tsv" "$T/win.tsv")
+check "train: utterance probabilities = mean over --window 0.5 --hop 0.12 lines (worst $worst)" awk "BEGIN { exit !($worst <= 0.0002) }"
+check "train: --whole gives other probabilities" sh -c "! cmp -s '$T/utt.tsv' '$T/whole.tsv'"
+train -o "$T/wh.ser" --epochs 2 --whole-utterance "$T/f.feat" 2>/dev/null
+check "train: --whole-utterance stores 'utterance: whole'" sh -c "ser-classify -m '$T/wh.ser' --info | grep -qx 'utterance: whole'"
+
 # voice-activity trimming: stored in the model (ser-classify --info shows it), applied by
 # ser-classify; refused for pooled features (usage) and CMVN features (no energy)
 status 0 "train: --trim-db 30" train -o "$T/trim.ser" --epochs 2 --trim-db 30 "$T/f.feat"

@@ -1,6 +1,7 @@
 /* Model file: round trip, damaged files refused (every truncation, every
  * single-bit flip), versions (1 still read) and foreign files, atomic save. */
 #include "check.h"
+#include "classify.h"
 #include "model.h"
 
 #include <signal.h>
@@ -29,6 +30,7 @@ static ser_model *make_model(int vector)
 		m->layout = SER_LAYOUT_FRAMES;
 		m->norm_mode = SER_NORM_UTT_MEAN;
 		m->trim_db = 37.5f;
+		m->utt_window = 50, m->utt_hop = 12;
 	}
 	ser_net_init(m->net, 5, SER_INIT_GLOROT);
 	m->n_classes = 3;
@@ -51,7 +53,8 @@ static int same_model(ser_model *a, ser_model *b)
 	int ok = a->layout == b->layout && a->n_classes == b->n_classes && a->feat_dim == b->feat_dim &&
 	         a->feat_rate == b->feat_rate && a->feat_shift == b->feat_shift &&
 	         a->feat_length == b->feat_length && a->feat_fingerprint == b->feat_fingerprint &&
-	         a->norm_mode == b->norm_mode && a->trim_db == b->trim_db && !strcmp(a->feat_settings, b->feat_settings) &&
+	         a->norm_mode == b->norm_mode && a->trim_db == b->trim_db &&
+	         a->utt_window == b->utt_window && a->utt_hop == b->utt_hop && !strcmp(a->feat_settings, b->feat_settings) &&
 	         !strcmp(a->train_record, b->train_record) &&
 	         !strcmp(ser_net_arch(a->net), ser_net_arch(b->net)) &&
 	         ser_net_in_channels(a->net) == ser_net_in_channels(b->net) &&
@@ -157,13 +160,13 @@ int main(void)
 	ser_model *l = ser_model_from_mem(buf, n, "t", &e);
 	CHECK(l != NULL, "the undamaged buffer loads");
 	ser_model_free(l);
-	/* version 3 with a valid checksum */
-	buf[8] = 3;
+	/* version 4 with a valid checksum */
+	buf[8] = 4;
 	uint64_t h = fnv(buf, n - 8);
 	for (int i = 0; i < 8; i++)
 		buf[n - 8 + i] = (unsigned char)(h >> (8 * i));
 	l = ser_model_from_mem(buf, n, "m.ser", &e);
-	CHECK(!l && !strcmp(e.msg, "m.ser: model version 3 is not supported (this ser reads 1 to 2)"), "%s", e.msg);
+	CHECK(!l && !strcmp(e.msg, "m.ser: model version 4 is not supported (this ser reads 1 to 3)"), "%s", e.msg);
 	l = ser_model_from_mem((const unsigned char *)"RIFF\0\0\0\0WAVEfmt ", 16, "x.wav", &e);
 	CHECK(!l && !strcmp(e.msg, "x.wav: not a ser model"), "%s", e.msg);
 	/* an oversized class count with a correct checksum: refused before allocating */
@@ -176,38 +179,62 @@ int main(void)
 	CHECK(!l && e.code == SER_ELIMIT, "class count 2^31-1 refused: %s", e.msg);
 	free(buf);
 
-	/* version 1: the same layout without trim_db, read as no trimming. Made
-	 * from a version 2 file: the f32 before the record string removed. */
+	/* versions 1 and 2: the same layout without trim_db and the utterance
+	 * windows (1), or without the windows (2), read as 0. Made from a version
+	 * 3 file by removing those fields before the record string. */
 	{
 		ser_model *v2 = make_model(0);
 		unsigned char *b1, *b2;
 		size_t n1, n2, np = ser_net_nparams(v2->net), rec = strlen(v2->train_record);
-		CHECK(ser_model_to_mem(v2, &b2, &n2, &e) == 0 && b2[8] == 2, "written as version 2");
-		size_t at = n2 - 8 - 4 * np - 8 - rec - 4 - 4;   /* offset of trim_db */
+		CHECK(ser_model_to_mem(v2, &b2, &n2, &e) == 0 && b2[8] == 3, "written as version 3");
+		size_t at = n2 - 8 - 4 * np - 8 - rec - 4 - 8 - 4;   /* offset of trim_db */
 		float t;
+		uint32_t uw, uh;
 		memcpy(&t, b2 + at, 4);
-		CHECK(t == 37.5f, "trim_db at its offset (%g)", t);
-		n1 = n2 - 4;
-		b1 = malloc(n1);
-		memcpy(b1, b2, at);
-		memcpy(b1 + at, b2 + at + 4, n2 - at - 4);
-		b1[8] = 1;
-		h = fnv(b1, n1 - 8);
-		for (int i = 0; i < 8; i++)
-			b1[n1 - 8 + i] = (unsigned char)(h >> (8 * i));
-		l = ser_model_from_mem(b1, n1, "v1.ser", &e);
-		CHECK(l && l->trim_db == 0.0f, "version 1 file loads, trim 0: %s", l ? "" : e.msg);
-		v2->trim_db = 0;
-		CHECK(l && same_model(l, v2), "version 1 file: every other field equal");
-		ser_model_free(l);
-		b2[8] = 1;   /* a version 2 body labelled 1: 4 bytes too many */
+		memcpy(&uw, b2 + at + 4, 4);
+		memcpy(&uh, b2 + at + 8, 4);
+		CHECK(t == 37.5f && uw == 50 && uh == 12, "trim_db, window, hop at their offsets "
+		      "(%g %u %u)", t, uw, uh);
+		for (int ver = 1; ver <= 2; ver++) {
+			size_t cut = ver == 1 ? 12 : 8, from = ver == 1 ? at : at + 4;
+			n1 = n2 - cut;
+			b1 = malloc(n1);
+			memcpy(b1, b2, from);
+			memcpy(b1 + from, b2 + from + cut, n2 - from - cut);
+			b1[8] = (unsigned char)ver;
+			h = fnv(b1, n1 - 8);
+			for (int i = 0; i < 8; i++)
+				b1[n1 - 8 + i] = (unsigned char)(h >> (8 * i));
+			l = ser_model_from_mem(b1, n1, "old.ser", &e);
+			CHECK(l && l->utt_window == 0 && l->utt_hop == 0 &&
+			      l->trim_db == (ver == 1 ? 0.0f : 37.5f),
+			      "version %d file loads, %s windows 0: %s", ver, ver == 1 ? "trim 0," : "",
+			      l ? "" : e.msg);
+			ser_model *want = make_model(0);
+			want->utt_window = want->utt_hop = 0;
+			if (ver == 1)
+				want->trim_db = 0;
+			CHECK(l && same_model(l, want), "version %d file: every other field equal", ver);
+			ser_model_free(want);
+			ser_model_free(l);
+			free(b1);
+		}
+		b2[8] = 2;   /* a version 3 body labelled 2: 8 bytes too many */
 		h = fnv(b2, n2 - 8);
 		for (int i = 0; i < 8; i++)
 			b2[n2 - 8 + i] = (unsigned char)(h >> (8 * i));
 		l = ser_model_from_mem(b2, n2, "x.ser", &e);
-		CHECK(!l, "version 2 body labelled version 1 refused: %s", e.msg);
+		CHECK(!l, "version 3 body labelled version 2 refused: %s", e.msg);
 		ser_model_free(l);
-		free(b1), free(b2);
+		free(b2);
+		/* utterance windows refused at save */
+		int badw[][2] = { { -1, 1 }, { 10, 0 }, { 10, 11 }, { 0, 5 }, { SER_MODEL_WINDOW_MAX + 1, 1 } };
+		for (int i = 0; i < 5; i++) {
+			v2->utt_window = badw[i][0], v2->utt_hop = badw[i][1];
+			CHECK(ser_model_to_mem(v2, &b1, &n1, &e) == SER_EINVAL, "utterance window %d hop "
+			      "%d refused: %s", badw[i][0], badw[i][1], e.msg);
+		}
+		v2->utt_window = 50, v2->utt_hop = 12;
 		/* trim values refused at save */
 		float badv[] = { -1.0f, 201.0f, NAN };
 		for (int i = 0; i < 3; i++) {
@@ -220,7 +247,45 @@ int main(void)
 		v2->trim_db = 10;
 		CHECK(ser_model_to_mem(v2, &b1, &n1, &e) == SER_EINVAL, "trim with the vector layout "
 		      "refused: %s", e.msg);
+		v2->trim_db = 0;
+		v2->utt_window = 4, v2->utt_hop = 2;
+		CHECK(ser_model_to_mem(v2, &b1, &n1, &e) == SER_EINVAL, "utterance windows with the "
+		      "vector layout refused: %s", e.msg);
 		ser_model_free(v2);
+	}
+	/* per-utterance inference over windows = the mean of the window passes */
+	{
+		ser_model *w = make_model(0);
+		ser_clf *c;
+		float x[53 * 6], p[3], q[3], mean[3] = { 0 };
+		int nf = 53, k, worst_ok = 1;
+		w->trim_db = 0;
+		w->utt_window = 20, w->utt_hop = 7;
+		for (int i = 0; i < nf * 6; i++)
+			x[i] = (float)sin(0.37 * i) + 0.1f * (float)(i % 7);
+		c = ser_clf_new(w, &e);
+		k = ser_clf_windows(nf, 20, 7);
+		for (int i = 0; i < k; i++) {
+			int st, len;
+			ser_clf_window_at(nf, 20, 7, i, &st, &len);
+			ser_clf_run(c, x + st * 6, len, q, &e);
+			for (int j = 0; j < 3; j++)
+				mean[j] += q[j] / k;
+		}
+		ser_clf_run_utt(c, x, nf, p, &e);
+		for (int j = 0; j < 3; j++)
+			worst_ok &= fabsf(p[j] - mean[j]) < 1e-6f;
+		CHECK(k == 6 && worst_ok, "53 frames, windows 20 every 7: %d windows (0 7 14 21 28 and "
+		      "the tail 33), utterance probabilities = their mean", k);
+		ser_clf_run_utt(c, x, 20, p, &e);
+		ser_clf_run(c, x, 20, q, &e);
+		CHECK(!memcmp(p, q, sizeof p), "an utterance of one window's length: one pass");
+		w->utt_window = w->utt_hop = 0;
+		ser_clf_run_utt(c, x, nf, p, &e);
+		ser_clf_run(c, x, nf, q, &e);
+		CHECK(!memcmp(p, q, sizeof p), "window 0: the whole utterance in one pass");
+		ser_clf_free(c);
+		ser_model_free(w);
 	}
 	l = ser_model_load("no/such/model.ser", &e);
 	CHECK(!l && e.code == SER_EIO, "missing file: %s", e.msg);
