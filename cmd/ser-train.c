@@ -33,7 +33,8 @@ static void usage(void)
 	"and writes the best model (by validation UAR; without validation the last).\n"
 	"\n"
 	"  -o, --output FILE       model file to write atomically (required)\n"
-	"  -a, --arch NAME|SPEC    seed, default (= cnn), cnn, or a layer spec string\n"
+	"  -a, --arch NAME|SPEC    seed, default (= cnn), cnn, cnn2d (for log mel frames,\n"
+	"                          ser-mfcc --dct none), or a layer spec string\n"
 	"                          (default: default)\n"
 	"  -c, --classes LIST      comma-separated class set and order (default:\n"
 	"                          neutral,calm,happy,sad,angry,fearful,disgust,surprised)\n"
@@ -341,7 +342,8 @@ int main(int argc, char **argv)
 		spec = ser_net_arch_preset("cnn");
 	else if ((spec = ser_net_arch_preset(o.arch)) == NULL) {
 		if (!strchr(o.arch, ':') && !strchr(o.arch, ' '))
-			cli_usage_error("--arch: '%s' is not seed, default, cnn or a layer spec", o.arch);
+			cli_usage_error("--arch: '%s' is not seed, default, cnn, cnn2d or a layer spec",
+			                o.arch);
 		spec = o.arch;
 	}
 	if (o.epochs < 0)
@@ -438,6 +440,10 @@ int main(int argc, char **argv)
 		cli_die(EXIT_DATA, "%s: --arch seed takes one 40-value vector per utterance, these "
 		        "features are %s with %u values; use ser-mfcc --preset librosa --pool mean",
 		        first, layout == SER_LAYOUT_VECTOR ? "pooled" : "frames", ds.dim);
+	if (strstr(spec, "conv2d") && !strstr(ds.settings, "dct=none"))
+		cli_warn("%s: a 2D network reads each frame's values as rows of an image; these "
+		         "are cepstra (dct is not none), log mel frames (ser-mfcc --dct none) suit it",
+		         first);
 	if (o.norm < 0)
 		o.norm = layout == SER_LAYOUT_VECTOR ? SER_NORM_NONE : SER_NORM_UTT_MEAN;
 	else

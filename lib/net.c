@@ -143,6 +143,9 @@ const char *ser_net_arch_preset(const char *name)
 	if (strcmp(name, "cnn") == 0)
 		return "conv:64:5 bn relu maxpool:2 conv:128:5 bn relu maxpool:2 conv:128:3 bn relu "
 		       "stats dense:128 relu dropout:0.3 dense";
+	if (strcmp(name, "cnn2d") == 0)   /* over log mel frames (rows = mel bands) */
+		return "conv2d:8:3 bn relu maxpool2d:2 conv2d:16:3 bn relu maxpool2d:2 conv2d:32:3 bn "
+		       "relu maxpool2d:2 conv:128:3 bn relu stats dense:128 relu dropout:0.3 dense";
 	return NULL;
 }
 

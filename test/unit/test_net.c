@@ -27,6 +27,17 @@ static void test_build(void)
 	      "cnn arch builds: %zu trainable (want %zu) + bn running stats", n ? ser_net_ntrainable(n) : 0, want);
 	CHECK(n && ser_net_min_length(n) == 4, "cnn arch: min length %d (want 4)", n ? ser_net_min_length(n) : -1);
 	ser_net_free(n);
+	/* cnn2d on 40 log mel rows: 3 conv2d (8*9+8, 16*8*9+16, 32*16*9+32), bn on 8*40,
+	 * 16*20, 32*10 (and 128) channels, conv 128 over 32*5 rows x 3, dense 256->128, 128->8 */
+	n = ser_net_new(ser_net_arch_preset("cnn2d"), 40, 0, 8, &e);
+	{
+		size_t want2 = 80 + 1168 + 4640 + 2 * (320 + 320 + 320 + 128) + (128 * 160 * 3 + 128) +
+		               (256 * 128 + 128) + (128 * 8 + 8);
+		CHECK(n && ser_net_ntrainable(n) == want2 && ser_net_min_length(n) == 8,
+		      "cnn2d arch: %zu trainable (want %zu), min length %d (want 8)",
+		      n ? ser_net_ntrainable(n) : 0, want2, n ? ser_net_min_length(n) : -1);
+	}
+	ser_net_free(n);
 	n = ser_net_new(ser_net_arch_preset("seed"), 1, 40, 7, &e);
 	CHECK(n && ser_net_nparams(n) == 384 + 64 * 40 * 7 + 7, "preset seed with 7 classes");
 	ser_net_free(n);
