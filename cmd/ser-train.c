@@ -33,8 +33,8 @@ static void usage(void)
 	"and writes the best model (by validation UAR; without validation the last).\n"
 	"\n"
 	"  -o, --output FILE       model file to write atomically (required)\n"
-	"  -a, --arch NAME|SPEC    seed, default (= cnn), cnn, cnn2d (for log mel frames,\n"
-	"                          ser-mfcc --dct none), or a layer spec string\n"
+	"  -a, --arch NAME|SPEC    seed, default (= cnn), cnn, cnn2d (a 2D CNN over log\n"
+	"                          mel energies, see --idct), or a layer spec string\n"
 	"                          (default: default)\n"
 	"  -c, --classes LIST      comma-separated class set and order (default:\n"
 	"                          neutral,calm,happy,sad,angry,fearful,disgust,surprised)\n"
@@ -76,6 +76,9 @@ static void usage(void)
 	"                          8000 or 11025 Hz chain), gain:P:DB (down by up to DB dB\n"
 	"                          over a 16-bit floor); P = probability per crop; or\n"
 	"                          none (default: none)\n"
+	"      --idct auto|on|off  the model takes cepstra (dct ortho, n-ceps = n-mels) back\n"
+	"                          to log mel energies before its normalisation; auto: on\n"
+	"                          for a 2D network (conv2d) on such cepstra (default: auto)\n"
 	"      --whole-utterance   the model classifies an utterance in one pass (default:\n"
 	"                          as the mean over windows of --crop frames every crop/4,\n"
 	"                          as it was trained; also for validation)\n"
@@ -96,7 +99,7 @@ static void usage(void)
 
 enum {
 	O_VAL = 256, O_EXCL, O_OPTIM, O_LR, O_WD, O_SCHED, O_PATIENCE, O_CROP, O_NORM,
-	O_CW, O_LS, O_SPECAUG, O_LOG, O_TRIM, O_AUGMENT, O_MIXUP, O_WHOLE
+	O_CW, O_LS, O_SPECAUG, O_LOG, O_TRIM, O_AUGMENT, O_MIXUP, O_WHOLE, O_IDCT
 };
 
 struct opts {
@@ -104,7 +107,7 @@ struct opts {
 	long epochs, batch, patience, crop, threads;
 	int optim, sched, norm, cw, quiet, whole;
 	double lr, wd, ls, trim, mixup;
-	const char *specaug, *augment;
+	const char *specaug, *augment, *idct;
 	uint64_t seed;
 };
 
@@ -274,6 +277,7 @@ int main(int argc, char **argv)
 		{ "augment", required_argument, NULL, O_AUGMENT },
 		{ "mixup", required_argument, NULL, O_MIXUP },
 		{ "whole-utterance", no_argument, NULL, O_WHOLE },
+		{ "idct", required_argument, NULL, O_IDCT },
 		{ "seed", required_argument, NULL, 's' },
 		{ "threads", required_argument, NULL, 'j' },
 		{ "log", required_argument, NULL, O_LOG },
@@ -325,6 +329,7 @@ int main(int argc, char **argv)
 		case O_AUGMENT: o.augment = optarg; break;
 		case O_MIXUP: o.mixup = cli_double("--mixup", optarg, 0, 100); break;
 		case O_WHOLE: o.whole = 1; break;
+		case O_IDCT: o.idct = optarg; break;
 		case 's': o.seed = (uint64_t)cli_long("--seed", optarg, 0, 0x7fffffffffffffffL); break;
 		case 'j': o.threads = cli_long("--threads", optarg, 1, SER_NET_THREADS_MAX); break;
 		case O_LOG: o.log = optarg; break;
@@ -440,10 +445,29 @@ int main(int argc, char **argv)
 		cli_die(EXIT_DATA, "%s: --arch seed takes one 40-value vector per utterance, these "
 		        "features are %s with %u values; use ser-mfcc --preset librosa --pool mean",
 		        first, layout == SER_LAYOUT_VECTOR ? "pooled" : "frames", ds.dim);
-	if (strstr(spec, "conv2d") && !strstr(ds.settings, "dct=none"))
-		cli_warn("%s: a 2D network reads each frame's values as rows of an image; these "
-		         "are cepstra (dct is not none), log mel frames (ser-mfcc --dct none) suit it",
-		         first);
+	/* the inverse DCT inside the model: cepstra in, log mel energies to the net */
+	int idct = 0, is_cep = 0;
+	{
+		ser_feat_opts fo;
+		ser_error e2;
+		int inv = ser_feat_parse_settings(&fo, ds.settings, &e2) == 0 &&
+		          ser_feat_invertible(&fo, &e2) == 0;
+		is_cep = inv && fo.dct == SER_DCT_ORTHO;
+		if (!o.idct || !strcmp(o.idct, "auto"))
+			idct = is_cep && layout == SER_LAYOUT_FRAMES && strstr(spec, "conv2d") != NULL;
+		else if (!strcmp(o.idct, "on"))
+			idct = 1;
+		else if (strcmp(o.idct, "off"))
+			cli_usage_error("--idct: '%s' is not auto, on or off", o.idct);
+		if (idct && (!is_cep || layout != SER_LAYOUT_FRAMES))
+			cli_die(EXIT_DATA, "%s: --idct on needs frames of orthonormal cepstra with n-ceps "
+			        "= n-mels%s%s", first, inv || layout != SER_LAYOUT_FRAMES ? "" : ": ",
+			        inv || layout != SER_LAYOUT_FRAMES ? "" : e2.msg);
+		if (strstr(spec, "conv2d") && !idct && fo.dct != SER_DCT_NONE)
+			cli_warn("%s: a 2D network reads each frame's values as rows of an image; these "
+			         "are cepstra: use --idct on (needs n-ceps = n-mels) or log mel frames "
+			         "(ser-mfcc --dct none)", first);
+	}
 	if (o.norm < 0)
 		o.norm = layout == SER_LAYOUT_VECTOR ? SER_NORM_NONE : SER_NORM_UTT_MEAN;
 	else
@@ -499,6 +523,8 @@ int main(int argc, char **argv)
 	for (int c = 0; c < ncls; c++)
 		m.class_names[c] = xstrdup(cls.name[c]);
 	m.feat_dim = ds.dim;
+	if (ser_model_set_idct(&m, idct, &err) < 0)
+		cli_die(EXIT_DATA, "%s", err.msg);
 	m.feat_rate = ds.rate;
 	m.feat_shift = ds.shift;
 	m.feat_length = ds.length;
@@ -508,7 +534,8 @@ int main(int argc, char **argv)
 	if (o.norm != SER_NORM_NONE) {
 		m.norm_mean = xcalloc(ds.dim, sizeof *m.norm_mean);
 		m.norm_std = xcalloc(ds.dim, sizeof *m.norm_std);
-		if (ser_ds_norm_stats(&ds, SER_PART_TRAIN, o.norm, m.norm_mean, m.norm_std, &err) < 0)
+		if (ser_ds_norm_stats(&ds, SER_PART_TRAIN, o.norm, m.idct, m.norm_mean, m.norm_std,
+		                      &err) < 0)
 			cli_die(EXIT_DATA, "%s", err.msg);
 	}
 
@@ -553,9 +580,10 @@ int main(int argc, char **argv)
 	        o.threads, spec);
 	tprintf(&rec, "optimiser: %s lr %g schedule %s batch %ld epochs %ld patience %ld\n",
 	        optims[o.optim], o.lr, scheds[o.sched], o.batch, o.epochs, o.patience);
-	tprintf(&rec, "input: %s, trim %g dB, norm %s, crop %ld, augment %s, specaug %d:%d:%d:%d, "
+	tprintf(&rec, "input: %s%s, trim %g dB, norm %s, crop %ld, augment %s, specaug %d:%d:%d:%d, "
 	        "mixup %g, label smoothing %g, class weights %s\n",
-	        layout == SER_LAYOUT_VECTOR ? "pooled vector" : "frames", o.trim,
+	        layout == SER_LAYOUT_VECTOR ? "pooled vector" : "frames",
+	        idct ? " (inverse DCT to log mel)" : "", o.trim,
 	        norms[o.norm == SER_NORM_NONE ? 0 : o.norm == SER_NORM_UTT_MEAN ? 1 : 2],
 	        layout == SER_LAYOUT_FRAMES ? o.crop : 0, augtext, sa.tw, sa.tn, sa.fw, sa.fn,
 	        o.mixup, o.ls, cws[o.cw]);
@@ -781,6 +809,7 @@ int main(int argc, char **argv)
 	free(m.feat_settings);
 	free(m.norm_mean);
 	free(m.norm_std);
+	free(m.idct);
 	free(rec.s);
 	free(x);
 	free(work);

@@ -143,37 +143,6 @@ int ser_aug_on(const ser_aug_opts *o)
 
 /* ---- set-up ---- */
 
-static int invertible(const ser_feat_opts *f, ser_error *err)
-{
-	const char *why = NULL;
-	if (f->pool != SER_POOL_NONE)
-		why = "pooled features (pool)";
-	else if (f->deltas)
-		why = "deltas";
-	else if (f->cmvn != SER_CMVN_NONE)
-		why = "cmvn";
-	else if (f->energy != SER_ENERGY_NONE)
-		why = "energy in C0";
-	else if (f->lifter != 0)
-		why = "lifter";
-	else if (f->top_db != 0)
-		why = "top-db";
-	else if (f->spectrum != SER_SPEC_POWER)
-		why = "spectrum magnitude";
-	else if (f->dct == SER_DCT_HTK)
-		why = "dct htk";
-	else if (f->dct == SER_DCT_ORTHO && f->n_ceps != f->n_mels)
-		why = "n-ceps below n-mels";
-	else if (f->dct == SER_DCT_ORTHO && f->c0 != SER_C0_FIRST)
-		why = "c0 last";
-	if (why)
-		return ser_seterr(err, SER_EINVAL, "augmentation needs frames that can be taken back "
-		                  "to filter powers; these settings have %s (use dct ortho with n-ceps "
-		                  "= n-mels, or dct none, and no lifter, energy, cmvn, top-db, deltas "
-		                  "or pool)", why);
-	return 0;
-}
-
 /* White (kind 0) or pink (kind 1, Voss-McCartney: 16 rows held for 2^k
  * samples plus a white row) noise, then scaled to std NOISE_STD exactly. */
 static void make_noise(float *x, size_t n, int kind, uint64_t seed)
@@ -302,7 +271,7 @@ ser_aug *ser_aug_new(const char *settings, const ser_aug_opts *o, ser_error *err
 	float *x = NULL, *y = NULL;
 	size_t n;
 	if (ser_feat_parse_settings(&f, settings, err) < 0 || ser_feat_check(&f, err) < 0 ||
-	    invertible(&f, err) < 0)
+	    ser_feat_invertible(&f, err) < 0)
 		return NULL;
 	if (f.n_mels > 1024) {
 		ser_seterr(err, SER_ELIMIT, "augmentation: at most 1024 mel filters");

@@ -233,18 +233,33 @@ int ser_ds_trim(ser_dataset *ds, double db, int min_len, long *dropped, ser_erro
 	return 0;
 }
 
-int ser_ds_norm_stats(const ser_dataset *ds, int part, int mode, float *mean, float *std,
-                      ser_error *err)
+int ser_ds_norm_stats(const ser_dataset *ds, int part, int mode, const float *idct, float *mean,
+                      float *std, ser_error *err)
 {
 	size_t d = ds->dim;
 	double *s = calloc(3 * d, sizeof *s), *s2 = s + d, *um = s + 2 * d;
 	double frames = 0;
+	float *tx = NULL;
+	size_t txcap = 0;
 	if (!s)
 		return ser_seterr(err, SER_ENOMEM, "out of memory");
 	for (size_t i = 0; i < ds->n; i++) {
-		const ser_utt *u = &ds->u[i];
+		ser_utt uu = ds->u[i];
+		const ser_utt *u = &uu;
 		if (u->part != part || u->n < 1)
 			continue;
+		if (idct) {   /* the frames as the model sees them: l = c . idct */
+			if ((size_t)u->n > txcap) {
+				float *nt = realloc(tx, (size_t)u->n * d * sizeof *nt);
+				if (!nt) {
+					free(s), free(tx);
+					return ser_seterr(err, SER_ENOMEM, "out of memory");
+				}
+				tx = nt, txcap = (size_t)u->n;
+			}
+			ser_idct_frames(idct, (int)d, u->x, u->n, tx);
+			uu.x = tx;
+		}
 		for (size_t j = 0; j < d; j++)
 			um[j] = 0;
 		if (mode == SER_NORM_UTT_MEAN) {
@@ -273,6 +288,7 @@ int ser_ds_norm_stats(const ser_dataset *ds, int part, int mode, float *mean, fl
 		std[j] = (float)(sd < 1e-5 ? 1e-5 : sd);
 	}
 	free(s);
+	free(tx);
 	return 0;
 }
 

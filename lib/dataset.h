@@ -68,11 +68,13 @@ int ser_ds_split(ser_dataset *ds, const char *val, const char *exclude, char *un
  * *dropped (may be NULL) gets the frames removed in all. */
 int ser_ds_trim(ser_dataset *ds, double db, int min_len, long *dropped, ser_error *err);
 
-/* Per-dimension mean and std (dim each) over the frames of utterances in
+/* (idct: the model's input transform (ser_model.idct) applied to the frames
+ * first, or NULL.)
+ * Per-dimension mean and std (dim each) over the frames of utterances in
  * `part`: mode SER_NORM_GLOBAL uses raw frames, SER_NORM_UTT_MEAN frames
  * minus their utterance mean (mean is then 0). std is floored at 1e-5. */
-int ser_ds_norm_stats(const ser_dataset *ds, int part, int mode, float *mean, float *std,
-                      ser_error *err);
+int ser_ds_norm_stats(const ser_dataset *ds, int part, int mode, const float *idct, float *mean,
+                      float *std, ser_error *err);
 
 /* Counts of each class (ncls) in part. */
 void ser_ds_class_counts(const ser_dataset *ds, int part, int ncls, long *count);

@@ -539,3 +539,34 @@ int ser_feat_settings_diff(const char *a, const char *b, const char *name_a,
 	}
 	return ndiff;
 }
+
+int ser_feat_invertible(const ser_feat_opts *f, ser_error *err)
+{
+	const char *why = NULL;
+	if (f->pool != SER_POOL_NONE)
+		why = "pooled features (pool)";
+	else if (f->deltas)
+		why = "deltas";
+	else if (f->cmvn != SER_CMVN_NONE)
+		why = "cmvn";
+	else if (f->energy != SER_ENERGY_NONE)
+		why = "energy in C0";
+	else if (f->lifter != 0)
+		why = "lifter";
+	else if (f->top_db != 0)
+		why = "top-db";
+	else if (f->spectrum != SER_SPEC_POWER)
+		why = "spectrum magnitude";
+	else if (f->dct == SER_DCT_HTK)
+		why = "dct htk";
+	else if (f->dct == SER_DCT_ORTHO && f->n_ceps != f->n_mels)
+		why = "n-ceps below n-mels";
+	else if (f->dct == SER_DCT_ORTHO && f->c0 != SER_C0_FIRST)
+		why = "c0 last";
+	if (why)
+		return ser_seterr(err, SER_EINVAL, "frames cannot be taken back to mel filter "
+		                  "powers: these settings have %s (use dct ortho with n-ceps "
+		                  "= n-mels, or dct none, and no lifter, energy, cmvn, top-db, deltas "
+		                  "or pool)", why);
+	return 0;
+}

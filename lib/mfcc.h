@@ -117,6 +117,11 @@ double ser_feat_high_freq(const ser_feat_opts *o);   /* Hz */
 /* Cross-field validation (high-freq <= Nyquist, fft-size >= frame length,
  * n-ceps <= n-mels, ...). */
 int ser_feat_check(const ser_feat_opts *o, ser_error *err);
+/* 0 when frames of these settings can be taken back to mel filter powers
+ * exactly: power spectrum, log ln or db, dct none (log mel) or ortho with
+ * n-ceps = n-mels and C0 first, and no lifter, energy, CMVN, top-db,
+ * deltas or pooling; else SER_EINVAL naming the first obstacle. */
+int ser_feat_invertible(const ser_feat_opts *o, ser_error *err);
 /* Values per output frame (after deltas and pooling). */
 size_t ser_feat_dim(const ser_feat_opts *o);
 

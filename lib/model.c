@@ -6,13 +6,15 @@
  *   u32 settings_len settings[settings_len]
  *   u32 norm_mode [f32 mean[feat_dim] f32 std[feat_dim] when mode != 0]
  *   f32 trim_db (version >= 2; version 1 reads as 0)
- *   u32 utt_window u32 utt_hop (version >= 3; earlier read as 0, 0)
+ *   u32 utt_window u32 utt_hop u32 input_idct (version >= 3; earlier read as 0)
  *   u32 record_len record[record_len]
  *   u64 nparams f32 params[nparams]
  *   u64 FNV-1a 64 of every byte before it
  * All integers and floats little-endian; strings without NUL. */
 #include "model.h"
 #include "trim.h"
+
+#include <cblas.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -141,6 +143,9 @@ static int validate(const ser_model *m, ser_error *err)
 		return ser_seterr(err, SER_EINVAL, "model: bad utterance window %d hop %d (frames "
 		                  "layout, window 1..%d, hop 1..window; or both 0)", m->utt_window,
 		                  m->utt_hop, SER_MODEL_WINDOW_MAX);
+	if (m->input_idct != 0 && (m->input_idct != 1 || m->layout != SER_LAYOUT_FRAMES || !m->idct))
+		return ser_seterr(err, SER_EINVAL, "model: bad input transform %d (0, or 1 with the "
+		                  "frames layout)", m->input_idct);
 	if ((m->feat_settings && strlen(m->feat_settings) > SER_MODEL_TEXT_MAX) ||
 	    (m->train_record && strlen(m->train_record) > SER_MODEL_TEXT_MAX))
 		return ser_seterr(err, SER_ELIMIT, "model: text longer than %d bytes", SER_MODEL_TEXT_MAX);
@@ -180,6 +185,7 @@ int ser_model_to_mem(const ser_model *m, unsigned char **buf, size_t *len, ser_e
 	put_f32(&w, m->trim_db);
 	put_u32(&w, (uint32_t)m->utt_window);
 	put_u32(&w, (uint32_t)m->utt_hop);
+	put_u32(&w, (uint32_t)m->input_idct);
 	put_str(&w, m->train_record);
 	size_t np = ser_net_nparams(net);
 	const float *P = ser_net_params(net);
@@ -326,6 +332,7 @@ void ser_model_free(ser_model *m)
 			free(m->class_names[i]);
 	free(m->class_names), free(m->feat_settings), free(m->norm_mean), free(m->norm_std);
 	free(m->train_record);
+	free(m->idct);
 	free(m);
 }
 
@@ -414,6 +421,15 @@ ser_model *ser_model_from_mem(const unsigned char *buf, size_t len, const char *
 		/* clamp to a value validate() refuses rather than wrapping the int */
 		m->utt_window = uw > SER_MODEL_WINDOW_MAX ? SER_MODEL_WINDOW_MAX + 1 : (int)uw;
 		m->utt_hop = uh > SER_MODEL_WINDOW_MAX ? SER_MODEL_WINDOW_MAX + 1 : (int)uh;
+		uint32_t ti = get_u32(&r);
+		if (!r.bad && ti != 0) {
+			if (ti != 1 || m->layout != SER_LAYOUT_FRAMES) {
+				why = "unknown input transform";
+				goto bad;
+			}
+			if (ser_model_set_idct(m, 1, err) < 0)
+				goto oom;
+		}
 	}
 	if (!(m->train_record = get_str(&r, SER_MODEL_TEXT_MAX, &over)))
 		goto bad_str;
@@ -515,6 +531,34 @@ ser_model *ser_model_load(const char *path, ser_error *err)
 	return m;
 }
 
+int ser_model_set_idct(ser_model *m, int on, ser_error *err)
+{
+	int D = (int)m->feat_dim;
+	free(m->idct);
+	m->idct = NULL;
+	m->input_idct = 0;
+	if (!on)
+		return 0;
+	if (D < 1 || D > SER_MODEL_DIM_MAX)
+		return ser_seterr(err, SER_EINVAL, "model: feature dimension %d for the inverse DCT", D);
+	if (!(m->idct = malloc((size_t)D * D * sizeof *m->idct)))
+		return ser_seterr(err, SER_ENOMEM, "out of memory");
+	/* orthonormal DCT-II, c_k = sum_m dct[k][m] l_m, as the front end's; its
+	 * inverse is its transpose: l_m = sum_k c_k dct[k][m] */
+	for (int k = 0; k < D; k++)
+		for (int j = 0; j < D; j++)
+			m->idct[(size_t)k * D + j] = (float)(sqrt((k ? 2.0 : 1.0) / D) *
+			                                     cos(3.14159265358979323846 * k * (j + 0.5) / D));
+	m->input_idct = 1;
+	return 0;
+}
+
+void ser_idct_frames(const float *idct, int dim, const float *frames, int n, float *out)
+{
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, dim, dim, 1.0f, frames, dim, idct,
+	            dim, 0.0f, out, dim);
+}
+
 int ser_model_input(const ser_model *m, const float *frames, int n_frames, float *out,
                     ser_error *err)
 {
@@ -523,6 +567,27 @@ int ser_model_input(const ser_model *m, const float *frames, int n_frames, float
 		return ser_seterr(err, SER_EINVAL, "model input: %d frames (%s)", n_frames,
 		                  m->layout == SER_LAYOUT_VECTOR ? "this model takes one vector per utterance"
 		                                                 : "need at least one");
+	if (m->input_idct && m->idct && m->layout == SER_LAYOUT_FRAMES) {
+		/* out (D, T) = idct^T (D, D) . frames^T (D, T), then normalised in place */
+		cblas_sgemm(CblasRowMajor, CblasTrans, CblasTrans, D, n_frames, D, 1.0f, m->idct, D,
+		            frames, D, 0.0f, out, n_frames);
+		for (int j = 0; j < D; j++) {
+			float *row = out + (size_t)j * n_frames, mu = 0.0f, sc = 1.0f;
+			if (m->norm_mode == SER_NORM_GLOBAL) {
+				mu = m->norm_mean[j];
+				sc = 1.0f / m->norm_std[j];
+			} else if (m->norm_mode == SER_NORM_UTT_MEAN) {
+				double s = 0;
+				for (int t = 0; t < n_frames; t++)
+					s += row[t];
+				mu = (float)(s / n_frames);
+				sc = 1.0f / m->norm_std[j];
+			}
+			for (int t = 0; t < n_frames; t++)
+				row[t] = (row[t] - mu) * sc;
+		}
+		return n_frames;
+	}
 	for (int j = 0; j < D; j++) {
 		float mu = 0.0f, sc = 1.0f;
 		if (m->norm_mode == SER_NORM_GLOBAL) {

@@ -50,6 +50,11 @@ typedef struct ser_model {
 	float *norm_std;         /* (feat_dim) or NULL when mode is NONE */
 	float trim_db;           /* dB, voice-activity trimming of the input (trim.h),
 	                            0 = none; 0..SER_TRIM_DB_MAX, frames layout only */
+	int input_idct;          /* 1: each frame (orthonormal DCT-II cepstra, n-ceps =
+	                            n-mels) is taken back to log mel energies by the
+	                            inverse DCT before normalisation; frames layout */
+	float *idct;             /* (feat_dim, feat_dim) matrix of it, made by
+	                            ser_model_set_idct; NULL when input_idct is 0 */
 	int utt_window, utt_hop; /* frames: an utterance is classified as the mean of
 	                            the probabilities over windows of utt_window frames
 	                            every utt_hop (ser_clf_run_utt); 0 = the whole
@@ -75,7 +80,13 @@ ser_model *ser_model_from_mem(const unsigned char *buf, size_t len, const char *
                               ser_error *err);
 void ser_model_free(ser_model *m);
 
+/* Sets input_idct (0 or 1) and makes or frees the matrix. */
+int ser_model_set_idct(ser_model *m, int on, ser_error *err);
+/* out (n, dim) = frames (n, dim) . idct: l_m = sum_k c_k idct[k][m]. */
+void ser_idct_frames(const float *idct, int dim, const float *frames, int n, float *out);
+
 /* Net input (C, T) for one utterance of frames (n_frames, feat_dim):
+ * the inverse DCT first when input_idct is set, then
  * normalises and lays out. For SER_LAYOUT_VECTOR n_frames must be 1.
  * out holds feat_dim * n_frames floats. Returns the net T (>0) or an error. */
 int ser_model_input(const ser_model *m, const float *frames, int n_frames, float *out,

@@ -84,6 +84,18 @@ ser-mfcc --n-ceps 13 "$D"/*.wav > "$T/c13.feat"
 status 2 "train: --augment on 13 of 40 cepstra -> 2" train -o "$T/z.ser" --augment band:1 "$T/c13.feat"
 check "train: the refusal names n-ceps" grep -q "n-ceps below n-mels" "$T/err"
 ser-mfcc --dct none "$D"/*.wav > "$T/lm.feat"
+# a 2D net on cepstra: the inverse DCT inside the model (auto), in the record; refused where
+# the cepstra cannot be inverted; a warning when it is off
+A2D="conv2d:4:3 relu maxpool2d:2 conv:4:3 stats dense"
+status 0 "train: 2D net on MFCC frames" ser-train -q -o "$T/c2.ser" --arch "$A2D" --classes neutral,angry --epochs 2 --crop 50 "$T/f.feat"
+check "train: record says inverse DCT" sh -c "ser-classify -m '$T/c2.ser' --info | grep -q '^input: frames (inverse DCT to log mel), '"
+status 0 "train: ser-mfcc | ser-classify with that model" sh -c "ser-mfcc '$D/03-01-05-01-01-01-04.wav' | ser-classify -m '$T/c2.ser'"
+status 0 "train: 2D net on log mel frames: no inverse DCT" ser-train -q -o "$T/c2l.ser" --arch "$A2D" --classes neutral,angry --epochs 2 --crop 50 "$T/lm.feat"
+check "train: record without it" sh -c "ser-classify -m '$T/c2l.ser' --info | grep -q '^input: frames, '"
+status 0 "train: --idct off on cepstra warns" ser-train -q -o "$T/c2o.ser" --arch "$A2D" --idct off --classes neutral,angry --epochs 1 --crop 50 "$T/f.feat"
+check "train: the warning names --idct" grep -q "use --idct on" "$T/err"
+status 2 "train: --idct on with 13 of 40 cepstra -> 2" train -o "$T/z.ser" --idct on "$T/c13.feat"
+status 1 "train: --idct maybe -> 1" ser-train -o "$T/z.ser" --idct maybe "$T/f.feat"
 status 0 "train: --augment on log mel frames" train -o "$T/lm.ser" --epochs 2 --augment "$AUG" "$T/lm.feat"
 
 # determinism: same command in two directories -> identical files

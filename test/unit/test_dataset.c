@@ -100,12 +100,12 @@ int main(void)
 	      "speaker both held out and excluded refused");
 	ser_ds_split(&ds, "s2", "s3", unk, sizeof unk, &err);
 	/* train part: utterance a, frames 0..3 -> global mean 1.5, std sqrt(1.25) */
-	CHECK(ser_ds_norm_stats(&ds, SER_PART_TRAIN, SER_NORM_GLOBAL, mean, sd, &err) == 0
+	CHECK(ser_ds_norm_stats(&ds, SER_PART_TRAIN, SER_NORM_GLOBAL, NULL, mean, sd, &err) == 0
 	      && check_close(mean[0], 1.5, 1e-6, 0) && check_close(sd[0], 1.118034, 1e-5, 0)
 	      && check_close(sd[1], 11.18034, 1e-4, 0), "global stats (%g %g %g)", mean[0], sd[0], sd[1]);
 	/* train + val with utterance mean removed: a -> -1.5..1.5, b -> -0.5, 0.5 */
 	ds.u[1].part = SER_PART_TRAIN;
-	CHECK(ser_ds_norm_stats(&ds, SER_PART_TRAIN, SER_NORM_UTT_MEAN, mean, sd, &err) == 0
+	CHECK(ser_ds_norm_stats(&ds, SER_PART_TRAIN, SER_NORM_UTT_MEAN, NULL, mean, sd, &err) == 0
 	      && mean[0] == 0 && check_close(sd[0], 0.9574271, 1e-6, 0),
 	      "utterance-mean stats: std sqrt(5.5/6) (got %g)", sd[0]);
 	{

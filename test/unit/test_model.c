@@ -187,7 +187,7 @@ int main(void)
 		unsigned char *b1, *b2;
 		size_t n1, n2, np = ser_net_nparams(v2->net), rec = strlen(v2->train_record);
 		CHECK(ser_model_to_mem(v2, &b2, &n2, &e) == 0 && b2[8] == 3, "written as version 3");
-		size_t at = n2 - 8 - 4 * np - 8 - rec - 4 - 8 - 4;   /* offset of trim_db */
+		size_t at = n2 - 8 - 4 * np - 8 - rec - 4 - 12 - 4;   /* offset of trim_db */
 		float t;
 		uint32_t uw, uh;
 		memcpy(&t, b2 + at, 4);
@@ -196,7 +196,7 @@ int main(void)
 		CHECK(t == 37.5f && uw == 50 && uh == 12, "trim_db, window, hop at their offsets "
 		      "(%g %u %u)", t, uw, uh);
 		for (int ver = 1; ver <= 2; ver++) {
-			size_t cut = ver == 1 ? 12 : 8, from = ver == 1 ? at : at + 4;
+			size_t cut = ver == 1 ? 16 : 12, from = ver == 1 ? at : at + 4;
 			n1 = n2 - cut;
 			b1 = malloc(n1);
 			memcpy(b1, b2, from);
@@ -219,7 +219,7 @@ int main(void)
 			ser_model_free(l);
 			free(b1);
 		}
-		b2[8] = 2;   /* a version 3 body labelled 2: 8 bytes too many */
+		b2[8] = 2;   /* a version 3 body labelled 2: 12 bytes too many */
 		h = fnv(b2, n2 - 8);
 		for (int i = 0; i < 8; i++)
 			b2[n2 - 8 + i] = (unsigned char)(h >> (8 * i));
@@ -252,6 +252,54 @@ int main(void)
 		CHECK(ser_model_to_mem(v2, &b1, &n1, &e) == SER_EINVAL, "utterance windows with the "
 		      "vector layout refused: %s", e.msg);
 		ser_model_free(v2);
+	}
+	/* input transform: the inverse DCT before normalisation; stored, and
+	 * refused with the vector layout or an unknown value */
+	{
+		ser_model *w = make_model(0), *l2 = NULL;
+		unsigned char *b;
+		size_t nb;
+		float cf[5 * 6], out[6 * 5], lm[5 * 6], want[6 * 5];
+		double worst = 0;
+		CHECK(ser_model_set_idct(w, 1, &e) == 0 && w->input_idct == 1 && w->idct, "idct set");
+		CHECK(ser_model_to_mem(w, &b, &nb, &e) == 0 && (l2 = ser_model_from_mem(b, nb, "i", &e)) &&
+		      l2->input_idct == 1 && l2->idct && !memcmp(l2->idct, w->idct, 36 * sizeof(float)),
+		      "input_idct 1 saved and loaded, same matrix");
+		for (int i = 0; i < 30; i++)
+			cf[i] = (float)cos(0.7 * i) * (i % 6 == 0 ? 10 : 1);
+		/* by hand: l_m = sum_k c_k sqrt((k ? 2 : 1) / 6) cos(pi k (m + 0.5) / 6), then the
+		 * per-utterance mean removed and divided by std */
+		for (int t = 0; t < 5; t++)
+			for (int j = 0; j < 6; j++) {
+				double v = 0;
+				for (int k = 0; k < 6; k++)
+					v += cf[t * 6 + k] * sqrt((k ? 2.0 : 1.0) / 6) * cos(M_PI * k * (j + 0.5) / 6);
+				lm[t * 6 + j] = (float)v;
+			}
+		for (int j = 0; j < 6; j++) {
+			double mu = 0;
+			for (int t = 0; t < 5; t++)
+				mu += lm[t * 6 + j] / 5;
+			for (int t = 0; t < 5; t++)
+				want[j * 5 + t] = (float)((lm[t * 6 + j] - mu) / w->norm_std[j]);
+		}
+		ser_model_input(l2, cf, 5, out, &e);
+		for (int i = 0; i < 30; i++)
+			worst = fmax(worst, fabs(out[i] - want[i]));
+		CHECK(worst < 1e-5, "model input with idct = inverse DCT then normalisation (worst %g)",
+		      worst);
+		ser_model_free(l2);
+		free(b);
+		ser_model *v = make_model(1);
+		v->input_idct = 1;
+		v->idct = malloc(36 * sizeof(float));
+		CHECK(ser_model_to_mem(v, &b, &nb, &e) == SER_EINVAL, "idct with the vector layout "
+		      "refused: %s", e.msg);
+		ser_model_free(v);
+		w->input_idct = 2;
+		CHECK(ser_model_to_mem(w, &b, &nb, &e) == SER_EINVAL, "input transform 2 refused: %s",
+		      e.msg);
+		ser_model_free(w);
 	}
 	/* per-utterance inference over windows = the mean of the window passes */
 	{
