@@ -567,42 +567,29 @@ int ser_model_input(const ser_model *m, const float *frames, int n_frames, float
 		return ser_seterr(err, SER_EINVAL, "model input: %d frames (%s)", n_frames,
 		                  m->layout == SER_LAYOUT_VECTOR ? "this model takes one vector per utterance"
 		                                                 : "need at least one");
-	if (m->input_idct && m->idct && m->layout == SER_LAYOUT_FRAMES) {
-		/* out (D, T) = idct^T (D, D) . frames^T (D, T), then normalised in place */
+	/* FRAMES: out (C = D, T = n_frames); VECTOR: out (1, D) -- the same index */
+	if (m->input_idct && m->idct && m->layout == SER_LAYOUT_FRAMES)
+		/* out (D, T) = idct^T (D, D) . frames^T (D, T) */
 		cblas_sgemm(CblasRowMajor, CblasTrans, CblasTrans, D, n_frames, D, 1.0f, m->idct, D,
 		            frames, D, 0.0f, out, n_frames);
-		for (int j = 0; j < D; j++) {
-			float *row = out + (size_t)j * n_frames, mu = 0.0f, sc = 1.0f;
-			if (m->norm_mode == SER_NORM_GLOBAL) {
-				mu = m->norm_mean[j];
-				sc = 1.0f / m->norm_std[j];
-			} else if (m->norm_mode == SER_NORM_UTT_MEAN) {
-				double s = 0;
-				for (int t = 0; t < n_frames; t++)
-					s += row[t];
-				mu = (float)(s / n_frames);
-				sc = 1.0f / m->norm_std[j];
-			}
+	else
+		for (int j = 0; j < D; j++)
 			for (int t = 0; t < n_frames; t++)
-				row[t] = (row[t] - mu) * sc;
-		}
-		return n_frames;
-	}
+				out[(size_t)j * n_frames + t] = frames[(size_t)t * D + j];
 	for (int j = 0; j < D; j++) {
-		float mu = 0.0f, sc = 1.0f;
+		float *row = out + (size_t)j * n_frames, mu = 0.0f, sc = 1.0f;
 		if (m->norm_mode == SER_NORM_GLOBAL) {
 			mu = m->norm_mean[j];
 			sc = 1.0f / m->norm_std[j];
 		} else if (m->norm_mode == SER_NORM_UTT_MEAN) {
-			double s = 0;
+			double sum = 0;
 			for (int t = 0; t < n_frames; t++)
-				s += frames[(size_t)t * D + j];
-			mu = (float)(s / n_frames);
+				sum += row[t];
+			mu = (float)(sum / n_frames);
 			sc = 1.0f / m->norm_std[j];
 		}
-		/* FRAMES: out (C = D, T = n_frames); VECTOR: out (1, D) -- the same index */
 		for (int t = 0; t < n_frames; t++)
-			out[(size_t)j * n_frames + t] = (frames[(size_t)t * D + j] - mu) * sc;
+			row[t] = (row[t] - mu) * sc;
 	}
 	return m->layout == SER_LAYOUT_VECTOR ? D : n_frames;
 }
