@@ -38,6 +38,8 @@ static char *dup(const char *s)
 	return strcpy(p, s);
 }
 
+static int v3_extras;   /* next model: inverse DCT input and utterance windows */
+
 static void model(const char *name, const char *arch, int layout, int C, int T, int ncls,
                   int dim, int norm, const char *record)
 {
@@ -68,6 +70,11 @@ static void model(const char *name, const char *arch, int layout, int C, int T, 
 			m->norm_mean[j] = 0.25f * j, m->norm_std[j] = 1.0f + j;
 	}
 	m->train_record = record ? dup(record) : NULL;
+	if (v3_extras) {
+		ser_model_set_idct(m, 1, &e);
+		m->utt_window = 20, m->utt_hop = 5;
+		v3_extras = 0;
+	}
 	unsigned char *buf;
 	size_t len;
 	if (ser_model_to_mem(m, &buf, &len, &e) < 0) {
@@ -152,6 +159,9 @@ int main(int argc, char **argv)
 	      SER_LAYOUT_FRAMES, 2, 0, 4, 2, SER_NORM_NONE, "held-out: 01 02");
 	model("frames-fixed-flatten", "conv:1:1 flatten dense", SER_LAYOUT_FRAMES, 2, 3, 2, 2,
 	      SER_NORM_GLOBAL, "");
+	v3_extras = 1;
+	model("frames-2d-idct-windows", "conv2d:2:3 bn relu maxpool2d:2:1 conv:2:3 stats dense",
+	      SER_LAYOUT_FRAMES, 4, 0, 3, 4, SER_NORM_UTT_MEAN, "ser-train --arch cnn2d");
 
 	/* PCM: byte 0 bit 0 = f32 raw, bits 1..3 = channels - 1; byte 1 = read size */
 	unsigned char b[1024], s[256];
