@@ -5,9 +5,10 @@
 # 3. a short training run learns (unseen actors beat chance clearly on a
 #    two-class task).
 . "$SER_ROOT/test/cli/lib.sh"
-# Bar for the shipped model on unseen speakers: a little under its measured
-# 0.600 (weights/README.md), so a regression of more than 5 of 240 files fails.
-MIN_ACC=${SER_MIN_ACC:-0.58}
+# Bar for the shipped model on unseen speakers: 60% (the floor); it
+# measures 0.642 (weights/README.md), so a regression of more than 10 of 240
+# files fails.
+MIN_ACC=${SER_MIN_ACC:-0.60}
 model=$SER_ROOT/weights/default.ser
 
 if ! have_data; then
