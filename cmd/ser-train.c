@@ -33,8 +33,9 @@ static void usage(void)
 	"and writes the best model (by validation UAR; without validation the last).\n"
 	"\n"
 	"  -o, --output FILE       model file to write atomically (required)\n"
-	"  -a, --arch NAME|SPEC    seed, default (= cnn), cnn, cnn2d (a 2D CNN over log\n"
-	"                          mel energies, see --idct), or a layer spec string\n"
+	"  -a, --arch NAME|SPEC    seed, default (= cnn), cnn, cnn2d, cnn2d-wide (2D\n"
+	"                          CNNs over log mel energies, see --idct), or a layer\n"
+	"                          spec string\n"
 	"                          (default: default)\n"
 	"  -c, --classes LIST      comma-separated class set and order (default:\n"
 	"                          neutral,calm,happy,sad,angry,fearful,disgust,surprised)\n"
@@ -347,7 +348,7 @@ int main(int argc, char **argv)
 		spec = ser_net_arch_preset("cnn");
 	else if ((spec = ser_net_arch_preset(o.arch)) == NULL) {
 		if (!strchr(o.arch, ':') && !strchr(o.arch, ' '))
-			cli_usage_error("--arch: '%s' is not seed, default, cnn, cnn2d or a layer spec",
+			cli_usage_error("--arch: '%s' is not seed, default, cnn, cnn2d, cnn2d-wide or a layer spec",
 			                o.arch);
 		spec = o.arch;
 	}

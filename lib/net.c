@@ -146,6 +146,9 @@ const char *ser_net_arch_preset(const char *name)
 	if (strcmp(name, "cnn2d") == 0)   /* over log mel frames (rows = mel bands) */
 		return "conv2d:8:3 bn relu maxpool2d:2 conv2d:16:3 bn relu maxpool2d:2 conv2d:32:3 bn "
 		       "relu maxpool2d:2 conv:128:3 bn relu stats dense:128 relu dropout:0.3 dense";
+	if (strcmp(name, "cnn2d-wide") == 0)   /* the same, 16/24/48 channels: weights/default.ser */
+		return "conv2d:16:3 bn relu maxpool2d:2 conv2d:24:3 bn relu maxpool2d:2 conv2d:48:3 bn "
+		       "relu maxpool2d:2 conv:128:3 bn relu stats dense:128 relu dropout:0.3 dense";
 	return NULL;
 }
 

@@ -38,6 +38,17 @@ static void test_build(void)
 		      n ? ser_net_ntrainable(n) : 0, want2, n ? ser_net_min_length(n) : -1);
 	}
 	ser_net_free(n);
+	/* cnn2d-wide: 16*9+16, 24*16*9+24, 48*24*9+48; bn on 16*40, 24*20, 48*10, 128;
+	 * conv 128 over 48*5 rows x 3; the same dense layers */
+	n = ser_net_new(ser_net_arch_preset("cnn2d-wide"), 40, 0, 8, &e);
+	{
+		size_t want2 = 160 + 3480 + 10416 + 2 * (640 + 480 + 480 + 128) + (128 * 240 * 3 + 128) +
+		               (256 * 128 + 128) + (128 * 8 + 8);
+		CHECK(n && ser_net_ntrainable(n) == want2 && ser_net_min_length(n) == 8,
+		      "cnn2d-wide arch: %zu trainable (want %zu), min length %d (want 8)",
+		      n ? ser_net_ntrainable(n) : 0, want2, n ? ser_net_min_length(n) : -1);
+	}
+	ser_net_free(n);
 	n = ser_net_new(ser_net_arch_preset("seed"), 1, 40, 7, &e);
 	CHECK(n && ser_net_nparams(n) == 384 + 64 * 40 * 7 + 7, "preset seed with 7 classes");
 	ser_net_free(n);
