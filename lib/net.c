@@ -677,8 +677,8 @@ static void forward(ser_net *net, shard *s, const float *x, int B, int T, const 
 			break;
 		}
 		case L_MAXPOOL2D:
-			ser_maxpool2d_forward(out, s->argmax[i], in, B, C / L->rows_in, L->rows_in, Ti, L->K,
-			                      L->K2);
+			ser_maxpool2d_forward(out, train ? s->argmax[i] : NULL, in, B, C / L->rows_in,
+			                      L->rows_in, Ti, L->K, L->K2);
 			mask_frames(out, B, L->C_out, To, lo);
 			break;
 		case L_DENSE:

@@ -714,6 +714,43 @@ void ser_maxpool_backward(float *dinp, const float *dout, const int *argmax, int
 			dinp[bc * T + argmax[bc * To + t]] += dout[bc * To + t];
 }
 
+/* One row pair of the 2x2 case: out[t] = max of r0[2t], r0[2t+1], r1[2t],
+ * r1[2t+1], taken in that order with ">" (first on ties, as the general
+ * loop). Branch-free: winners depend on the data, and branches on them are
+ * mispredicted about half the time. */
+static void maxpool2x2_row(float *restrict y, int *restrict am, const float *restrict r0,
+                           const float *restrict r1, int To, int base, int T)
+{
+	for (int t = 0; t < To; t++) {
+		int u = 2 * t;
+		float a = r0[u], b = r0[u + 1], c = r1[u], d = r1[u + 1];
+		int hb = b > a;
+		float m = hb ? b : a;
+		int k = u + hb;
+		int hc = c > m;
+		m = hc ? c : m;
+		k = hc ? u + T : k;
+		int hd = d > m;
+		m = hd ? d : m;
+		k = hd ? u + 1 + T : k;
+		y[t] = m;
+		am[t] = base + k;
+	}
+}
+
+static void maxpool2x2_row_values(float *restrict y, const float *restrict r0,
+                                  const float *restrict r1, int To)
+{
+	for (int t = 0; t < To; t++) {
+		int u = 2 * t;
+		float m = r0[u];
+		m = r0[u + 1] > m ? r0[u + 1] : m;
+		m = r1[u] > m ? r1[u] : m;
+		m = r1[u + 1] > m ? r1[u + 1] : m;
+		y[t] = m;
+	}
+}
+
 void ser_maxpool2d_forward(float *out, int *argmax, const float *inp, int B, int C, int F,
                            int T, int pf, int pt)
 {
@@ -721,22 +758,14 @@ void ser_maxpool2d_forward(float *out, int *argmax, const float *inp, int B, int
 	for (size_t bc = 0; bc < (size_t)B * C; bc++) {
 		const float *x = inp + bc * F * T;
 		float *y = out + bc * Fo * To;
-		int *am = argmax + bc * Fo * To;
+		int *am = argmax ? argmax + bc * Fo * To : NULL;
 		if (pf == 2 && pt == 2) { /* the common case, same winners as below */
 			for (int f = 0; f < Fo; f++) {
 				const float *r0 = x + (size_t)2 * f * T, *r1 = r0 + T;
-				for (int t = 0; t < To; t++) {
-					int u = 2 * t, k = u;
-					float m = r0[u];
-					if (r0[u + 1] > m)
-						m = r0[u + 1], k = u + 1;
-					if (r1[u] > m)
-						m = r1[u], k = u + T;
-					if (r1[u + 1] > m)
-						m = r1[u + 1], k = u + 1 + T;
-					y[f * To + t] = m;
-					am[f * To + t] = 2 * f * T + k;
-				}
+				if (am)
+					maxpool2x2_row(y + f * To, am + f * To, r0, r1, To, 2 * f * T, T);
+				else
+					maxpool2x2_row_values(y + f * To, r0, r1, To);
 			}
 			continue;
 		}
@@ -750,7 +779,8 @@ void ser_maxpool2d_forward(float *out, int *argmax, const float *inp, int B, int
 							best = k;
 					}
 				y[f * To + t] = x[best];
-				am[f * To + t] = best;
+				if (am)
+					am[f * To + t] = best;
 			}
 	}
 }

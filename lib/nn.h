@@ -130,7 +130,7 @@ void ser_avgpool_backward(float *dinp, const float *dout, int B, int C, int T, i
 /* 2D max pooling of (B, C, F, T) over non-overlapping PF x PT windows:
  * out (B, C, F/PF, T/PT) (floors; rows and frames left over are dropped);
  * argmax keeps the winner's index f*T + t within its (F, T) plane (first
- * on ties, rows before frames). */
+ * on ties, rows before frames); argmax NULL: the values only (inference). */
 void ser_maxpool2d_forward(float *out, int *argmax, const float *inp, int B, int C, int F,
                            int T, int pf, int pt);
 void ser_maxpool2d_backward(float *dinp, const float *dout, const int *argmax, int B, int C,

@@ -256,6 +256,34 @@ static void test_conv2d(void)
 		      "maxpool2d 3x2 over 3x4: %g at %d, %g at %d (want 8 at 9, 9 at 6)", y[0], am[0],
 		      y[1], am[1]);
 	}
+	{
+		/* the 2x2 case (its own branch-free code) against a plain reference, with
+		 * many ties (values from {0,1,2}), odd sizes (a row and a frame dropped), and
+		 * the values-only form (argmax NULL) */
+		enum { B2 = 2, C2 = 3, F2 = 7, T2 = 9, FO = F2 / 2, TO = T2 / 2, NO = B2 * C2 * FO * TO };
+		float x[B2 * C2 * F2 * T2], y[NO], yv[NO];
+		int am[NO], ndiff = 0;
+		uint64_t st = 7;
+		for (size_t i = 0; i < sizeof x / sizeof *x; i++) {
+			st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+			x[i] = (float)((st >> 33) % 3);
+		}
+		ser_maxpool2d_forward(y, am, x, B2, C2, F2, T2, 2, 2);
+		ser_maxpool2d_forward(yv, NULL, x, B2, C2, F2, T2, 2, 2);
+		for (int bc = 0; bc < B2 * C2; bc++)
+			for (int f = 0; f < FO; f++)
+				for (int t = 0; t < TO; t++) {
+					const float *pl = x + bc * F2 * T2;
+					int best = 2 * f * T2 + 2 * t, o = (bc * FO + f) * TO + t;
+					for (int u = 0; u < 2; u++)
+						for (int v = 0; v < 2; v++)
+							if (pl[(2 * f + u) * T2 + 2 * t + v] > pl[best])
+								best = (2 * f + u) * T2 + 2 * t + v;
+					ndiff += y[o] != pl[best] || am[o] != best || yv[o] != pl[best];
+				}
+		CHECK(ndiff == 0, "maxpool2d 2x2 (ties, odd sizes, values only) = reference: %d of %d differ",
+		      ndiff, NO);
+	}
 	for (int pass = 0; pass < 3; pass++) {
 		conv2ctx k = { 0 };
 		k.d = (ser_conv2d_dims){ .B = 2, .C_in = 2, .F = 6, .T = 7, .C_out = 3,
