@@ -75,6 +75,10 @@ status 0 "raw f32 on stdin" sh -c 'ser-mfcc -t -e f32 -k "$1" < "$2"' sh "$T/a.w
 check "stdin raw f32 == file" cmp -s "$T/out" "$T/file.txt"
 status 0 "- as a file argument" sh -c 'ser-mfcc -t -k "$1" - < "$2"' sh "$T/a.wav" "$T/a.raw"
 check "- argument == file" cmp -s "$T/out" "$T/file.txt"
+# reads of any size: split inside a sample and inside a frame, with pauses
+status 0 "raw s16 on stdin in pieces" sh -c '{ head -c 1001 "$2"; sleep 0.2; tail -c +1002 "$2" | head -c 9000;
+	sleep 0.2; tail -c +10002 "$2"; } | ser-mfcc -t -k "$1"' sh "$T/a.wav" "$T/a.raw"
+check "stdin in pieces == file (frames do not depend on read sizes)" cmp -s "$T/out" "$T/file.txt"
 ser-mfcc "$T/a.wav" >"$T/file.feat" 2>/dev/null
 ser-mfcc -k "$T/a.wav" <"$T/a.raw" >"$T/raw.feat" 2>/dev/null
 check "binary stream: stdin raw == file" cmp -s "$T/raw.feat" "$T/file.feat"
