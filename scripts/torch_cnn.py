@@ -1,8 +1,9 @@
 #!/usr/bin/python3
-"""PyTorch twin of `ser-train --arch default` (lib/net.c preset "cnn"), for
-scripts/bench (timing only).
+"""PyTorch twin of `ser-train --arch default` (lib/net.c preset "cnn") and of
+`--arch cnn2d-wide`, for scripts/bench (timing only).
 
-  torch_cnn.py [-j THREADS] [-e EPOCHS] [-b BATCH] [-c CROP] [-s SEED] FEATURES
+  torch_cnn.py [-a cnn|cnn2d-wide] [-j THREADS] [-e EPOCHS] [-b BATCH] [-c CROP]
+               [-s SEED] FEATURES
 
 FEATURES is a ser feature stream of frame sequences (ser-mfcc, 40 values a
 frame), read by the reader in torch_seed.py. Each epoch takes one random crop
@@ -18,6 +19,14 @@ crop mean removed and divided by the training std per coefficient,
 SpecAugment 20:2:6:2, balanced class weights, label smoothing 0.1, AdamW lr
 1e-3 weight decay 0.004, cosine schedule after one warm-up epoch.
 
+cnn2d-wide: each frame's 40 orthonormal cepstra taken back to 40 log mel
+energies (the inverse DCT ser-train puts in the model), then three blocks of
+Conv2d(3x3, same) over (bands, frames) with 16, 24 and 48 channels, BatchNorm
+per channel and band (as ser's bn on the 2D view: BatchNorm1d over C*F rows),
+ReLU, MaxPool2d(2); then (B, 48*5, T/8) through Conv1d(240, 128, 3, same) BN
+ReLU and the same statistics pooling and dense layers. ser-train's --augment
+has no twin here; the benchmark trains both without it.
+
 Prints the line of torch_seed.py (epoch_s: mean training-loop seconds).
 """
 import argparse
@@ -29,6 +38,7 @@ from torch_seed import CLASSES, label_of, read_feats, report, setup_torch, train
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("-a", "--arch", choices=("cnn", "cnn2d-wide"), default="cnn")
     ap.add_argument("-j", "--threads", type=int, default=2)
     ap.add_argument("-e", "--epochs", type=int, default=3)
     ap.add_argument("-b", "--batch", type=int, default=32)
@@ -42,6 +52,11 @@ def main():
     dim, utts = read_feats(a.features)
     seqs = [torch.frombuffer(bytearray(b), dtype=torch.float32).view(-1, dim).t().contiguous()
             for _, b in utts]                   # each (dim, n)
+    if a.arch == "cnn2d-wide":                  # cepstra -> log mel: m = D^T c
+        k = torch.arange(dim, dtype=torch.float64)
+        D = torch.cos(math.pi / dim * (k[None, :] + 0.5) * k[:, None]) * math.sqrt(2.0 / dim)
+        D[0] /= math.sqrt(2.0)
+        seqs = [(D.t().float() @ q).contiguous() for q in seqs]
     y = torch.tensor([label_of(k) for k, _ in utts])
     allf = torch.cat(seqs, 1)
     std = (allf - allf.mean(1, keepdim=True)).pow(2).mean(1).sqrt().clamp_min(1e-5)
@@ -80,14 +95,43 @@ def main():
         return [nn.Conv1d(ci, co, k, padding="same"), nn.BatchNorm1d(co, eps=1e-3, momentum=0.01),
                 nn.ReLU()]
 
-    model = nn.Sequential(
-        *block(C, 64, 5), nn.MaxPool1d(2),      # (B, 64, T/2)
-        *block(64, 128, 5), nn.MaxPool1d(2),    # (B, 128, T/4)
-        *block(128, 128, 3), Stats(),           # (B, 256)
-        nn.Linear(256, 128), nn.ReLU(), nn.Dropout(0.3),
-        nn.Linear(128, len(CLASSES)))
+    class RowBN(nn.Module):                     # BatchNorm per (channel, band)
+        def __init__(self, co, f):
+            super().__init__()
+            self.bn = nn.BatchNorm1d(co * f, eps=1e-3, momentum=0.01)
+
+        def forward(self, h):
+            b, c, f, t = h.shape
+            return self.bn(h.reshape(b, c * f, t)).reshape(b, c, f, t)
+
+    class View(nn.Module):
+        def __init__(self, *shape):
+            super().__init__()
+            self.shape = shape
+
+        def forward(self, h):
+            return h.reshape(h.shape[0], *self.shape, h.shape[-1])
+
+    def block2d(ci, co, f):
+        return [nn.Conv2d(ci, co, 3, padding="same"), RowBN(co, f), nn.ReLU(), nn.MaxPool2d(2)]
+
+    if a.arch == "cnn2d-wide":
+        model = nn.Sequential(
+            View(1, C),                             # (B, 1, 40, T)
+            *block2d(1, 16, C), *block2d(16, 24, C // 2), *block2d(24, 48, C // 4),
+            View(48 * (C // 8)),                    # (B, 240, T/8)
+            *block(48 * (C // 8), 128, 3), Stats(),
+            nn.Linear(256, 128), nn.ReLU(), nn.Dropout(0.3),
+            nn.Linear(128, len(CLASSES)))
+    else:
+        model = nn.Sequential(
+            *block(C, 64, 5), nn.MaxPool1d(2),      # (B, 64, T/2)
+            *block(64, 128, 5), nn.MaxPool1d(2),    # (B, 128, T/4)
+            *block(128, 128, 3), Stats(),           # (B, 256)
+            nn.Linear(256, 128), nn.ReLU(), nn.Dropout(0.3),
+            nn.Linear(128, len(CLASSES)))
     for m in model:
-        if isinstance(m, (nn.Conv1d, nn.Linear)):
+        if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Linear)):
             nn.init.xavier_uniform_(m.weight)
             nn.init.zeros_(m.bias)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.004)
