@@ -7,6 +7,18 @@
 
 #include <string.h>
 
+/* a 2D preset on 40 log mel rows, 8 classes: its trainable count, and a
+ * minimum length of 8 frames (three 2x2 poolings) */
+static void check_2d_preset(const char *name, size_t want)
+{
+	ser_error e;
+	ser_net *n = ser_net_new(ser_net_arch_preset(name), 40, 0, 8, &e);
+	CHECK(n && ser_net_ntrainable(n) == want && ser_net_min_length(n) == 8,
+	      "%s arch: %zu trainable (want %zu), min length %d (want 8)", name,
+	      n ? ser_net_ntrainable(n) : 0, want, n ? ser_net_min_length(n) : -1);
+	ser_net_free(n);
+}
+
 static void test_build(void)
 {
 	ser_error e;
@@ -29,26 +41,12 @@ static void test_build(void)
 	ser_net_free(n);
 	/* cnn2d on 40 log mel rows: 3 conv2d (8*9+8, 16*8*9+16, 32*16*9+32), bn on 8*40,
 	 * 16*20, 32*10 (and 128) channels, conv 128 over 32*5 rows x 3, dense 256->128, 128->8 */
-	n = ser_net_new(ser_net_arch_preset("cnn2d"), 40, 0, 8, &e);
-	{
-		size_t want2 = 80 + 1168 + 4640 + 2 * (320 + 320 + 320 + 128) + (128 * 160 * 3 + 128) +
-		               (256 * 128 + 128) + (128 * 8 + 8);
-		CHECK(n && ser_net_ntrainable(n) == want2 && ser_net_min_length(n) == 8,
-		      "cnn2d arch: %zu trainable (want %zu), min length %d (want 8)",
-		      n ? ser_net_ntrainable(n) : 0, want2, n ? ser_net_min_length(n) : -1);
-	}
-	ser_net_free(n);
+	check_2d_preset("cnn2d", 80 + 1168 + 4640 + 2 * (320 + 320 + 320 + 128) +
+	                (128 * 160 * 3 + 128) + (256 * 128 + 128) + (128 * 8 + 8));
 	/* cnn2d-wide: 16*9+16, 24*16*9+24, 48*24*9+48; bn on 16*40, 24*20, 48*10, 128;
 	 * conv 128 over 48*5 rows x 3; the same dense layers */
-	n = ser_net_new(ser_net_arch_preset("cnn2d-wide"), 40, 0, 8, &e);
-	{
-		size_t want2 = 160 + 3480 + 10416 + 2 * (640 + 480 + 480 + 128) + (128 * 240 * 3 + 128) +
-		               (256 * 128 + 128) + (128 * 8 + 8);
-		CHECK(n && ser_net_ntrainable(n) == want2 && ser_net_min_length(n) == 8,
-		      "cnn2d-wide arch: %zu trainable (want %zu), min length %d (want 8)",
-		      n ? ser_net_ntrainable(n) : 0, want2, n ? ser_net_min_length(n) : -1);
-	}
-	ser_net_free(n);
+	check_2d_preset("cnn2d-wide", 160 + 3480 + 10416 + 2 * (640 + 480 + 480 + 128) +
+	                (128 * 240 * 3 + 128) + (256 * 128 + 128) + (128 * 8 + 8));
 	n = ser_net_new(ser_net_arch_preset("seed"), 1, 40, 7, &e);
 	CHECK(n && ser_net_nparams(n) == 384 + 64 * 40 * 7 + 7, "preset seed with 7 classes");
 	ser_net_free(n);
