@@ -109,6 +109,8 @@ const char *ser_corpus_name(int corpus)
 	case SER_CORPUS_RAVDESS: return "ravdess";
 	case SER_CORPUS_TESS: return "tess";
 	case SER_CORPUS_EMODB: return "emodb";
+	case SER_CORPUS_NEMO: return "nemo";
+	case SER_CORPUS_ASED: return "ased";
 	default: return "none";
 	}
 }
@@ -233,6 +235,65 @@ static int parse_emodb(const char *s, size_t len, ser_label_info *o)
 	return 1;
 }
 
+/* SPK_emotion_N, e.g. EB0_anger_12; ref: nEMO (Christop 2024) file names.
+ * Speakers are two capital letters and a digit (EB0 ... WR0). */
+static int parse_nemo(const char *s, size_t len, ser_label_info *o)
+{
+	static const char *const nemo[][2] = {
+		{"anger", "angry"}, {"fear", "fearful"}, {"happiness", "happy"},
+		{"neutral", "neutral"}, {"sadness", "sad"}, {"surprised", "surprised"}
+	};
+	if (len < 7 || s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z' || !isdig(s[2]) ||
+	    s[3] != '_')
+		return 0;
+	const char *e = s + 4, *u = memchr(e, '_', len - 4);
+	if (!u || u == e || u + 1 == s + len)
+		return 0;
+	for (const char *d = u + 1; d < s + len; d++)
+		if (!isdig(*d))
+			return 0;
+	for (size_t i = 0; i < sizeof nemo / sizeof nemo[0]; i++) {
+		if (eq_nocase(e, (size_t)(u - e), nemo[i][0])) {
+			o->corpus = SER_CORPUS_NEMO;
+			strcpy(o->emotion, nemo[i][1]);
+			snprintf(o->speaker, sizeof o->speaker, "nemo-%c%c%c", s[0], s[1], s[2]);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* EN-SS-RR-GG-PP, e.g. n1-01-01-01-01: emotion letter and folder digit
+ * (n1 neutral, f2 fearful, h3 happy, s4 sad, a5 angry; either case),
+ * sentence, repetition, gender (01 female, 02 male), speaker 01..99;
+ * ref: ASED v1 (Retta et al. 2023) file names. */
+static int parse_ased(const char *s, size_t len, ser_label_info *o)
+{
+	static const char code[] = "nfhsa";
+	static const char *const name[] = { "neutral", "fearful", "happy", "sad", "angry" };
+	if (len != 14)
+		return 0;
+	char c = s[0] >= 'A' && s[0] <= 'Z' ? (char)(s[0] - 'A' + 'a') : s[0];
+	const char *k = c ? strchr(code, c) : NULL;
+	if (!k || s[1] != '1' + (k - code))
+		return 0;
+	int v[4];
+	for (int i = 0; i < 4; i++) {
+		const char *f = s + 2 + 3 * i;
+		if (f[0] != '-' || !isdig(f[1]) || !isdig(f[2]))
+			return 0;
+		v[i] = two(f + 1);
+	}
+	if (v[0] < 1 || v[1] < 1 || v[2] < 1 || v[2] > 2 || v[3] < 1)
+		return 0;
+	o->corpus = SER_CORPUS_ASED;
+	strcpy(o->emotion, name[k - code]);
+	snprintf(o->speaker, sizeof o->speaker, "ased-%02d", v[3]);
+	o->statement = v[0];
+	o->repetition = v[1];
+	return 1;
+}
+
 int ser_label_from_name(const char *path, ser_label_info *out)
 {
 	memset(out, 0, sizeof *out);
@@ -241,7 +302,8 @@ int ser_label_from_name(const char *path, ser_label_info *out)
 	const char *b = base_name(path);
 	const char *dot = strchr(b, '.');
 	size_t len = dot ? (size_t)(dot - b) : strlen(b);
-	if (parse_ravdess(b, len, out) || parse_tess(b, len, out) || parse_emodb(b, len, out))
+	if (parse_ravdess(b, len, out) || parse_tess(b, len, out) || parse_emodb(b, len, out) ||
+	    parse_nemo(b, len, out) || parse_ased(b, len, out))
 		out->known = 1;
 	else
 		memset(out, 0, sizeof *out);

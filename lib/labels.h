@@ -1,5 +1,5 @@
 /* Labels for libser: class sets, truth from corpus file names (RAVDESS,
- * TESS, EmoDB), TSV label maps, and reading ser-classify output (TSV and
+ * TESS, EmoDB, nEMO, ASED), TSV label maps, and reading ser-classify output (TSV and
  * JSON lines). Formats in ser-formats(5); ser-eval(1) for their use.
  *
  * Class names are non-empty byte strings of at most SER_LABEL_MAX-1 bytes
@@ -48,20 +48,26 @@ enum ser_corpus {
 	SER_CORPUS_NONE = 0,
 	SER_CORPUS_RAVDESS = 1,  /* MM-VV-EE-II-SS-RR-AA */
 	SER_CORPUS_TESS = 2,     /* SPEAKER_word_emotion */
-	SER_CORPUS_EMODB = 3     /* SSTTTEV, e.g. 03a01Fa */
+	SER_CORPUS_EMODB = 3,    /* SSTTTEV, e.g. 03a01Fa */
+	SER_CORPUS_NEMO = 4,     /* SPK_emotion_N, e.g. EB0_anger_12 */
+	SER_CORPUS_ASED = 5      /* EN-SS-RR-GG-PP, e.g. n1-01-01-01-07 */
 };
-/* "none", "ravdess", "tess", "emodb". */
+#define SER_CORPUS_COUNT 6
+/* "none", "ravdess", "tess", "emodb", "nemo", "ased". */
 const char *ser_corpus_name(int corpus);
 
 typedef struct ser_label_info {
 	int known;                     /* 1: the name follows a corpus convention */
 	int corpus;                    /* enum ser_corpus */
 	char emotion[SER_LABEL_MAX];   /* canonical: one of ser_emotions, or "boredom" (EmoDB L) */
-	char speaker[SER_SPEAKER_MAX]; /* "ravdess-07", "tess-OAF", "emodb-03"; "" if unknown */
+	char speaker[SER_SPEAKER_MAX]; /* "ravdess-07", "tess-OAF", "emodb-03", "nemo-EB0",
+	                                  "ased-07"; "" if unknown */
 	int channel;                   /* RAVDESS vocal channel: 1 speech, 2 song; else 0 */
 	int intensity;                 /* RAVDESS: 1 normal, 2 strong; else 0 */
-	int statement;                 /* RAVDESS 1..2, EmoDB text 1..99 (a01=1, b01=11..); else 0 */
-	int repetition;                /* RAVDESS 1..2; EmoDB version 1 (a), 2 (b) ...; else 0 */
+	int statement;                 /* RAVDESS 1..2, EmoDB text 1..99 (a01=1, b01=11..),
+	                                  ASED sentence 1..99; else 0 */
+	int repetition;                /* RAVDESS 1..2; EmoDB version 1 (a), 2 (b) ...; ASED
+	                                  repetition 1..99; else 0 */
 } ser_label_info;
 
 /* Parses the file name in path: the part after the last '/', cut at its
@@ -75,7 +81,14 @@ typedef struct ser_label_info {
  *            sad, case-insensitive -> speaker "tess-OAF" / "tess-YAF";
  *   EmoDB    2 digits speaker, text [ab]NN, emotion letter W(angry)
  *            L(boredom) E(disgust) A(fearful) F(happy) T(sad) N(neutral),
- *            version letter a..z -> speaker "emodb-SS".
+ *            version letter a..z -> speaker "emodb-SS";
+ *   nEMO     SPK_emotion_N, SPK two capital letters and a digit, emotion
+ *            anger happiness(->happy) fear(->fearful) neutral sadness(->sad)
+ *            surprised, case-insensitive, N digits -> speaker "nemo-SPK";
+ *   ASED     EN-SS-RR-GG-PP: emotion letter and folder digit n1 (neutral)
+ *            f2 (fearful) h3 (happy) s4 (sad) a5 (angry), letter in either
+ *            case; sentence, repetition, gender 01..02, speaker 01..99, 2
+ *            digits each -> speaker "ased-PP".
  * Fills *out (zeroed, known = 0 when no convention matches); returns
  * out->known. Never fails. */
 int ser_label_from_name(const char *path, ser_label_info *out);

@@ -81,6 +81,33 @@ static void test_names(void)
 	      && li.statement == 20 && li.repetition == 2, "EmoDB L -> boredom, b10 = 20, version b");
 	CHECK(ser_label_from_name("11a02Wc", &li) == 1 && strcmp(li.emotion, "angry") == 0, "EmoDB W -> angry");
 	CHECK(ser_label_from_name("11a02Xa", &li) == 0, "EmoDB unknown letter refused");
+	CHECK(ser_label_from_name("nemo/EB0/EB0_anger_12.opus", &li) == 1 && li.corpus == SER_CORPUS_NEMO
+	      && strcmp(li.emotion, "angry") == 0 && strcmp(li.speaker, "nemo-EB0") == 0, "nEMO anger -> angry");
+	CHECK(ser_label_from_name("WR0_happiness_3", &li) == 1 && strcmp(li.emotion, "happy") == 0
+	      && strcmp(li.speaker, "nemo-WR0") == 0, "nEMO happiness -> happy, bare key");
+	CHECK(ser_label_from_name("KS0_Sadness_1.wav", &li) == 1 && strcmp(li.emotion, "sad") == 0,
+	      "nEMO case-insensitive emotion");
+	CHECK(ser_label_from_name("MK0_fear_7", &li) == 1 && strcmp(li.emotion, "fearful") == 0
+	      && ser_label_from_name("TP0_surprised_70", &li) == 1 && strcmp(li.emotion, "surprised") == 0
+	      && ser_label_from_name("SM0_neutral_1", &li) == 1 && strcmp(li.emotion, "neutral") == 0,
+	      "nEMO fear, surprised, neutral");
+	CHECK(ser_label_from_name("EB0_anger_", &li) == 0 && ser_label_from_name("EB0_anger_1x", &li) == 0
+	      && ser_label_from_name("eb0_anger_1", &li) == 0 && ser_label_from_name("EB0_boredom_1", &li) == 0
+	      && ser_label_from_name("EBX_anger_1", &li) == 0, "nEMO malformed names refused");
+	CHECK(ser_label_from_name("ased/01Neutral/n1-01-02-01-07.opus", &li) == 1 && li.corpus == SER_CORPUS_ASED
+	      && strcmp(li.emotion, "neutral") == 0 && strcmp(li.speaker, "ased-07") == 0
+	      && li.statement == 1 && li.repetition == 2, "ASED n1 neutral ased-07");
+	CHECK(ser_label_from_name("S4-03-01-02-55", &li) == 1 && strcmp(li.emotion, "sad") == 0
+	      && strcmp(li.speaker, "ased-55") == 0, "ASED capital S4 -> sad");
+	CHECK(ser_label_from_name("f2-01-01-01-01", &li) == 1 && strcmp(li.emotion, "fearful") == 0
+	      && ser_label_from_name("h3-01-01-01-01", &li) == 1 && strcmp(li.emotion, "happy") == 0
+	      && ser_label_from_name("a5-01-01-01-01", &li) == 1 && strcmp(li.emotion, "angry") == 0,
+	      "ASED f2, h3, a5");
+	CHECK(ser_label_from_name("n2-01-01-01-01", &li) == 0 && ser_label_from_name("x1-01-01-01-01", &li) == 0
+	      && ser_label_from_name("n1-01-01-03-01", &li) == 0 && ser_label_from_name("n1-01-01-01-00", &li) == 0
+	      && ser_label_from_name("n1-01-01-01-1", &li) == 0, "ASED malformed names refused");
+	CHECK(strcmp(ser_corpus_name(SER_CORPUS_NEMO), "nemo") == 0
+	      && strcmp(ser_corpus_name(SER_CORPUS_ASED), "ased") == 0, "nemo, ased corpus names");
 	CHECK(ser_label_from_name("speech.wav", &li) == 0 && ser_label_from_name("", &li) == 0
 	      && ser_label_from_name(NULL, &li) == 0, "unknown names");
 	CHECK(strcmp(ser_corpus_name(SER_CORPUS_TESS), "tess") == 0, "corpus name");
