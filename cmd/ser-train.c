@@ -66,7 +66,13 @@ static void usage(void)
 	"                          mean removed then divided by the training std, global =\n"
 	"                          training mean and std (default: none for pooled\n"
 	"                          features, else utt)\n"
-	"      --class-weights NAME  none|balanced (default: none for seed, else balanced)\n"
+	"      --class-weights NAME  none|balanced|corpus: balanced = classes weigh alike;\n"
+	"                          corpus = every (corpus, class) pair weighs alike\n"
+	"                          (default: none for seed, else balanced)\n"
+	"      --loss-classes NAME all|corpus: the loss of an utterance over all classes,\n"
+	"                          or over those its corpus has (by file name), so a\n"
+	"                          corpus without calm teaches nothing about calm\n"
+	"                          (default: corpus)\n"
 	"      --label-smoothing X number 0..0.99 (default: 0 for seed, else 0.1)\n"
 	"      --specaug SPEC      TW:TN:FW:FN time/frequency masks (up to TW frames, TN\n"
 	"                          masks; up to FW coefficients, FN masks) or none\n"
@@ -100,13 +106,13 @@ static void usage(void)
 
 enum {
 	O_VAL = 256, O_EXCL, O_OPTIM, O_LR, O_WD, O_SCHED, O_PATIENCE, O_CROP, O_NORM,
-	O_CW, O_LS, O_SPECAUG, O_LOG, O_TRIM, O_AUGMENT, O_MIXUP, O_WHOLE, O_IDCT
+	O_CW, O_LS, O_SPECAUG, O_LOG, O_TRIM, O_AUGMENT, O_MIXUP, O_WHOLE, O_IDCT, O_LOSSCLS
 };
 
 struct opts {
 	const char *out, *arch, *classes, *labels, *val, *excl, *log;
 	long epochs, batch, patience, crop, threads;
-	int optim, sched, norm, cw, quiet, whole;
+	int optim, sched, norm, cw, quiet, whole, losscls;
 	double lr, wd, ls, trim, mixup;
 	const char *specaug, *augment, *idct;
 	uint64_t seed;
@@ -249,12 +255,92 @@ static void save(ser_model *m, const char *path, struct text *rec, const char *t
 	rec->s[n0] = '\0';
 }
 
+/* Per-corpus targets (--loss-classes, --class-weights corpus): which
+ * classes each corpus (ser_utt.group) has, the weight of each (corpus,
+ * class) pair, and the batch's class mask and sample weights made from them. */
+struct corpus_targets {
+	int ncls;
+	unsigned char has[SER_CORPUS_COUNT][SER_CLASSES_MAX]; /* class seen in the corpus */
+	float cell_w[SER_CORPUS_COUNT][SER_CLASSES_MAX];      /* (corpus, class) weight */
+	int masked;            /* the loss is over each corpus's classes */
+	int weighted;          /* samples weighted by cell_w */
+	unsigned char *mask;   /* (batch, ncls) */
+	float *w;              /* (batch) */
+};
+
+static void corpus_targets_init(struct corpus_targets *ct, const ser_dataset *ds, int ncls,
+                                int losscls, int cw_corpus, long batch)
+{
+	long count[SER_CORPUS_COUNT][SER_CLASSES_MAX] = { { 0 } };
+	long ntrain = 0, cells = 0;
+	int used[SER_CORPUS_COUNT] = { 0 };
+	memset(ct, 0, sizeof *ct);
+	ct->ncls = ncls;
+	for (size_t i = 0; i < ds->n; i++) {
+		const ser_utt *u = &ds->u[i];
+		ct->has[u->group][u->label] = 1;
+		used[u->group] = 1;
+		if (u->part == SER_PART_TRAIN) {
+			cells += count[u->group][u->label]++ == 0;
+			ntrain++;
+		}
+	}
+	for (int g = 0; g < SER_CORPUS_COUNT; g++)
+		for (int c = 0; c < ncls; c++) {
+			ct->masked |= losscls && used[g] && !ct->has[g][c];
+			ct->cell_w[g][c] = count[g][c] ? (float)((double)ntrain / ((double)cells * count[g][c]))
+			                               : 0.0f;
+		}
+	ct->weighted = cw_corpus;
+	ct->mask = xcalloc((size_t)batch * ncls, 1);
+	ct->w = xcalloc((size_t)batch, sizeof *ct->w);
+}
+
+/* The mask rows and weights of batch idx[0..B); with mixup (perm) a row
+ * allows the classes of both samples' corpora. */
+static void corpus_targets_fill(struct corpus_targets *ct, const ser_dataset *ds, const int *idx,
+                                const int *perm, int B)
+{
+	for (int b = 0; b < B; b++) {
+		const ser_utt *u = &ds->u[idx[b]];
+		const ser_utt *v = perm ? &ds->u[idx[perm[b]]] : u;
+		for (int c = 0; c < ct->ncls; c++)
+			ct->mask[(size_t)b * ct->ncls + c] = ct->has[u->group][c] | ct->has[v->group][c];
+		ct->w[b] = ct->cell_w[u->group][u->label];
+	}
+}
+
+/* The corpora and their classes, for the training record. */
+static void corpus_targets_record(const struct corpus_targets *ct, const ser_classes *cls,
+                                  struct text *rec)
+{
+	if (!ct->masked)
+		return;
+	tprintf(rec, "loss classes: per corpus:");
+	for (int g = 0; g < SER_CORPUS_COUNT; g++) {
+		const char *sep = "=";
+		int any = 0;
+		for (int c = 0; c < ct->ncls; c++)
+			any |= ct->has[g][c];
+		if (!any)
+			continue;
+		tprintf(rec, " %s", ser_corpus_name(g));
+		for (int c = 0; c < ct->ncls; c++)
+			if (ct->has[g][c]) {
+				tprintf(rec, "%s%s", sep, cls->name[c]);
+				sep = ",";
+			}
+	}
+	tprintf(rec, "\n");
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const optims[] = { "sgd", "rmsprop", "adam", "adamw", NULL };
 	static const char *const scheds[] = { "constant", "cosine", NULL };
 	static const char *const norms[] = { "none", "utt", "global", NULL };
-	static const char *const cws[] = { "none", "balanced", NULL };
+	static const char *const cws[] = { "none", "balanced", "corpus", NULL };
+	static const char *const losscls[] = { "all", "corpus", NULL };
 	static const struct option lopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "arch", required_argument, NULL, 'a' },
@@ -274,6 +360,7 @@ int main(int argc, char **argv)
 		{ "trim-db", required_argument, NULL, O_TRIM },
 		{ "class-weights", required_argument, NULL, O_CW },
 		{ "label-smoothing", required_argument, NULL, O_LS },
+		{ "loss-classes", required_argument, NULL, O_LOSSCLS },
 		{ "specaug", required_argument, NULL, O_SPECAUG },
 		{ "augment", required_argument, NULL, O_AUGMENT },
 		{ "mixup", required_argument, NULL, O_MIXUP },
@@ -302,6 +389,7 @@ int main(int argc, char **argv)
 	o.batch = 32;
 	o.crop = 200;
 	o.optim = o.sched = o.norm = o.cw = -1;
+	o.losscls = 1;
 	o.lr = 1e-3;
 	o.wd = -1;
 	o.ls = -1;
@@ -326,6 +414,7 @@ int main(int argc, char **argv)
 		case O_NORM: o.norm = cli_choice("--norm", optarg, norms); break;
 		case O_CW: o.cw = cli_choice("--class-weights", optarg, cws); break;
 		case O_LS: o.ls = cli_double("--label-smoothing", optarg, 0, 0.99); break;
+		case O_LOSSCLS: o.losscls = cli_choice("--loss-classes", optarg, losscls); break;
 		case O_SPECAUG: o.specaug = optarg; break;
 		case O_AUGMENT: o.augment = optarg; break;
 		case O_MIXUP: o.mixup = cli_double("--mixup", optarg, 0, 100); break;
@@ -406,6 +495,7 @@ int main(int argc, char **argv)
 			empty++;
 		} else {
 			u->label = c;
+			u->group = li.corpus;
 			if (li.speaker[0] && (u->speaker = ser_ds_speaker(&ds, li.speaker, &err)) < 0)
 				cli_die(EXIT_DATA, "%s", err.msg);
 			continue;
@@ -542,7 +632,7 @@ int main(int argc, char **argv)
 
 	/* class weights: balanced = ntrain / (classes present * count) */
 	float *cw = NULL;
-	if (o.cw) {
+	if (o.cw == 1) {
 		int present = 0;
 		cw = xcalloc((size_t)ncls, sizeof *cw);
 		for (int c = 0; c < ncls; c++)
@@ -588,6 +678,9 @@ int main(int argc, char **argv)
 	        norms[o.norm == SER_NORM_NONE ? 0 : o.norm == SER_NORM_UTT_MEAN ? 1 : 2],
 	        layout == SER_LAYOUT_FRAMES ? o.crop : 0, augtext, sa.tw, sa.tn, sa.fw, sa.fn,
 	        o.mixup, o.ls, cws[o.cw]);
+	struct corpus_targets ct;
+	corpus_targets_init(&ct, &ds, ncls, o.losscls, o.cw == 2, o.batch);
+	corpus_targets_record(&ct, &cls, &rec);
 	tprintf(&rec, "data: %ld train, %ld validation, %ld excluded, %ld skipped\n", ntrain, nval,
 	        nexcl, nolabel + unknown + empty);
 	tprintf(&rec, "classes (train/validation):");
@@ -710,9 +803,15 @@ int main(int argc, char **argv)
 				xb = xm;
 			}
 			ser_net_zero_grad(m.net);
-			if (ser_net_train_batch_mix(m.net, xb, B, Tb, NULL, y, y2, lam, cw, (float)o.ls,
-			                            ser_rng_mix(o.seed, (uint64_t)step + 1), &loss, &ok,
-			                            &err) < 0)
+			ser_targets tg = { y, y2, lam, cw, NULL, NULL, (float)o.ls };
+			if (ct.masked || ct.weighted) {
+				corpus_targets_fill(&ct, &ds, bidx, xm ? perm : NULL, B);
+				tg.mask = ct.masked ? ct.mask : NULL;
+				tg.sample_weights = ct.weighted ? ct.w : NULL;
+			}
+			if (ser_net_train_batch_targets(m.net, xb, B, Tb, NULL, &tg,
+			                                ser_rng_mix(o.seed, (uint64_t)step + 1), &loss, &ok,
+			                                &err) < 0)
 				cli_die(EXIT_DATA, "training: %s", err.msg);
 			if (!isfinite(loss))
 				cli_die(EXIT_DATA, "epoch %ld: the loss is not finite (try a smaller --lr)",
@@ -824,6 +923,8 @@ int main(int argc, char **argv)
 	free(vin);
 	free(vlab);
 	free(cw);
+	free(ct.mask);
+	free(ct.w);
 	free(ntr);
 	free(nva);
 	ser_ds_free(&ds);

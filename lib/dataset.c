@@ -44,6 +44,7 @@ static int push_utt(ser_dataset *ds, ser_error *err)
 	memset(&ds->u[ds->n], 0, sizeof ds->u[ds->n]);
 	ds->u[ds->n].label = -1;
 	ds->u[ds->n].speaker = -1;
+	ds->u[ds->n].group = 0;
 	ds->u[ds->n].part = SER_PART_TRAIN;
 	return 0;
 }

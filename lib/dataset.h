@@ -23,6 +23,7 @@ typedef struct ser_utt {
 	int n;            /* frames */
 	int label;        /* class index, -1: none */
 	int speaker;      /* index into speakers, -1: unknown */
+	int group;        /* corpus (enum ser_corpus, labels.h) or the caller's grouping; 0: none */
 	int part;         /* enum ser_ds_part */
 } ser_utt;
 

@@ -58,6 +58,8 @@ typedef struct shard {
 	const int *jlen, *jlab, *jlab2;  /* jlab2: mixup partner labels, or NULL */
 	float jlam;                      /* mixup weight of jlab */
 	const float *jcw;
+	const float *jw;                 /* (jB) sample weights, or NULL */
+	const unsigned char *jmask;      /* (jB, n_classes) possible classes, or NULL */
 	float jsmooth, jnorm;
 	int jB, jT, jb0;
 	uint64_t jseed;
@@ -876,18 +878,27 @@ static int argmax_row(const float *p, int n)
 	return best;
 }
 
+/* Loss and dlogits (B, n) of one target set of the shard's job. */
+static float shard_loss(const ser_net *net, shard *s, float *dlogits, const int *labels)
+{
+	const float *z = s->act[net->nl - 1];
+	if (!s->jw && !s->jmask)
+		return ser_crossentropy_forward_backward(s->probs, dlogits, z, labels, s->jB, net->ncls,
+		                                         s->jcw, s->jsmooth, s->jnorm);
+	return ser_crossentropy_masked_forward_backward(s->probs, dlogits, z, labels, s->jmask, s->jB,
+	                                                net->ncls, s->jw, s->jsmooth, s->jnorm);
+}
+
 static void run_shard(ser_net *net, shard *s)
 {
 	int B = s->jB, n = net->ncls;
 	memset(s->grad, 0, net->ntrain * sizeof(float));
 	forward(net, s, s->jx, B, s->jT, s->jlen, 1, s->jseed, s->jb0);
-	s->loss = ser_crossentropy_forward_backward(s->probs, s->dlogits, s->act[net->nl - 1],
-	                                            s->jlab, B, n, s->jcw, s->jsmooth, s->jnorm);
+	s->loss = shard_loss(net, s, s->dlogits, s->jlab);
 	if (s->jlab2) {
 		/* mixup: lam * (loss, gradient) for jlab + (1 - lam) * for jlab2 */
 		float *d2 = s->dlogits + (size_t)B * n, lam = s->jlam;
-		float l2 = ser_crossentropy_forward_backward(s->probs, d2, s->act[net->nl - 1], s->jlab2,
-		                                             B, n, s->jcw, s->jsmooth, s->jnorm);
+		float l2 = shard_loss(net, s, d2, s->jlab2);
 		s->loss = lam * s->loss + (1 - lam) * l2;
 		for (size_t k = 0; k < (size_t)B * n; k++)
 			s->dlogits[k] = lam * s->dlogits[k] + (1 - lam) * d2[k];
@@ -1004,15 +1015,39 @@ int ser_net_train_batch_mix(ser_net *net, const float *x, int B, int T, const in
                             const float *class_weights, float label_smoothing, uint64_t seed,
                             float *loss, int *correct, ser_error *err)
 {
-	int rc = check_batch(net, B, T, lengths, err);
-	if (rc < 0)
-		return rc;
-	for (int b = 0; b < B; b++)
-		if (labels[b] < 0 || labels[b] >= net->ncls ||
-		    (labels2 && (labels2[b] < 0 || labels2[b] >= net->ncls)))
+	ser_targets t = { labels, labels2, lam, class_weights, NULL, NULL, label_smoothing };
+	return ser_net_train_batch_targets(net, x, B, T, lengths, &t, seed, loss, correct, err);
+}
+
+static int check_targets(const ser_net *net, const ser_targets *t, int B, ser_error *err)
+{
+	const int *labels = t->labels, *labels2 = t->labels2;
+	for (int b = 0; b < B; b++) {
+		const unsigned char *ok = t->mask ? t->mask + (size_t)b * net->ncls : NULL;
+		int out1 = labels[b] < 0 || labels[b] >= net->ncls;
+		if (out1 || (labels2 && (labels2[b] < 0 || labels2[b] >= net->ncls)))
 			return ser_seterr(err, SER_EINVAL, "sample %d: label %d outside [0, %d)", b,
-			                  labels2 && (labels2[b] < 0 || labels2[b] >= net->ncls) ?
-			                  labels2[b] : labels[b], net->ncls);
+			                  out1 ? labels[b] : labels2[b], net->ncls);
+		if (ok && (!ok[labels[b]] || (labels2 && !ok[labels2[b]])))
+			return ser_seterr(err, SER_EINVAL, "sample %d: label %d is not one of the sample's "
+			                  "possible classes", b, ok[labels[b]] ? labels2[b] : labels[b]);
+		if (t->sample_weights && !(t->sample_weights[b] >= 0 && isfinite(t->sample_weights[b])))
+			return ser_seterr(err, SER_EINVAL, "sample %d: weight %g is not a finite number "
+			                  ">= 0", b, t->sample_weights[b]);
+	}
+	return 0;
+}
+
+int ser_net_train_batch_targets(ser_net *net, const float *x, int B, int T, const int *lengths,
+                                const ser_targets *t, uint64_t seed, float *loss, int *correct,
+                                ser_error *err)
+{
+	const int *labels = t->labels, *labels2 = t->labels2;
+	float lam = t->lam, label_smoothing = t->label_smoothing;
+	const float *class_weights = t->class_weights;
+	int rc = check_batch(net, B, T, lengths, err);
+	if (rc < 0 || (rc = check_targets(net, t, B, err)) < 0)
+		return rc;
 	if (!(lam >= 0 && lam <= 1))
 		return ser_seterr(err, SER_EINVAL, "mixup weight %g outside [0, 1]", lam);
 	if (!(label_smoothing >= 0 && label_smoothing < 1))
@@ -1029,6 +1064,8 @@ int ser_net_train_batch_mix(ser_net *net, const float *x, int B, int T, const in
 		s->jlab2 = labels2 ? labels2 + b0 : NULL;
 		s->jlam = lam;
 		s->jcw = class_weights;
+		s->jw = t->sample_weights ? t->sample_weights + b0 : NULL;
+		s->jmask = t->mask ? t->mask + (size_t)b0 * net->ncls : NULL;
 		s->jsmooth = label_smoothing;
 		s->jnorm = (float)B;
 		s->jB = b1 - b0;

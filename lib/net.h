@@ -127,6 +127,28 @@ int ser_net_train_batch_mix(ser_net *net, const float *x, int B, int T, const in
                             const float *class_weights, float label_smoothing, uint64_t seed,
                             float *loss, int *correct, ser_error *err);
 
+/* The targets of a training batch, in general: */
+typedef struct ser_targets {
+	const int *labels;           /* (B) in [0, n_classes) */
+	const int *labels2;          /* (B) mixup partners' labels, or NULL */
+	float lam;                   /* weight of labels in [0, 1] (1 without mixup) */
+	const float *class_weights;  /* (n_classes) or NULL; ignored when sample_weights is set */
+	const float *sample_weights; /* (B) loss weight of each sample, or NULL */
+	const unsigned char *mask;   /* (B, n_classes) 1 where a class is possible for the
+	                                sample (its corpus has it), or NULL: all are; the
+	                                loss of a sample is over its possible classes only */
+	float label_smoothing;       /* [0, 1), spread over a sample's possible classes */
+} ser_targets;
+
+/* ser_net_train_batch_mix with every kind of target: sample weights and
+ * the class mask apply to both targets of a mixed sample (a caller mixing
+ * samples of different corpora passes the union of their masks). Each
+ * label must be possible under its sample's mask. With sample_weights and
+ * mask NULL it is ser_net_train_batch_mix, bit for bit. */
+int ser_net_train_batch_targets(ser_net *net, const float *x, int B, int T, const int *lengths,
+                                const ser_targets *t, uint64_t seed, float *loss, int *correct,
+                                ser_error *err);
+
 /* Eval-mode pass over a batch (no gradients, running statistics), probs
  * (B, n_classes). Single-threaded. Same conventions as above. */
 int ser_net_eval_batch(ser_net *net, const float *x, int B, int T, const int *lengths,

@@ -1000,3 +1000,56 @@ float ser_crossentropy_forward_backward(float *probs, float *dlogits, const floa
 	}
 	return (float)(total / norm);
 }
+
+float ser_crossentropy_masked_forward_backward(float *probs, float *dlogits, const float *logits,
+                                               const int *labels, const unsigned char *mask,
+                                               int B, int n, const float *weight,
+                                               float smoothing, float norm)
+{
+	double total = 0.0;
+	for (int b = 0; b < B; b++) {
+		const float *z = logits + (size_t)b * n;
+		const unsigned char *ok = mask ? mask + (size_t)b * n : NULL;
+		float *p = probs + (size_t)b * n;
+		int y = labels[b], k = 0, j0 = -1;
+		for (int j = 0; j < n; j++)
+			if (!ok || ok[j]) {
+				k++;
+				if (j0 < 0)
+					j0 = j;
+			}
+		float off = smoothing / (float)k, on = 1.0f - smoothing + off;
+		float wb = weight ? weight[b] : 1.0f;
+		/* softmax over the possible classes, as ser_softmax_forward */
+		float mx = z[j0];
+		for (int j = j0 + 1; j < n; j++)
+			if ((!ok || ok[j]) && z[j] > mx)
+				mx = z[j];
+		double sum = 0.0;
+		for (int j = 0; j < n; j++) {
+			p[j] = !ok || ok[j] ? expf(z[j] - mx) : 0.0f;
+			sum += p[j];
+		}
+		float inv = (float)(1.0 / sum);
+		for (int j = 0; j < n; j++)
+			p[j] *= inv;
+		/* log p_j = z_j - max - log sum exp (z - max) */
+		double se = 0.0;
+		for (int j = 0; j < n; j++)
+			if (!ok || ok[j])
+				se += exp((double)z[j] - mx);
+		double lse = mx + log(se), l = 0.0;
+		for (int j = 0; j < n; j++) {
+			double q = !ok || ok[j] ? (j == y ? on : off) : 0.0;
+			if (q != 0.0)
+				l -= q * ((double)z[j] - lse);
+		}
+		total += wb * l;
+		if (dlogits) {
+			float *dz = dlogits + (size_t)b * n;
+			for (int j = 0; j < n; j++)
+				dz[j] = !ok || ok[j] ? wb * (p[j] - (j == y ? on : off)) / norm : 0.0f;
+		}
+	}
+	return (float)(total / norm);
+}

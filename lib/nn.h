@@ -183,4 +183,19 @@ float ser_crossentropy_forward_backward(float *probs, float *dlogits, const floa
                                         const float *class_weight, float smoothing,
                                         float norm);
 
+/* The same over a subset of classes per sample: mask (B, n), 1 where
+ * class j is possible for sample b (mask NULL: all are). The softmax of
+ * sample b runs over its possible classes only (p_j = 0 elsewhere), the
+ * smoothing mass s is spread over those k_b classes (q = (1-s) onehot +
+ * s/k_b), and dlogits is 0 at the others; label_b must be possible.
+ * weight (B) is each sample's loss weight (NULL: 1). With mask NULL and
+ * weight[b] = class_weight[label_b] the results equal those of
+ * ser_crossentropy_forward_backward bit for bit. For training on corpora
+ * with different class sets: a corpus without "calm" then says nothing
+ * about calm. */
+float ser_crossentropy_masked_forward_backward(float *probs, float *dlogits, const float *logits,
+                                               const int *labels, const unsigned char *mask,
+                                               int B, int n, const float *weight,
+                                               float smoothing, float norm);
+
 #endif

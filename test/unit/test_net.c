@@ -188,6 +188,55 @@ static void test_mixup(void)
 	ser_net_free(n);
 }
 
+/* per-corpus targets: sample weights and a class mask through the net */
+static void test_targets(void)
+{
+	ser_error e;
+	int B = 6, T = 12, C = 3, len[6], lab[6];
+	float x[6 * 3 * 12], l1, l2, cw[3] = { 1, 2, 0.5f }, w[6];
+	unsigned char mask[6 * 3];
+	ser_rng r;
+	ser_net *n = ser_net_new("conv:4:3 bn relu stats dense", C, 0, 3, &e);
+	ser_net_init(n, 4, SER_INIT_GLOROT);
+	ser_net_set_threads(n, 2, &e);
+	ser_rng_seed(&r, 22);
+	toy(&r, x, len, lab, B, C, T);
+	size_t np = ser_net_ntrainable(n);
+	float *g1 = malloc(np * sizeof *g1);
+	ser_net_zero_grad(n);
+	ser_net_train_batch(n, x, B, T, len, lab, cw, 0.1f, 5, &l1, NULL, &e);
+	memcpy(g1, ser_net_grads(n), np * sizeof *g1);
+	for (int b = 0; b < B; b++)
+		w[b] = cw[lab[b]];
+	memset(mask, 1, sizeof mask);
+	ser_targets t = { lab, NULL, 1, NULL, w, mask, 0.1f };
+	ser_net_zero_grad(n);
+	int rc = ser_net_train_batch_targets(n, x, B, T, len, &t, 5, &l2, NULL, &e);
+	CHECK(rc == 0 && l1 == l2 && !memcmp(g1, ser_net_grads(n), np * sizeof *g1),
+	      "targets: sample weights = class weights, full mask: same loss and gradient bit for bit");
+	/* a mask that keeps only the label: nothing to learn, loss from smoothing 0 */
+	for (int b = 0; b < B; b++)
+		for (int c = 0; c < 3; c++)
+			mask[b * 3 + c] = c == lab[b];
+	t.label_smoothing = 0;
+	ser_net_zero_grad(n);
+	rc = ser_net_train_batch_targets(n, x, B, T, len, &t, 5, &l2, NULL, &e);
+	float gmax = 0;
+	for (size_t i = 0; i < np; i++)
+		gmax = fmaxf(gmax, fabsf(ser_net_grads(n)[i]));
+	CHECK(rc == 0 && l2 == 0 && gmax == 0, "targets: one possible class per sample: loss %g, "
+	      "largest gradient %g (want 0, 0)", l2, gmax);
+	mask[0 * 3 + lab[0]] = 0;
+	CHECK(ser_net_train_batch_targets(n, x, B, T, len, &t, 5, &l2, NULL, &e) == SER_EINVAL,
+	      "targets: a label outside its sample's mask refused: %s", e.msg);
+	mask[0 * 3 + lab[0]] = 1;
+	w[3] = -1;
+	CHECK(ser_net_train_batch_targets(n, x, B, T, len, &t, 5, &l2, NULL, &e) == SER_EINVAL,
+	      "targets: a negative sample weight refused: %s", e.msg);
+	free(g1);
+	ser_net_free(n);
+}
+
 static void test_learn(void)
 {
 	ser_error e;
@@ -304,6 +353,7 @@ int main(void)
 	test_build();
 	test_gradcheck();
 	test_mixup();
+	test_targets();
 	test_learn();
 	test_determinism();
 	return check_status();

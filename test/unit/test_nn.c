@@ -636,6 +636,83 @@ static void test_ce(void)
 	free(k.z), free(k.dz), free(k.probs);
 }
 
+/* masked cross-entropy: the plain one bit for bit without a mask, the
+ * plain one over the kept classes with one, and its numerical gradient */
+typedef struct mcectx {
+	int B, n;
+	float *z, *dz, *probs, *w, sm;
+	int *y;
+	const unsigned char *mask;
+} mcectx;
+static void mce_fwd(void *c, float *out)
+{
+	mcectx *k = c;
+	out[0] = ser_crossentropy_masked_forward_backward(k->probs, NULL, k->z, k->y, k->mask, k->B,
+	                                                  k->n, k->w, k->sm, (float)k->B);
+}
+static void mce_bwd(void *c, const float *dout)
+{
+	mcectx *k = c;
+	ser_crossentropy_masked_forward_backward(k->probs, k->dz, k->z, k->y, k->mask, k->B, k->n,
+	                                         k->w, k->sm, (float)k->B);
+	for (int i = 0; i < k->B * k->n; i++)
+		k->dz[i] *= dout[0];
+}
+static void test_ce_masked(void)
+{
+	enum { B = 5, n = 6 };
+	int y[B] = { 0, 2, 1, 5, 3 };
+	float cw[n] = { 0.5f, 2.0f, 1.25f, 1, 0.75f, 3 }, w[B];
+	float *z = rnd(B * n, 4), p1[B * n], p2[B * n], d1[B * n], d2[B * n];
+	for (int b = 0; b < B; b++)
+		w[b] = cw[y[b]];
+	float l1 = ser_crossentropy_forward_backward(p1, d1, z, y, B, n, cw, 0.1f, 7);
+	float l2 = ser_crossentropy_masked_forward_backward(p2, d2, z, y, NULL, B, n, w, 0.1f, 7);
+	CHECK(l1 == l2 && !memcmp(p1, p2, sizeof p1) && !memcmp(d1, d2, sizeof d1),
+	      "masked CE without a mask = plain CE with class weights, bit for bit");
+	unsigned char ones[B * n];
+	memset(ones, 1, sizeof ones);
+	l2 = ser_crossentropy_masked_forward_backward(p2, d2, z, y, ones, B, n, w, 0.1f, 7);
+	CHECK(l1 == l2 && !memcmp(p1, p2, sizeof p1) && !memcmp(d1, d2, sizeof d1),
+	      "masked CE with every class kept = plain CE, bit for bit");
+	/* sample b keeps classes where (b + j) % 3 != 1, and its label */
+	unsigned char mk[B * n];
+	int same = 1, zero = 1;
+	for (int b = 0; b < B; b++) {
+		float zs[n], ps[n], ds[n];
+		int ys = 0, m = 0;
+		for (int j = 0; j < n; j++) {
+			mk[b * n + j] = (b + j) % 3 != 1 || j == y[b];
+			if (mk[b * n + j]) {
+				ys = j == y[b] ? m : ys;
+				zs[m++] = z[b * n + j];
+			}
+		}
+		float ls = ser_crossentropy_forward_backward(ps, ds, zs, &ys, 1, m, NULL, 0.2f, 1);
+		float pm[n], dm[n];
+		float lm = ser_crossentropy_masked_forward_backward(pm, dm, z + b * n, y + b, mk + b * n, 1,
+		                                                    n, NULL, 0.2f, 1);
+		same &= ls == lm;
+		for (int j = 0, i = 0; j < n; j++) {
+			if (mk[b * n + j]) {
+				same &= pm[j] == ps[i] && dm[j] == ds[i];
+				i++;
+			} else {
+				zero &= pm[j] == 0.0f && dm[j] == 0.0f;
+			}
+		}
+	}
+	CHECK(same, "masked CE = plain CE over the kept classes (loss, probs, dlogits)");
+	CHECK(zero, "masked CE: probability and gradient 0 at the classes left out");
+	mcectx k = { .B = B, .n = n, .w = w, .sm = 0.1f, .y = y, .mask = mk };
+	k.z = z, k.dz = calloc(B * n, 4), k.probs = calloc(B * n, 4);
+	float r = 1.0f;
+	mce_bwd(&k, &r);
+	gcase gc = { &k, mce_fwd, mce_bwd, 1 };
+	numgrad(&gc, k.z, k.dz, B * n, &r, 1e-2f, "masked softmax+CE (weights, smoothing 0.1) dlogits");
+	free(z), free(k.dz), free(k.probs);
+}
+
 /* ---- rng and optimisers ---- */
 static void test_rng_optim(void)
 {
@@ -762,6 +839,7 @@ int main(void)
 	test_bn();
 	test_stats();
 	test_ce();
+	test_ce_masked();
 	test_rng_optim();
 	return check_status();
 }
