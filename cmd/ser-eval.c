@@ -1,5 +1,6 @@
 /* ser-eval: ser-classify output plus truth to accuracy, UAR, per-class
- * precision/recall/F1 and a confusion matrix (text, JSON, SVG).
+ * precision/recall/F1 and a confusion matrix (text, JSON, SVG), and with
+ * --by the same scores per corpus or per speaker.
  * Rules for the scores in lib/metrics.h; manual in ser-eval(1). */
 #include <errno.h>
 #include <getopt.h>
@@ -14,7 +15,7 @@
 #include "metrics.h"
 
 static const char synopsis[] =
-	"Usage: ser-eval [-j] [-t TRUTH.tsv] [-c LIST] [-s OUT.svg] [FILE...]\n";
+	"Usage: ser-eval [-j] [-t TRUTH.tsv] [-c LIST] [-b KIND]... [-s OUT.svg] [FILE...]\n";
 
 static void help(void)
 {
@@ -31,6 +32,13 @@ static void help(void)
 "                      or EmoDB file names in the keys)\n"
 "  -c, --classes LIST  comma-separated class names, 1..%d of them (default:\n"
 "                      neutral,calm,happy,sad,angry,fearful,disgust,surprised)\n"
+"  -b, --by KIND       after the report, a table of the scores per group:\n"
+"                      corpus (from the key's file name, else none) or\n"
+"                      speaker (the map's third field, else from the file\n"
+"                      name, else unknown); give it twice for both tables\n"
+"                      (corpus first); rows sorted by name, then (mean),\n"
+"                      the unweighted mean of the rows; a group's UAR is\n"
+"                      over the classes in that group's truth\n"
 "  -j, --json          print a JSON summary instead of the text report\n"
 "  -s, --svg FILE      also draw the confusion matrix as SVG into FILE\n"
 "                      (written atomically: temporary file, then rename)\n"
@@ -116,7 +124,12 @@ typedef struct eval {
 	ser_confusion cm;
 	keyset seen;
 	tally unknown, outside, other, dup;
+	ser_groups *by[2];       /* per by_kind[b], or NULL when not asked for */
 } eval;
+
+/* --by: the tables, in the order they are printed */
+static const char *const by_names[] = { "corpus", "speaker", NULL };
+static const int by_kind[] = { SER_BY_CORPUS, SER_BY_SPEAKER };
 
 static void eval_file(eval *ev, FILE *f, const char *name)
 {
@@ -147,12 +160,41 @@ static void eval_file(eval *ev, FILE *f, const char *name)
 		if (q < 0)
 			tally_add(&ev->other, p.key, p.label);
 		ser_confusion_add(&ev->cm, t, q);
+		for (int b = 0; b < 2; b++)
+			if (ev->by[b] && ser_groups_add(ev->by[b], ser_label_group(&li, by_kind[b]), t, q, &err) < 0) {
+				cli_report(NULL, &err);
+				exit(EXIT_DATA);
+			}
 	}
 	if (k < 0) {
 		cli_report(NULL, &err);
 		exit(EXIT_DATA);
 	}
 	ser_predreader_free(r);
+}
+
+/* ---- scores per group (--by) ---- */
+typedef struct table {
+	const char *kind;          /* "corpus", "speaker" */
+	ser_group_score *row;      /* (n) sorted by name */
+	size_t n;
+	ser_group_mean mean;
+} table;
+
+static int score_tables(eval *ev, table *tab)
+{
+	int nt = 0;
+	for (int b = 0; b < 2; b++) {
+		if (!ev->by[b])
+			continue;
+		table *t = &tab[nt++];
+		t->kind = by_names[b];
+		t->n = ser_groups_count(ev->by[b]);
+		if (!(t->row = calloc(t->n ? t->n : 1, sizeof *t->row)))
+			cli_die(EXIT_DATA, "out of memory");
+		ser_groups_score(ev->by[b], t->row, &t->mean);
+	}
+	return nt;
 }
 
 /* ---- text report ---- */
@@ -167,7 +209,31 @@ static int name_width(const eval *ev)
 	return w;
 }
 
-static void report_text(const eval *ev, const ser_metrics *s, const ser_class_metrics *q)
+/* One row per group, then (mean); the five columns after the name are the
+ * last five fields of each line, whatever bytes the name holds. */
+static void report_table_text(const table *t)
+{
+	static const char mean_name[] = "(mean)";
+	int w = (int)strlen(mean_name);
+	if ((int)strlen(t->kind) > w)
+		w = (int)strlen(t->kind);
+	for (size_t i = 0; i < t->n; i++)
+		if ((int)strlen(t->row[i].name) > w)
+			w = (int)strlen(t->row[i].name);
+	printf("\nper %s (%zu group%s; a group's UAR is over the classes in its truth; "
+	       "(mean): unweighted mean of the rows)\n", t->kind, t->n, t->n == 1 ? "" : "s");
+	printf("%-*s  %10s  %8s  %6s  %8s  %7s\n", w, t->kind, "utterances", "accuracy", "UAR", "macro F1", "classes");
+	for (size_t i = 0; i < t->n; i++) {
+		const ser_metrics *m = &t->row[i].m;
+		printf("%-*s  %10ld  %8.4f  %6.4f  %8.4f  %7d\n", w, t->row[i].name, m->total, m->accuracy, m->uar,
+		       m->macro_f1, m->n_truth);
+	}
+	printf("%-*s  %10ld  %8.4f  %6.4f  %8.4f  %7s\n", w, mean_name, t->mean.total, t->mean.accuracy,
+	       t->mean.uar, t->mean.macro_f1, "-");
+}
+
+static void report_text(const eval *ev, const ser_metrics *s, const ser_class_metrics *q,
+                        const table *tab, int nt)
 {
 	int n = ev->cls.n, w = name_width(ev);
 	int ncol = n + (s->other > 0);
@@ -200,6 +266,8 @@ static void report_text(const eval *ev, const ser_metrics *s, const ser_class_me
 			printf("  %*ld", cw[j], ser_confusion_at(&ev->cm, i, j));
 		putchar('\n');
 	}
+	for (int k = 0; k < nt; k++)
+		report_table_text(&tab[k]);
 }
 
 /* ---- JSON summary ---- */
@@ -219,7 +287,24 @@ static void json_str(FILE *f, const char *s)
 	}
 }
 
-static void report_json(const eval *ev, const ser_metrics *s, const ser_class_metrics *q)
+/* ,\n "by_KIND": {"groups": [{...}, ...], "mean": {...}} */
+static void report_table_json(const table *t)
+{
+	printf(",\n \"by_%s\": {\"groups\": [", t->kind);
+	for (size_t i = 0; i < t->n; i++) {
+		const ser_metrics *m = &t->row[i].m;
+		printf("%s\n  {\"name\": ", i ? "," : "");
+		json_str(stdout, t->row[i].name);
+		printf(", \"utterances\": %ld, \"correct\": %ld, \"accuracy\": %.10g, \"uar\": %.10g, "
+		       "\"macro_f1\": %.10g, \"uar_classes\": %d, \"f1_classes\": %d, \"predicted_outside\": %ld}",
+		       m->total, m->correct, m->accuracy, m->uar, m->macro_f1, m->n_truth, m->n_f1, m->other);
+	}
+	printf("],\n  \"mean\": {\"groups\": %zu, \"utterances\": %ld, \"accuracy\": %.10g, \"uar\": %.10g, "
+	       "\"macro_f1\": %.10g}}", t->n, t->mean.total, t->mean.accuracy, t->mean.uar, t->mean.macro_f1);
+}
+
+static void report_json(const eval *ev, const ser_metrics *s, const ser_class_metrics *q,
+                        const table *tab, int nt)
 {
 	int n = ev->cls.n;
 	printf("{\"utterances\": %ld, \"correct\": %ld, \"accuracy\": %.10g, \"uar\": %.10g, "
@@ -250,7 +335,10 @@ static void report_json(const eval *ev, const ser_metrics *s, const ser_class_me
 	printf("],\n \"confusion_other\": [");
 	for (int i = 0; i < n; i++)
 		printf("%s%ld", i ? ", " : "", ser_confusion_at(&ev->cm, i, -1));
-	printf("]}\n");
+	printf("]");
+	for (int k = 0; k < nt; k++)
+		report_table_json(&tab[k]);
+	printf("}\n");
 }
 
 /* ---- SVG picture ---- */
@@ -375,21 +463,23 @@ int main(int argc, char **argv)
 		{"classes", required_argument, NULL, 'c'},
 		{"json", no_argument, NULL, 'j'},
 		{"svg", required_argument, NULL, 's'},
+		{"by", required_argument, NULL, 'b'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
 	const char *truth = NULL, *classes = NULL, *svg = NULL;
-	int json = 0, c;
+	int json = 0, by[2] = {0, 0}, c;
 	ser_error err;
 	static eval ev;
 
 	cli_init("ser-eval", synopsis);
-	while ((c = getopt_long(argc, argv, "t:c:js:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:c:js:b:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 't': truth = optarg; break;
 		case 'c': classes = optarg; break;
 		case 'j': json = 1; break;
 		case 's': svg = optarg; break;
+		case 'b': by[cli_choice("--by", optarg, by_names)] = 1; break;
 		case 'h': help(); cli_close_stdout(); return EXIT_OK;
 		default: cli_usage_error("unknown option or missing argument");
 		}
@@ -412,6 +502,11 @@ int main(int argc, char **argv)
 		cli_report(NULL, &err);
 		return EXIT_DATA;
 	}
+	for (int b = 0; b < 2; b++)
+		if (by[b] && !(ev.by[b] = ser_groups_new(ev.cls.n, &err))) {
+			cli_report(NULL, &err);
+			return EXIT_DATA;
+		}
 
 	if (optind == argc) {
 		eval_file(&ev, stdin, "-");
@@ -448,12 +543,18 @@ int main(int argc, char **argv)
 	ser_metrics_compute(&ev.cm, &s, q);
 	if (s.total == 0)
 		cli_die(EXIT_DATA, "no labelled lines");
+	table tab[2];
+	int nt = score_tables(&ev, tab);
 	if (json)
-		report_json(&ev, &s, q);
+		report_json(&ev, &s, q, tab, nt);
 	else
-		report_text(&ev, &s, q);
+		report_text(&ev, &s, q, tab, nt);
 	if (svg)
 		write_svg(svg, &ev, &s, q);
+	for (int k = 0; k < nt; k++)
+		free(tab[k].row);
+	for (int b = 0; b < 2; b++)
+		ser_groups_free(ev.by[b]);
 	ser_confusion_free(&ev.cm);
 	ser_labelmap_free(map);
 	keyset_free(&ev.seen);

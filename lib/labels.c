@@ -574,6 +574,15 @@ int ser_label_resolve(const ser_labelmap *m, const char *key, ser_label_info *ou
 	return 1;
 }
 
+const char *ser_label_group(const ser_label_info *info, int by)
+{
+	switch (by) {
+	case SER_BY_CORPUS: return ser_corpus_name(info->corpus);
+	case SER_BY_SPEAKER: return info->speaker[0] ? info->speaker : "unknown";
+	default: return NULL;
+	}
+}
+
 /* ---- ser-classify output ---- */
 
 /* Full-string finite number. */

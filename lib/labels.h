@@ -133,6 +133,16 @@ void ser_labelmap_free(ser_labelmap *m);
  * out->emotion is then the label. Returns 1 if found, 0 if not. */
 int ser_label_resolve(const ser_labelmap *m, const char *key, ser_label_info *out);
 
+/* Groups for per-corpus and per-speaker scores (ser-eval --by). */
+enum ser_group_by {
+	SER_BY_CORPUS = 1,   /* ser_corpus_name(corpus): "none" when the key's file
+	                        name follows no convention (a map gives no corpus) */
+	SER_BY_SPEAKER = 2   /* speaker, "unknown" when it is "" */
+};
+/* The group of an utterance whose truth is *info (from ser_label_resolve),
+ * by one of enum ser_group_by; NULL for another value of by. */
+const char *ser_label_group(const ser_label_info *info, int by);
+
 /* ---- reading ser-classify output (one utterance per line) ---- */
 /* Accepted lines:
  *   key<TAB>label<TAB>confidence[<TAB>p_1 ... <TAB>p_n]

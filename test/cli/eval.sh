@@ -1,6 +1,7 @@
 # ser-eval through real pipes: known confusions, truth maps, JSON input and
-# output, bad lines and options, SVG, --help against the man page, full
-# disk; and scripts/plot-log on a small made-up log.
+# output, tables per corpus and per speaker (--by), bad lines and options,
+# SVG, --help against the man page, full disk; and scripts/plot-log on a
+# small made-up log.
 . "$SER_ROOT/test/cli/lib.sh"
 
 if [ ! -x "$SER_BIN/ser-eval" ]; then
@@ -120,6 +121,183 @@ printf '{"key": "03-01-05-01-01-01-01.wav", "label": "angry"\n' >"$T/bad.jsonl"
 status 2 "broken JSON: exit 2" ser-eval "$T/bad.jsonl"
 check "broken JSON: line named" grep -q 'bad.jsonl:1: JSON' "$T/err"
 status 2 "missing input file: exit 2" ser-eval "$T/nonexistent.tsv"
+
+# --by corpus|speaker: tables per group after the report. 17 utterances
+# named after RAVDESS, TESS, nEMO and ASED files, with known scores per
+# group (a group's UAR is over the classes in its own truth):
+#   ravdess-01  neutral>neutral x2, calm>happy, happy>happy   3/4, UAR (1+0+1)/3
+#   ravdess-02  sad>sad, sad>angry                            1/2, UAR 1/2 (sad only)
+#   tess-OAF    angry>angry                                   1/1
+#   tess-YAF    fear>sad, ps>surprised                        1/2, UAR (0+1)/2
+#   nemo-EB0    anger>angry x2, happiness>sad                 2/3, UAR (1+0)/2
+#   nemo-IC0    sadness>sad                                   1/1
+#   ased-07     n1>neutral, n1>calm                           1/2, UAR 1/2
+#   ased-08     a5>angry, f2>fearful                          2/2
+# corpora: ravdess 4/6, UAR (1+0+1+1/2)/4 = .625, macro F1 (1+0+2/3+2/3+0)/5;
+# tess 2/3, UAR 2/3; nemo 3/4, UAR 2/3; ased 3/4, UAR (1/2+1+1)/3.
+{
+	d=corpus/ravdess
+	printf '%s\t%s\t0.9\n' $d/Actor_01/03-01-01-01-01-01-01.wav neutral $d/Actor_01/03-01-01-01-01-02-01.wav neutral \
+		$d/Actor_01/03-01-02-01-01-01-01.wav happy $d/Actor_01/03-01-03-01-01-01-01.wav happy \
+		$d/Actor_02/03-01-04-01-01-01-02.wav sad $d/Actor_02/03-01-04-01-01-02-02.wav angry \
+		corpus/tess/OAF_back_angry.wav angry corpus/tess/YAF_dog_fear.wav sad corpus/tess/YAF_dog_ps.wav surprised \
+		corpus/nemo/EB0_anger_1.wav angry corpus/nemo/EB0_anger_2.wav angry corpus/nemo/EB0_happiness_3.wav sad \
+		corpus/nemo/IC0_sadness_4.wav sad \
+		corpus/ased/n1-01-01-01-07.wav neutral corpus/ased/n1-01-02-01-07.wav calm \
+		corpus/ased/a5-01-01-01-08.wav angry corpus/ased/f2-01-01-01-08.wav fearful
+} >"$T/groups.tsv"
+# table_is KIND WANT.tsv OUT: the "per KIND" table of OUT holds exactly the
+# rows of WANT (name<TAB>utterances<TAB>accuracy<TAB>UAR<TAB>macro F1<TAB>classes,
+# in order, (mean) last with classes -), numbers within 5e-5. The numbers are
+# the last five fields of a row; the name is what comes before them.
+table_is() {
+	awk -F '\t' -v kind="$1" '
+	function off(a, b) { return a - b > 5e-5 || b - a > 5e-5 }
+	NR == FNR { n++; w[n] = $1; u[n] = $2; a[n] = $3; r[n] = $4; f1[n] = $5; c[n] = $6; next }
+	index($0, "per " kind " (") == 1 { on = 1; head = 1; seen = 1; next }
+	on && head { head = 0; next }
+	on && $0 == "" { on = 0; next }
+	on {
+		k++
+		m = split($0, f, " ")
+		name = $0
+		for (j = 0; j < 5; j++)
+			sub(/ +[^ ]+$/, "", name)
+		if (k > n || name != w[k] || f[m - 4] != u[k] || off(f[m - 3], a[k]) || off(f[m - 2], r[k]) \
+		    || off(f[m - 1], f1[k]) || f[m] != c[k])
+			bad = bad " [row " k ": " $0 "]"
+	}
+	END {
+		if (!seen) bad = "no table per " kind
+		else if (k != n) bad = bad " [" k " rows, want " n "]"
+		if (bad != "") { print "table_is: " bad > "/dev/stderr"; exit 1 }
+	}' "$2" "$3"
+}
+printf '%s\t%s\t%s\t%s\t%s\t%s\n' \
+	ased 4 0.75 0.833333 0.666667 3 \
+	nemo 4 0.75 0.666667 0.555556 3 \
+	ravdess 6 0.666667 0.625 0.466667 4 \
+	tess 3 0.666667 0.666667 0.5 3 \
+	'(mean)' 17 0.708333 0.697917 0.547222 - >"$T/want.corpus"
+# mean over the 8 speakers: accuracy (1/2+1+2/3+1+3/4+1/2+1+1/2)/8, UAR (1/2+1+1/2+1+2/3+1/2+1+1/2)/8
+printf '%s\t%s\t%s\t%s\t%s\t%s\n' \
+	ased-07 2 0.5 0.5 0.333333 1 \
+	ased-08 2 1 1 1 2 \
+	nemo-EB0 3 0.666667 0.5 0.333333 2 \
+	nemo-IC0 1 1 1 1 1 \
+	ravdess-01 4 0.75 0.666667 0.555556 3 \
+	ravdess-02 2 0.5 0.5 0.333333 1 \
+	tess-OAF 1 1 1 1 1 \
+	tess-YAF 2 0.5 0.5 0.333333 2 \
+	'(mean)' 17 0.739583 0.708333 0.611111 - >"$T/want.speaker"
+ser-eval "$T/groups.tsv" >"$T/noby.out" 2>&1
+status 0 "--by corpus: exit 0" ser-eval --by corpus "$T/groups.tsv"
+check "--by corpus: no warnings" [ ! -s "$T/err" ]
+check "--by corpus: table per corpus, scores of each row" table_is corpus "$T/want.corpus" "$T/out"
+check "--by corpus: the report before it unchanged" \
+	sh -c 'head -n "$(wc -l <"$1")" "$2" | cmp -s - "$1"' sh "$T/noby.out" "$T/out"
+check "--by corpus: a blank line, then the table" \
+	sh -c '[ "$(sed -n "$(($(wc -l <"$1") + 1))p" "$2")" = "" ]' sh "$T/noby.out" "$T/out"
+check "--by corpus: no table per speaker" sh -c '! grep -q "^per speaker" "$1"' sh "$T/out"
+check "--by corpus: title states 4 groups and the UAR rule" \
+	grep -q "^per corpus (4 groups; a group's UAR is over the classes in its truth" "$T/out"
+check "without --by: no table" sh -c '! grep -q "^per " "$1"' sh "$T/noby.out"
+status 0 "-b speaker: exit 0" ser-eval -b speaker "$T/groups.tsv"
+check "-b speaker: table per speaker, scores of each row" table_is speaker "$T/want.speaker" "$T/out"
+status 0 "--by speaker --by corpus: exit 0" ser-eval --by speaker --by corpus "$T/groups.tsv"
+cp "$T/out" "$T/both.out"
+check "--by twice: both tables" sh -c 'grep -q "^per corpus" "$1" && grep -q "^per speaker" "$1"' sh "$T/both.out"
+check "--by twice: corpus table first" \
+	sh -c '[ "$(grep -n "^per corpus" "$1" | cut -d: -f1)" -lt "$(grep -n "^per speaker" "$1" | cut -d: -f1)" ]' sh "$T/both.out"
+check "--by twice: corpus rows right" table_is corpus "$T/want.corpus" "$T/both.out"
+check "--by twice: speaker rows right" table_is speaker "$T/want.speaker" "$T/both.out"
+ser-eval --by corpus --by speaker "$T/groups.tsv" >"$T/out" 2>&1
+check "--by twice: the order of the options does not matter" cmp -s "$T/out" "$T/both.out"
+ser-eval --by corpus --by corpus "$T/groups.tsv" >"$T/out" 2>&1
+check "--by corpus twice: one table" [ "$(grep -c '^per corpus' "$T/out")" -eq 1 ]
+# Skipped lines belong to no group: a repeated key, an unknown name, a true
+# label outside the classes (EmoDB boredom) leave the tables as they were.
+{
+	cat "$T/groups.tsv"
+	printf 'corpus/nemo/EB0_anger_1.wav\tsad\t0.9\nspeech.wav\tangry\t0.9\n16b10Lb.wav\tsad\t0.9\n'
+} >"$T/groups2.tsv"
+ser-eval --by corpus --by speaker "$T/groups2.tsv" >"$T/out" 2>"$T/err"
+check "--by with skipped lines: the same tables" \
+	sh -c 'sed -n "/^per corpus/,\$p" "$1" >"$1.a"; sed -n "/^per corpus/,\$p" "$2" >"$2.a"; cmp -s "$1.a" "$2.a"' \
+	sh "$T/out" "$T/both.out"
+check "--by with skipped lines: 3 warnings" [ "$(wc -l <"$T/err")" -eq 3 ]
+
+# A truth map with a speaker column: the map's speaker first, else the
+# file name's, else unknown; the corpus from the key's name, else none.
+#   key                       truth  pred   speaker     corpus
+#   clipA                     happy  happy  alice       none
+#   clipB                     sad    happy  alice       none
+#   clipC                     happy  happy  bob smith   none
+#   03-01-03-01-01-01-05      happy  sad    ravdess-05  ravdess (name)
+#   clipD                     sad    sad    unknown     none
+#   03-01-04-01-01-01-06      sad    sad    carol "k"   ravdess (map speaker wins)
+printf 'clipA\thappy\talice\nclipB\tsad\talice\nclipC\thappy\tbob smith\n03-01-03-01-01-01-05\thappy\nclipD\tsad\n03-01-04-01-01-01-06\tsad\tcarol "k"\n' \
+	>"$T/spk.truth"
+printf 'a/clipA.wav\thappy\t0.9\na/clipB.wav\thappy\t0.9\na/clipC.wav\thappy\t0.9\nr/03-01-03-01-01-01-05.wav\tsad\t0.9\na/clipD.wav\tsad\t0.9\nr/03-01-04-01-01-01-06.wav\tsad\t0.9\n' \
+	>"$T/spk.pred"
+printf '%s\t%s\t%s\t%s\t%s\t%s\n' \
+	alice 2 0.5 0.5 0.333333 2 \
+	'bob smith' 1 1 1 1 1 \
+	'carol "k"' 1 1 1 1 1 \
+	ravdess-05 1 0 0 0 1 \
+	unknown 1 1 1 1 1 \
+	'(mean)' 6 0.7 0.7 0.666667 - >"$T/want.mapspk"
+# none: 3/4, recall happy 2/2, sad 1/2, F1 happy .8, sad 2/3; ravdess: 1/2, UAR (0+1)/2, F1 0, 2/3
+printf '%s\t%s\t%s\t%s\t%s\t%s\n' \
+	none 4 0.75 0.75 0.733333 2 \
+	ravdess 2 0.5 0.5 0.333333 2 \
+	'(mean)' 6 0.625 0.625 0.533333 - >"$T/want.mapcorpus"
+status 0 "--truth map with speakers, --by speaker --by corpus: exit 0" \
+	ser-eval -c happy,sad -t "$T/spk.truth" --by speaker --by corpus "$T/spk.pred"
+check "--truth map: speakers from the map, the name, else unknown" table_is speaker "$T/want.mapspk" "$T/out"
+check "--truth map: corpus from the key's name, else none" table_is corpus "$T/want.mapcorpus" "$T/out"
+
+# JSON: by_corpus and by_speaker after the report's members.
+status 0 "--json --by corpus --by speaker: exit 0" ser-eval --json --by corpus --by speaker "$T/groups.tsv"
+check "--json --by: a by_corpus member" grep -q '^ "by_corpus": {"groups": \[' "$T/out"
+ser-eval --json "$T/groups.tsv" >"$T/noby.json" 2>&1
+check "--json without --by: no by_ member" sh -c '! grep -q "\"by_" "$1"' sh "$T/noby.json"
+if command -v python3 >/dev/null 2>&1; then
+	check "--json --by: valid JSON, rows and means as the tables" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+c, s = d["by_corpus"], d["by_speaker"]
+assert [g["name"] for g in c["groups"]] == ["ased", "nemo", "ravdess", "tess"], c
+r = c["groups"][2]
+assert r["utterances"] == 6 and r["correct"] == 4 and r["uar_classes"] == 4, r
+assert abs(r["uar"] - 0.625) < 1e-9 and abs(r["macro_f1"] - 7 / 15) < 1e-9, r
+assert c["mean"]["groups"] == 4 and c["mean"]["utterances"] == 17, c["mean"]
+assert abs(c["mean"]["uar"] - (5 / 6 + 2 / 3 + 0.625 + 2 / 3) / 4) < 1e-9, c["mean"]
+assert len(s["groups"]) == 8 and s["groups"][2]["name"] == "nemo-EB0" and s["groups"][2]["uar"] == 0.5, s
+assert abs(s["mean"]["accuracy"] - 35.5 / 48) < 1e-9, s["mean"]
+assert d["utterances"] == 17 and d["correct"] == 12
+' "$T/out"
+	ser-eval --json -c happy,sad -t "$T/spk.truth" --by speaker "$T/spk.pred" >"$T/out" 2>&1
+	check "--json --by speaker: names JSON-escaped" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert [g["name"] for g in d["by_speaker"]["groups"]] == ["alice", "bob smith", "carol \"k\"", "ravdess-05", "unknown"], d
+assert "by_corpus" not in d
+' "$T/out"
+else
+	skip "python3 absent: JSON --by not validated"
+fi
+ser-eval --json --by corpus "$T/groups.tsv" >"$T/by.json" 2>&1
+check "--json --by: the members before by_corpus unchanged" \
+	sh -c 'n=$(($(wc -l <"$1") - 1)); head -n "$n" "$1" >"$1.h"; head -n "$n" "$2" | cmp -s - "$1.h"' \
+	sh "$T/noby.json" "$T/by.json"
+
+status 1 "--by with an unknown kind: exit 1" ser-eval --by actor "$T/groups.tsv"
+check "--by unknown kind: reason and usage on stderr" \
+	sh -c 'grep -q "^ser-eval: --by: .actor. is not one of corpus|speaker" "$1" && grep -q "^Usage: ser-eval" "$1"' sh "$T/err"
+check "--by unknown kind: nothing on stdout" [ ! -s "$T/out" ]
+status 1 "--by empty: exit 1" ser-eval --by '' "$T/groups.tsv"
+status 1 "--by without argument: exit 1" ser-eval "$T/groups.tsv" --by
 
 # Bad options: exit 1 with the synopsis.
 status 1 "unknown option: exit 1" ser-eval --nope "$T/known.tsv"

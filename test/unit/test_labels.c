@@ -140,10 +140,29 @@ static void test_map(void)
 		CHECK(ser_label_resolve(m, "d/03-01-05-01-01-01-02.wav", &li) == 1 && strcmp(li.emotion, "calm") == 0
 		      && strcmp(li.speaker, "ravdess-02") == 0, "resolve: map label wins, speaker from name");
 		CHECK(ser_label_resolve(m, "03-01-05-01-01-01-03.wav", &li) == 0, "resolve: with a map, names are not used");
+		/* groups for ser-eval --by: the corpus from the name, the speaker
+		 * from the map's third field, else the name, else "unknown" */
+		CHECK(ser_label_resolve(m, "d/03-01-05-01-01-01-02.wav", &li) == 1
+		      && strcmp(ser_label_group(&li, SER_BY_CORPUS), "ravdess") == 0
+		      && strcmp(ser_label_group(&li, SER_BY_SPEAKER), "ravdess-02") == 0,
+		      "group: map key with a RAVDESS name -> ravdess, ravdess-02");
+		CHECK(ser_label_resolve(m, "clips/a.wav", &li) == 1
+		      && strcmp(ser_label_group(&li, SER_BY_CORPUS), "none") == 0
+		      && strcmp(ser_label_group(&li, SER_BY_SPEAKER), "spk1") == 0,
+		      "group: map key without a convention -> none, map speaker spk1");
+		CHECK(ser_label_resolve(m, "b", &li) == 1 && strcmp(ser_label_group(&li, SER_BY_SPEAKER), "unknown") == 0
+		      && ser_label_group(&li, 0) == NULL && ser_label_group(&li, 3) == NULL,
+		      "group: no speaker anywhere -> unknown; other kinds -> NULL");
 		ser_labelmap_free(m);
 	}
 	CHECK(ser_label_resolve(NULL, "03-01-05-01-01-01-03.wav", &li) == 1 && strcmp(li.emotion, "angry") == 0,
 	      "resolve without a map: from the name");
+	CHECK(ser_label_resolve(NULL, "nEMO/EB0_anger_12.wav", &li) == 1
+	      && strcmp(ser_label_group(&li, SER_BY_CORPUS), "nemo") == 0
+	      && strcmp(ser_label_group(&li, SER_BY_SPEAKER), "nemo-EB0") == 0, "group: nEMO name -> nemo, nemo-EB0");
+	CHECK(ser_label_resolve(NULL, "a5-01-01-01-07.wav", &li) == 1
+	      && strcmp(ser_label_group(&li, SER_BY_CORPUS), "ased") == 0
+	      && strcmp(ser_label_group(&li, SER_BY_SPEAKER), "ased-07") == 0, "group: ASED name -> ased, ased-07");
 
 	static const struct { const char *text, *want; } bad[] = {
 		{"a\thappy\nb\n", "map.tsv:2: expected key<TAB>label"},

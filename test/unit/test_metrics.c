@@ -1,4 +1,8 @@
-/* Unit tests of lib/metrics: hand-computed confusion matrices. */
+/* Unit tests of lib/metrics: hand-computed confusion matrices, and scores
+ * per group against the same hand-computed values. */
+#include <stdio.h>
+#include <string.h>
+
 #include "check.h"
 #include "metrics.h"
 
@@ -6,6 +10,90 @@ static void add_n(ser_confusion *c, int t, int p, int k)
 {
 	while (k-- > 0)
 		ser_confusion_add(c, t, p);
+}
+
+/* Groups: two hand-computed groups added interleaved, out of name order,
+ * then many one-utterance groups (hash table growth). */
+static void test_groups(void)
+{
+	ser_error err;
+	ser_groups *g = ser_groups_new(3, &err);
+	CHECK(g != NULL, "groups: new over 3 classes");
+	CHECK(ser_groups_new(0, &err) == NULL && err.code == SER_EINVAL, "groups: 0 classes refused");
+	if (!g)
+		return;
+	/* "zeta": the 3-class matrix of main (accuracy .6, UAR 1.75/3, macro F1
+	 * (.75+4/7+.4)/3). "alpha": truth A A B, pred A B other:
+	 *        A  B  C  other
+	 *   A    1  1  0  0      recall 1/2
+	 *   B    0  0  0  1      recall 0
+	 *   C    absent         (left out of this group's UAR)
+	 * accuracy 1/3; UAR (1/2 + 0)/2 = 1/4; F1 A 2(1)(1/2)/(3/2) = 2/3,
+	 * B 0 (predicted once, never right); macro F1 over A, B = 1/3. */
+	static const int zeta[][3] = { {0, 0, 3}, {0, 1, 1}, {1, 1, 2}, {1, 2, 2}, {2, 0, 1}, {2, 2, 1} };
+	static const int alpha[][2] = { {0, 0}, {0, 1}, {1, -1} };
+	int rc = 0;
+	for (int i = 0; i < 6; i++) {
+		for (int k = 0; k < zeta[i][2]; k++)
+			rc |= ser_groups_add(g, "zeta", zeta[i][0], zeta[i][1], &err);
+		if (i < 3)
+			rc |= ser_groups_add(g, "alpha", alpha[i][0], alpha[i][1], &err);
+	}
+	rc |= ser_groups_add(g, "ignored", 3, 0, &err);    /* truth out of range */
+	rc |= ser_groups_add(g, "ignored", -1, 0, &err);
+	CHECK(rc == 0 && ser_groups_count(g) == 2, "groups: 2 (a truth out of range makes none; got %zu)",
+	      ser_groups_count(g));
+	ser_group_score out[302];
+	ser_group_mean mean;
+	ser_groups_score(g, out, &mean);
+	CHECK(strcmp(out[0].name, "alpha") == 0 && strcmp(out[1].name, "zeta") == 0, "groups: sorted by name");
+	const ser_metrics *a = &out[0].m, *z = &out[1].m;
+	CHECK(a->total == 3 && a->correct == 1 && a->other == 1 && z->total == 10 && z->correct == 6,
+	      "groups: alpha 1/3 (1 other), zeta 6/10");
+	CHECK(check_close(a->accuracy, 1.0 / 3, 1e-12, 0) && check_close(z->accuracy, 0.6, 1e-12, 0),
+	      "groups: accuracy 1/3, 0.6 (got %g %g)", a->accuracy, z->accuracy);
+	CHECK(a->n_truth == 2 && check_close(a->uar, 0.25, 1e-12, 0), "groups: alpha UAR over its 2 classes 0.25 (got %g over %d)",
+	      a->uar, a->n_truth);
+	CHECK(z->n_truth == 3 && check_close(z->uar, 1.75 / 3, 1e-12, 0), "groups: zeta UAR 1.75/3 (got %g)", z->uar);
+	CHECK(a->n_f1 == 2 && check_close(a->macro_f1, 1.0 / 3, 1e-12, 0)
+	      && check_close(z->macro_f1, (0.75 + 4.0 / 7 + 0.4) / 3, 1e-12, 0),
+	      "groups: macro F1 1/3, (.75+4/7+.4)/3 (got %g %g)", a->macro_f1, z->macro_f1);
+	CHECK(mean.groups == 2 && mean.total == 13 && check_close(mean.accuracy, (1.0 / 3 + 0.6) / 2, 1e-12, 0)
+	      && check_close(mean.uar, (0.25 + 1.75 / 3) / 2, 1e-12, 0)
+	      && check_close(mean.macro_f1, (1.0 / 3 + (0.75 + 4.0 / 7 + 0.4) / 3) / 2, 1e-12, 0),
+	      "groups: mean of rows, unweighted (got %g %g %g)", mean.accuracy, mean.uar, mean.macro_f1);
+	/* scoring again gives the same (the scratch matrix is back to zero) */
+	ser_group_score again[2];
+	ser_groups_score(g, again, NULL);
+	CHECK(again[1].m.correct == 6 && again[1].m.total == 10 && again[0].m.total == 3, "groups: scored twice, same counts");
+
+	/* 300 more groups, one utterance each, in reverse order; "" is a name */
+	char name[16];
+	for (int i = 299; i >= 0 && rc == 0; i--) {
+		snprintf(name, sizeof name, "g%03d", i);
+		rc |= ser_groups_add(g, name, i % 3, i % 2 ? i % 3 : -1, &err);
+	}
+	rc |= ser_groups_add(g, "", 0, 0, &err);
+	CHECK(rc == 0 && ser_groups_count(g) == 303, "groups: 303 after growth (got %zu)", ser_groups_count(g));
+	ser_group_score *big = calloc(303, sizeof *big);
+	if (big) {
+		ser_groups_score(g, big, &mean);
+		int sorted = 1, right = 1;
+		for (int i = 1; i < 303; i++)
+			sorted &= strcmp(big[i - 1].name, big[i].name) < 0;
+		for (int i = 0; i < 300; i++)
+			right &= big[2 + i].m.total == 1 && big[2 + i].m.correct == (i % 2);  /* after "", alpha */
+		CHECK(sorted && big[0].name[0] == '\0' && strcmp(big[2].name, "g000") == 0
+		      && strcmp(big[302].name, "zeta") == 0, "groups: 303 sorted: \"\", alpha, g000..g299, zeta");
+		CHECK(right, "groups: each one-utterance group right or wrong as added");
+		/* mean accuracy: alpha 1/3, zeta .6, "" 1, 150 of 300 groups 1 */
+		CHECK(mean.groups == 303 && mean.total == 314
+		      && check_close(mean.accuracy, (1.0 / 3 + 0.6 + 1 + 150) / 303, 1e-12, 0),
+		      "groups: mean over 303 rows (got %g)", mean.accuracy);
+		free(big);
+	}
+	ser_groups_free(g);
+	ser_groups_free(NULL);
 }
 
 int main(void)
@@ -72,5 +160,7 @@ int main(void)
 	ser_metrics_compute(&c, &s, NULL);
 	CHECK(s.total == 0 && s.accuracy == 0 && s.uar == 0 && s.macro_f1 == 0, "empty: zeros");
 	ser_confusion_free(&c);
+
+	test_groups();
 	return check_status();
 }
