@@ -35,7 +35,11 @@ static void usage(void)
 	"\n"
 	"  -m, --model FILE     model (default: $SER_MODEL, else %s/default.ser,\n"
 	"                       else weights/default.ser beside the program's directory)\n"
-	"  -p, --probs          append every class's probability (model class order)\n"
+	"  -p, --probs          append every class's probability (model class order;\n"
+	"                       with --only, the listed classes')\n"
+	"      --only LIST      decide among these classes only: 2 or more of --classes,\n"
+	"                       comma-separated; their probabilities renormalised to\n"
+	"                       sum to 1, in every mode (default: all classes)\n"
 	"  -J, --json           JSON lines {\"key\",\"label\",\"confidence\",\"probs\":{...}}\n"
 	"  -w, --window SEC     number > 0: labels over time, windows of SEC seconds\n"
 	"                       (default: off, one label per utterance)\n"
@@ -60,7 +64,8 @@ static void usage(void)
 	"      --plain          lines even when stdout is a terminal\n"
 	"      --whole          one pass over each whole utterance, not the mean over\n"
 	"                       windows of the model's training crop (see --info)\n"
-	"      --classes        print the model's classes, one a line, and exit\n"
+	"      --classes        print the model's classes (with --only the listed ones),\n"
+	"                       one a line in model order, and exit\n"
 	"      --info           print the model's summary and training record, and exit\n"
 	"  -h, --help           this help\n"
 	"\n"
@@ -70,7 +75,8 @@ static void usage(void)
 	"inputs are still processed).\n", SER_DATADIR);
 }
 
-enum { O_CLASSES = 256, O_INFO, O_WHOLE, O_NOVAD, O_MINV, O_VMARGIN, O_VGATE, O_VRISE, O_METER, O_PLAIN };
+enum { O_CLASSES = 256, O_INFO, O_WHOLE, O_NOVAD, O_MINV, O_VMARGIN, O_VGATE, O_VRISE, O_METER, O_PLAIN,
+       O_ONLY };
 
 struct ctx {
 	ser_model *m;
@@ -228,7 +234,7 @@ static void put_tsv_key(struct ctx *c, const char *key)
 }
 
 /* One line. key NULL: none (live); start < 0: per utterance; p NULL:
- * probabilities written as 0. */
+ * probabilities written as 0. Only the kept classes' probabilities (--only). */
 static void emit(struct ctx *c, const char *key, double start, double end, const char *label,
                  double conf, const float *p)
 {
@@ -247,12 +253,15 @@ static void emit(struct ctx *c, const char *key, double start, double end, const
 		put_json_string(c, label);
 		putf(c, ", \"confidence\": %.4f", conf);
 		if (c->probs) {
+			const char *sep = "";
 			puts_(c, ", \"probs\": {");
 			for (int i = 0; i < n; i++) {
-				if (i)
-					puts_(c, ", ");
+				if (!ser_clf_kept(c->clf, i))
+					continue;
+				puts_(c, sep);
 				put_json_string(c, c->m->class_names[i]);
 				putf(c, ": %.4f", p ? p[i] : 0.0);
+				sep = ", ";
 			}
 			puts_(c, "}");
 		}
@@ -268,7 +277,8 @@ static void emit(struct ctx *c, const char *key, double start, double end, const
 		putf(c, "\t%.4f", conf);
 		if (c->probs)
 			for (int i = 0; i < n; i++)
-				putf(c, "\t%.4f", p ? p[i] : 0.0);
+				if (ser_clf_kept(c->clf, i))
+					putf(c, "\t%.4f", p ? p[i] : 0.0);
 		puts_(c, "\n");
 	}
 	/* one write per line, flushed: parallel writers never split a line */
@@ -296,7 +306,7 @@ static void meter_restore(void)
 
 static void meter_draw(struct ctx *c, double start, double end, const ser_decision *d)
 {
-	int n = c->m->n_classes;
+	int n = c->m->n_classes, lines = 1;
 	const char *label = d->speech ? c->m->class_names[d->label] : SILENCE;
 	c->linelen = 0;
 	if (meter_lines)
@@ -309,12 +319,15 @@ static void meter_draw(struct ctx *c, double start, double end, const ser_decisi
 	for (int i = 0; i < n; i++) {
 		float v = d->speech ? d->probs[i] : 0.0f;
 		int k = (int)lround(v * METER_BAR);
+		if (!ser_clf_kept(c->clf, i))
+			continue;   /* --only: a bar per listed class */
+		lines++;
 		putf(c, "\r\033[2K%12.12s %s", c->m->class_names[i], i == d->label ? "*" : " ");
 		for (int j = 0; j < METER_BAR; j++)
 			put(c, j < k ? "#" : ".", 1);
 		putf(c, " %.2f\n", v);
 	}
-	meter_lines = n + 1;
+	meter_lines = lines;
 	cli_write(stdout, c->line, c->linelen);
 	cli_flush(stdout);
 }
@@ -670,6 +683,7 @@ int main(int argc, char **argv)
 	static const struct option lopts[] = {
 		{ "model", required_argument, NULL, 'm' },
 		{ "probs", no_argument, NULL, 'p' },
+		{ "only", required_argument, NULL, O_ONLY },
 		{ "json", no_argument, NULL, 'J' },
 		{ "window", required_argument, NULL, 'w' },
 		{ "hop", required_argument, NULL, 'H' },
@@ -690,7 +704,8 @@ int main(int argc, char **argv)
 	};
 	struct ctx c;
 	ser_error err;
-	const char *mopt = NULL, *mpath;
+	const char *mopt = NULL, *mpath, *only = NULL;
+	unsigned char *keep = NULL;   /* (n_classes) --only, or NULL */
 	char mbuf[4096];
 	int ch, list_classes = 0, info = 0, whole = 0, novad = 0, meter = -1;
 	ser_vad_opts vo;
@@ -703,6 +718,7 @@ int main(int argc, char **argv)
 		switch (ch) {
 		case 'm': mopt = optarg; break;
 		case 'p': c.probs = 1; break;
+		case O_ONLY: only = optarg; break;
 		case 'J': c.json = 1; break;
 		case 'w': c.window = cli_double("--window", optarg, 1e-3, 1e6); break;
 		case 'H': c.hop = cli_double("--hop", optarg, 1e-3, 1e6); break;
@@ -742,12 +758,19 @@ int main(int argc, char **argv)
 		cli_report(mpath, &err);
 		return EXIT_DATA;
 	}
+	if (only) {
+		keep = xrealloc(NULL, (size_t)c.m->n_classes);
+		if (ser_clf_mask(c.m, only, keep, &err) < 0)
+			cli_usage_error("--only: %s", err.msg);
+	}
 	if (list_classes || info) {
 		if (info)
 			print_info(c.m, mpath);
 		else
 			for (int i = 0; i < c.m->n_classes; i++)
-				printf("%s\n", c.m->class_names[i]);
+				if (!keep || keep[i])
+					printf("%s\n", c.m->class_names[i]);
+		free(keep);
 		ser_model_free(c.m);
 		cli_close_stdout();
 		return EXIT_OK;
@@ -759,6 +782,7 @@ int main(int argc, char **argv)
 		        mpath);
 	if (!(c.clf = ser_clf_new(c.m, &err)))
 		cli_die(EXIT_DATA, "%s", err.msg);
+	ser_clf_restrict(c.clf, keep);
 	if (c.window > 0) {
 		double fps = (double)c.m->feat_rate / c.m->feat_shift;   /* frames per second */
 		so.window = (int)lround(c.window * fps);
@@ -795,6 +819,7 @@ int main(int argc, char **argv)
 	ser_clf_free(c.clf);
 	ser_model_free(c.m);
 	free(c.p);
+	free(keep);
 	free(c.frames);
 	free(c.line);
 	cli_close_stdout();

@@ -1,5 +1,6 @@
 /* Inference with a ser model on utterances and windows. */
 #include "classify.h"
+#include "labels.h"
 #include "trim.h"
 
 #include <stdlib.h>
@@ -13,6 +14,8 @@ struct ser_clf {
 	float *tile;     /* (cap_frames, feat_dim) repeated short input */
 	float *in;       /* net input, feat_dim * cap_frames */
 	size_t cap;      /* frames both buffers hold */
+	int restricted;  /* 1: decide among the classes with keep[k] (--only) */
+	unsigned char keep[SER_MODEL_CLASSES_MAX]; /* (n_classes) */
 };
 
 ser_clf *ser_clf_new(ser_model *m, ser_error *err)
@@ -125,10 +128,15 @@ static int run_frames(ser_clf *c, const float *frames, int n, float *probs, ser_
 int ser_clf_run(ser_clf *c, const float *frames, int n, float *probs, ser_error *err)
 {
 	int rc = prepare(c, &frames, &n, err);
-	return rc < 0 ? rc : run_frames(c, frames, n, probs, err);
+	if (rc < 0 || (rc = run_frames(c, frames, n, probs, err)) < 0)
+		return rc;
+	if (c->restricted)
+		ser_clf_renorm(probs, c->keep, c->m->n_classes);
+	return 0;
 }
 
-int ser_clf_run_utt(ser_clf *c, const float *frames, int n, float *probs, ser_error *err)
+/* ser_clf_run_utt without the restriction */
+static int run_utt(ser_clf *c, const float *frames, int n, float *probs, ser_error *err)
 {
 	const ser_model *m = c->m;
 	int w = m->utt_window, h = m->utt_hop, rc = prepare(c, &frames, &n, err), k;
@@ -151,6 +159,16 @@ int ser_clf_run_utt(ser_clf *c, const float *frames, int n, float *probs, ser_er
 	return 0;
 }
 
+int ser_clf_run_utt(ser_clf *c, const float *frames, int n, float *probs, ser_error *err)
+{
+	int rc = run_utt(c, frames, n, probs, err);
+	if (rc < 0)
+		return rc;
+	if (c->restricted)
+		ser_clf_renorm(probs, c->keep, c->m->n_classes);
+	return 0;
+}
+
 int ser_clf_argmax(const float *probs, int n)
 {
 	int best = 0;
@@ -158,6 +176,96 @@ int ser_clf_argmax(const float *probs, int n)
 		if (probs[i] > probs[best])
 			best = i;
 	return best;
+}
+
+/* ---- deciding among some classes ---- */
+
+/* "a,b,c" of m's classes into buf (cap >= 5 bytes), ending in ",..." if cut */
+static void join_classes(const ser_model *m, char *buf, size_t cap)
+{
+	size_t len = 0;
+	buf[0] = '\0';
+	for (int k = 0; k < m->n_classes; k++) {
+		const char *s = m->class_names[k];
+		size_t l = strlen(s);
+		if (len + 1 + l + 5 > cap) {   /* keep room for ",..." and the NUL */
+			memcpy(buf + len, k ? ",..." : "...", k ? 5 : 4);
+			return;
+		}
+		if (k > 0)
+			buf[len++] = ',';
+		memcpy(buf + len, s, l + 1);
+		len += l;
+	}
+}
+
+static int model_class(const ser_model *m, const char *name)
+{
+	for (int k = 0; k < m->n_classes; k++)
+		if (!strcmp(m->class_names[k], name))
+			return k;
+	return -1;
+}
+
+int ser_clf_mask(const ser_model *m, const char *list, unsigned char *keep, ser_error *err)
+{
+	ser_classes *want = malloc(sizeof *want);
+	int rc;
+	if (!want)
+		return ser_seterr(err, SER_ENOMEM, "out of memory");
+	if ((rc = ser_classes_parse(want, list, err)) < 0)
+		goto out;
+	rc = SER_EINVAL;
+	memset(keep, 0, (size_t)m->n_classes);
+	for (int i = 0; i < want->n; i++) {
+		int k = model_class(m, want->name[i]);
+		if (k < 0) {
+			char names[128];
+			join_classes(m, names, sizeof names);
+			ser_seterr(err, rc, "'%s' is not a class of the model (%s)", want->name[i], names);
+			goto out;
+		}
+		keep[k] = 1;
+	}
+	if (want->n < 2)
+		ser_seterr(err, rc, "a single class (%s) would be every decision; give two or more",
+		           want->name[0]);
+	else
+		rc = want->n;
+out:
+	free(want);
+	return rc;
+}
+
+void ser_clf_restrict(ser_clf *c, const unsigned char *keep)
+{
+	int n = c->m->n_classes, kept = 0;
+	for (int k = 0; keep && k < n; k++) {
+		c->keep[k] = keep[k] != 0;
+		kept += c->keep[k];
+	}
+	c->restricted = keep && kept < n;
+}
+
+int ser_clf_kept(const ser_clf *c, int k)
+{
+	return !c->restricted || c->keep[k];
+}
+
+void ser_clf_renorm(float *probs, const unsigned char *keep, int n)
+{
+	double sum = 0;
+	int kept = 0;
+	if (!keep)
+		return;
+	for (int k = 0; k < n; k++)
+		if (keep[k])
+			sum += probs[k], kept++;
+	for (int k = 0; k < n && kept > 0; k++)
+		if (!keep[k])
+			probs[k] = 0;
+		else
+			probs[k] = sum > 0 ? (float)(probs[k] / sum) : (float)(1.0 / kept);
 }
 
 int ser_clf_windows(int n, int w, int h)

@@ -36,6 +36,31 @@ int ser_clf_run_utt(ser_clf *c, const float *frames, int n, float *probs, ser_er
 /* Index of the largest probability (first on ties). */
 int ser_clf_argmax(const float *probs, int n);
 
+/* ---- deciding among some of the model's classes (ser-classify --only) ----
+ * A restricted classifier returns from ser_clf_run and ser_clf_run_utt
+ * probs with the dropped classes 0 and the kept ones renormalised to sum
+ * to 1 (ser_clf_renorm): for ser_clf_run_utt after the mean over the
+ * utterance windows; for a stream (ser_clfs) per window, before smoothing.
+ * The argmax of such probs is a kept class. */
+
+/* keep (m->n_classes) = 1 for the classes of m named in list, else 0.
+ * list is comma-separated (ser_classes_parse, labels.h): at least 2 names,
+ * each a class of m, no duplicates, in any order. Returns the number kept,
+ * SER_EINVAL with a reason (an unknown name is quoted, with m's classes)
+ * or SER_ENOMEM. */
+int ser_clf_mask(const ser_model *m, const char *list, unsigned char *keep, ser_error *err);
+/* Decide among the classes with keep[k] != 0 (k < n_classes; copied).
+ * keep NULL, or every class kept: no restriction (probs as the model gives
+ * them, bit for bit). */
+void ser_clf_restrict(ser_clf *c, const unsigned char *keep);
+/* 1 if class k is kept (every class of an unrestricted classifier). */
+int ser_clf_kept(const ser_clf *c, int k);
+/* probs (n): dropped classes (keep[k] == 0) set to 0, kept ones divided
+ * by their sum; when that sum is not > 0 (every kept probability
+ * underflowed) each kept class gets 1 / (number kept). keep NULL, or no
+ * class kept: unchanged. */
+void ser_clf_renorm(float *probs, const unsigned char *keep, int n);
+
 /* Windows over an utterance of n frames: window w and hop h frames (>= 1).
  * Windows start at 0, h, 2h, ... while start + w <= n; when n < w there is
  * one window [0, n); when the last full window ends before n, one more

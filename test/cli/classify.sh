@@ -76,6 +76,119 @@ if [ -w /dev/full ]; then
 fi
 status 1 "classify: --hop without --window -> 1" ser-classify $M --hop 1 "$1"
 status 1 "classify: bad --window -> 1" ser-classify $M --window x "$1"
+# ---- --only: decide among some classes (the shipped 8-class model) ----
+DM="-m $SER_ROOT/weights/default.ser"
+sox -n -r 16000 -b 16 -c 1 "$T/sil.wav" trim 0 1
+sox -n -r 16000 -b 16 -c 1 "$T/burst.wav" synth 2 sine 220 vol 0.3 tremolo 4 100
+sox "$T/sil.wav" "$T/burst.wav" "$T/sil.wav" "$T/talk.wav"
+ser-classify $DM --classes > "$T/cls"
+NC=$(wc -l < "$T/cls")
+ALL=$(paste -sd, "$T/cls")
+ser-classify $DM --probs "$@" "$D/long.wav" > "$T/full"
+# two classes other than the commonest label without --only, so that some labels must change
+top=$(cut -f2 "$T/full" | sort | uniq -c | sort -k1,1nr -k2 | awk 'NR == 1 { print $2 }')
+O1=$(grep -vxF -- "$top" "$T/cls" | sed -n 1p)
+O2=$(grep -vxF -- "$top" "$T/cls" | sed -n 2p)
+I1=$(grep -nxF -- "$O1" "$T/cls" | cut -d: -f1)
+I2=$(grep -nxF -- "$O2" "$T/cls" | cut -d: -f1)
+ONLY=$O2,$O1   # the list's order does not matter: columns in model order ($O1 first)
+# renorm OFF FULL RESTRICTED: lines of the full --probs output (OFF fields before
+# the label) and of the same run with --only $ONLY --probs, side by side. Every
+# restricted label is $O1 or $O2 (or silence / - as in the full line), its two
+# probabilities are the full ones divided by their sum (within the rounding of
+# 4 decimals), the label is the larger one, the confidence its probability.
+renorm() {
+	[ "$(wc -l < "$2")" -eq "$(wc -l < "$3")" ] && [ -s "$2" ] || return 1
+	paste "$2" "$3" | awk -F'\t' -v off="$1" -v nc="$NC" -v i1="$I1" -v i2="$I2" -v n1="$O1" -v n2="$O2" '
+	function abs(x) { return x < 0 ? -x : x }
+	{
+		r = off + 2 + nc; l = $(off + 1); lab = $(r + off + 1); conf = $(r + off + 2)
+		q1 = $(r + off + 3); q2 = $(r + off + 4)
+		if (NF != r + off + 4) { bad = "fields: " NF; exit }
+		for (i = 1; i <= off; i++) if ($i != $(r + i)) { bad = "key or times differ: " $0; exit }
+		if (l == "silence" || l == "-") {
+			if (lab != l || conf != $(off + 2) || q1 != "0.0000" || q2 != "0.0000") bad = "silence: " $0
+			next
+		}
+		a = $(off + 2 + i1); b = $(off + 2 + i2); s = a + b
+		if (lab != n1 && lab != n2) { bad = "label: " $0; exit }
+		if (conf != (lab == n1 ? q1 : q2)) { bad = "confidence: " $0; exit }
+		if (abs(a - b) > 2e-4 && lab != (a > b ? n1 : n2)) { bad = "not the larger: " $0; exit }
+		if (s > 0) {
+			t = 5e-5 + 5e-5 / s + 1e-6
+			if (abs(q1 - a / s) > t || abs(q2 - b / s) > t) { bad = "not renormalised: " $0; exit }
+		}
+		n++
+	}
+	END { if (bad) print bad > "/dev/stderr"; exit !(n > 0 && bad == "") }'
+}
+status 0 "--only $ONLY: per file" ser-classify $DM --only "$ONLY" --probs "$@" "$D/long.wav"
+cp "$T/out" "$T/r"
+check "--only: each line key, label, confidence and the 2 listed probabilities" sh -c "awk -F'\t' 'NF != 5 || (\$2 != \"$O1\" && \$2 != \"$O2\") { bad = 1 } END { exit bad }' '$T/r'"
+check "--only: confidence and probabilities = the full ones renormalised over $O1, $O2" renorm 1 "$T/full" "$T/r"
+check "--only: the $(grep -c "	$top	" "$T/full") files labelled $top without it are relabelled" \
+	sh -c "! cut -f2 '$T/r' | grep -qxF -- '$top'"
+ser-classify $DM --only "$ONLY" "$@" > "$T/r2"
+check "--only without --probs: the same labels and confidences" sh -c "cut -f1-3 '$T/r' | head -n $# | cmp -s - '$T/r2'"
+check "--only $ONLY --classes: the listed classes in model order" test "$(ser-classify $DM --only "$ONLY" --classes | paste -sd,)" = "$O1,$O2"
+ser-classify $DM --whole --probs "$@" > "$T/fw"
+ser-classify $DM --whole --only "$ONLY" --probs "$@" > "$T/rw"
+check "--only --whole: renormalised" renorm 1 "$T/fw" "$T/rw"
+# windows: with and without voice activity, and live
+ser-classify $DM --no-vad --window 1 --hop 0.5 --probs "$1" "$D/long.wav" > "$T/fwin"
+ser-classify $DM --no-vad --window 1 --hop 0.5 --only "$ONLY" --probs "$1" "$D/long.wav" > "$T/rwin"
+check "--only --window: every window renormalised" renorm 3 "$T/fwin" "$T/rwin"
+ser-classify $DM --window 1 --hop 0.25 --probs "$T/talk.wav" > "$T/fvad"
+ser-classify $DM --window 1 --hop 0.25 --only "$ONLY" --probs "$T/talk.wav" > "$T/rvad"
+vad_windows() { grep -q '	silence	' "$T/rvad" && grep -qv '	silence	' "$T/rvad" && renorm 3 "$T/fvad" "$T/rvad"; }
+check "--only --window with VAD: silence windows as they were, the others renormalised" vad_windows
+ser-mfcc "$T/talk.wav" | ser-classify $DM --live --window 1 --hop 0.25 --probs > "$T/flive"
+ser-mfcc "$T/talk.wav" | ser-classify $DM --live --window 1 --hop 0.25 --only "$ONLY" --probs > "$T/rlive"
+check "--only --live: renormalised" renorm 2 "$T/flive" "$T/rlive"
+check "--only --live == offline --only --window without the key column" sh -c "cut -f2- '$T/rvad' | cmp -s - '$T/rlive'"
+ser-classify $DM --no-vad --window 0.5 --hop 0.25 --only "$ONLY" --probs "$T/talk.wav" > "$T/s1"
+ser-classify $DM --no-vad --window 0.5 --hop 0.25 --only "$ONLY" --probs --smooth 3 "$T/talk.wav" > "$T/s3"
+check "--only --smooth 3: the mean of the last 3 renormalised decisions" awk -F'\t' '
+	NR == FNR { for (i = 6; i <= 7; i++) p[FNR, i] = $i; next }
+	FNR >= 3 { for (i = 6; i <= 7; i++) { m = (p[FNR - 2, i] + p[FNR - 1, i] + p[FNR, i]) / 3; d = m - $i; if (d > 2e-4 || d < -2e-4) bad = 1 } n++ }
+	NF != 7 { bad = 1 }
+	END { exit bad || n < 5 }' "$T/s1" "$T/s3"
+ser-mfcc "$T/talk.wav" | ser-classify $DM --live --meter --only "$ONLY" > "$T/meter"
+check "--only --meter: a bar per listed class (redrawn 3 lines up)" sh -c "
+	grep -aq \"\$(printf '\033\\\\[3A')\" '$T/meter' && grep -aq -- ' $O1 [ *][#.]' '$T/meter' &&
+	grep -aq -- ' $O2 [ *][#.]' '$T/meter' && ! grep -aq -- ' $top [ *][#.]' '$T/meter'"
+if command -v python3 >/dev/null 2>&1; then
+	ser-classify $DM --json --probs --only "$ONLY" "$@" > "$T/j"
+	ser-mfcc "$T/talk.wav" | ser-classify $DM --live --json --probs --only "$ONLY" >> "$T/j"
+	check "--only --json (per file and live): probs of the listed classes, in model order, sum 1" python3 -c "
+import json
+n = 0
+for l in open('$T/j'):
+    o = json.loads(l); n += 1
+    if o['label'] == 'silence':
+        assert list(o['probs'].values()) == [0, 0], o; continue
+    assert list(o['probs']) == ['$O1', '$O2'], o
+    assert o['label'] in o['probs'] and o['confidence'] == o['probs'][o['label']], o
+    assert abs(sum(o['probs'].values()) - 1) < 2e-4, o
+assert n > $#
+"
+fi
+# every class listed (in reverse order) = no --only, byte for byte, in every mode
+REV=$(sed -n '1!G;h;$p' "$T/cls" | paste -sd,)
+same_all() { ser-classify $DM "$@" > "$T/a1"; ser-classify $DM --only "$REV" "$@" > "$T/a2"; cmp -s "$T/a1" "$T/a2"; }
+check "--only with every class == without: per file" same_all --probs "$@"
+check "--only with every class == without: JSON" same_all --json --probs "$@"
+check "--only with every class == without: windows" same_all --window 1 --hop 0.25 --probs --smooth 2 "$T/talk.wav"
+check "--only with every class == without: live" sh -c "ser-mfcc '$T/talk.wav' | ser-classify $DM --live --probs > '$T/l1' &&
+	ser-mfcc '$T/talk.wav' | ser-classify $DM --live --probs --only '$REV' > '$T/l2' && cmp -s '$T/l1' '$T/l2'"
+# bad lists: usage errors naming the problem
+status 1 "--only joy,$O1: not a class -> 1" ser-classify $DM --only "joy,$O1" "$1"
+check "--only: the message names the class and lists the model's" sh -c "grep -q \"'joy'\" '$T/err' && grep -qF -- '$ALL' '$T/err' && [ ! -s '$T/out' ]"
+status 1 "--only $O1,$O1: duplicate -> 1" ser-classify $DM --only "$O1,$O1,$O2" "$1"
+check "--only: duplicate named" grep -q "duplicate class name '$O1'" "$T/err"
+status 1 "--only $O1: a single class -> 1" ser-classify $DM --only "$O1" "$1"
+status 1 "--only '$O1,': an empty name -> 1" ser-classify $DM --only "$O1," "$1"
+status 1 "--only '': empty -> 1" ser-classify $DM --only "" "$1"
 for o in $(ser-classify --help | grep -o -- '--[a-z-]*' | sort -u); do
 	grep -q -- "$(printf '%s' "$o" | sed 's/-/\\\\-/g')" "$SER_ROOT/man/ser-classify.1" || notok "classify: $o in man page"
 done

@@ -125,6 +125,10 @@ ser-capture -D filemic | ser-mfcc | ser-classify $M --live --window 1 --hop 0.25
 check "ALSA capture | ser-mfcc | ser-classify --live == offline" cmp -s "$T/alsa" "$T/live"
 status 0 "ser-live -D filemic" ser-live -D filemic $M -w 1 -H 0.25
 check "ser-live gives the same lines" cmp -s "$T/out" "$T/live"
+DM="-m $SER_ROOT/weights/default.ser"
+ser-classify $DM --window 1 --hop 0.25 --only sad,happy "$T/talk.wav" | cut -f2- > "$T/only"
+status 0 "ser-live --only=sad,happy (to ser-classify)" ser-live -D filemic $DM -w 1 -H 0.25 --only=sad,happy
+check "ser-live --only == ser-classify --only --window, no key" sh -c "cmp -s '$T/out' '$T/only' && ! cut -f3 '$T/out' | grep -qvx 'happy\|sad\|silence'"
 # (arecord does not see the end of the file plugin's input: ser-live --arecord
 # is checked with the paced device below, ended by SIGTERM)
 status 2 "ser-live: a missing device -> 2" ser-live -D no_such_device_x $M
