@@ -40,7 +40,11 @@ struct ser_aug {
 	 * what the front end sees there is leakage from the passband) */
 	float *chain_gain[NCHAIN_MAX], *chain_leak[NCHAIN_MAX];
 	unsigned char *chain_pass[NCHAIN_MAX];
+	double mel_lo, mel_step;  /* mel of the lowest edge, spacing of the centres */
+	int mel_scale;            /* enum ser_fe_melscale */
+	double shift_s;           /* frame shift, seconds */
 	float *buf;             /* (cap, nm) work */
+	float *row;             /* (nm) work */
 	int cap;
 };
 
@@ -90,6 +94,16 @@ int ser_aug_parse(ser_aug_opts *o, const char *text, ser_error *err)
 			if (!(v[0] >= 0 && v[0] <= 1 && v[1] >= 0 && v[1] <= 100))
 				goto bad;
 			r.gain_p = v[0], r.gain_db = v[1];
+		} else if (!strncmp(p, "warp", 4) && !parse_nums(p + 4, v, 2, &e)) {
+			bit = 8;
+			if (!(v[0] >= 0 && v[0] <= 1 && v[1] >= 0 && v[1] <= 0.3))
+				goto bad;
+			r.warp_p = v[0], r.warp_max = v[1];
+		} else if (!strncmp(p, "reverb", 6) && !parse_nums(p + 6, v, 3, &e)) {
+			bit = 16;
+			if (!(v[0] >= 0 && v[0] <= 1 && v[1] >= 0.05 && v[2] <= 5 && v[1] <= v[2]))
+				goto bad;
+			r.reverb_p = v[0], r.t60_lo = v[1], r.t60_hi = v[2];
 		} else {
 			goto bad;
 		}
@@ -109,8 +123,9 @@ int ser_aug_parse(ser_aug_opts *o, const char *text, ser_error *err)
 	return 0;
 bad:
 	return ser_seterr(err, SER_EINVAL, "'%s': want none or a comma-separated list of "
-	                  "noise:P:LO:HI, band:P, gain:P:DB (P 0..1; SNR LO <= HI in -50..100 dB; "
-	                  "DB 0..100), each at most once", text);
+	                  "noise:P:LO:HI, band:P, gain:P:DB, warp:P:A, reverb:P:LO:HI (P 0..1; SNR "
+	                  "LO <= HI in -50..100 dB; DB 0..100; A 0..0.3; T60 LO <= HI in 0.05..5 s), "
+	                  "each at most once", text);
 }
 
 size_t ser_aug_text(const ser_aug_opts *o, char *buf, size_t n)
@@ -132,13 +147,18 @@ size_t ser_aug_text(const ser_aug_opts *o, char *buf, size_t n)
 		PUT("%sband:%g", len ? "," : "", o->band_p);
 	if (o->gain_p > 0)
 		PUT("%sgain:%g:%g", len ? "," : "", o->gain_p, o->gain_db);
+	if (o->warp_p > 0 && o->warp_max > 0)
+		PUT("%swarp:%g:%g", len ? "," : "", o->warp_p, o->warp_max);
+	if (o->reverb_p > 0)
+		PUT("%sreverb:%g:%g:%g", len ? "," : "", o->reverb_p, o->t60_lo, o->t60_hi);
 #undef PUT
 	return len;
 }
 
 int ser_aug_on(const ser_aug_opts *o)
 {
-	return o->noise_p > 0 || o->band_p > 0 || (o->gain_p > 0 && o->gain_db > 0);
+	return o->noise_p > 0 || o->band_p > 0 || (o->gain_p > 0 && o->gain_db > 0) ||
+	       (o->warp_p > 0 && o->warp_max > 0) || o->reverb_p > 0;
 }
 
 /* ---- set-up ---- */
@@ -287,8 +307,17 @@ ser_aug *ser_aug_new(const char *settings, const ser_aug_opts *o, ser_error *err
 	a->cep = f.dct == SER_DCT_ORTHO;
 	a->db = f.log == SER_LOG_DB;
 	a->log_floor = (float)f.log_floor;
+	{
+		double hi = f.high_freq > 0 ? f.high_freq : f.rate / 2.0 + f.high_freq;
+		a->mel_scale = f.mel_scale;
+		a->mel_lo = ser_hz_to_mel(f.low_freq, f.mel_scale);
+		a->mel_step = (ser_hz_to_mel(hi, f.mel_scale) - a->mel_lo) / (f.n_mels + 1);
+		a->shift_s = (f.frame_shift_s > 0 ? f.frame_shift_s * f.rate
+		              : (double)f.frame_shift) / f.rate;
+	}
 	n = (size_t)f.rate * NOISE_SECONDS;
 	if (!(a->dct = malloc((size_t)a->nm * a->nm * sizeof *a->dct)) ||
+	    !(a->row = malloc((size_t)a->nm * sizeof *a->row)) ||
 	    !(x = malloc(n * sizeof *x)) || !(y = malloc(n * sizeof *y))) {
 		ser_seterr(err, SER_ENOMEM, "out of memory");
 		goto fail;
@@ -374,6 +403,7 @@ void ser_aug_free(ser_aug *a)
 		free(a->chain_pass[c]);
 	}
 	free(a->buf);
+	free(a->row);
 	free(a);
 }
 
@@ -393,6 +423,62 @@ void ser_aug_draw_one(const ser_aug *a, ser_rng *rng, ser_aug_draw *d)
 	d->noise = u_noise < o->noise_p ? kind : -1;
 	d->snr_db = o->snr_lo + v_snr * (o->snr_hi - o->snr_lo);
 	d->offset = off;
+	d->warp = 1;
+	d->t60 = 0;
+	d->drr_db = 0;
+	if (o->warp_p > 0 && o->warp_max > 0) {
+		double u = ser_rng_uniform_d(rng), v = ser_rng_uniform_d(rng);
+		d->warp = u < o->warp_p ? 1 + (2 * v - 1) * o->warp_max : 1;
+	}
+	if (o->reverb_p > 0) {
+		double u = ser_rng_uniform_d(rng), v = ser_rng_uniform_d(rng);
+		double w = ser_rng_uniform_d(rng);
+		d->t60 = u < o->reverb_p ? o->t60_lo + v * (o->t60_hi - o->t60_lo) : 0;
+		d->drr_db = 12 * w;
+	}
+}
+
+/* Filter powers p (T, nm) stretched in frequency by alpha: filter m takes
+ * the power at its centre frequency over alpha, interpolated linearly
+ * between the neighbouring filters' (held beyond the outer ones). */
+static void warp_powers(ser_aug *a, float *p, int T, double alpha)
+{
+	const int nm = a->nm;
+	float *row = a->row;
+	for (int t = 0; t < T; t++) {
+		float *pt = p + (size_t)t * nm;
+		memcpy(row, pt, (size_t)nm * sizeof *row);
+		for (int m = 0; m < nm; m++) {
+			double hz = ser_mel_to_hz(a->mel_lo + (m + 1) * a->mel_step, a->mel_scale) / alpha;
+			double u = (ser_hz_to_mel(hz, a->mel_scale) - a->mel_lo) / a->mel_step - 1;
+			if (u <= 0) {
+				pt[m] = row[0];
+			} else if (u >= nm - 1) {
+				pt[m] = row[nm - 1];
+			} else {
+				int k = (int)u;
+				float w = (float)(u - k);
+				pt[m] = (1 - w) * row[k] + w * row[k + 1];
+			}
+		}
+	}
+}
+
+/* Late reverberation of filter powers p (T, nm), in place (see augment.h). */
+static void reverb_powers(ser_aug *a, float *p, int T, double t60, double drr_db)
+{
+	const int nm = a->nm;
+	float *r = a->row;
+	double dec = pow(10.0, -6.0 * a->shift_s / t60);
+	float da = (float)dec, c = (float)(pow(10.0, -drr_db / 10.0) * (1 - dec));
+	memset(r, 0, (size_t)nm * sizeof *r);
+	for (int t = 0; t < T; t++) {
+		float *pt = p + (size_t)t * nm;
+		for (int m = 0; m < nm; m++) {
+			r[m] = da * r[m] + pt[m];
+			pt[m] += c * r[m];
+		}
+	}
 }
 
 int ser_aug_apply(ser_aug *a, const ser_aug_draw *d, float *x, int T, ser_error *err)
@@ -404,7 +490,8 @@ int ser_aug_apply(ser_aug *a, const ser_aug_draw *d, float *x, int T, ser_error 
 	const float *bg = d->band >= 0 && d->band < a->nchain ? a->chain_gain[d->band] : NULL;
 	int floor16 = d->gain_db < 0 || bg;
 	float lf = a->log_floor;
-	if (T < 1 || (!floor16 && d->noise < 0))
+	int warp = d->warp > 0 && d->warp != 1, shape = warp || d->t60 > 0;
+	if (T < 1 || (!floor16 && d->noise < 0 && !shape))
 		return 0;
 	if (T > a->cap) {
 		float *nb = realloc(a->buf, n * sizeof *nb);
@@ -422,6 +509,10 @@ int ser_aug_apply(ser_aug *a, const ser_aug_draw *d, float *x, int T, ser_error 
 		memcpy(p, x, n * sizeof *p);
 	for (size_t i = 0; i < n; i++)
 		p[i] = a->db ? powf(10.0f, p[i] * 0.1f) : expf(p[i]);
+	if (warp)
+		warp_powers(a, p, T, d->warp);
+	if (d->t60 > 0)
+		reverb_powers(a, p, T, d->t60, d->drr_db);
 	if (bg) {
 		const float *lk = a->chain_leak[d->band];
 		const unsigned char *pass = a->chain_pass[d->band];

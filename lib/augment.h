@@ -30,11 +30,27 @@ typedef struct ser_aug_opts {
 	double noise_p, snr_lo, snr_hi;  /* additive noise: probability, SNR range in dB */
 	double band_p;                   /* band-limiting: probability */
 	double gain_p, gain_db;          /* gain: probability, down to -gain_db dB */
+	double warp_p, warp_max;         /* vocal-tract length: probability, |alpha - 1| max */
+	double reverb_p, t60_lo, t60_hi; /* reverberation: probability, T60 range in seconds */
 } ser_aug_opts;
 
-/* Parses "none" or a comma-separated list of noise:P:LO:HI, band:P and
- * gain:P:DB (P 0..1, LO <= HI within -50..100 dB, DB 0..100), each kind
- * at most once; kinds not listed stay off. SER_EINVAL with a message. */
+/* Parses "none" or a comma-separated list of noise:P:LO:HI, band:P,
+ * gain:P:DB, warp:P:A and reverb:P:LO:HI (P 0..1, SNR LO <= HI within
+ * -50..100 dB, DB 0..100, A 0..0.3, T60 LO <= HI within 0.05..5 s), each
+ * kind at most once; kinds not listed stay off. SER_EINVAL with a message.
+ *
+ * warp: the spectrum is stretched in frequency by alpha, uniform in
+ * [1 - A, 1 + A] (f -> alpha f, as a vocal tract shorter or longer by that
+ * factor; ref: Jaitly and Hinton 2013, VTLP), by interpolating the mel
+ * filter powers at the warped centre frequencies (beyond the outer filters
+ * the outer one is held).
+ * reverb: late reverberation in the filter-power domain: each filter's
+ * power gets an exponentially decaying tail, R(t) = a R(t-1) + P(t),
+ * a = 10^(-6 shift / T60), added as P + c R, c = (1 - a) 10^(-DRR/10) so
+ * that the tail's energy is DRR dB below the direct sound's; the
+ * direct-to-reverberant ratio DRR is uniform in [0, 12] dB, T60 uniform in
+ * [LO, HI]. A room's coloration is left out: a fixed colouring is removed
+ * by the per-utterance mean normalisation anyway. */
 int ser_aug_parse(ser_aug_opts *o, const char *text, ser_error *err);
 /* Canonical text of o (as parsed back), snprintf-like. */
 size_t ser_aug_text(const ser_aug_opts *o, char *buf, size_t n);
@@ -55,10 +71,14 @@ typedef struct ser_aug_draw {
 	int noise;        /* 0 white, 1 pink, -1 none */
 	double snr_db;
 	int offset;       /* first noise frame used (cyclic) */
+	double warp;      /* frequency factor alpha; 1 (or 0) = none */
+	double t60;       /* seconds; 0 = no reverberation */
+	double drr_db;    /* direct-to-reverberant ratio */
 } ser_aug_draw;
 
 /* Draws the changes for one crop from rng (also when nothing applies, so
- * the number of draws per crop is fixed). */
+ * the number of draws per crop is fixed by the options; warp and reverb
+ * draw only when they are on, so lists without them draw as before). */
 void ser_aug_draw_one(const ser_aug *a, ser_rng *rng, ser_aug_draw *d);
 /* Applies d to frames x (T, dim), frame-major, in place. Returns 0, or a
  * negative status when out of memory (x unchanged). Not thread-safe on

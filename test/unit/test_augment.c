@@ -59,6 +59,21 @@ static void band_means(const float *f, int nf, int dim, double *mean)
 	}
 }
 
+/* per-filter mean log power over frames floored 60 dB below the filter's
+ * loudest frame (what lies deeper is below any recording's noise floor) */
+static void band_means60(const float *f, int nf, int dim, double *mean)
+{
+	for (int m = 0; m < dim; m++) {
+		double mx = -1e30;
+		for (int t = 0; t < nf; t++)
+			mx = fmax(mx, f[(size_t)t * dim + m]);
+		mean[m] = 0;
+		for (int t = 0; t < nf; t++)
+			mean[m] += fmax(f[(size_t)t * dim + m], mx - 6 * log(10.0));
+		mean[m] /= nf;
+	}
+}
+
 /* per-filter log of the mean power over frames */
 static void band_logpow(const float *f, int nf, int dim, double *lp)
 {
@@ -125,11 +140,13 @@ static void parsing(void)
 		{ "noise:0.5:0:30", "noise:0.5:0:30" },
 		{ "band:0.2,noise:1:-5:5", "noise:1:-5:5,band:0.2" },
 		{ "gain:0.3:30,band:1,noise:0.25:10:10", "noise:0.25:10:10,band:1,gain:0.3:30" },
+		{ "reverb:0.3:0.2:0.8,warp:0.5:0.1", "warp:0.5:0.1,reverb:0.3:0.2:0.8" },
 	};
 	static const char *const bad[] = {
 		"", "noise", "noise:0.5:0", "noise:1.5:0:10", "noise:0.5:20:10", "noise:0.5:0:200",
 		"band:0.5,band:0.5", "band:-0.1", "gain:0.5:-3", "gain:0.5:3,", "reverb:1",
-		"band:0.5x", "noise:nan:0:1", ",band:1",
+		"band:0.5x", "noise:nan:0:1", ",band:1", "warp:0.5:0.4", "warp:0.5", "warp:1:0.1,warp:1:0.1",
+		"reverb:0.5:0.01:1", "reverb:0.5:1:0.5", "reverb:0.5:0.2:9",
 	};
 	for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
 		int rc = ser_aug_parse(&o, good[i][0], &err);
@@ -160,6 +177,99 @@ static void refusals(void)
 		      "settings %s refused: %s", cases[i][0], a ? "(accepted)" : err.msg);
 		ser_aug_free(a);
 	}
+}
+
+/* x (n samples at RATE) played faster by alpha and resampled back to RATE:
+ * every frequency times alpha (y holds at most n samples, zero-padded). */
+static void speed(const float *x, float *y, size_t n, double alpha)
+{
+	ser_error err;
+	ser_resampler *r = ser_resampler_new(RATE * alpha, RATE, SER_RS_HQ, &err);
+	size_t got = 0, k = 0;
+	ser_resampler_process(r, x, n, y, n, &got, &err);
+	if (got < n && ser_resampler_process(r, NULL, 0, y + got, n - got, &k, &err) >= 0)
+		got += k;
+	for (; got < n; got++)
+		y[got] = 0;
+	ser_resampler_free(r);
+}
+
+/* x convolved with a synthetic room response: the direct sound and an
+ * exponentially decaying white-noise tail (T60 seconds) whose energy is
+ * drr_db below the direct sound's. */
+static void room(const float *x, float *y, size_t n, double t60, double drr_db)
+{
+	size_t L = (size_t)(t60 * RATE);
+	float *h = malloc(L * sizeof *h);
+	double e = 0;
+	ser_rng r;
+	ser_rng_seed(&r, 31);
+	for (size_t i = 0; i < L; i++) {
+		h[i] = (float)(ser_rng_normal(&r) * pow(10.0, -3.0 * i / (t60 * RATE)));
+		e += (double)h[i] * h[i];
+	}
+	for (size_t i = 0; i < L; i++)
+		h[i] = (float)(h[i] * sqrt(pow(10.0, -drr_db / 10) / e));
+	h[0] = 1;
+	for (size_t t = 0; t < n; t++) {
+		double v = 0;
+		for (size_t i = 0; i < L && i <= t; i++)
+			v += (double)h[i] * x[t - i];
+		y[t] = (float)v;
+	}
+	free(h);
+}
+
+/* warp and reverb against the signal really changed */
+static void shapes(const float *s, float *y, const float *f, int nf)
+{
+	ser_aug_opts o;
+	ser_error err;
+	double ref[40], got[40];
+	ser_aug_parse(&o, "warp:1:0.2,reverb:1:0.1:2", &err);
+	ser_aug *a = ser_aug_new("dct=none", &o, &err);
+	float *x = malloc((size_t)nf * 40 * sizeof *x), *g;
+	int ng;
+	for (int k = 0; k < 2; k++) {
+		double alpha = k ? 1.12 : 0.9;
+		ser_aug_draw d = { 0, -1, -1, 0, 0, alpha, 0, 0 };
+		speed(s, y, N, alpha);
+		g = frames("dct=none", y, N, &ng);
+		memcpy(x, f, (size_t)nf * 40 * sizeof *x);
+		ser_aug_apply(a, &d, x, nf, &err);
+		band_logpow(g, ng, 40, ref);
+		band_logpow(x, nf, 40, got);
+		/* the outer filters see the edge of the band (held there) */
+		CHECK(worst(got, ref, 3, 36) < 0.5, "warp %.2f: per-filter log mean power within %.3f "
+		      "of the signal played %.2f times faster (< 0.5, 2.2 dB)", alpha,
+		      worst(got, ref, 3, 36), alpha);
+		free(g);
+	}
+	for (int k = 0; k < 2; k++) {
+		double t60 = k ? 0.9 : 0.3, drr = k ? 3 : 8;
+		ser_aug_draw d = { 0, -1, -1, 0, 0, 1, t60, drr };
+		room(s, y, N, t60, drr);
+		g = frames("dct=none", y, N, &ng);
+		memcpy(x, f, (size_t)nf * 40 * sizeof *x);
+		ser_aug_apply(a, &d, x, nf, &err);
+		band_means60(g, ng, 40, ref);
+		band_means60(f, nf, 40, got);
+		double plain = worst(got, ref, 0, 40);
+		band_means60(x, nf, 40, got);
+		double mad = 0;
+		for (int m = 0; m < 40; m++)
+			mad += fabs(got[m] - ref[m]) / 40;
+		/* one random room response colours the few FFT bins of the low
+		 * filters by a dB or two: the bound is on the mean over filters */
+		CHECK(mad < 0.25 && worst(got, ref, 0, 40) < 0.75 && worst(got, ref, 0, 40) < plain / 2,
+		      "reverb T60 %.1f s, DRR %.0f dB: per-filter mean log power (60 dB range) within "
+		      "%.3f on average, %.3f at worst, of the signal through a room response (< 0.25, "
+		      "< 0.75; unchanged frames: %.3f at worst)", t60, drr, mad, worst(got, ref, 0, 40),
+		      plain);
+		free(g);
+	}
+	free(x);
+	ser_aug_free(a);
 }
 
 int main(void)
@@ -195,9 +305,11 @@ int main(void)
 	f = frames(logmel, s, N, &nf);
 	fc = frames("", s, N, &nf);
 
+	shapes(s, y, f, nf);
+
 	/* nothing drawn: frames unchanged, bit for bit */
 	{
-		ser_aug_draw d = { 0, -1, -1, 0, 0 };
+		ser_aug_draw d = { 0, -1, -1, 0, 0, 1, 0, 0 };
 		float *x = malloc((size_t)nf * 40 * sizeof *x);
 		memcpy(x, f, (size_t)nf * 40 * sizeof *x);
 		ser_aug_apply(a, &d, x, nf, &err);
@@ -208,7 +320,7 @@ int main(void)
 	/* additive white noise at a known level */
 	for (int k = 0; k < 2; k++) {
 		double std = k ? 0.002 : 0.02, snr;
-		ser_aug_draw d = { 0, -1, 0, 0, 0 };
+		ser_aug_draw d = { 0, -1, 0, 0, 0, 1, 0, 0 };
 		float *x = malloc((size_t)nf * 40 * sizeof *x);
 		memcpy(y, s, N * sizeof *y);
 		add_white(y, N, std, 99 + (uint64_t)k);
@@ -243,7 +355,7 @@ int main(void)
 
 	/* gain -20 dB over a 16-bit floor */
 	{
-		ser_aug_draw d = { -20, -1, -1, 0, 0 };
+		ser_aug_draw d = { -20, -1, -1, 0, 0, 1, 0, 0 };
 		float *x = malloc((size_t)nf * 40 * sizeof *x);
 		for (size_t i = 0; i < N; i++)
 			y[i] = s[i] * 0.1f;
@@ -261,7 +373,7 @@ int main(void)
 
 	/* through an 8 kHz chain */
 	{
-		ser_aug_draw d = { 0, 0, -1, 0, 0 };
+		ser_aug_draw d = { 0, 0, -1, 0, 0, 1, 0, 0 };
 		float *x = malloc((size_t)nf * 40 * sizeof *x);
 		double orig[40];
 		int lo4k = 0;
@@ -320,6 +432,23 @@ int main(void)
 		CHECK(fabs(noise / (double)n - 0.5) < 0.03 && fabs(band / (double)n - 0.25) < 0.03 &&
 		      fabs(gain / (double)n - 0.75) < 0.03, "draw rates %.3f %.3f %.3f for 0.5 0.25 0.75",
 		      noise / (double)n, band / (double)n, gain / (double)n);
+		ser_aug_free(b);
+		/* warp and reverb draw too, in range, at their rates */
+		int warped = 0, rev = 0;
+		inrange = 1;
+		ser_aug_parse(&p, "warp:0.4:0.1,reverb:0.2:0.3:0.9", &err);
+		b = ser_aug_new(logmel, &p, &err);
+		for (int i = 0; i < n; i++) {
+			ser_aug_draw d1;
+			ser_aug_draw_one(b, &r1, &d1);
+			warped += d1.warp != 1;
+			rev += d1.t60 > 0;
+			inrange &= d1.warp >= 0.9 && d1.warp <= 1.1 && (d1.t60 == 0 ||
+			           (d1.t60 >= 0.3 && d1.t60 <= 0.9)) && d1.drr_db >= 0 && d1.drr_db <= 12;
+		}
+		CHECK(inrange && fabs(warped / (double)n - 0.4) < 0.03 && fabs(rev / (double)n - 0.2) < 0.03,
+		      "warp and reverb draws in range, rates %.3f %.3f for 0.4 0.2", warped / (double)n,
+		      rev / (double)n);
 		ser_aug_free(b);
 	}
 
