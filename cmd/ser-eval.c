@@ -28,8 +28,8 @@ static void help(void)
 "\n"
 "  -t, --truth FILE    TSV map key<TAB>label[<TAB>speaker]; a key matches\n"
 "                      exactly, else by its file name, else by that name\n"
-"                      without extension (default: truth from RAVDESS, TESS\n"
-"                      or EmoDB file names in the keys)\n"
+"                      without extension (default: truth from RAVDESS, TESS,\n"
+"                      EmoDB, nEMO or ASED file names in the keys)\n"
 "  -c, --classes LIST  comma-separated class names, 1..%d of them (default:\n"
 "                      neutral,calm,happy,sad,angry,fearful,disgust,surprised)\n"
 "  -b, --by KIND       after the report, a table of the scores per group:\n"
@@ -530,7 +530,7 @@ int main(int argc, char **argv)
 	if (ev.unknown.n)
 		cli_warn("%ld line%s skipped: truth unknown%s (first: %s)", ev.unknown.n,
 		         ev.unknown.n == 1 ? "" : "s", map ? " (key not in the truth map)"
-		         : " (key is not a RAVDESS/TESS/EmoDB name; use --truth)", ev.unknown.first);
+		         : " (key is not a RAVDESS/TESS/EmoDB/nEMO/ASED name; use --truth)", ev.unknown.first);
 	if (ev.outside.n)
 		cli_warn("%ld line%s skipped: true label not in the classes (first: %s)",
 		         ev.outside.n, ev.outside.n == 1 ? "" : "s", ev.outside.first);
