@@ -38,18 +38,27 @@ static void usage(void)
 	"                          spec string\n"
 	"                          (default: default)\n"
 	"  -c, --classes LIST      comma-separated class set and order (default:\n"
-	"                          neutral,calm,happy,sad,angry,fearful,disgust,surprised)\n"
+	"                          neutral,calm,happy,sad,angry,fearful,disgust,surprised;\n"
+	"                          with --init the model's)\n"
+	"      --init MODEL        fine-tune MODEL: its architecture, feature settings,\n"
+	"                          input normalisation and parameters to start from (a\n"
+	"                          new output layer for classes it lacks); the features\n"
+	"                          must match its settings\n"
+	"      --train-layers N    integer 1..1000: with --init, train only the last N\n"
+	"                          layers that have parameters (default: all)\n"
 	"  -l, --labels FILE       TSV map key<TAB>label[<TAB>speaker] (default: labels\n"
 	"                          and speakers from RAVDESS/TESS/EmoDB/nEMO/ASED file\n"
 	"                          names)\n"
 	"      --val-speakers LIST   comma-separated speakers held out for validation\n"
 	"                          (e.g. ravdess-17,ravdess-18; default: none)\n"
 	"      --exclude-speakers LIST  speakers dropped entirely (default: none)\n"
-	"  -e, --epochs N          integer 1..1000000 (default: 1000 for seed, else 60)\n"
+	"  -e, --epochs N          integer 1..1000000 (default: 1000 for seed, 15 with\n"
+	"                          --init, else 60)\n"
 	"  -b, --batch N           integer 1..4096, utterances per step (default: 32)\n"
 	"      --optim NAME        sgd|rmsprop|adam|adamw (default: rmsprop for seed,\n"
 	"                          else adamw)\n"
-	"      --lr X              number 0..10, learning rate (default: 0.001)\n"
+	"      --lr X              number 0..10, learning rate (default: 0.0003 with\n"
+	"                          --init, else 0.001)\n"
 	"      --weight-decay X    number 0..1, AdamW decoupled decay (default: 0.004)\n"
 	"      --schedule NAME     constant|cosine (cosine: 1 epoch warm-up, then to 0\n"
 	"                          at the last epoch) (default: constant for seed, else cosine)\n"
@@ -109,12 +118,13 @@ static void usage(void)
 
 enum {
 	O_VAL = 256, O_EXCL, O_OPTIM, O_LR, O_WD, O_SCHED, O_PATIENCE, O_CROP, O_NORM,
-	O_CW, O_LS, O_SPECAUG, O_LOG, O_TRIM, O_AUGMENT, O_MIXUP, O_WHOLE, O_IDCT, O_LOSSCLS
+	O_CW, O_LS, O_SPECAUG, O_LOG, O_TRIM, O_AUGMENT, O_MIXUP, O_WHOLE, O_IDCT, O_LOSSCLS, O_INIT, O_TRAINL
 };
 
 struct opts {
-	const char *out, *arch, *classes, *labels, *val, *excl, *log;
-	long epochs, batch, patience, crop, threads;
+	const char *out, *arch, *classes, *labels, *val, *excl, *log, *init;
+	long epochs, batch, patience, crop, threads, train_layers;
+	int arch_given, trim_given, crop_given;
 	int optim, sched, norm, cw, quiet, whole, losscls;
 	double lr, wd, ls, trim, mixup;
 	const char *specaug, *augment, *idct;
@@ -313,6 +323,20 @@ static void corpus_targets_fill(struct corpus_targets *ct, const ser_dataset *ds
 	}
 }
 
+/* A corpus of one class teaches nothing when the loss is over its classes. */
+static void corpus_targets_warn(const struct corpus_targets *ct)
+{
+	for (int g = 0; ct->masked && g < SER_CORPUS_COUNT; g++) {
+		int k = 0;
+		for (int c = 0; c < ct->ncls; c++)
+			k += ct->has[g][c];
+		if (k == 1)
+			cli_warn("corpus %s has utterances of one class only: with --loss-classes corpus "
+			         "they teach nothing (use --loss-classes all, or label more classes)",
+			         ser_corpus_name(g));
+	}
+}
+
 /* The corpora and their classes, for the training record. */
 static void corpus_targets_record(const struct corpus_targets *ct, const ser_classes *cls,
                                   struct text *rec)
@@ -335,6 +359,59 @@ static void corpus_targets_record(const struct corpus_targets *ct, const ser_cla
 			}
 	}
 	tprintf(rec, "\n");
+}
+
+/* --init: the model to fine-tune. Options the model fixes are refused;
+ * those it sets are taken from it. */
+static ser_model *load_init(struct opts *o)
+{
+	ser_error err;
+	ser_model *m = ser_model_load(o->init, &err);
+	if (!m) {
+		cli_report(o->init, &err);
+		exit(EXIT_DATA);
+	}
+	if (o->arch_given || o->norm >= 0 || o->idct || o->trim_given || o->whole)
+		cli_usage_error("--init: --arch, --norm, --idct, --trim-db and --whole-utterance come "
+		                "from the model %s", o->init);
+	o->norm = m->norm_mode == SER_NORM_NONE ? 0 : m->norm_mode == SER_NORM_UTT_MEAN ? 1 : 2;
+	o->idct = m->input_idct ? "on" : "off";
+	o->trim = m->trim_db;
+	o->whole = m->utt_window == 0;
+	if (!o->crop_given && m->utt_window > 0)
+		o->crop = m->utt_window;
+	if (o->train_layers > ser_net_param_layers(m->net))
+		cli_usage_error("--train-layers: %ld, but %s has %d layers with parameters",
+		                o->train_layers, o->init, ser_net_param_layers(m->net));
+	return m;
+}
+
+/* The checksum a model file ends with (its last 8 bytes, little-endian). */
+static unsigned long long file_checksum(const char *path)
+{
+	unsigned char b[8];
+	unsigned long long v = 0;
+	FILE *f = fopen(path, "rb");
+	if (f && fseek(f, -8, SEEK_END) == 0 && fread(b, 1, 8, f) == 8)
+		for (int i = 7; i >= 0; i--)
+			v = v << 8 | b[i];
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* The model's classes mapped into the new set: map[c] = class of init
+ * with the name of class c, or -1. */
+static int *init_class_map(const ser_model *init, const ser_classes *cls)
+{
+	int *map = xcalloc((size_t)cls->n, sizeof *map);
+	for (int c = 0; c < cls->n; c++) {
+		map[c] = -1;
+		for (int k = 0; k < init->n_classes; k++)
+			if (!strcmp(init->class_names[k], cls->name[c]))
+				map[c] = k;
+	}
+	return map;
 }
 
 int main(int argc, char **argv)
@@ -364,6 +441,8 @@ int main(int argc, char **argv)
 		{ "class-weights", required_argument, NULL, O_CW },
 		{ "label-smoothing", required_argument, NULL, O_LS },
 		{ "loss-classes", required_argument, NULL, O_LOSSCLS },
+		{ "init", required_argument, NULL, O_INIT },
+		{ "train-layers", required_argument, NULL, O_TRAINL },
 		{ "specaug", required_argument, NULL, O_SPECAUG },
 		{ "augment", required_argument, NULL, O_AUGMENT },
 		{ "mixup", required_argument, NULL, O_MIXUP },
@@ -393,14 +472,14 @@ int main(int argc, char **argv)
 	o.crop = 200;
 	o.optim = o.sched = o.norm = o.cw = -1;
 	o.losscls = 1;
-	o.lr = 1e-3;
+	o.lr = -1;
 	o.wd = -1;
 	o.ls = -1;
 	o.seed = 1;
 	while ((ch = getopt_long(argc, argv, "o:a:c:l:e:b:s:j:qh", lopts, NULL)) != -1) {
 		switch (ch) {
 		case 'o': o.out = optarg; break;
-		case 'a': o.arch = optarg; break;
+		case 'a': o.arch = optarg; o.arch_given = 1; break;
 		case 'c': o.classes = optarg; break;
 		case 'l': o.labels = optarg; break;
 		case O_VAL: o.val = optarg; break;
@@ -412,12 +491,14 @@ int main(int argc, char **argv)
 		case O_WD: o.wd = cli_double("--weight-decay", optarg, 0, 1); break;
 		case O_SCHED: o.sched = cli_choice("--schedule", optarg, scheds); break;
 		case O_PATIENCE: o.patience = cli_long("--patience", optarg, 0, 1000000); break;
-		case O_CROP: o.crop = cli_long("--crop", optarg, 1, 100000); break;
-		case O_TRIM: o.trim = cli_double("--trim-db", optarg, 0, SER_TRIM_DB_MAX); break;
+		case O_CROP: o.crop = cli_long("--crop", optarg, 1, 100000); o.crop_given = 1; break;
+		case O_TRIM: o.trim = cli_double("--trim-db", optarg, 0, SER_TRIM_DB_MAX); o.trim_given = 1; break;
 		case O_NORM: o.norm = cli_choice("--norm", optarg, norms); break;
 		case O_CW: o.cw = cli_choice("--class-weights", optarg, cws); break;
 		case O_LS: o.ls = cli_double("--label-smoothing", optarg, 0, 0.99); break;
 		case O_LOSSCLS: o.losscls = cli_choice("--loss-classes", optarg, losscls); break;
+		case O_INIT: o.init = optarg; break;
+		case O_TRAINL: o.train_layers = cli_long("--train-layers", optarg, 1, 1000); break;
 		case O_SPECAUG: o.specaug = optarg; break;
 		case O_AUGMENT: o.augment = optarg; break;
 		case O_MIXUP: o.mixup = cli_double("--mixup", optarg, 0, 100); break;
@@ -435,8 +516,11 @@ int main(int argc, char **argv)
 		cli_usage_error("no output model given (-o FILE)");
 
 	/* the architecture and its defaults */
+	ser_model *init = o.init ? load_init(&o) : NULL;
 	seed_arch = !strcmp(o.arch, "seed");
-	if (!strcmp(o.arch, "default"))
+	if (init)
+		spec = ser_net_arch(init->net);
+	else if (!strcmp(o.arch, "default"))
 		spec = ser_net_arch_preset("cnn");
 	else if ((spec = ser_net_arch_preset(o.arch)) == NULL) {
 		if (!strchr(o.arch, ':') && !strchr(o.arch, ' '))
@@ -445,7 +529,9 @@ int main(int argc, char **argv)
 		spec = o.arch;
 	}
 	if (o.epochs < 0)
-		o.epochs = seed_arch ? 1000 : 60;
+		o.epochs = seed_arch ? 1000 : init ? 15 : 60;
+	if (o.lr < 0)
+		o.lr = init ? 3e-4 : 1e-3;
 	if (o.patience < 0)
 		o.patience = seed_arch ? 0 : 20;
 	if (o.optim < 0)
@@ -464,6 +550,11 @@ int main(int argc, char **argv)
 	if (o.classes) {
 		if (ser_classes_parse(&cls, o.classes, &err) < 0)
 			cli_usage_error("--classes: %s", err.msg);
+	} else if (init) {
+		cls.n = 0;
+		for (int k = 0; k < init->n_classes; k++)
+			if (ser_classes_add(&cls, init->class_names[k], &err) < 0)
+				cli_die(EXIT_DATA, "%s: class '%s': %s", o.init, init->class_names[k], err.msg);
 	} else {
 		ser_classes_default(&cls);
 	}
@@ -481,6 +572,15 @@ int main(int argc, char **argv)
 		read_input(&ds, "-", &first);
 	for (int i = optind; i < argc; i++)
 		read_input(&ds, argv[i], &first);
+
+	if (init && strcmp(ds.settings, init->feat_settings)) {
+		char diff[1024];
+		ser_feat_settings_diff(ds.settings, init->feat_settings, "here", "in the model", diff,
+		                       sizeof diff);
+		cli_die(EXIT_DATA, "%s: feature settings differ from those %s was trained on: %s; make "
+		        "the features with the model's settings (ser-classify -m %s --info shows them)",
+		        first, o.init, diff, o.init);
+	}
 
 	/* labels and speakers */
 	long nolabel = 0, unknown = 0, empty = 0;
@@ -609,7 +709,17 @@ int main(int argc, char **argv)
 		m.utt_window = (int)o.crop;
 		m.utt_hop = o.crop / 4 > 0 ? (int)(o.crop / 4) : 1;
 	}
+	if (init) {  /* the model classifies as before */
+		m.utt_window = init->utt_window;
+		m.utt_hop = init->utt_hop;
+	}
 	ser_net_init(m.net, o.seed, SER_INIT_GLOROT);
+	if (init) {
+		int *cmap = init_class_map(init, &cls);
+		if (ser_net_transfer(m.net, init->net, cmap, &err) < 0)
+			cli_die(EXIT_DATA, "%s: %s", o.init, err.msg);
+		free(cmap);
+	}
 	if (ser_net_set_threads(m.net, (int)o.threads, &err) < 0)
 		cli_die(EXIT_DATA, "%s", err.msg);
 	m.n_classes = ncls;
@@ -628,7 +738,10 @@ int main(int argc, char **argv)
 	if (o.norm != SER_NORM_NONE) {
 		m.norm_mean = xcalloc(ds.dim, sizeof *m.norm_mean);
 		m.norm_std = xcalloc(ds.dim, sizeof *m.norm_std);
-		if (ser_ds_norm_stats(&ds, SER_PART_TRAIN, o.norm, m.idct, m.norm_mean, m.norm_std,
+		if (init) {
+			memcpy(m.norm_mean, init->norm_mean, ds.dim * sizeof *m.norm_mean);
+			memcpy(m.norm_std, init->norm_std, ds.dim * sizeof *m.norm_std);
+		} else if (ser_ds_norm_stats(&ds, SER_PART_TRAIN, o.norm, m.idct, m.norm_mean, m.norm_std,
 		                      &err) < 0)
 			cli_die(EXIT_DATA, "%s", err.msg);
 	}
@@ -651,7 +764,10 @@ int main(int argc, char **argv)
 	if (o.wd >= 0)
 		oo.weight_decay = (float)o.wd;
 	size_t ntrainable = ser_net_ntrainable(m.net), nparams = ser_net_nparams(m.net);
-	ser_optim *opt = ser_optim_new(&oo, ntrainable, &err);
+	/* --train-layers: only the tail [p0, ntrainable) of the block trains */
+	size_t p0 = init && o.train_layers ? ser_net_tail_offset(m.net, (int)o.train_layers) : 0;
+	ser_net_freeze(m.net, p0);
+	ser_optim *opt = ser_optim_new(&oo, ntrainable - p0, &err);
 	if (!opt)
 		cli_die(EXIT_DATA, "%s", err.msg);
 	long steps_per_epoch = (ntrain + o.batch - 1) / o.batch;
@@ -672,6 +788,12 @@ int main(int argc, char **argv)
 	}
 	tprintf(&rec, "\nseed: %llu\nthreads: %ld\narch: %s\n", (unsigned long long)o.seed,
 	        o.threads, spec);
+	if (init)
+		tprintf(&rec, "init: %s (checksum %016llx), training %s\n", o.init,
+		        file_checksum(o.init), o.train_layers ? "its last layers" : "all layers");
+	if (init && o.train_layers)
+		tprintf(&rec, "trained layers: the last %ld with parameters (%zu of %zu parameters)\n",
+		        o.train_layers, ntrainable - p0, ntrainable);
 	tprintf(&rec, "optimiser: %s lr %g schedule %s batch %ld epochs %ld patience %ld\n",
 	        optims[o.optim], o.lr, scheds[o.sched], o.batch, o.epochs, o.patience);
 	tprintf(&rec, "input: %s%s, trim %g dB, norm %s, crop %ld, augment %s, specaug %d:%d:%d:%d, "
@@ -684,6 +806,7 @@ int main(int argc, char **argv)
 	struct corpus_targets ct;
 	corpus_targets_init(&ct, &ds, ncls, o.losscls, o.cw == 2, o.batch);
 	corpus_targets_record(&ct, &cls, &rec);
+	corpus_targets_warn(&ct);
 	tprintf(&rec, "data: %ld train, %ld validation, %ld excluded, %ld skipped\n", ntrain, nval,
 	        nexcl, nolabel + unknown + empty);
 	tprintf(&rec, "classes (train/validation):");
@@ -820,7 +943,7 @@ int main(int argc, char **argv)
 				cli_die(EXIT_DATA, "epoch %ld: the loss is not finite (try a smaller --lr)",
 				        epoch);
 			lr = ser_lr_at(&ls, step);
-			ser_optim_step(opt, ser_net_params(m.net), ser_net_grads(m.net), lr);
+			ser_optim_step(opt, ser_net_params(m.net) + p0, ser_net_grads(m.net) + p0, lr);
 			step++;
 			sum_loss += (double)loss * B;
 			correct += ok;
@@ -932,6 +1055,8 @@ int main(int argc, char **argv)
 	free(nva);
 	ser_ds_free(&ds);
 	ser_labelmap_free(map);
+	if (init)
+		ser_model_free(init);
 	cli_close_stdout();
 	return EXIT_OK;
 }

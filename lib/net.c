@@ -127,6 +127,7 @@ struct ser_net {
 	int in_c, in_len, ncls, nl, min_len, threads;
 	layer l[SER_NET_LAYERS_MAX];
 	size_t nparams, ntrain;
+	size_t frozen;        /* parameters [0, frozen) fixed: their bn statistics too */
 	float *params, *grad;
 	shard sh[SER_NET_THREADS_MAX];
 	shard inf;
@@ -1100,7 +1101,7 @@ int ser_net_train_batch_targets(ser_net *net, const float *x, int B, int T, cons
 	}
 	for (int li = 0; li < net->nl; li++) {
 		const layer *L = &net->l[li];
-		if (L->kind != L_BN)
+		if (L->kind != L_BN || L->w < net->frozen)
 			continue;
 		float *rm = net->params + L->rm, *rv = net->params + L->rv;
 		for (int c = 0; c < L->C_in; c++) {
@@ -1186,6 +1187,57 @@ void ser_net_init(ser_net *net, uint64_t seed, int init_kind)
 			break;
 		}
 	}
+}
+
+static int has_params(const layer *L)
+{
+	return L->kind == L_CONV || L->kind == L_CONV2D || L->kind == L_DENSE || L->kind == L_BN;
+}
+
+int ser_net_param_layers(const ser_net *net)
+{
+	int n = 0;
+	for (int i = 0; i < net->nl; i++)
+		n += has_params(&net->l[i]);
+	return n;
+}
+
+size_t ser_net_tail_offset(const ser_net *net, int n)
+{
+	for (int i = net->nl - 1; i >= 0; i--)
+		if (has_params(&net->l[i]) && --n == 0)
+			return net->l[i].w;
+	return 0;
+}
+
+void ser_net_freeze(ser_net *net, size_t offset)
+{
+	net->frozen = offset;
+}
+
+int ser_net_transfer(ser_net *dst, const ser_net *src, const int *map, ser_error *err)
+{
+	if (strcmp(dst->arch, src->arch) || dst->in_c != src->in_c || dst->in_len != src->in_len ||
+	    dst->nl != src->nl || (!map && dst->ncls != src->ncls))
+		return ser_seterr(err, SER_EMISMATCH, "architecture differs: '%s' (%d inputs, %d "
+		                  "classes) and '%s' (%d inputs, %d classes)", dst->arch, dst->in_c,
+		                  dst->ncls, src->arch, src->in_c, src->ncls);
+	const layer *ld = &dst->l[dst->nl - 1], *ls = &src->l[src->nl - 1];
+	size_t C = (size_t)ld->C_in;
+	/* layers before the last: the same offsets in both */
+	memcpy(dst->params, src->params, ld->w * sizeof(float));
+	memcpy(dst->params + dst->ntrain, src->params + src->ntrain,
+	       (src->nparams - src->ntrain) * sizeof(float));
+	for (int c = 0; c < dst->ncls; c++) {
+		int k = map ? map[c] : c;
+		if (k < 0)
+			continue;
+		if (k >= src->ncls)
+			return ser_seterr(err, SER_EINVAL, "class map: %d outside [0, %d)", k, src->ncls);
+		memcpy(dst->params + ld->w + c * C, src->params + ls->w + k * C, C * sizeof(float));
+		dst->params[ld->b + c] = src->params[ls->b + k];
+	}
+	return 0;
 }
 
 const char *ser_net_arch(const ser_net *net) { return net->arch; }

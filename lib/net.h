@@ -94,6 +94,24 @@ int ser_net_check_params(const ser_net *net, ser_error *err);
 float *ser_net_grads(ser_net *net);
 void ser_net_zero_grad(ser_net *net);
 
+/* Fine-tuning. Layers that have trainable parameters (conv, conv2d,
+ * dense, bn), in order; the offset in the parameter block of the first
+ * trainable parameter of the last n of them (0 when n covers them all):
+ * training only [offset, ntrainable) trains those layers. */
+int ser_net_param_layers(const ser_net *net);
+size_t ser_net_tail_offset(const ser_net *net, int n);
+/* Marks parameters [0, offset) as fixed: training leaves the running
+ * statistics of batchnorm layers there as they are (the caller leaves
+ * their weights alone by not stepping them). 0: none fixed (default). */
+void ser_net_freeze(ser_net *net, size_t offset);
+/* Copies the parameters of src into dst, two nets of one architecture
+ * that differ at most in the class count: every layer but the last (and
+ * every batchnorm running statistic) as it is; in the last (dense) layer,
+ * class c of dst takes the weights and bias of class map[c] of src, or
+ * keeps its own (initialised) ones where map[c] < 0 (map NULL: the same
+ * classes). SER_EMISMATCH when the architectures differ. */
+int ser_net_transfer(ser_net *dst, const ser_net *src, const int *map, ser_error *err);
+
 enum ser_init_kind { SER_INIT_GLOROT = 0, SER_INIT_HE = 1 };
 /* Keras initialisation from seed: kernels glorot_uniform (or he_uniform),
  * biases 0, bn gamma 1 beta 0, running mean 0 variance 1. Layers draw in

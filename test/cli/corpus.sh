@@ -44,6 +44,37 @@ else
 	fi
 fi
 
+# The other corpora's speakers the model never saw (nEMO, ASED), each scored
+# with decisions among the classes that corpus has (ser-classify --only), as
+# the protocol of weights/README.md does. Floors: MIN_UAR_NEMO, MIN_UAR_ASED.
+held_corpus() { # CORPUS CLASSES FLOOR
+	c=$1 cls=$2 floor=$3 pat=
+	for s in $excl; do
+		case $c:$s in
+		nemo:nemo-*) [ -d "$SER_DATA/nemo/${s#nemo-}" ] && ls "$SER_DATA/nemo/${s#nemo-}"/*.opus ;;
+		ased:ased-[0-9][0-9]) [ -d "$SER_DATA/ased" ] && find "$SER_DATA/ased" -name "*-${s#ased-}.opus" ;;
+		esac
+	done | LC_ALL=C sort > "$T/$c.files"
+	n=$(wc -l < "$T/$c.files")
+	if [ "$n" -eq 0 ]; then
+		skip "shipped model: its training record names no excluded $c speaker present in the corpus"
+		return
+	fi
+	tr '\n' '\0' < "$T/$c.files" | xargs -0 -P 2 -n 64 ser-classify -m "$model" --only "$cls" \
+		> "$T/$c.labels" 2>"$T/err"
+	check "shipped model labelled all $n held-out $c files" [ "$(wc -l < "$T/$c.labels")" -eq "$n" ]
+	ser-eval -c "$cls" --json "$T/$c.labels" > "$T/$c.json" 2>"$T/err"
+	uar=$(sed -n 's/.*"uar": *\([0-9.]*\).*/\1/p' "$T/$c.json" | head -1)
+	acc=$(sed -n 's/.*"accuracy": *\([0-9.]*\).*/\1/p' "$T/$c.json" | head -1)
+	if [ -n "$uar" ] && awk -v a="$uar" -v m="$floor" 'BEGIN { exit !(a >= m) }'; then
+		ok "shipped model on unseen $c speakers ($n files): UAR $uar (accuracy $acc) >= $floor"
+	else
+		notok "shipped model on unseen $c speakers ($n files): UAR '${uar}' (accuracy $acc) below $floor"
+	fi
+}
+held_corpus nemo neutral,happy,sad,angry,fearful,surprised "${SER_MIN_UAR_NEMO:-@NEMO@}"
+held_corpus ased neutral,happy,sad,angry,fearful "${SER_MIN_UAR_ASED:-@ASED@}"
+
 # A short training run learns: angry vs sad, trained on actors 1-12, tested on
 # the unseen actors 13-16 (64 files; chance is 0.5, and 0.65 or more happens by
 # chance with probability about 0.01).

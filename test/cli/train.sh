@@ -158,6 +158,31 @@ check "train: SIGINT message" grep -q "interrupted" "$T/int.err"
 check "train: model after SIGINT loads" sh -c "ser-classify -m '$T/prev.ser' --info | grep -q '(interrupted)'"
 check "train: no temporary files left" sh -c "! ls '$T' | grep -q 'prev.ser.tmp'"
 
+# --init: fine-tuning from a model
+status 0 "train: --init fine-tunes a model" ser-train -q --init "$T/m.ser" --epochs 2 -j 1 -o "$T/ft.ser" "$T/f.feat"
+sum=$(tail -c 8 "$T/m.ser" | od -An -tx1 | tr -d ' \n' | sed 's/\(..\)\(..\)\(..\)\(..\)\(..\)\(..\)\(..\)\(..\)/\8\7\6\5\4\3\2\1/')
+check "train: --init record names the model and its checksum ($sum)" sh -c \
+	"ser-classify -m '$T/ft.ser' --info | grep -qx 'init: $T/m.ser (checksum $sum), training all layers'"
+check "train: --init keeps the architecture and classes" sh -c \
+	"ser-classify -m '$T/ft.ser' --info | grep -qx 'arch: $ARCH' && ser-classify -m '$T/ft.ser' --info | grep -qx 'classes: neutral angry'"
+# a new class set: the shared classes keep their rows; with --lr 0 and only the
+# output layer training, their probabilities renormalised are the model's
+# (in one pass: over windows the mean would be taken before renormalising)
+status 0 "train: --init with a new class, output layer only, lr 0" ser-train -q --init "$T/m.ser" \
+	--classes neutral,angry,calm --train-layers 1 --lr 0 --epochs 1 -o "$T/ft3.ser" "$T/f.feat"
+check "train: --init new class set" sh -c "ser-classify -m '$T/ft3.ser' --info | grep -qx 'classes: neutral angry calm'"
+ser-classify -m "$T/m.ser" --whole --probs "$D"/*-01.wav > "$T/p.orig" 2>/dev/null
+ser-classify -m "$T/ft3.ser" --whole --only neutral,angry --probs "$D"/*-01.wav > "$T/p.ft" 2>/dev/null
+worst=$(paste "$T/p.orig" "$T/p.ft" | awk -F'\t' '{ for (i = 4; i <= 5; i++) { d = $i - $(i + 5); if (d < 0) d = -d; if (d > w) w = d } } END { print w + 0 }')
+check "train: shared classes keep their rows (worst probability difference $worst)" \
+	sh -c "[ -s '$T/p.ft' ] && awk 'BEGIN { exit !($worst <= 0.0001) }'"
+status 1 "train: --init with --arch -> 1" ser-train -q --init "$T/m.ser" --arch cnn -o "$T/z.ser" "$T/f.feat"
+status 1 "train: --train-layers beyond the model -> 1" ser-train -q --init "$T/m.ser" --train-layers 3 -o "$T/z.ser" "$T/f.feat"
+ser-mfcc --preset kaldi "$D"/*-01.wav > "$T/kaldi.feat" 2>/dev/null
+status 2 "train: --init with other feature settings -> 2" ser-train -q --init "$T/m.ser" -o "$T/z.ser" "$T/kaldi.feat"
+check "train: the refusal gives the difference and a hint" sh -c "grep -q 'n-mels' '$T/err' && grep -q 'ser-classify -m' '$T/err'"
+status 2 "train: --init with a missing model -> 2" ser-train -q --init "$T/none.ser" -o "$T/z.ser" "$T/f.feat"
+
 # --help lists only options the man page documents
 for o in $(ser-train --help | grep -o -- '--[a-z-]*' | sort -u); do
 	grep -q -- "$(printf '%s' "$o" | sed 's/-/\\\\-/g')" "$SER_ROOT/man/ser-train.1" || notok "train: $o in man page"

@@ -237,6 +237,46 @@ static void test_targets(void)
 	ser_net_free(n);
 }
 
+/* fine-tuning helpers: the parameter layers, the tail offset, transfer */
+static void test_transfer(void)
+{
+	ser_error e;
+	const char *spec = "conv:4:3 bn relu stats dense:5 relu dense";
+	ser_net *a = ser_net_new(spec, 3, 0, 3, &e), *b = ser_net_new(spec, 3, 0, 4, &e);
+	ser_net *c = ser_net_new("conv:5:3 bn relu stats dense:5 relu dense", 3, 0, 4, &e);
+	ser_net_init(a, 1, SER_INIT_GLOROT);
+	ser_net_init(b, 2, SER_INIT_GLOROT);
+	float *pa = ser_net_params(a), *pb = ser_net_params(b);
+	for (size_t i = ser_net_ntrainable(a); i < ser_net_nparams(a); i++)
+		pa[i] = 0.5f + (float)i;   /* running statistics */
+	CHECK(ser_net_param_layers(a) == 4, "parameter layers: conv, bn, dense, dense (%d)",
+	      ser_net_param_layers(a));
+	size_t last = ser_net_tail_offset(a, 1), two = ser_net_tail_offset(a, 2);
+	CHECK(last == ser_net_ntrainable(a) - (5 * 3 + 3) && two == last - (5 * 8 + 5) && two == 4 * 3 * 3 + 4 + 2 * 4 &&
+	      ser_net_tail_offset(a, 4) == 0 && ser_net_tail_offset(a, 9) == 0,
+	      "tail offsets: last layer at %zu, last two at %zu", last, two);
+	int map[4] = { 2, -1, 0, 1 };
+	float keep[5];
+	size_t lb = ser_net_tail_offset(b, 1);
+	memcpy(keep, pb + lb + 5, sizeof keep);   /* class 1's row in b */
+	int rc = ser_net_transfer(b, a, map, &e);
+	int same = rc == 0 && !memcmp(pb, pa, last * sizeof *pb) &&
+	           !memcmp(pb + ser_net_ntrainable(b), pa + ser_net_ntrainable(a),
+	                   (ser_net_nparams(a) - ser_net_ntrainable(a)) * sizeof *pb);
+	CHECK(same, "transfer: every layer but the last, and the running statistics, copied");
+	size_t wa = last, ba = last + 15, wb = lb, bb = lb + 20;
+	int rows = !memcmp(pb + wb, pa + wa + 2 * 5, 5 * sizeof *pb) && pb[bb] == pa[ba + 2] &&
+	           !memcmp(pb + wb + 10, pa + wa, 5 * sizeof *pb) && pb[bb + 2] == pa[ba] &&
+	           !memcmp(pb + wb + 15, pa + wa + 5, 5 * sizeof *pb) && pb[bb + 3] == pa[ba + 1] &&
+	           !memcmp(pb + wb + 5, keep, sizeof keep);
+	CHECK(rows, "transfer: output rows and biases follow the class map, a new class keeps its own");
+	CHECK(ser_net_transfer(c, a, map, &e) == SER_EMISMATCH, "transfer between architectures "
+	      "refused: %s", e.msg);
+	CHECK(ser_net_transfer(b, a, NULL, &e) == SER_EMISMATCH, "transfer without a map needs "
+	      "the same classes: %s", e.msg);
+	ser_net_free(a), ser_net_free(b), ser_net_free(c);
+}
+
 static void test_learn(void)
 {
 	ser_error e;
@@ -354,6 +394,7 @@ int main(void)
 	test_gradcheck();
 	test_mixup();
 	test_targets();
+	test_transfer();
 	test_learn();
 	test_determinism();
 	return check_status();
