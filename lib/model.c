@@ -12,13 +12,13 @@
  *   u64 FNV-1a 64 of every byte before it
  * All integers and floats little-endian; strings without NUL. */
 #include "model.h"
+#include "outfile.h"
 #include "trim.h"
 
 #include <cblas.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,49 +210,18 @@ int ser_model_save(const ser_model *m, const char *path, ser_error *err)
 	int rc = ser_model_to_mem(m, &buf, &len, err);
 	if (rc < 0)
 		return rc;
-	size_t pl = strlen(path);
-	char *tmp = malloc(pl + 16), *dcopy = strdup(path);
-	if (!tmp || !dcopy) {
-		free(buf), free(tmp), free(dcopy);
-		return ser_seterr(err, SER_ENOMEM, "model: out of memory");
+	ser_out *o = ser_out_open(path, err);
+	if (!o) {
+		free(buf);
+		return err ? err->code : SER_EIO;
 	}
-	snprintf(tmp, pl + 16, "%s.tmpXXXXXX", path);
-	int fd = mkstemp(tmp);
-	if (fd < 0) {
-		rc = ser_seterr(err, SER_EIO, "%s: cannot create a temporary file: %s", path, strerror(errno));
-		goto out;
+	if (fwrite(buf, 1, len, ser_out_file(o)) != len) {
+		rc = ser_seterr(err, SER_EIO, "write: %s", strerror(errno ? errno : EIO));
+		ser_out_abort(o);
+	} else {
+		rc = ser_out_commit(o, err);
 	}
-	size_t off = 0;
-	while (off < len) {
-		ssize_t k = write(fd, buf + off, len - off);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0) {
-			rc = ser_seterr(err, SER_EIO, "%s: write: %s", tmp, k < 0 ? strerror(errno) : "no progress");
-			break;
-		}
-		off += (size_t)k;
-	}
-	if (rc == 0 && fchmod(fd, 0644) < 0)
-		rc = ser_seterr(err, SER_EIO, "%s: chmod: %s", tmp, strerror(errno));
-	if (rc == 0 && fsync(fd) < 0)
-		rc = ser_seterr(err, SER_EIO, "%s: fsync: %s", tmp, strerror(errno));
-	if (close(fd) < 0 && rc == 0)
-		rc = ser_seterr(err, SER_EIO, "%s: close: %s", tmp, strerror(errno));
-	if (rc == 0 && rename(tmp, path) < 0)
-		rc = ser_seterr(err, SER_EIO, "%s: rename: %s", path, strerror(errno));
-	if (rc < 0) {
-		unlink(tmp);
-		goto out;
-	}
-	/* make the rename durable */
-	int dfd = open(dirname(dcopy), O_RDONLY);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-out:
-	free(buf), free(tmp), free(dcopy);
+	free(buf);
 	return rc;
 }
 

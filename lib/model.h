@@ -63,9 +63,10 @@ typedef struct ser_model {
 	char *train_record;      /* free text: command line, seed, held-out speakers; may be NULL */
 } ser_model;
 
-/* Writes m to path atomically: a temporary file "path.tmpXXXXXX" in the
- * same directory, fsync, rename over path (then fsync of the directory).
- * On failure path is untouched and the temporary removed. */
+/* Writes m to path with ser_out_open (outfile.h): a device or FIFO in
+ * place; else through symbolic links, atomically (a temporary beside the
+ * target, fsync, rename; the replaced file's mode and owner kept). On
+ * failure the target is untouched and the temporary removed. */
 int ser_model_save(const ser_model *m, const char *path, ser_error *err);
 /* Serialises m into a malloc'd buffer (*buf, *len). */
 int ser_model_to_mem(const ser_model *m, unsigned char **buf, size_t *len, ser_error *err);
