@@ -19,6 +19,7 @@
 #include "model.h"
 #include "net.h"
 #include "optim.h"
+#include "outfile.h"
 #include "rng.h"
 #include "trim.h"
 
@@ -239,6 +240,24 @@ static void evaluate(const ser_dataset *ds, ser_clf *clf, int ncls, struct eval 
 	free(p);
 }
 
+/* Every output checked before the inputs are read and training starts:
+ * a usable name and directory, and no output that is an input (n FEATURES
+ * named, none: standard input) or the other output. */
+static void check_outputs(const struct opts *o, char **in, int n)
+{
+	static const char *const std_in[] = { "-" };
+	const char *const *inputs = n ? (const char *const *)in : std_in;
+	const char *outs[2] = { o->out, o->log }, *opts[2] = { "-o", "--log" };
+	for (int k = 0; k < 2 && outs[k]; k++) {
+		cli_check_output(opts[k], outs[k]);
+		cli_check_not_input(opts[k], outs[k], inputs, n ? n : 1);
+		if (o->labels)
+			cli_check_not_input(opts[k], outs[k], &o->labels, 1);
+	}
+	if (o->log && (!strcmp(o->log, o->out) || ser_same_file(o->log, o->out)))
+		cli_usage_error("%s: -o and --log name the same file", o->log);
+}
+
 static void save(ser_model *m, const char *path, struct text *rec, const char *tail)
 {
 	ser_error err;
@@ -430,6 +449,7 @@ int main(int argc, char **argv)
 	}
 	if (!o.out)
 		cli_usage_error("no output model given (-o FILE)");
+	check_outputs(&o, argv + optind, argc - optind);
 
 	/* the architecture and its defaults */
 	seed_arch = !strcmp(o.arch, "seed");
