@@ -92,6 +92,19 @@ static void put_str(wbuf *w, const char *s)
 }
 
 /* Consistency of a model; shared by save and load. */
+/* A class name as the format allows: 1..NAME_MAX-1 bytes, no control
+ * characters (a name is printed to terminals: no ESC, BEL, TAB, LF). */
+static int class_name_ok(const char *s)
+{
+	size_t n = 0;
+	if (!s)
+		return 0;
+	for (; s[n]; n++)
+		if ((unsigned char)s[n] < 0x20 || s[n] == 0x7f)
+			return 0;
+	return n > 0 && n < SER_MODEL_NAME_MAX;
+}
+
 static int validate(const ser_model *m, ser_error *err)
 {
 	if (!m->net)
@@ -102,10 +115,9 @@ static int validate(const ser_model *m, ser_error *err)
 		return ser_seterr(err, SER_EINVAL, "model: %d classes (net has %d)", m->n_classes,
 		                  ser_net_classes(m->net));
 	for (int i = 0; i < m->n_classes; i++) {
-		const char *s = m->class_names ? m->class_names[i] : NULL;
-		size_t n = s ? strlen(s) : 0;
-		if (n == 0 || n >= SER_MODEL_NAME_MAX || strpbrk(s, "\t\n\r"))
-			return ser_seterr(err, SER_EINVAL, "model: bad class name %d", i);
+		if (!m->class_names || !class_name_ok(m->class_names[i]))
+			return ser_seterr(err, SER_EINVAL, "model: class name %d is empty, longer than %d "
+			                  "bytes or holds a control character", i, SER_MODEL_NAME_MAX - 1);
 	}
 	if (m->feat_dim < 1 || m->feat_dim > SER_MODEL_DIM_MAX)
 		return ser_seterr(err, SER_EINVAL, "model: feature dimension %u outside [1, %d]",
@@ -352,9 +364,15 @@ ser_model *ser_model_from_mem(const unsigned char *buf, size_t len, const char *
 	m->n_classes = (int)ncls;
 	if (!(m->class_names = calloc(ncls, sizeof *m->class_names)))
 		goto oom;
-	for (uint32_t i = 0; i < ncls; i++)
+	for (uint32_t i = 0; i < ncls; i++) {
 		if (!(m->class_names[i] = get_str(&r, SER_MODEL_NAME_MAX - 1, &over)))
 			goto bad_str;
+		if (!class_name_ok(m->class_names[i])) {   /* never printed raw to a terminal */
+			why = m->class_names[i][0] ? "a class name holds a control character"
+			                           : "an empty class name";
+			goto bad;
+		}
+	}
 	m->feat_dim = get_u32(&r);
 	m->feat_rate = get_u32(&r);
 	m->feat_shift = get_u32(&r);

@@ -40,7 +40,8 @@ typedef struct ser_model {
 	ser_net *net;            /* arch, in_channels, in_length, classes, params */
 	int layout;              /* enum ser_model_layout */
 	int n_classes;
-	char **class_names;      /* n_classes NUL-terminated strings, 1..NAME_MAX-1 bytes, no TAB/LF */
+	char **class_names;      /* n_classes NUL-terminated strings, 1..NAME_MAX-1 bytes, no
+	                            control characters (bytes 0x00-0x1f, 0x7f) */
 	/* feature stream settings the model was trained on (ser_feat_info) */
 	uint32_t feat_dim, feat_rate, feat_shift, feat_length;
 	uint64_t feat_fingerprint;
