@@ -90,6 +90,9 @@ void cli_check_not_input(const char *opt, const char *path, const char *const *i
 
 void cli_check_stdout_not_input(const char *const *in, int n)
 {
+	static const char *const std_in[] = { "-" };
+	if (n == 0)
+		in = std_in, n = 1;
 	for (int i = 0; i < n; i++)
 		if (ser_same_file_fd(in[i], STDOUT_FILENO))
 			cli_usage_error("%s: input file is output file",

@@ -49,8 +49,9 @@ void cli_check_output(const char *opt, const char *path);
  * regular file as one of the n names in (ser_same_file; "-" is standard
  * input): "prog: PATH: the output of OPT is also an input[, NAME] (...)". */
 void cli_check_not_input(const char *opt, const char *path, const char *const *in, int n);
-/* The same for standard output against the n inputs (a shell redirection
- * like "prog a.feat >> a.feat"): "prog: NAME: input file is output file". */
+/* The same for standard output against the n inputs (none: standard
+ * input), as cat does for a shell redirection like "prog a.feat >> a.feat":
+ * "prog: NAME: input file is output file". */
 void cli_check_stdout_not_input(const char *const *in, int n);
 
 /* Installs SIGINT/SIGTERM handlers that set cli_stop (and nothing else). */

@@ -224,6 +224,8 @@ int main(int argc, char **argv)
 	}
 	if (*device == '\0')
 		cli_usage_error("--device: empty name");
+	if (optind < argc)
+		cli_check_stdout_not_input((const char *const *)argv + optind, argc - optind);
 	if (duration > 0)
 		o.limit = (uint64_t)llround(duration * rate);
 	begin(&o, rate);

@@ -735,6 +735,8 @@ int main(int argc, char **argv)
 	if (c.window <= 0 && (so.smooth > 1 || meter == 1))
 		cli_usage_error("%s needs --window or --live", so.smooth > 1 ? "--smooth" : "--meter");
 
+	if (!list_classes && !info)
+		cli_check_stdout_not_input((const char *const *)argv + optind, argc - optind);
 	if (!(mpath = find_model(mopt, mbuf, sizeof mbuf)))
 		cli_die(EXIT_DATA, "no model: give -m FILE or set SER_MODEL (none at %s/default.ser "
 		        "or weights/default.ser beside the program)", SER_DATADIR);

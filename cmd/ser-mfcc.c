@@ -342,6 +342,7 @@ int main(int argc, char **argv)
 		cli_close_stdout();
 		return EXIT_OK;
 	}
+	cli_check_stdout_not_input((const char *const *)argv + optind, argc - optind);
 	c.rate = o.rate;
 	c.fe = ser_fe_new(&o, &err);
 	if (!c.fe)

@@ -106,3 +106,16 @@ reader=$!
 status 0 "eval: --svg FIFO" ser-eval --svg "$T/o/svgfifo" "$T/l.tsv"
 wait $reader
 check "eval: FIFO still a FIFO, the picture went through" sh -c "test -p '$T/o/svgfifo' && grep -q '</svg>' '$T/o/svg.out'"
+
+# standard output that is an input (cat's "input file is output file")
+cp "$T/f.feat" "$T/b.feat"
+status 1 "classify: FILE >> FILE: exit 1" sh -c "ser-classify -m '$T/o/m.ser' '$T/b.feat' >> '$T/b.feat'"
+check "classify: FILE >> FILE: the input is untouched" cmp -s "$T/f.feat" "$T/b.feat"
+status 1 "classify: < FILE >> FILE: exit 1" sh -c "ser-classify -m '$T/o/m.ser' < '$T/b.feat' >> '$T/b.feat'"
+w=$D/03-01-01-01-01-01-01.wav
+cp "$w" "$T/w.wav"
+status 1 "mfcc: FILE >> FILE: exit 1" sh -c "ser-mfcc '$T/w.wav' >> '$T/w.wav'"
+check "mfcc: FILE >> FILE: the input is untouched" cmp -s "$w" "$T/w.wav"
+status 1 "capture: FILE >> FILE: exit 1" sh -c "ser-capture '$T/w.wav' >> '$T/w.wav'"
+check "capture: FILE >> FILE: the input is untouched" cmp -s "$w" "$T/w.wav"
+status 0 "classify: stdout a regular file that is no input: exit 0" sh -c "ser-classify -m '$T/o/m.ser' '$T/f.feat' > '$T/o/fifo.out.2'"
