@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "classify.h"
 #include "featio.h"
+#include "labels.h"
 #include "mfcc.h"
 #include "model.h"
 #include "vad.h"
@@ -218,13 +219,15 @@ static void put_json_string(struct ctx *c, const char *s)
 	puts_(c, "\"");
 }
 
-/* TSV key: TAB, CR and LF would break the line; they become spaces. */
+/* TSV key: escaped (ser_tsv_escape), so no key breaks the line and
+ * distinct keys stay distinct. */
 static void put_tsv_key(struct ctx *c, const char *key)
 {
-	for (const char *s = key; *s; s++) {
-		char ch = (*s == '\t' || *s == '\n' || *s == '\r') ? ' ' : *s;
-		put(c, &ch, 1);
-	}
+	size_t n = ser_tsv_escape(NULL, 0, key);
+	char *e = xrealloc(NULL, n + 1);
+	ser_tsv_escape(e, n + 1, key);
+	put(c, e, n);
+	free(e);
 }
 
 /* One line. key NULL: none (live); start < 0: per utterance; p NULL:

@@ -53,6 +53,18 @@ import json; o = json.loads(open('$T/jk').read()); assert o['key'] == 'a\"b\tc\x
 else
 	skip "classify: python3 not installed (JSON checks)"
 fi
+# keys are escaped, never merged: "d<TAB>x/F", "d x/F" and "d\tx/F" stay three
+f=03-01-05-01-01-01-01.wav
+for d in "d	x" "d x" 'd\tx' "d
+x"; do mkdir -p "$T/k/$d"; cp "$D/$f" "$T/k/$d/"; done
+ser-classify $M "$T/k"/*/$f > "$T/keys.tsv"
+check "classify: keys with TAB, LF and backslash stay one line each" test "$(wc -l < "$T/keys.tsv")" -eq 4
+check "classify: TAB, LF and backslash escaped in the key" sh -c "cut -f1 '$T/keys.tsv' | sed 's|.*/k/||' | sort | tr '\n' ' ' | grep -qxF 'd x/$f d\\\\tx/$f d\\nx/$f d\\tx/$f '"
+status 0 "classify | eval: four keys counted as four" sh -c "ser-eval < '$T/keys.tsv'"
+check "classify | eval: 4 utterances, no duplicate" sh -c "grep -q '^utterances  4\$' '$T/out' && ! grep -q 'seen before' '$T/err'"
+printf '%s\tangry\n' "$T/k/d\\tx/$f" > "$T/kmap.tsv"
+status 0 "eval: escaped key in a --truth map" sh -c "grep -F 'd\\tx/' '$T/keys.tsv' | ser-eval -t '$T/kmap.tsv'"
+check "eval: the map's escaped key matches only its own file" grep -q '^utterances  1$' "$T/out"
 status 0 "classify: --window/--hop" ser-classify $M --window 1 --hop 0.5 "$D/long.wav"
 check "classify: windows every 0.5 s, tail window ends at the last frame (298 frames)" test "$(cut -f2,3 "$T/out" | tr '\t\n' '- ')" = "0.00-1.00 0.50-1.50 1.00-2.00 1.50-2.50 1.98-2.98 "
 status 0 "classify: clip shorter than an analysis frame" ser-classify $M "$D/tiny.wav"
