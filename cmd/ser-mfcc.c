@@ -136,11 +136,18 @@ static void end_utt(struct ctx *c)
 	cli_flush(stdout);
 }
 
-static void begin_utt(struct ctx *c, const char *key)
+/* Starts the utterance of input name. A key the output format cannot
+ * hold (a Kaldi archive: no white space) is that input's error: reported,
+ * -1, nothing written, and the next input goes on. */
+static int begin_utt(struct ctx *c, const char *name, const char *key)
 {
 	ser_error err;
-	if (ser_fw_begin(c->fw, key, &err) < 0)
+	if (ser_fw_begin(c->fw, key, &err) == 0)
+		return 0;
+	if (err.code != SER_EINVAL)
 		out_error(&err);
+	cli_report(name, &err);
+	return -1;
 }
 
 /* stdin: raw or WAV PCM, streamed. Returns 0 or EXIT_DATA. */
@@ -166,7 +173,11 @@ static int run_stdin(struct ctx *c, const char *key)
 		if (!c->rsbuf)
 			cli_die(EXIT_DATA, "out of memory");
 	}
-	begin_utt(c, key);
+	if (begin_utt(c, "-", key) < 0) {
+		ser_resampler_free(rs);
+		ser_pcm_in_close(p);
+		return EXIT_DATA;
+	}
 	for (;;) {
 		long n = cli_stop ? 0 : ser_pcm_in_read(p, c->in, BLOCK, &err);
 		size_t nout;
@@ -223,7 +234,10 @@ static int run_file(struct ctx *c, const char *path)
 		cli_report(path, &err);
 		return EXIT_DATA;
 	}
-	begin_utt(c, path);
+	if (begin_utt(c, path, path) < 0) {
+		ser_audio_close(a);
+		return EXIT_DATA;
+	}
 	for (;;) {
 		long n = ser_audio_read(a, c->in, BLOCK, &err);
 		if (n < 0) {

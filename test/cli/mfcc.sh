@@ -61,6 +61,19 @@ sox -n -r 8000 -c 2 -b 16 -e signed "$T/c8.wav" synth 1.0 sine 440 sine 660
 sox "$T/c8.wav" -t raw -e signed -b 16 -c 1 "$T/c8.raw" remix 1-2 2>/dev/null ||
 	sox "$T/c8.wav" -t raw -e signed -b 16 -c 1 "$T/c8.raw"
 
+# ---- a key a Kaldi archive cannot hold: that file reported, the others written ----
+cp "$T/a.wav" "$T/a b.wav"
+for fmt in -t --ark; do
+	status 2 "$fmt: a key with a space: exit 2" ser-mfcc $fmt "$T/a.wav" "$T/a b.wav" "$T/b.wav"
+	check "$fmt: the message names that file, not stdout" grep -qxF "ser-mfcc: $T/a b.wav: key '$T/a b.wav' has white space or control bytes, which a Kaldi archive cannot hold" "$T/err"
+	check "$fmt: the files before and after it are written" sh -c 'grep -aqF "$1/a.wav " "$2" && grep -aqF "$1/b.wav " "$2" && ! grep -aqF "a b.wav" "$2"' sh "$T" "$T/out"
+done
+ser-mfcc -t "$T/a.wav" "$T/b.wav" > "$T/ab.txt"
+ser-mfcc -t "$T/a.wav" "$T/a b.wav" "$T/b.wav" > "$T/aib.txt" 2>/dev/null
+check "-t: the others exactly as without the bad file" cmp -s "$T/ab.txt" "$T/aib.txt"
+status 2 "--ark -k with a space on stdin: exit 2" sh -c 'ser-mfcc --ark -k "x y" < "$1"' sh "$T/a.wav"
+check "--ark -k with a space: the message names stdin" grep -q "^ser-mfcc: -: key 'x y'" "$T/err"
+
 # ---- one utterance, same features whatever the way in ----
 status 0 "file input" ser-mfcc -t "$T/a.wav"
 mv "$T/out" "$T/file.txt"
