@@ -258,6 +258,23 @@ static int run_file(struct ctx *c, const char *path)
 	return status;
 }
 
+/* Options that would be accepted and ignored are usage errors: an option
+ * of standard input when no input is standard input (FILEs given, none
+ * "-"), --print-settings with FILEs, two output formats. */
+static void check_applies(const char *stdin_opt, int print, int nfmt, char **in, int n)
+{
+	int reads_stdin = n == 0;
+	for (int i = 0; i < n; i++)
+		reads_stdin |= !strcmp(in[i], "-");
+	if (print && n)
+		cli_usage_error("--print-settings reads no FILE");
+	if (stdin_opt && !reads_stdin)
+		cli_usage_error("%s applies to standard input, and no input is (give - among the FILEs)",
+		                stdin_opt);
+	if (nfmt > 1)
+		cli_usage_error("only one of -t, --raw and --ark");
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const encs[] = { "s16", "f32", NULL };
@@ -265,7 +282,8 @@ int main(int argc, char **argv)
 	const char *preset = "ser", *key = "-";
 	const char **ov_key = calloc((size_t)argc, sizeof *ov_key);
 	const char **ov_val = calloc((size_t)argc, sizeof *ov_val);
-	int nov = 0, fmt = SER_FW_BINARY, print = 0, nl = 0, ch, status = 0;
+	int nov = 0, fmt = SER_FW_BINARY, print = 0, nl = 0, ch, status = 0, nfmt = 0;
+	const char *stdin_opt = NULL;   /* an option only standard input uses */
 	struct ctx c;
 	ser_feat_opts o;
 	ser_feat_info info;
@@ -313,15 +331,19 @@ int main(int argc, char **argv)
 			ov_key[nov] = "rate";
 			ov_val[nov++] = optarg;
 			break;
-		case 'e': c.enc = cli_choice("--encoding", optarg, encs); break;
+		case 'e':
+			c.enc = cli_choice("--encoding", optarg, encs);
+			stdin_opt = "--encoding";
+			break;
 		case O_INPUT_RATE:
 			c.input_rate = (int)cli_long("--input-rate", optarg, SER_RATE_MIN, SER_RATE_MAX);
+			stdin_opt = "--input-rate";
 			break;
 		case O_VHQ: c.quality = SER_RS_VHQ; break;
-		case 'k': key = optarg; break;
-		case 't': fmt = SER_FW_TEXT; break;
-		case O_RAW: fmt = SER_FW_RAW; break;
-		case O_ARK: fmt = SER_FW_ARK; break;
+		case 'k': key = optarg; stdin_opt = "--key"; break;
+		case 't': fmt = SER_FW_TEXT; nfmt++; break;
+		case O_RAW: fmt = SER_FW_RAW; nfmt++; break;
+		case O_ARK: fmt = SER_FW_ARK; nfmt++; break;
 		case O_PRINT: print = 1; break;
 		case 'h':
 			free(ov_key);
@@ -338,6 +360,7 @@ int main(int argc, char **argv)
 			cli_usage_error("unknown option or missing value: '%s'", argv[optind - 1]);
 		}
 	}
+	check_applies(stdin_opt, print, nfmt, argv + optind, argc - optind);
 	if (ser_feat_preset(&o, preset, &err) < 0)
 		cli_usage_error("--preset: %s", err.msg);
 	for (int i = 0; i < nov; i++)
