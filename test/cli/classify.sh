@@ -53,6 +53,40 @@ import json; o = json.loads(open('$T/jk').read()); assert o['key'] == 'a\"b\tc\x
 else
 	skip "classify: python3 not installed (JSON checks)"
 fi
+# options that would be ignored are usage errors (VAD options: only where no
+# voice-activity decision can run; per utterance they are the VAD's)
+f1=$D/03-01-05-01-01-01-01.wav
+for o in "--min-voiced 0.5" "--vad-margin 6" "--vad-gate -50" "--vad-rise 3"; do
+	status 1 "classify: $o with --no-vad: exit 1" ser-classify $M --no-vad --window 1 $o "$f1"
+	check "classify: $o with --no-vad: says why" grep -q "with --no-vad: no voice-activity decision runs" "$T/err"
+	status 0 "classify: $o with --window: applies" ser-classify $M --window 1 $o "$f1"
+	status 0 "classify: $o per utterance: not refused (the per-utterance VAD's)" ser-classify $M $o "$f1"
+done
+ser-mfcc --cmvn utterance "$D"/03-*.wav > "$T/cmvn.feat" 2>/dev/null
+ser-train -q --arch "conv:8:3 relu stats dense" --classes neutral,angry --epochs 2 --crop 50 -j 1 -o "$T/cmvn.ser" "$T/cmvn.feat" 2>/dev/null
+if [ -s "$T/cmvn.ser" ]; then
+	status 1 "classify: --vad-margin on features without energy (CMVN): exit 1" ser-classify -m "$T/cmvn.ser" --vad-margin 6 "$T/cmvn.feat"
+	check "classify: features without energy: says why" grep -q "no voice-activity decision can run" "$T/err"
+else
+	notok "classify: a CMVN fixture model"
+fi
+ser-mfcc --pool mean "$D"/03-*.wav > "$T/pool.feat" 2>/dev/null
+ser-train -q --arch "conv:4:3 relu flatten dense" --classes neutral,angry --epochs 2 -j 1 -o "$T/pool.ser" "$T/pool.feat" 2>/dev/null
+if [ -s "$T/pool.ser" ]; then
+	status 1 "classify: --min-voiced with a pooled model: exit 1" ser-classify -m "$T/pool.ser" --min-voiced 0.5 "$T/pool.feat"
+	status 1 "classify: --whole with a pooled model: exit 1" ser-classify -m "$T/pool.ser" --whole "$T/pool.feat"
+	status 0 "classify: the pooled model without them" ser-classify -m "$T/pool.ser" "$T/pool.feat"
+else
+	notok "classify: a pooled fixture model"
+fi
+status 1 "classify: --plain without --live: exit 1" ser-classify $M --plain "$f1"
+status 1 "classify: --plain --meter: exit 1" ser-classify $M --live --plain --meter "$f1"
+status 1 "classify: --json --meter: exit 1" ser-classify $M --live --json --meter "$f1"
+status 1 "classify: --whole --window: exit 1" ser-classify $M --whole --window 1 "$f1"
+status 1 "classify: --info with a FILE: exit 1" ser-classify $M --info "$f1"
+status 1 "classify: --classes with a FILE: exit 1" ser-classify $M --classes "$f1"
+status 1 "classify: --classes --info: exit 1" ser-classify $M --classes --info
+
 # keys are escaped, never merged: "d<TAB>x/F", "d x/F" and "d\tx/F" stay three
 f=03-01-05-01-01-01-01.wav
 for d in "d	x" "d x" 'd\tx' "d
