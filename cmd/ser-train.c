@@ -113,6 +113,7 @@ enum {
 struct opts {
 	const char *out, *arch, *classes, *labels, *val, *excl, *log;
 	long epochs, batch, patience, crop, threads;
+	int crop_set;            /* --crop given */
 	int optim, sched, norm, cw, quiet, whole, losscls;
 	double lr, wd, ls, trim, mixup;
 	const char *specaug, *augment, *idct;
@@ -428,7 +429,7 @@ int main(int argc, char **argv)
 		case O_WD: o.wd = cli_double("--weight-decay", optarg, 0, 1); break;
 		case O_SCHED: o.sched = cli_choice("--schedule", optarg, scheds); break;
 		case O_PATIENCE: o.patience = cli_long("--patience", optarg, 0, 1000000); break;
-		case O_CROP: o.crop = cli_long("--crop", optarg, 1, 100000); break;
+		case O_CROP: o.crop = cli_long("--crop", optarg, 1, 100000); o.crop_set = 1; break;
 		case O_TRIM: o.trim = cli_double("--trim-db", optarg, 0, SER_TRIM_DB_MAX); break;
 		case O_NORM: o.norm = cli_choice("--norm", optarg, norms); break;
 		case O_CW: o.cw = cli_choice("--class-weights", optarg, cws); break;
@@ -450,6 +451,9 @@ int main(int argc, char **argv)
 	if (!o.out)
 		cli_usage_error("no output model given (-o FILE)");
 	check_outputs(&o, argv + optind, argc - optind);
+	if (o.patience > 0 && !o.val)
+		cli_usage_error("--patience needs --val-speakers (it counts epochs without a better "
+		                "validation UAR)");
 
 	/* the architecture and its defaults */
 	seed_arch = !strcmp(o.arch, "seed");
@@ -473,6 +477,9 @@ int main(int argc, char **argv)
 		o.cw = seed_arch ? 0 : 1;
 	if (o.ls < 0)
 		o.ls = seed_arch ? 0 : 0.1;
+	if (o.wd >= 0 && o.optim != SER_OPT_ADAMW)
+		cli_usage_error("--weight-decay applies to --optim adamw only (this run: %s)",
+		                optims[o.optim]);
 	cores = sysconf(_SC_NPROCESSORS_ONLN);
 	if (o.threads < 0)
 		o.threads = cores < 1 ? 1 : cores > 8 ? 8 : cores;
@@ -594,6 +601,9 @@ int main(int argc, char **argv)
 		cli_usage_error("--specaug needs frame features (these are pooled)");
 	if (layout == SER_LAYOUT_VECTOR && o.trim > 0)
 		cli_usage_error("--trim-db needs frame features (these are pooled)");
+	if (layout == SER_LAYOUT_VECTOR && (o.crop_set || o.whole))
+		cli_usage_error("%s needs frame features (these are pooled)",
+		                o.crop_set ? "--crop" : "--whole-utterance");
 	ser_aug_opts ao;
 	ser_aug *aug = NULL;
 	char augtext[160];
