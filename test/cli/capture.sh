@@ -89,6 +89,8 @@ check "messages are 'ser-capture: FILE: reason'" grep -q '^ser-capture: .*nosuch
 status 1 "-r 10 is a usage error" ser-capture -r 10 "$T/m16.wav"
 status 1 "-r abc is a usage error" ser-capture -r abc "$T/m16.wav"
 status 1 "-e s24 is a usage error" ser-capture -e s24 "$T/m16.wav"
+status 1 "-D with files is a usage error (nothing is recorded)" ser-capture -D hw:0 "$T/m16.wav"
+check "-D with files: says why" grep -q "^ser-capture: --device records from a device" "$T/err"
 status 1 "-t mp3 is a usage error" ser-capture -t mp3 "$T/m16.wav"
 status 1 "-d 0 is a usage error" ser-capture -d 0 "$T/m16.wav"
 status 1 "-d -1 is a usage error" ser-capture -d -1 "$T/m16.wav"
