@@ -2,6 +2,7 @@
  * Options and behaviour in man/ser-classify.1. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -818,6 +819,9 @@ int main(int argc, char **argv)
 		cli_die(EXIT_DATA, "%s", err.msg);
 	if (c.window > 0) {
 		double fps = (double)c.m->feat_rate / c.m->feat_shift;   /* frames per second */
+		if (c.window * fps > INT_MAX / 4)
+			cli_die(EXIT_USAGE, "--window: %g s is %.0f frames of %s, more than %d", c.window,
+			        c.window * fps, mpath, INT_MAX / 4);
 		so.window = (int)lround(c.window * fps);
 		so.hop = (int)lround(c.hop * fps);
 		if (so.window < 1)

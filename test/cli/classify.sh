@@ -99,6 +99,10 @@ check "classify | eval: 4 utterances, no duplicate" sh -c "grep -q '^utterances 
 printf '%s\tangry\n' "$T/k/d\\tx/$f" > "$T/kmap.tsv"
 status 0 "eval: escaped key in a --truth map" sh -c "grep -F 'd\\tx/' '$T/keys.tsv' | ser-eval -t '$T/kmap.tsv'"
 check "eval: the map's escaped key matches only its own file" grep -q '^utterances  1$' "$T/out"
+# memory for the input, not for the option: the largest window on a 3 s file
+status 0 "classify: --window 1000000 (the documented maximum) on a 3 s file" ser-classify $M --window 1000000 "$D/long.wav"
+check "classify: --window 1000000: one window of all 298 frames" test "$(cut -f2,3 "$T/out")" = "0.00	2.98"
+status 0 "classify: --window 1000000 --hop 0.5" ser-classify $M --no-vad --window 1000000 --hop 0.5 "$D/long.wav"
 status 0 "classify: --window/--hop" ser-classify $M --window 1 --hop 0.5 "$D/long.wav"
 check "classify: windows every 0.5 s, tail window ends at the last frame (298 frames)" test "$(cut -f2,3 "$T/out" | tr '\t\n' '- ')" = "0.00-1.00 0.50-1.50 1.00-2.00 1.50-2.50 1.98-2.98 "
 status 0 "classify: clip shorter than an analysis frame" ser-classify $M "$D/tiny.wav"
