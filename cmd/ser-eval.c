@@ -428,6 +428,17 @@ static void write_svg(const char *path, const eval *ev, const ser_metrics *s, co
 	}
 }
 
+/* --svg checked before any input is read: writable, and not one of the n
+ * inputs (none: standard input) or the truth map, which it would destroy. */
+static void check_svg(const char *svg, const char *truth, char **in, int n)
+{
+	static const char *const std_in[] = { "-" };
+	cli_check_output("--svg", svg);
+	cli_check_not_input("--svg", svg, n ? (const char *const *)in : std_in, n ? n : 1);
+	if (truth)
+		cli_check_not_input("--svg", svg, &truth, 1);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -456,16 +467,8 @@ int main(int argc, char **argv)
 		default: cli_usage_error("unknown option or missing argument");
 		}
 	}
-	if (svg) {   /* before any input is read: never destroy an input */
-		static const char *const std_in[] = { "-" };
-		cli_check_output("--svg", svg);
-		if (optind < argc)
-			cli_check_not_input("--svg", svg, (const char *const *)argv + optind, argc - optind);
-		else
-			cli_check_not_input("--svg", svg, std_in, 1);
-		if (truth)
-			cli_check_not_input("--svg", svg, &truth, 1);
-	}
+	if (svg)
+		check_svg(svg, truth, argv + optind, argc - optind);
 	if (classes) {
 		if (ser_classes_parse(&ev.cls, classes, &err) < 0)
 			cli_usage_error("--classes: %s", err.msg);
