@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -114,6 +115,7 @@ struct opts {
 	const char *out, *arch, *classes, *labels, *val, *excl, *log;
 	long epochs, batch, patience, crop, threads;
 	int crop_set;            /* --crop given */
+	int out_stream;          /* -o is a device or FIFO: written once, at the end */
 	int optim, sched, norm, cw, quiet, whole, losscls;
 	double lr, wd, ls, trim, mixup;
 	const char *specaug, *augment, *idct;
@@ -257,6 +259,14 @@ static void check_outputs(const struct opts *o, char **in, int n)
 	}
 	if (o->log && (!strcmp(o->log, o->out) || ser_same_file(o->log, o->out)))
 		cli_usage_error("%s: -o and --log name the same file", o->log);
+}
+
+/* 1 if path is an existing file that is not a regular one (a device, a
+ * FIFO): it holds no "best model so far", only the final one. */
+static int is_stream(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
 }
 
 static void save(ser_model *m, const char *path, struct text *rec, const char *tail)
@@ -451,6 +461,7 @@ int main(int argc, char **argv)
 	if (!o.out)
 		cli_usage_error("no output model given (-o FILE)");
 	check_outputs(&o, argv + optind, argc - optind);
+	o.out_stream = is_stream(o.out);
 	if (o.patience > 0 && !o.val)
 		cli_usage_error("--patience needs --val-speakers (it counts epochs without a better "
 		                "validation UAR)");
@@ -887,7 +898,7 @@ int main(int argc, char **argv)
 			if (fflush(logf) != 0)
 				cli_die(EXIT_DATA, "%s: %s", o.log, strerror(errno));
 		}
-		if (better) {  /* keep the best on disk as training goes */
+		if (better && !o.out_stream) {  /* keep the best on disk as training goes */
 			char tail[256];
 			snprintf(tail, sizeof tail, "best epoch: %ld of %ld so far, val_acc %.4f val_uar "
 			         "%.4f val_loss %.4f\n", best_epoch, epoch, best_ev.acc, best_ev.uar,

@@ -35,10 +35,11 @@ check "train: the link's target is made" sh -c "test -L '$T/o/dangling.ser' && t
 mkfifo "$T/o/fifo"
 timeout 20 cat "$T/o/fifo" > "$T/o/fifo.out" &
 reader=$!
-status 0 "train: -o FIFO" train -o "$T/o/fifo" "$T/f.feat"
+status 0 "train: -o FIFO" train -o "$T/o/fifo" --val-speakers ravdess-02 --epochs 4 "$T/f.feat"
 wait $reader
 check "train: the FIFO is still a FIFO (got $(filetype "$T/o/fifo"))" test -p "$T/o/fifo"
 check "train: the model went through the FIFO" sh -c "ser-classify -m '$T/o/fifo.out' --classes | grep -qx angry"
+check "train: one model through the FIFO, the final one (no best-so-far saves)" sh -c "test \$(grep -ao SERMODEL '$T/o/fifo.out' | wc -l) -eq 1 && ser-classify -m '$T/o/fifo.out' --info | grep -q '^epochs run: 4'"
 fifo_ok=0; [ -p "$T/o/fifo" ] && fifo_ok=1
 if [ $fifo_ok = 1 ] && mknod "$T/o/null" c 1 3 2>/dev/null; then
 	# a null device of our own, in $T: replacing it by mistake harms nothing
