@@ -7,7 +7,7 @@ D=$T/wav; mkdir -p "$D"
 for a in 01 02 03 04; do for s in 01 02; do for r in 01 02; do
 	f=$((150 + ${a#0} * 20 + ${s#0} * 7 + ${r#0} * 3))
 	sox -n -r 16000 -b 16 -c 1 "$D/03-01-01-01-$s-$r-$a.wav" synth 1.0 sine $f vol 0.3
-	sox -n -r 16000 -b 16 -c 1 "$D/03-01-05-01-$s-$r-$a.wav" synth 1.0 square $((f * 3)) vol 0.3 synth 1.0 pinknoise mix
+	sox -R -n -r 16000 -b 16 -c 1 "$D/03-01-05-01-$s-$r-$a.wav" synth 1.0 square $((f * 3)) vol 0.3 synth 1.0 pinknoise mix
 done; done; done
 ser-mfcc "$D"/*.wav > "$T/f.feat" || notok "train: ser-mfcc fixtures"
 ARCH="conv:16:5 relu stats dense"
