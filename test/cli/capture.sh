@@ -157,6 +157,7 @@ check "  and no ALSA library noise" sh -c '! grep -q "ALSA lib" "$1"' sh "$T/err
 ( i=0; while [ $i -lt 400 ]; do head -c 3200 "$T/mic.raw" || exit 0; sleep 0.05; i=$((i + 1)); done ) \
 	>"$T/mic.fifo" 2>/dev/null &
 feeder=$!
+: >"$T/sig.raw"   # exists before the loop below reads its size, however slow the start
 ser-capture -D fifomic >"$T/sig.raw" 2>"$T/sig.err" &
 pid=$!
 i=0
