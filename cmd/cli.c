@@ -1,5 +1,6 @@
 /* Shared helpers of the ser programs: diagnostics, options, stdout. */
 #include "cli.h"
+#include "outfile.h"
 
 #include <errno.h>
 #include <math.h>
@@ -7,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char *cli_prog = "ser";
 static const char *cli_synopsis = "";
@@ -61,6 +63,40 @@ void cli_report(const char *name, const ser_error *err)
 		cli_warn("%s: %s", name, m);
 	else
 		cli_warn("%s", m);
+}
+
+void cli_check_output(const char *opt, const char *path)
+{
+	ser_error err;
+	if (!*path)
+		cli_usage_error("%s: empty file name", opt);
+	if (ser_out_check(path, &err) < 0) {
+		if (err.code == SER_EINVAL)
+			cli_usage_error("%s: %s", path, err.msg);
+		cli_report(path, &err);
+		exit(EXIT_DATA);
+	}
+}
+
+void cli_check_not_input(const char *opt, const char *path, const char *const *in, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (in[i] && ser_same_file(path, in[i]))
+			cli_usage_error("%s: the output of %s is also an input%s%s (it would be destroyed)",
+			                path, opt, strcmp(path, in[i]) ? ", " : "",
+			                !strcmp(path, in[i]) ? "" : strcmp(in[i], "-") ? in[i]
+			                : "standard input");
+}
+
+void cli_check_stdout_not_input(const char *const *in, int n)
+{
+	static const char *const std_in[] = { "-" };
+	if (n == 0)
+		in = std_in, n = 1;
+	for (int i = 0; i < n; i++)
+		if (ser_same_file_fd(in[i], STDOUT_FILENO))
+			cli_usage_error("%s: input file is output file",
+			                strcmp(in[i], "-") ? in[i] : "standard input");
 }
 
 long cli_long(const char *opt, const char *s, long lo, long hi)

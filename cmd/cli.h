@@ -40,6 +40,20 @@ void cli_write(FILE *f, const void *p, size_t n);
 /* Flushes f, same error policy as cli_write. */
 void cli_flush(FILE *f);
 
+/* Output files (outfile.h), checked before any work is done: an empty
+ * name or a directory is a usage error (exit 1), a missing or read-only
+ * directory or file an I/O error (exit 2); "prog: PATH: reason" (an
+ * empty name: "prog: OPT: empty file name"). */
+void cli_check_output(const char *opt, const char *path);
+/* Usage error (exit 1) when the output given with option opt is the same
+ * regular file as one of the n names in (ser_same_file; "-" is standard
+ * input): "prog: PATH: the output of OPT is also an input[, NAME] (...)". */
+void cli_check_not_input(const char *opt, const char *path, const char *const *in, int n);
+/* The same for standard output against the n inputs (none: standard
+ * input), as cat does for a shell redirection like "prog a.feat >> a.feat":
+ * "prog: NAME: input file is output file". */
+void cli_check_stdout_not_input(const char *const *in, int n);
+
 /* Installs SIGINT/SIGTERM handlers that set cli_stop (and nothing else). */
 void cli_catch_stop(void);
 extern volatile int cli_stop;        /* set by SIGINT/SIGTERM when caught */

@@ -204,6 +204,7 @@ int main(int argc, char **argv)
 	static const char *const types[] = {"raw", "wav", NULL};
 	static struct out o;
 	const char *device = "default";
+	int device_set = 0;
 	int rate = 16000, quality = SER_RS_HQ, quiet = 0, opt, status;
 	double duration = 0;
 
@@ -211,7 +212,7 @@ int main(int argc, char **argv)
 	o.limit = UINT64_MAX;
 	while ((opt = getopt_long(argc, argv, "D:r:d:e:t:qh", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'D': device = optarg; break;
+		case 'D': device = optarg; device_set = 1; break;
 		case 'r': rate = (int)cli_long("--rate", optarg, SER_RATE_MIN, SER_RATE_MAX); break;
 		case 'd': duration = cli_double("--duration", optarg, 1e-9, 1e9); break;
 		case 'e': o.enc = cli_choice("--encoding", optarg, encs) ? SER_PCM_F32 : SER_PCM_S16; break;
@@ -224,6 +225,10 @@ int main(int argc, char **argv)
 	}
 	if (*device == '\0')
 		cli_usage_error("--device: empty name");
+	if (device_set && optind < argc)
+		cli_usage_error("--device records from a device; with FILEs nothing is recorded");
+	if (optind < argc)
+		cli_check_stdout_not_input((const char *const *)argv + optind, argc - optind);
 	if (duration > 0)
 		o.limit = (uint64_t)llround(duration * rate);
 	begin(&o, rate);

@@ -2,6 +2,7 @@
  * Options and behaviour in man/ser-classify.1. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "cli.h"
 #include "classify.h"
 #include "featio.h"
+#include "labels.h"
 #include "mfcc.h"
 #include "model.h"
 #include "vad.h"
@@ -224,13 +226,15 @@ static void put_json_string(struct ctx *c, const char *s)
 	puts_(c, "\"");
 }
 
-/* TSV key: TAB, CR and LF would break the line; they become spaces. */
+/* TSV key: escaped (ser_tsv_escape), so no key breaks the line and
+ * distinct keys stay distinct. */
 static void put_tsv_key(struct ctx *c, const char *key)
 {
-	for (const char *s = key; *s; s++) {
-		char ch = (*s == '\t' || *s == '\n' || *s == '\r') ? ' ' : *s;
-		put(c, &ch, 1);
-	}
+	size_t n = ser_tsv_escape(NULL, 0, key);
+	char *e = xrealloc(NULL, n + 1);
+	ser_tsv_escape(e, n + 1, key);
+	put(c, e, n);
+	free(e);
 }
 
 /* One line. key NULL: none (live); start < 0: per utterance; p NULL:
@@ -678,6 +682,51 @@ static void print_info(const ser_model *m, const char *path)
 		       ? "\n" : "");
 }
 
+/* Options that would be accepted and ignored are usage errors. The
+ * voice-activity options are errors only where no decision can run (with
+ * --no-vad here, with a pooled model or features without energy in
+ * check_applies_model); per utterance they are the VAD's too. */
+static void check_applies(const struct ctx *c, const char *vadopt, int novad, int meter,
+                          int plain, int whole, int list_classes, int info, int nfiles)
+{
+	if (vadopt && novad)
+		cli_usage_error("%s with --no-vad: no voice-activity decision runs", vadopt);
+	if (plain && meter == 1)
+		cli_usage_error("--plain and --meter exclude each other");
+	if (plain && !c->live)
+		cli_usage_error("--plain needs --live (without it, lines are written anyway)");
+	if (c->json && meter == 1)
+		cli_usage_error("--json and --meter exclude each other");
+	if (whole && c->window > 0)
+		cli_usage_error("--whole labels whole utterances; --window%s labels windows",
+		                c->live ? " (or --live)" : "");
+	if (list_classes && info)
+		cli_usage_error("--classes and --info exclude each other");
+	if ((list_classes || info) && nfiles)
+		cli_usage_error("%s reads no FILE", info ? "--info" : "--classes");
+}
+
+/* The same for what the model allows (mpath names it in messages). */
+static void check_applies_model(const ser_model *m, const char *mpath, const char *vadopt,
+                                int whole, const ser_vad_opts *vo)
+{
+	int pooled = m->layout == SER_LAYOUT_VECTOR || m->feat_shift == 0;
+	ser_error err;
+	if (whole && pooled)
+		cli_die(EXIT_USAGE, "--whole: %s takes one pooled vector per utterance, a single pass "
+		        "already", mpath);
+	if (!vadopt)
+		return;
+	if (pooled)
+		cli_die(EXIT_USAGE, "%s: %s takes one pooled vector per utterance: no voice-activity "
+		        "decision can run", vadopt, mpath);
+	ser_vad *v = ser_vad_new(vo, m->feat_settings, m->feat_dim, &err);
+	if (!v)
+		cli_die(EXIT_USAGE, "%s: no voice-activity decision can run on %s's features: %s",
+		        vadopt, mpath, err.msg);
+	ser_vad_free(v);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
@@ -707,7 +756,8 @@ int main(int argc, char **argv)
 	const char *mopt = NULL, *mpath, *only = NULL;
 	unsigned char *keep = NULL;   /* (n_classes) --only, or NULL */
 	char mbuf[4096];
-	int ch, list_classes = 0, info = 0, whole = 0, novad = 0, meter = -1;
+	int ch, list_classes = 0, info = 0, whole = 0, novad = 0, meter = -1, plain = 0;
+	const char *vadopt = NULL;   /* the first voice-activity option given */
 	ser_vad_opts vo;
 	ser_clfs_opts so = { 0, 0, 1, 0.2 };
 
@@ -725,12 +775,12 @@ int main(int argc, char **argv)
 		case 'l': c.live = 1; break;
 		case 's': so.smooth = (int)cli_long("--smooth", optarg, 1, 1000); break;
 		case O_NOVAD: novad = 1; break;
-		case O_MINV: so.min_voiced = cli_double("--min-voiced", optarg, 0, 1); break;
-		case O_VMARGIN: vo.margin = cli_double("--vad-margin", optarg, 0, 100); break;
-		case O_VGATE: vo.gate = cli_double("--vad-gate", optarg, -200, 100); break;
-		case O_VRISE: vo.rise = cli_double("--vad-rise", optarg, 0, 1000); break;
+		case O_MINV: so.min_voiced = cli_double(vadopt = "--min-voiced", optarg, 0, 1); break;
+		case O_VMARGIN: vo.margin = cli_double(vadopt = "--vad-margin", optarg, 0, 100); break;
+		case O_VGATE: vo.gate = cli_double(vadopt = "--vad-gate", optarg, -200, 100); break;
+		case O_VRISE: vo.rise = cli_double(vadopt = "--vad-rise", optarg, 0, 1000); break;
 		case O_METER: meter = 1; break;
-		case O_PLAIN: meter = 0; break;
+		case O_PLAIN: plain = 1; break;
 		case O_CLASSES: list_classes = 1; break;
 		case O_INFO: info = 1; break;
 		case O_WHOLE: whole = 1; break;
@@ -750,7 +800,14 @@ int main(int argc, char **argv)
 		c.hop = c.window;
 	if (c.window <= 0 && (so.smooth > 1 || meter == 1))
 		cli_usage_error("%s needs --window or --live", so.smooth > 1 ? "--smooth" : "--meter");
+	check_applies(&c, vadopt, novad, meter, plain, whole, list_classes, info, argc - optind);
+	if (plain)
+		meter = 0;
+	else if (c.json && meter < 0)
+		meter = 0;   /* --json asks for lines, also on a terminal */
 
+	if (!list_classes && !info)
+		cli_check_stdout_not_input((const char *const *)argv + optind, argc - optind);
 	if (!(mpath = find_model(mopt, mbuf, sizeof mbuf)))
 		cli_die(EXIT_DATA, "no model: give -m FILE or set SER_MODEL (none at %s/default.ser "
 		        "or weights/default.ser beside the program)", SER_DATADIR);
@@ -775,6 +832,7 @@ int main(int argc, char **argv)
 		cli_close_stdout();
 		return EXIT_OK;
 	}
+	check_applies_model(c.m, mpath, vadopt, whole, &vo);
 	if (whole)
 		c.m->utt_window = c.m->utt_hop = 0;
 	if (c.window > 0 && (c.m->layout == SER_LAYOUT_VECTOR || c.m->feat_shift == 0))
@@ -785,6 +843,9 @@ int main(int argc, char **argv)
 	ser_clf_restrict(c.clf, keep);
 	if (c.window > 0) {
 		double fps = (double)c.m->feat_rate / c.m->feat_shift;   /* frames per second */
+		if (c.window * fps > INT_MAX / 4)
+			cli_die(EXIT_USAGE, "--window: %g s is %.0f frames of %s, more than %d", c.window,
+			        c.window * fps, mpath, INT_MAX / 4);
 		so.window = (int)lround(c.window * fps);
 		so.hop = (int)lround(c.hop * fps);
 		if (so.window < 1)

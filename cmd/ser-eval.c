@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "labels.h"
 #include "metrics.h"
+#include "outfile.h"
 
 static const char synopsis[] =
 	"Usage: ser-eval [-j] [-t TRUTH.tsv] [-c LIST] [-b KIND]... [-s OUT.svg] [FILE...]\n";
@@ -410,50 +411,32 @@ static void draw_svg(FILE *f, const eval *ev, const ser_metrics *s, const ser_cl
 	fputs("</svg>\n", f);
 }
 
-/* Writes the SVG to path: a temporary file beside it, then rename, so a
- * reader never sees half a picture. A path that exists and is not a
- * regular file (a device, a FIFO) is written in place. */
+/* Writes the SVG to path with ser_out_open: a device or FIFO in place,
+ * else atomically (a reader never sees half a picture). */
 static void write_svg(const char *path, const eval *ev, const ser_metrics *s, const ser_class_metrics *q)
 {
-	struct stat st;
-	FILE *f;
-	char *tmp = NULL;
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		if (!(f = fopen(path, "w")))
-			cli_die(EXIT_DATA, "%s: %s", path, strerror(errno));
-	} else {
-		size_t n = strlen(path) + 16;
-		if (!(tmp = malloc(n)))
-			cli_die(EXIT_DATA, "out of memory");
-		snprintf(tmp, n, "%s.tmp.XXXXXX", path);
-		int fd = mkstemp(tmp);
-		if (fd < 0)
-			cli_die(EXIT_DATA, "%s: %s", path, strerror(errno));
-		fchmod(fd, 0644);
-		if (!(f = fdopen(fd, "w"))) {
-			int e = errno;
-			close(fd);
-			unlink(tmp);
-			cli_die(EXIT_DATA, "%s: %s", path, strerror(e));
-		}
+	ser_error err;
+	ser_out *o = ser_out_open(path, &err);
+	if (!o) {
+		cli_report(path, &err);
+		exit(err.code == SER_EINVAL ? EXIT_USAGE : EXIT_DATA);
 	}
-	draw_svg(f, ev, s, q);
-	int bad = fflush(f) != 0 || ferror(f);
-	int e = errno;
-	if (fclose(f) != 0 && !bad) {
-		bad = 1;
-		e = errno;
+	draw_svg(ser_out_file(o), ev, s, q);
+	if (ser_out_commit(o, &err) < 0) {
+		cli_report(path, &err);
+		exit(EXIT_DATA);
 	}
-	if (!bad && tmp && rename(tmp, path) != 0) {
-		bad = 1;
-		e = errno;
-	}
-	if (bad) {
-		if (tmp)
-			unlink(tmp);
-		cli_die(EXIT_DATA, "%s: write error: %s", path, strerror(e ? e : EIO));
-	}
-	free(tmp);
+}
+
+/* --svg checked before any input is read: writable, and not one of the n
+ * inputs (none: standard input) or the truth map, which it would destroy. */
+static void check_svg(const char *svg, const char *truth, char **in, int n)
+{
+	static const char *const std_in[] = { "-" };
+	cli_check_output("--svg", svg);
+	cli_check_not_input("--svg", svg, n ? (const char *const *)in : std_in, n ? n : 1);
+	if (truth)
+		cli_check_not_input("--svg", svg, &truth, 1);
 }
 
 int main(int argc, char **argv)
@@ -484,8 +467,8 @@ int main(int argc, char **argv)
 		default: cli_usage_error("unknown option or missing argument");
 		}
 	}
-	if (svg && !*svg)
-		cli_usage_error("--svg: empty file name");
+	if (svg)
+		check_svg(svg, truth, argv + optind, argc - optind);
 	if (classes) {
 		if (ser_classes_parse(&ev.cls, classes, &err) < 0)
 			cli_usage_error("--classes: %s", err.msg);

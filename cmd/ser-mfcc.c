@@ -136,11 +136,18 @@ static void end_utt(struct ctx *c)
 	cli_flush(stdout);
 }
 
-static void begin_utt(struct ctx *c, const char *key)
+/* Starts the utterance of input name. A key the output format cannot
+ * hold (a Kaldi archive: no white space) is that input's error: reported,
+ * -1, nothing written, and the next input goes on. */
+static int begin_utt(struct ctx *c, const char *name, const char *key)
 {
 	ser_error err;
-	if (ser_fw_begin(c->fw, key, &err) < 0)
+	if (ser_fw_begin(c->fw, key, &err) == 0)
+		return 0;
+	if (err.code != SER_EINVAL)
 		out_error(&err);
+	cli_report(name, &err);
+	return -1;
 }
 
 /* stdin: raw or WAV PCM, streamed. Returns 0 or EXIT_DATA. */
@@ -166,7 +173,11 @@ static int run_stdin(struct ctx *c, const char *key)
 		if (!c->rsbuf)
 			cli_die(EXIT_DATA, "out of memory");
 	}
-	begin_utt(c, key);
+	if (begin_utt(c, "-", key) < 0) {
+		ser_resampler_free(rs);
+		ser_pcm_in_close(p);
+		return EXIT_DATA;
+	}
 	for (;;) {
 		long n = cli_stop ? 0 : ser_pcm_in_read(p, c->in, BLOCK, &err);
 		size_t nout;
@@ -223,7 +234,10 @@ static int run_file(struct ctx *c, const char *path)
 		cli_report(path, &err);
 		return EXIT_DATA;
 	}
-	begin_utt(c, path);
+	if (begin_utt(c, path, path) < 0) {
+		ser_audio_close(a);
+		return EXIT_DATA;
+	}
 	for (;;) {
 		long n = ser_audio_read(a, c->in, BLOCK, &err);
 		if (n < 0) {
@@ -244,6 +258,23 @@ static int run_file(struct ctx *c, const char *path)
 	return status;
 }
 
+/* Options that would be accepted and ignored are usage errors: an option
+ * of standard input when no input is standard input (FILEs given, none
+ * "-"), --print-settings with FILEs, two output formats. */
+static void check_applies(const char *stdin_opt, int print, int nfmt, char **in, int n)
+{
+	int reads_stdin = n == 0;
+	for (int i = 0; i < n; i++)
+		reads_stdin |= !strcmp(in[i], "-");
+	if (print && n)
+		cli_usage_error("--print-settings reads no FILE");
+	if (stdin_opt && !reads_stdin)
+		cli_usage_error("%s applies to standard input, and no input is (give - among the FILEs)",
+		                stdin_opt);
+	if (nfmt > 1)
+		cli_usage_error("only one of -t, --raw and --ark");
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const encs[] = { "s16", "f32", NULL };
@@ -251,7 +282,8 @@ int main(int argc, char **argv)
 	const char *preset = "ser", *key = "-";
 	const char **ov_key = calloc((size_t)argc, sizeof *ov_key);
 	const char **ov_val = calloc((size_t)argc, sizeof *ov_val);
-	int nov = 0, fmt = SER_FW_BINARY, print = 0, nl = 0, ch, status = 0;
+	int nov = 0, fmt = SER_FW_BINARY, print = 0, nl = 0, ch, status = 0, nfmt = 0;
+	const char *stdin_opt = NULL;   /* an option only standard input uses */
 	struct ctx c;
 	ser_feat_opts o;
 	ser_feat_info info;
@@ -299,15 +331,19 @@ int main(int argc, char **argv)
 			ov_key[nov] = "rate";
 			ov_val[nov++] = optarg;
 			break;
-		case 'e': c.enc = cli_choice("--encoding", optarg, encs); break;
+		case 'e':
+			c.enc = cli_choice("--encoding", optarg, encs);
+			stdin_opt = "--encoding";
+			break;
 		case O_INPUT_RATE:
 			c.input_rate = (int)cli_long("--input-rate", optarg, SER_RATE_MIN, SER_RATE_MAX);
+			stdin_opt = "--input-rate";
 			break;
 		case O_VHQ: c.quality = SER_RS_VHQ; break;
-		case 'k': key = optarg; break;
-		case 't': fmt = SER_FW_TEXT; break;
-		case O_RAW: fmt = SER_FW_RAW; break;
-		case O_ARK: fmt = SER_FW_ARK; break;
+		case 'k': key = optarg; stdin_opt = "--key"; break;
+		case 't': fmt = SER_FW_TEXT; nfmt++; break;
+		case O_RAW: fmt = SER_FW_RAW; nfmt++; break;
+		case O_ARK: fmt = SER_FW_ARK; nfmt++; break;
 		case O_PRINT: print = 1; break;
 		case 'h':
 			free(ov_key);
@@ -324,6 +360,7 @@ int main(int argc, char **argv)
 			cli_usage_error("unknown option or missing value: '%s'", argv[optind - 1]);
 		}
 	}
+	check_applies(stdin_opt, print, nfmt, argv + optind, argc - optind);
 	if (ser_feat_preset(&o, preset, &err) < 0)
 		cli_usage_error("--preset: %s", err.msg);
 	for (int i = 0; i < nov; i++)
@@ -342,6 +379,7 @@ int main(int argc, char **argv)
 		cli_close_stdout();
 		return EXIT_OK;
 	}
+	cli_check_stdout_not_input((const char *const *)argv + optind, argc - optind);
 	c.rate = o.rate;
 	c.fe = ser_fe_new(&o, &err);
 	if (!c.fe)

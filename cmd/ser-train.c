@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include "model.h"
 #include "net.h"
 #include "optim.h"
+#include "outfile.h"
 #include "rng.h"
 #include "trim.h"
 
@@ -124,7 +126,9 @@ enum {
 struct opts {
 	const char *out, *arch, *classes, *labels, *val, *excl, *log, *init;
 	long epochs, batch, patience, crop, threads, train_layers;
-	int arch_given, trim_given, crop_given;
+	int arch_given, trim_given;
+	int crop_set;            /* --crop given */
+	int out_stream;          /* -o is a device or FIFO: written once, at the end */
 	int optim, sched, norm, cw, quiet, whole, losscls;
 	double lr, wd, ls, trim, mixup;
 	const char *specaug, *augment, *idct;
@@ -250,6 +254,32 @@ static void evaluate(const ser_dataset *ds, ser_clf *clf, int ncls, struct eval 
 	ev->uar = mt.uar;
 	ser_confusion_free(&cm);
 	free(p);
+}
+
+/* Every output checked before the inputs are read and training starts:
+ * a usable name and directory, and no output that is an input (n FEATURES
+ * named, none: standard input) or the other output. */
+static void check_outputs(const struct opts *o, char **in, int n)
+{
+	static const char *const std_in[] = { "-" };
+	const char *const *inputs = n ? (const char *const *)in : std_in;
+	const char *outs[2] = { o->out, o->log }, *opts[2] = { "-o", "--log" };
+	for (int k = 0; k < 2 && outs[k]; k++) {
+		cli_check_output(opts[k], outs[k]);
+		cli_check_not_input(opts[k], outs[k], inputs, n ? n : 1);
+		if (o->labels)
+			cli_check_not_input(opts[k], outs[k], &o->labels, 1);
+	}
+	if (o->log && (!strcmp(o->log, o->out) || ser_same_file(o->log, o->out)))
+		cli_usage_error("%s: -o and --log name the same file", o->log);
+}
+
+/* 1 if path is an existing file that is not a regular one (a device, a
+ * FIFO): it holds no "best model so far", only the final one. */
+static int is_stream(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
 }
 
 static void save(ser_model *m, const char *path, struct text *rec, const char *tail)
@@ -378,7 +408,7 @@ static ser_model *load_init(struct opts *o)
 	o->idct = m->input_idct ? "on" : "off";
 	o->trim = m->trim_db;
 	o->whole = m->utt_window == 0;
-	if (!o->crop_given && m->utt_window > 0)
+	if (!o->crop_set && m->utt_window > 0)
 		o->crop = m->utt_window;
 	if (o->train_layers > ser_net_param_layers(m->net))
 		cli_usage_error("--train-layers: %ld, but %s has %d layers with parameters",
@@ -491,7 +521,7 @@ int main(int argc, char **argv)
 		case O_WD: o.wd = cli_double("--weight-decay", optarg, 0, 1); break;
 		case O_SCHED: o.sched = cli_choice("--schedule", optarg, scheds); break;
 		case O_PATIENCE: o.patience = cli_long("--patience", optarg, 0, 1000000); break;
-		case O_CROP: o.crop = cli_long("--crop", optarg, 1, 100000); o.crop_given = 1; break;
+		case O_CROP: o.crop = cli_long("--crop", optarg, 1, 100000); o.crop_set = 1; break;
 		case O_TRIM: o.trim = cli_double("--trim-db", optarg, 0, SER_TRIM_DB_MAX); o.trim_given = 1; break;
 		case O_NORM: o.norm = cli_choice("--norm", optarg, norms); break;
 		case O_CW: o.cw = cli_choice("--class-weights", optarg, cws); break;
@@ -514,6 +544,11 @@ int main(int argc, char **argv)
 	}
 	if (!o.out)
 		cli_usage_error("no output model given (-o FILE)");
+	check_outputs(&o, argv + optind, argc - optind);
+	o.out_stream = is_stream(o.out);
+	if (o.patience > 0 && !o.val)
+		cli_usage_error("--patience needs --val-speakers (it counts epochs without a better "
+		                "validation UAR)");
 
 	/* the architecture and its defaults */
 	ser_model *init = o.init ? load_init(&o) : NULL;
@@ -542,6 +577,9 @@ int main(int argc, char **argv)
 		o.cw = seed_arch ? 0 : 1;
 	if (o.ls < 0)
 		o.ls = seed_arch ? 0 : 0.1;
+	if (o.wd >= 0 && o.optim != SER_OPT_ADAMW)
+		cli_usage_error("--weight-decay applies to --optim adamw only (this run: %s)",
+		                optims[o.optim]);
 	cores = sysconf(_SC_NPROCESSORS_ONLN);
 	if (o.threads < 0)
 		o.threads = cores < 1 ? 1 : cores > 8 ? 8 : cores;
@@ -677,6 +715,9 @@ int main(int argc, char **argv)
 		cli_usage_error("--specaug needs frame features (these are pooled)");
 	if (layout == SER_LAYOUT_VECTOR && o.trim > 0)
 		cli_usage_error("--trim-db needs frame features (these are pooled)");
+	if (layout == SER_LAYOUT_VECTOR && (o.crop_set || o.whole))
+		cli_usage_error("%s needs frame features (these are pooled)",
+		                o.crop_set ? "--crop" : "--whole-utterance");
 	ser_aug_opts ao;
 	ser_aug *aug = NULL;
 	char augtext[160];
@@ -983,7 +1024,7 @@ int main(int argc, char **argv)
 			if (fflush(logf) != 0)
 				cli_die(EXIT_DATA, "%s: %s", o.log, strerror(errno));
 		}
-		if (better) {  /* keep the best on disk as training goes */
+		if (better && !o.out_stream) {  /* keep the best on disk as training goes */
 			char tail[256];
 			snprintf(tail, sizeof tail, "best epoch: %ld of %ld so far, val_acc %.4f val_uar "
 			         "%.4f val_loss %.4f\n", best_epoch, epoch, best_ev.acc, best_ev.uar,

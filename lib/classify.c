@@ -313,8 +313,12 @@ struct ser_clfs {
 	ser_vad *vad;
 	ser_clfs_opts o;
 	int dim, nc;
-	float *ring;          /* (2 window, dim): frame i at slots i % w and i % w + w */
-	unsigned char *voice; /* (window) voice flags, slot i % w */
+	float *ring;          /* (2 window, dim): frame i at slots i % w and i % w + w;
+	                         while fewer than w frames have come, (cap, dim) with
+	                         frame i at slot i only */
+	unsigned char *voice; /* (cap) voice flags, slot i % w */
+	int cap;              /* frames ring and voice hold (the first copies): grows
+	                         with the frames of an utterance, up to w */
 	long n;               /* frames pushed in this utterance */
 	int nvoiced;          /* voiced frames among the last min(n, w) */
 	float *hist;          /* (smooth, nc) model outputs of recent speech windows */
@@ -322,6 +326,30 @@ struct ser_clfs {
 	float *p;             /* (nc) one window's output */
 	float *mean;          /* (nc) smoothed */
 };
+
+#define RING_FIRST 512   /* frames held at first (5 s of ser features) */
+
+/* Room for cap frames (<= w; at w the second copies too), buffers of the
+ * classifier included: memory follows the frames that came, not the
+ * window asked for. */
+static int grow(ser_clfs *s, int cap, ser_error *err)
+{
+	int w = s->o.window;
+	size_t frames = cap == w ? 2 * (size_t)w : (size_t)cap;
+	float *r = realloc(s->ring, frames * s->dim * sizeof *r);
+	if (!r)
+		return ser_seterr(err, SER_ENOMEM, "out of memory for a window of %d frames", cap);
+	s->ring = r;
+	unsigned char *v = realloc(s->voice, (size_t)cap);
+	if (!v)
+		return ser_seterr(err, SER_ENOMEM, "out of memory for a window of %d frames", cap);
+	memset(v + s->cap, 0, (size_t)(cap - s->cap));
+	s->voice = v;
+	if (cap == w)   /* the second copies of the frames held */
+		memcpy(r + (size_t)w * s->dim, r, (size_t)s->n * s->dim * sizeof *r);
+	s->cap = cap;
+	return ser_clf_reserve(s->clf, cap, err);
+}
 
 ser_clfs *ser_clfs_new(ser_clf *clf, ser_vad *vad, const ser_clfs_opts *o, ser_error *err)
 {
@@ -340,16 +368,14 @@ ser_clfs *ser_clfs_new(ser_clf *clf, ser_vad *vad, const ser_clfs_opts *o, ser_e
 	s->o = *o;
 	s->dim = (int)clf->m->feat_dim;
 	s->nc = clf->m->n_classes;
-	s->ring = malloc((size_t)2 * o->window * s->dim * sizeof *s->ring);
-	s->voice = calloc((size_t)o->window, 1);
 	s->hist = malloc((size_t)o->smooth * s->nc * sizeof *s->hist);
 	s->p = malloc((size_t)s->nc * sizeof *s->p);
 	s->mean = malloc((size_t)s->nc * sizeof *s->mean);
-	if (!s->ring || !s->voice || !s->hist || !s->p || !s->mean) {
+	if (!s->hist || !s->p || !s->mean) {
 		ser_clfs_free(s);
 		return ser_seterr(err, SER_ENOMEM, "out of memory"), NULL;
 	}
-	if (ser_clf_reserve(clf, o->window, err) < 0) {
+	if (grow(s, o->window < RING_FIRST ? o->window : RING_FIRST, err) < 0) {
 		ser_clfs_free(s);
 		return NULL;
 	}
@@ -373,7 +399,7 @@ void ser_clfs_reset(ser_clfs *s)
 	s->n = 0;
 	s->nvoiced = 0;
 	s->nhist = s->hpos = 0;
-	memset(s->voice, 0, (size_t)s->o.window);
+	memset(s->voice, 0, (size_t)s->cap);
 	if (s->vad)
 		ser_vad_reset(s->vad);
 }
@@ -423,6 +449,11 @@ int ser_clfs_push(ser_clfs *s, const float *frame, ser_decision *d, ser_error *e
 	int w = s->o.window, slot = (int)(s->n % w);
 	size_t fb = (size_t)s->dim * sizeof *frame;
 	int v = 1;
+	if (slot >= s->cap) {   /* only while n < w: at frame w - 1 the ring is whole */
+		int rc = grow(s, s->cap > w / 2 ? w : 2 * s->cap, err);
+		if (rc < 0)
+			return rc;
+	}
 	if (s->vad)
 		v = ser_vad_frame(s->vad, frame, NULL);
 	if (s->n >= w)
@@ -430,7 +461,8 @@ int ser_clfs_push(ser_clfs *s, const float *frame, ser_decision *d, ser_error *e
 	s->voice[slot] = (unsigned char)v;
 	s->nvoiced += v;
 	memcpy(s->ring + (size_t)slot * s->dim, frame, fb);
-	memcpy(s->ring + (size_t)(slot + w) * s->dim, frame, fb);
+	if (s->cap == w)
+		memcpy(s->ring + (size_t)(slot + w) * s->dim, frame, fb);
 	s->n++;
 	if (s->n >= w && (s->n - w) % s->o.hop == 0)
 		return decide(s, (int)(s->n % w), w, d, err);

@@ -75,9 +75,12 @@ int ser_clf_reserve(ser_clf *c, int frames, ser_error *err);
  * The same windows as ser_clf_windows, decided as the frames arrive: the
  * window [n - w, n) is decided when frame n - 1 is pushed and (n - w) is a
  * multiple of h; ser_clfs_finish decides the tail window or, for an
- * utterance shorter than w, the one window [0, n). Memory is constant: a
- * ring of the last w frames (and their voice flags) and of the last
- * `smooth` probability vectors.
+ * utterance shorter than w, the one window [0, n). Memory is bounded by
+ * the window and by the input: a ring of the last w frames (and their
+ * voice flags), which grows with the first frames of an utterance up to w
+ * (so a window far longer than the input costs only the input), and the
+ * last `smooth` probability vectors. Once w frames have come, a push
+ * allocates nothing.
  *
  * With a VAD, a window whose fraction of voiced frames is below min_voiced
  * is silence: the model is not run, the smoothing history is emptied.
@@ -105,7 +108,8 @@ typedef struct ser_clfs ser_clfs;
  * window is speech). */
 ser_clfs *ser_clfs_new(ser_clf *clf, ser_vad *vad, const ser_clfs_opts *o, ser_error *err);
 /* One frame (feat_dim values). Returns 1 when d holds a decision, 0 when
- * none is due, or an error. No allocation. */
+ * none is due, or an error (SER_ENOMEM when the ring cannot grow). No
+ * allocation once w frames of an utterance have come. */
 int ser_clfs_push(ser_clfs *s, const float *frame, ser_decision *d, ser_error *err);
 /* End of the utterance: 1 with the last window in d, 0 when none is due
  * (no frames, or the last full window ended at the last frame). Then

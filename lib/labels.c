@@ -464,6 +464,7 @@ static int map_line(ser_labelmap *m, const char *name, long lineno, const char *
 		free(line);
 		return ser_seterr(err, SER_EFORMAT, "%s:%ld: %s", name, lineno, why);
 	}
+	ser_tsv_unescape(f[0]);
 	const ser_labelmap_entry *d = get_n(m, f[0], strlen(f[0]));
 	if (d) {
 		int r = ser_seterr(err, SER_EFORMAT, "%s:%ld: duplicate key '%.200s' (first on line %ld)",
@@ -641,6 +642,7 @@ static int pred_tsv(char *line, ser_pred *out, double *prob, int probcap, ser_er
 		return ser_seterr(err, SER_EFORMAT, "empty key");
 	if (!*f[1])
 		return ser_seterr(err, SER_EFORMAT, "empty label");
+	ser_tsv_unescape(f[0]);
 	if (!parse_num(f[2], &conf))
 		return ser_seterr(err, SER_EFORMAT, "confidence '%.40s' is not a number", f[2]);
 	out->key = f[0];
@@ -992,6 +994,38 @@ void ser_predreader_free(ser_predreader *r)
 	free(r->buf);
 	free(r->name);
 	free(r);
+}
+
+size_t ser_tsv_escape(char *buf, size_t cap, const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++) {
+		char e = *s == '\t' ? 't' : *s == '\n' ? 'n' : *s == '\r' ? 'r' : *s == '\\' ? '\\' : 0;
+		if (e && n + 1 < cap)
+			buf[n] = '\\';
+		n += e != 0;
+		if (n + 1 < cap)
+			buf[n] = e ? e : *s;
+		n++;
+	}
+	if (cap)
+		buf[n < cap ? n : cap - 1] = '\0';
+	return n;
+}
+
+void ser_tsv_unescape(char *s)
+{
+	char *o = s;
+	for (; *s; s++) {
+		char c = s[1];
+		if (*s == '\\' && (c == 't' || c == 'n' || c == 'r' || c == '\\')) {
+			*o++ = c == 't' ? '\t' : c == 'n' ? '\n' : c == 'r' ? '\r' : '\\';
+			s++;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
 }
 
 size_t ser_json_escape(char *buf, size_t cap, const char *s)

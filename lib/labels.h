@@ -100,7 +100,8 @@ size_t ser_key_stem(const char *path, char *buf, size_t cap);
 
 /* ---- TSV label maps: key<TAB>label[<TAB>speaker] ---- */
 /* Lines end in LF (a CR before it is removed); '#' at the start of a line
- * makes a comment; blank lines are skipped. Keys are non-empty, labels
+ * makes a comment; blank lines are skipped. Keys are non-empty and
+ * escaped as ser_tsv_escape writes them (\t \n \r \\), labels
  * are valid class names, speakers non-empty (at most SER_SPEAKER_MAX-1
  * bytes); more than 3 fields, or a duplicate key, is an error. Errors
  * are SER_EFORMAT "NAME:LINE: reason". */
@@ -145,7 +146,8 @@ const char *ser_label_group(const ser_label_info *info, int by);
 
 /* ---- reading ser-classify output (one utterance per line) ---- */
 /* Accepted lines:
- *   key<TAB>label<TAB>confidence[<TAB>p_1 ... <TAB>p_n]
+ *   key<TAB>label<TAB>confidence[<TAB>p_1 ... <TAB>p_n]   (key escaped as
+ *     ser_tsv_escape writes it, and returned unescaped)
  *   {"key": "...", "label": "...", "confidence": 0.9, ...}   (JSON object;
  *     other members are skipped; "probs"/"probabilities" arrays of numbers
  *     are returned)
@@ -183,5 +185,15 @@ int ser_pred_parse(char *line, ser_pred *out, double *prob, int probcap, ser_err
  * if short); returns the length it needs (like snprintf). Escapes '"', '\\'
  * and control bytes (\n \t \r \b \f, others \u00XX); other bytes as is. */
 size_t ser_json_escape(char *buf, size_t cap, const char *s);
+
+/* Keys in TSV lines (ser-classify output, TSV maps): a key may hold any
+ * byte but NUL, so TAB, LF, CR and the backslash are written as \t, \n,
+ * \r and \\. Reversible: distinct keys stay distinct lines and distinct
+ * keys when read back. ser_tsv_escape writes the escaped s into buf (cap
+ * bytes, NUL-terminated, truncated if short) and returns the length it
+ * needs (like snprintf); ser_tsv_unescape undoes it in place (a backslash
+ * before any other byte is kept as is, as older writers left it). */
+size_t ser_tsv_escape(char *buf, size_t cap, const char *s);
+void ser_tsv_unescape(char *s);
 
 #endif

@@ -12,13 +12,13 @@
  *   u64 FNV-1a 64 of every byte before it
  * All integers and floats little-endian; strings without NUL. */
 #include "model.h"
+#include "outfile.h"
 #include "trim.h"
 
 #include <cblas.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +92,19 @@ static void put_str(wbuf *w, const char *s)
 }
 
 /* Consistency of a model; shared by save and load. */
+/* A class name as the format allows: 1..NAME_MAX-1 bytes, no control
+ * characters (a name is printed to terminals: no ESC, BEL, TAB, LF). */
+static int class_name_ok(const char *s)
+{
+	size_t n = 0;
+	if (!s)
+		return 0;
+	for (; s[n]; n++)
+		if ((unsigned char)s[n] < 0x20 || s[n] == 0x7f)
+			return 0;
+	return n > 0 && n < SER_MODEL_NAME_MAX;
+}
+
 static int validate(const ser_model *m, ser_error *err)
 {
 	if (!m->net)
@@ -102,10 +115,9 @@ static int validate(const ser_model *m, ser_error *err)
 		return ser_seterr(err, SER_EINVAL, "model: %d classes (net has %d)", m->n_classes,
 		                  ser_net_classes(m->net));
 	for (int i = 0; i < m->n_classes; i++) {
-		const char *s = m->class_names ? m->class_names[i] : NULL;
-		size_t n = s ? strlen(s) : 0;
-		if (n == 0 || n >= SER_MODEL_NAME_MAX || strpbrk(s, "\t\n\r"))
-			return ser_seterr(err, SER_EINVAL, "model: bad class name %d", i);
+		if (!m->class_names || !class_name_ok(m->class_names[i]))
+			return ser_seterr(err, SER_EINVAL, "model: class name %d is empty, longer than %d "
+			                  "bytes or holds a control character", i, SER_MODEL_NAME_MAX - 1);
 	}
 	if (m->feat_dim < 1 || m->feat_dim > SER_MODEL_DIM_MAX)
 		return ser_seterr(err, SER_EINVAL, "model: feature dimension %u outside [1, %d]",
@@ -210,49 +222,18 @@ int ser_model_save(const ser_model *m, const char *path, ser_error *err)
 	int rc = ser_model_to_mem(m, &buf, &len, err);
 	if (rc < 0)
 		return rc;
-	size_t pl = strlen(path);
-	char *tmp = malloc(pl + 16), *dcopy = strdup(path);
-	if (!tmp || !dcopy) {
-		free(buf), free(tmp), free(dcopy);
-		return ser_seterr(err, SER_ENOMEM, "model: out of memory");
+	ser_out *o = ser_out_open(path, err);
+	if (!o) {
+		free(buf);
+		return err ? err->code : SER_EIO;
 	}
-	snprintf(tmp, pl + 16, "%s.tmpXXXXXX", path);
-	int fd = mkstemp(tmp);
-	if (fd < 0) {
-		rc = ser_seterr(err, SER_EIO, "%s: cannot create a temporary file: %s", path, strerror(errno));
-		goto out;
+	if (fwrite(buf, 1, len, ser_out_file(o)) != len) {
+		rc = ser_seterr(err, SER_EIO, "write: %s", strerror(errno ? errno : EIO));
+		ser_out_abort(o);
+	} else {
+		rc = ser_out_commit(o, err);
 	}
-	size_t off = 0;
-	while (off < len) {
-		ssize_t k = write(fd, buf + off, len - off);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0) {
-			rc = ser_seterr(err, SER_EIO, "%s: write: %s", tmp, k < 0 ? strerror(errno) : "no progress");
-			break;
-		}
-		off += (size_t)k;
-	}
-	if (rc == 0 && fchmod(fd, 0644) < 0)
-		rc = ser_seterr(err, SER_EIO, "%s: chmod: %s", tmp, strerror(errno));
-	if (rc == 0 && fsync(fd) < 0)
-		rc = ser_seterr(err, SER_EIO, "%s: fsync: %s", tmp, strerror(errno));
-	if (close(fd) < 0 && rc == 0)
-		rc = ser_seterr(err, SER_EIO, "%s: close: %s", tmp, strerror(errno));
-	if (rc == 0 && rename(tmp, path) < 0)
-		rc = ser_seterr(err, SER_EIO, "%s: rename: %s", path, strerror(errno));
-	if (rc < 0) {
-		unlink(tmp);
-		goto out;
-	}
-	/* make the rename durable */
-	int dfd = open(dirname(dcopy), O_RDONLY);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-out:
-	free(buf), free(tmp), free(dcopy);
+	free(buf);
 	return rc;
 }
 
@@ -383,9 +364,15 @@ ser_model *ser_model_from_mem(const unsigned char *buf, size_t len, const char *
 	m->n_classes = (int)ncls;
 	if (!(m->class_names = calloc(ncls, sizeof *m->class_names)))
 		goto oom;
-	for (uint32_t i = 0; i < ncls; i++)
+	for (uint32_t i = 0; i < ncls; i++) {
 		if (!(m->class_names[i] = get_str(&r, SER_MODEL_NAME_MAX - 1, &over)))
 			goto bad_str;
+		if (!class_name_ok(m->class_names[i])) {   /* never printed raw to a terminal */
+			why = m->class_names[i][0] ? "a class name holds a control character"
+			                           : "an empty class name";
+			goto bad;
+		}
+	}
 	m->feat_dim = get_u32(&r);
 	m->feat_rate = get_u32(&r);
 	m->feat_shift = get_u32(&r);

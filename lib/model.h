@@ -40,7 +40,8 @@ typedef struct ser_model {
 	ser_net *net;            /* arch, in_channels, in_length, classes, params */
 	int layout;              /* enum ser_model_layout */
 	int n_classes;
-	char **class_names;      /* n_classes NUL-terminated strings, 1..NAME_MAX-1 bytes, no TAB/LF */
+	char **class_names;      /* n_classes NUL-terminated strings, 1..NAME_MAX-1 bytes, no
+	                            control characters (bytes 0x00-0x1f, 0x7f) */
 	/* feature stream settings the model was trained on (ser_feat_info) */
 	uint32_t feat_dim, feat_rate, feat_shift, feat_length;
 	uint64_t feat_fingerprint;
@@ -63,9 +64,10 @@ typedef struct ser_model {
 	char *train_record;      /* free text: command line, seed, held-out speakers; may be NULL */
 } ser_model;
 
-/* Writes m to path atomically: a temporary file "path.tmpXXXXXX" in the
- * same directory, fsync, rename over path (then fsync of the directory).
- * On failure path is untouched and the temporary removed. */
+/* Writes m to path with ser_out_open (outfile.h): a device or FIFO in
+ * place; else through symbolic links, atomically (a temporary beside the
+ * target, fsync, rename; the replaced file's mode and owner kept). On
+ * failure the target is untouched and the temporary removed. */
 int ser_model_save(const ser_model *m, const char *path, ser_error *err);
 /* Serialises m into a malloc'd buffer (*buf, *len). */
 int ser_model_to_mem(const ser_model *m, unsigned char **buf, size_t *len, ser_error *err);

@@ -131,6 +131,14 @@ struct ser_net {
 	float *params, *grad;
 	shard sh[SER_NET_THREADS_MAX];
 	shard inf;
+	/* inference over time in chunks (forward_chunked): layers [0, chunk_g)
+	 * map frames locally, layer chunk_g is stats; -1: one pass always */
+	int chunk_g;
+	int chunk_P;          /* frames: product of the strides before chunk_g */
+	int chunk_M;          /* frames each side of a chunk (a multiple of chunk_P) */
+	int chunk_len;        /* frames of a chunk's core (a multiple of chunk_P) */
+	float *chunk_a;       /* (C, T) layer chunk_g's input for a whole sequence */
+	size_t chunk_acap;    /* floats chunk_a holds */
 	/* persistent workers for shards 1..pool: started at the first batch,
 	 * released by the start barrier, joined at the done barrier */
 	int pool, pool_on, pool_quit, pool_threads, nsh;
@@ -305,6 +313,58 @@ static int out_T(const ser_net *net, int T)
 	return T;
 }
 
+#define CHUNK_FRAMES 4096      /* default core frames of an inference chunk */
+#define CHUNK_LIMIT 1000000    /* strides or margins beyond this: no chunks */
+
+/* The chunk plan of a variable-length net whose first stats layer g (> 0)
+ * follows only layers that map frames locally. Layer i of kernel span k_i
+ * (frames - 1) and stride s_i, after strides P_i, spoils at most
+ * (k_i + s_i) * P_i input frames at an edge that is not the sequence's, so
+ * a margin M of their sum keeps a chunk's core exact. */
+static void chunk_plan(ser_net *net)
+{
+	long long P = 1, M = 0;
+	int g = -1;
+	net->chunk_g = -1;
+	for (int i = 0; !net->in_len && i < net->nl && g < 0; i++) {
+		const layer *L = &net->l[i];
+		long long span = 0, stride = 1;
+		switch (L->kind) {
+		case L_STATS: g = i; continue;
+		case L_CONV: span = (long long)(L->K - 1) * L->dil, stride = L->stride; break;
+		case L_CONV2D: span = L->K2 - 1; break;
+		case L_MAXPOOL2D: span = L->K2 - 1, stride = L->K2; break;
+		case L_MAXPOOL:
+		case L_AVGPOOL: span = L->K - 1, stride = L->stride; break;
+		case L_BN:
+		case L_RELU:
+		case L_DROPOUT: break;
+		default: return;   /* dense or flatten before any stats */
+		}
+		M += (span + stride) * P;
+		P *= stride;
+		if (P > CHUNK_LIMIT || M > CHUNK_LIMIT)
+			return;
+	}
+	if (g < 1)
+		return;
+	M = (M + P - 1) / P * P;
+	net->chunk_g = g;
+	net->chunk_P = (int)P;
+	net->chunk_M = (int)M;
+	ser_net_set_chunk(net, 0);
+}
+
+void ser_net_set_chunk(ser_net *net, int frames)
+{
+	long long P = net->chunk_P, len = frames > 0 ? frames : CHUNK_FRAMES;
+	if (net->chunk_g < 0)
+		return;
+	if (!frames && len < 2LL * net->chunk_M)
+		len = 2LL * net->chunk_M;
+	net->chunk_len = (int)((len + P - 1) / P * P);
+}
+
 ser_net *ser_net_new(const char *arch, int in_channels, int in_length, int n_classes,
                      ser_error *err)
 {
@@ -467,6 +527,7 @@ ser_net *ser_net_new(const char *arch, int in_channels, int in_length, int n_cla
 		}
 		net->min_len = t;
 	}
+	chunk_plan(net);
 	net->params = calloc(off, sizeof(float));
 	net->grad = calloc(off, sizeof(float));
 	if (!net->params || !net->grad) {
@@ -534,7 +595,7 @@ void ser_net_free(ser_net *net)
 	for (int i = 0; i < SER_NET_THREADS_MAX; i++)
 		shard_free(net, &net->sh[i]);
 	shard_free(net, &net->inf);
-	free(net->arch), free(net->params), free(net->grad);
+	free(net->arch), free(net->params), free(net->grad), free(net->chunk_a);
 	free(net);
 }
 
@@ -639,11 +700,13 @@ static void mask_frames(float *a, int B, int C, int T, const int *len)
 /* Forward pass of B samples (T frames, lengths or NULL) through s.
  * train: dropout on and bn batch statistics (into s->bnstat). Leaves
  * logits in s->act[nl-1]. */
+static void forward_layers(ser_net *net, shard *s, int B, int i0, int i1, int train,
+                           uint64_t seed);
+
 static void forward(ser_net *net, shard *s, const float *x, int B, int T, const int *lengths,
                     int train, uint64_t seed, int b0)
 {
 	int nl = net->nl;
-	float *P = net->params;
 	memcpy(s->x, x, (size_t)B * net->in_c * T * sizeof(float));
 	s->T[0] = T;
 	for (int b = 0; b < B; b++) {
@@ -652,7 +715,16 @@ static void forward(ser_net *net, shard *s, const float *x, int B, int T, const 
 	}
 	if (lengths)
 		mask_frames(s->x, B, net->in_c, T, s->lens);
-	for (int i = 0; i < nl; i++) {
+	forward_layers(net, s, B, 0, nl, train, seed);
+}
+
+/* Layers [i0, i1) of the forward pass: the input of layer i0 is in place
+ * (s->x or s->act[i0 - 1]) with s->T[i0] frames and lengths s->lens + i0*B. */
+static void forward_layers(ser_net *net, shard *s, int B, int i0, int i1, int train,
+                           uint64_t seed)
+{
+	float *P = net->params;
+	for (int i = i0; i < i1; i++) {
 		const layer *L = &net->l[i];
 		const float *in = i ? s->act[i - 1] : s->x;
 		float *out = s->act[i];
@@ -1133,8 +1205,55 @@ int ser_net_eval_batch(ser_net *net, const float *x, int B, int T, const int *le
 	return 0;
 }
 
+/* Layers [0, g) over the chunks of x (C0, T), their cores gathered into
+ * chunk_a (C, T_g); then stats over all of it and the layers after, as
+ * one pass would (the same values: a core's frames see only real data). */
+static int forward_chunked(ser_net *net, const float *x, int T, float *probs, ser_error *err)
+{
+	shard *s = &net->inf;
+	int g = net->chunk_g, P = net->chunk_P, M = net->chunk_M, L = net->chunk_len;
+	int C = net->l[g].C_in, Tg = T, rc;
+	for (int i = 0; i < g; i++)
+		Tg = layer_T(&net->l[i], Tg);
+	if ((rc = shard_reserve(net, s, 1, L + 2 * M, 0, err)) < 0)
+		return rc;
+	if ((size_t)C * Tg > net->chunk_acap) {
+		float *a = realloc(net->chunk_a, (size_t)C * Tg * sizeof *a);
+		if (!a)
+			return ser_seterr(err, SER_ENOMEM, "network: out of memory for %d frames", T);
+		net->chunk_a = a;
+		net->chunk_acap = (size_t)C * Tg;
+	}
+	for (int c0 = 0, last = 0; !last; c0 += L) {
+		last = T - c0 <= L + M;   /* the margin reaches the end: the rest in this chunk */
+		int c1 = last ? T : c0 + L;
+		int s0 = c0 > M ? c0 - M : 0, n = (last ? T : c1 + M) - s0;
+		for (int ch = 0; ch < net->in_c; ch++)
+			memcpy(s->x + (size_t)ch * n, x + (size_t)ch * T + s0, (size_t)n * sizeof *x);
+		s->T[0] = s->lens[0] = n;
+		s->ids[0] = 0;
+		forward_layers(net, s, 1, 0, g, 0, 0);
+		int To = s->T[g], j0 = c0 / P, j1 = last || c1 / P > Tg ? Tg : c1 / P, off = s0 / P;
+		if (j1 - off > To || j0 > j1)
+			return ser_seterr(err, SER_EINVAL, "network: chunk of %d frames too short", n);
+		for (int ch = 0; ch < C; ch++)
+			memcpy(net->chunk_a + (size_t)ch * Tg + j0, s->act[g - 1] + (size_t)ch * To + (j0 - off),
+			       (size_t)(j1 - j0) * sizeof *x);
+	}
+	s->T[g] = s->lens[g] = Tg;
+	ser_statpool_forward(s->act[g], net->chunk_a, 1, C, Tg, s->lens + g, STATS_EPS);
+	s->T[g + 1] = s->lens[g + 1] = 1;
+	forward_layers(net, s, 1, g + 1, net->nl, 0, 0);
+	ser_softmax_forward(probs, s->act[net->nl - 1], 1, net->ncls);
+	return 0;
+}
+
 int ser_net_forward(ser_net *net, const float *x, int T, float *probs, ser_error *err)
 {
+	if (net->chunk_g > 0 && T > net->chunk_len + 2 * net->chunk_M) {
+		int rc = check_batch(net, 1, T, NULL, err);
+		return rc < 0 ? rc : forward_chunked(net, x, T, probs, err);
+	}
 	return ser_net_eval_batch(net, x, 1, T, NULL, probs, err);
 }
 
@@ -1142,6 +1261,8 @@ int ser_net_reserve(ser_net *net, int max_T, ser_error *err)
 {
 	if (max_T < net->min_len)
 		max_T = net->min_len;
+	if (net->chunk_g > 0 && max_T > net->chunk_len + 2 * net->chunk_M)
+		max_T = net->chunk_len + 2 * net->chunk_M;   /* longer inputs go in chunks */
 	return shard_reserve(net, &net->inf, 1, max_T, 0, err);
 }
 

@@ -175,9 +175,21 @@ int ser_net_eval_batch(ser_net *net, const float *x, int B, int T, const int *le
 /* Inference on one sequence x (C, T), T >= min_length (T == in_length for
  * fixed-length nets); probs (n_classes). Eval mode. Allocates only when T
  * exceeds every T seen before (call ser_net_reserve first to avoid even
- * that, e.g. in a live loop). */
+ * that, e.g. in a live loop).
+ * Memory: a variable-length net whose first stats layer follows only
+ * layers that map frames locally (conv, conv2d, pools, bn, relu, dropout:
+ * every preset but seed) runs a long sequence in chunks over time: those
+ * layers over chunks of the chunk length plus a margin each side (their
+ * receptive field), the stats over the gathered (C, T_stats) input of the
+ * stats layer. Bit for bit the outputs of one pass (a chunk's core frames
+ * see only the frames one pass sees, computed alike), in memory of the
+ * chunk plus (C, T_stats), instead of every layer's (C, T) at once. */
 int ser_net_forward(ser_net *net, const float *x, int T, float *probs, ser_error *err);
-/* Sizes the inference buffers for sequences up to max_T frames. */
+/* Sizes the inference buffers for sequences up to max_T frames (for a
+ * chunked net at most one chunk: longer sequences need only chunk_a). */
 int ser_net_reserve(ser_net *net, int max_T, ser_error *err);
+/* Core frames of an inference chunk (rounded up to the strides' product);
+ * 0: the default, max(4096, twice the margin). Tests use small chunks. */
+void ser_net_set_chunk(ser_net *net, int frames);
 
 #endif

@@ -89,6 +89,8 @@ check "messages are 'ser-capture: FILE: reason'" grep -q '^ser-capture: .*nosuch
 status 1 "-r 10 is a usage error" ser-capture -r 10 "$T/m16.wav"
 status 1 "-r abc is a usage error" ser-capture -r abc "$T/m16.wav"
 status 1 "-e s24 is a usage error" ser-capture -e s24 "$T/m16.wav"
+status 1 "-D with files is a usage error (nothing is recorded)" ser-capture -D hw:0 "$T/m16.wav"
+check "-D with files: says why" grep -q "^ser-capture: --device records from a device" "$T/err"
 status 1 "-t mp3 is a usage error" ser-capture -t mp3 "$T/m16.wav"
 status 1 "-d 0 is a usage error" ser-capture -d 0 "$T/m16.wav"
 status 1 "-d -1 is a usage error" ser-capture -d -1 "$T/m16.wav"
@@ -155,6 +157,7 @@ check "  and no ALSA library noise" sh -c '! grep -q "ALSA lib" "$1"' sh "$T/err
 ( i=0; while [ $i -lt 400 ]; do head -c 3200 "$T/mic.raw" || exit 0; sleep 0.05; i=$((i + 1)); done ) \
 	>"$T/mic.fifo" 2>/dev/null &
 feeder=$!
+: >"$T/sig.raw"   # exists before the loop below reads its size, however slow the start
 ser-capture -D fifomic >"$T/sig.raw" 2>"$T/sig.err" &
 pid=$!
 i=0

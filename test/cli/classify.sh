@@ -53,6 +53,70 @@ import json; o = json.loads(open('$T/jk').read()); assert o['key'] == 'a\"b\tc\x
 else
 	skip "classify: python3 not installed (JSON checks)"
 fi
+# options that would be ignored are usage errors (VAD options: only where no
+# voice-activity decision can run; per utterance they are the VAD's)
+f1=$D/03-01-05-01-01-01-01.wav
+for o in "--min-voiced 0.5" "--vad-margin 6" "--vad-gate -50" "--vad-rise 3"; do
+	status 1 "classify: $o with --no-vad: exit 1" ser-classify $M --no-vad --window 1 $o "$f1"
+	check "classify: $o with --no-vad: says why" grep -q "with --no-vad: no voice-activity decision runs" "$T/err"
+	status 0 "classify: $o with --window: applies" ser-classify $M --window 1 $o "$f1"
+	status 0 "classify: $o per utterance: not refused (the per-utterance VAD's)" ser-classify $M $o "$f1"
+done
+ser-mfcc --cmvn utterance "$D"/03-*.wav > "$T/cmvn.feat" 2>/dev/null
+ser-train -q --arch "conv:8:3 relu stats dense" --classes neutral,angry --epochs 2 --crop 50 -j 1 -o "$T/cmvn.ser" "$T/cmvn.feat" 2>/dev/null
+if [ -s "$T/cmvn.ser" ]; then
+	status 1 "classify: --vad-margin on features without energy (CMVN): exit 1" ser-classify -m "$T/cmvn.ser" --vad-margin 6 "$T/cmvn.feat"
+	check "classify: features without energy: says why" grep -q "no voice-activity decision can run" "$T/err"
+else
+	notok "classify: a CMVN fixture model"
+fi
+ser-mfcc --pool mean "$D"/03-*.wav > "$T/pool.feat" 2>/dev/null
+ser-train -q --arch "conv:4:3 relu flatten dense" --classes neutral,angry --epochs 2 -j 1 -o "$T/pool.ser" "$T/pool.feat" 2>/dev/null
+if [ -s "$T/pool.ser" ]; then
+	status 1 "classify: --min-voiced with a pooled model: exit 1" ser-classify -m "$T/pool.ser" --min-voiced 0.5 "$T/pool.feat"
+	status 1 "classify: --whole with a pooled model: exit 1" ser-classify -m "$T/pool.ser" --whole "$T/pool.feat"
+	status 0 "classify: the pooled model without them" ser-classify -m "$T/pool.ser" "$T/pool.feat"
+else
+	notok "classify: a pooled fixture model"
+fi
+status 1 "classify: --plain without --live: exit 1" ser-classify $M --plain "$f1"
+status 1 "classify: --plain --meter: exit 1" ser-classify $M --live --plain --meter "$f1"
+status 1 "classify: --json --meter: exit 1" ser-classify $M --live --json --meter "$f1"
+status 1 "classify: --whole --window: exit 1" ser-classify $M --whole --window 1 "$f1"
+status 1 "classify: --info with a FILE: exit 1" ser-classify $M --info "$f1"
+status 1 "classify: --classes with a FILE: exit 1" ser-classify $M --classes "$f1"
+status 1 "classify: --classes --info: exit 1" ser-classify $M --classes --info
+
+# keys are escaped, never merged: "d<TAB>x/F", "d x/F" and "d\tx/F" stay three
+f=03-01-05-01-01-01-01.wav
+for d in "d	x" "d x" 'd\tx' "d
+x"; do mkdir -p "$T/k/$d"; cp "$D/$f" "$T/k/$d/"; done
+ser-classify $M "$T/k"/*/$f > "$T/keys.tsv"
+check "classify: keys with TAB, LF and backslash stay one line each" test "$(wc -l < "$T/keys.tsv")" -eq 4
+check "classify: TAB, LF and backslash escaped in the key" sh -c "cut -f1 '$T/keys.tsv' | sed 's|.*/k/||' | sort | tr '\n' ' ' | grep -qxF 'd x/$f d\\\\tx/$f d\\nx/$f d\\tx/$f '"
+status 0 "classify | eval: four keys counted as four" sh -c "ser-eval < '$T/keys.tsv'"
+check "classify | eval: 4 utterances, no duplicate" sh -c "grep -q '^utterances  4\$' '$T/out' && ! grep -q 'seen before' '$T/err'"
+printf '%s\tangry\n' "$T/k/d\\tx/$f" > "$T/kmap.tsv"
+status 0 "eval: escaped key in a --truth map" sh -c "grep -F 'd\\tx/' '$T/keys.tsv' | ser-eval -t '$T/kmap.tsv'"
+check "eval: the map's escaped key matches only its own file" grep -q '^utterances  1$' "$T/out"
+# --whole on a long recording: memory bounded by the features (one pass of
+# the shipped 2D CNN over 10 minutes held every layer's activations: 0.9 GB).
+# Measured on an unsanitised build (ASan's own memory would hide it).
+VB=${SER_VALGRIND_BIN:-}
+if [ -n "$VB" ] && [ -x "$VB/ser-classify" ] && [ -x /usr/bin/time ] && [ -f "$SER_ROOT/weights/default.ser" ]; then
+	sox -n -r 16000 -b 16 -c 1 "$T/ten.wav" synth 600 pinknoise vol 0.3 synth 600 sine amod 3 2>/dev/null
+	/usr/bin/time -f %M -o "$T/rss" "$VB/ser-classify" -m "$SER_ROOT/weights/default.ser" --whole "$T/ten.wav" > "$T/ten.tsv" 2>"$T/ten.err"
+	kb=$(tail -1 "$T/rss")
+	check "classify --whole, 10 minutes: one label" test "$(wc -l < "$T/ten.tsv")" -eq 1
+	check "classify --whole, 10 minutes: peak memory $kb KB <= 300 MB (features 10 MB)" test "$kb" -le 300000
+else
+	skip "classify: --whole memory (needs the unsanitised build SER_VALGRIND_BIN, /usr/bin/time, weights/default.ser)"
+fi
+
+# memory for the input, not for the option: the largest window on a 3 s file
+status 0 "classify: --window 1000000 (the documented maximum) on a 3 s file" ser-classify $M --window 1000000 "$D/long.wav"
+check "classify: --window 1000000: one window of all 298 frames" test "$(cut -f2,3 "$T/out")" = "0.00	2.98"
+status 0 "classify: --window 1000000 --hop 0.5" ser-classify $M --no-vad --window 1000000 --hop 0.5 "$D/long.wav"
 status 0 "classify: --window/--hop" ser-classify $M --window 1 --hop 0.5 "$D/long.wav"
 check "classify: windows every 0.5 s, tail window ends at the last frame (298 frames)" test "$(cut -f2,3 "$T/out" | tr '\t\n' '- ')" = "0.00-1.00 0.50-1.50 1.00-2.00 1.50-2.50 1.98-2.98 "
 status 0 "classify: clip shorter than an analysis frame" ser-classify $M "$D/tiny.wav"

@@ -21,3 +21,14 @@ status 2 "ser-capture: missing file exits 2" ser-capture "$T/none.wav"
 status 2 "ser-classify: missing file exits 2" ser-classify -m "$SER_ROOT/weights/default.ser" "$T/none.wav"
 status 2 "ser-eval: missing file exits 2" ser-eval "$T/none.tsv"
 status 2 "ser-train: missing file exits 2" ser-train -o "$T/m.ser" "$T/none.feat"
+# Roff: a request line with an unbalanced double quote runs the lines after
+# it together (ser-classify(1) once printed three commands as one hint).
+for m in "$SER_ROOT"/man/*.[1-8]; do
+	bad=$(awk '/^\.\\"/ { next } /^\./ { l = $0; gsub(/\\"/, "", l); if (gsub(/"/, "", l) % 2) print NR }' "$m")
+	check "$(basename "$m"): no request line with an unbalanced quote${bad:+ (line $bad)}" test -z "$bad"
+done
+if command -v groff >/dev/null 2>&1; then
+	groff -man -Tutf8 -P-c -rLL=200n "$SER_ROOT/man/ser-classify.1" 2>/dev/null | sed 's/.\x08//g' > "$T/classify.txt"
+	check "ser-classify.1: the hint example is one command" grep -q 'e\.g\. .use ser-mfcc --preset librosa --pool mean.\.' "$T/classify.txt"
+	check "ser-classify.1: DESCRIPTION runs no commands together" sh -c "! grep -q 'smooth 3 ser-classify' '$T/classify.txt'"
+fi

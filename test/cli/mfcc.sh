@@ -61,6 +61,29 @@ sox -n -r 8000 -c 2 -b 16 -e signed "$T/c8.wav" synth 1.0 sine 440 sine 660
 sox "$T/c8.wav" -t raw -e signed -b 16 -c 1 "$T/c8.raw" remix 1-2 2>/dev/null ||
 	sox "$T/c8.wav" -t raw -e signed -b 16 -c 1 "$T/c8.raw"
 
+# ---- options that would be ignored are usage errors ----
+for o in "-k x" "-e f32" "--input-rate 8000"; do
+	status 1 "$o with FILEs only: exit 1 (it would be ignored)" ser-mfcc $o "$T/a.wav"
+	check "$o with FILEs only: says so" grep -q "applies to standard input" "$T/err"
+	in=$T/a.raw; [ "$o" = "-e f32" ] && in=$T/a.f32
+	status 0 "$o with - among the FILEs: applies" sh -c 'ser-mfcc $1 "$2" - < "$3" > /dev/null' sh "$o" "$T/a.wav" "$in"
+done
+status 1 "--print-settings with a FILE: exit 1" ser-mfcc --print-settings "$T/a.wav"
+status 1 "-t and --raw: exit 1" ser-mfcc -t --raw "$T/a.wav"
+
+# ---- a key a Kaldi archive cannot hold: that file reported, the others written ----
+cp "$T/a.wav" "$T/a b.wav"
+for fmt in -t --ark; do
+	status 2 "$fmt: a key with a space: exit 2" ser-mfcc $fmt "$T/a.wav" "$T/a b.wav" "$T/b.wav"
+	check "$fmt: the message names that file, not stdout" grep -qxF "ser-mfcc: $T/a b.wav: key '$T/a b.wav' has white space or control bytes, which a Kaldi archive cannot hold" "$T/err"
+	check "$fmt: the files before and after it are written" sh -c 'grep -aqF "$1/a.wav " "$2" && grep -aqF "$1/b.wav " "$2" && ! grep -aqF "a b.wav" "$2"' sh "$T" "$T/out"
+done
+ser-mfcc -t "$T/a.wav" "$T/b.wav" > "$T/ab.txt"
+ser-mfcc -t "$T/a.wav" "$T/a b.wav" "$T/b.wav" > "$T/aib.txt" 2>/dev/null
+check "-t: the others exactly as without the bad file" cmp -s "$T/ab.txt" "$T/aib.txt"
+status 2 "--ark -k with a space on stdin: exit 2" sh -c 'ser-mfcc --ark -k "x y" < "$1"' sh "$T/a.wav"
+check "--ark -k with a space: the message names stdin" grep -q "^ser-mfcc: -: key 'x y'" "$T/err"
+
 # ---- one utterance, same features whatever the way in ----
 status 0 "file input" ser-mfcc -t "$T/a.wav"
 mv "$T/out" "$T/file.txt"
@@ -86,7 +109,7 @@ status 0 "--raw output" ser-mfcc --raw "$T/a.wav"
 check "--raw: 98 frames x 40 float32 = 15680 bytes (got $(size "$T/out"))" test "$(size "$T/out")" -eq 15680
 
 # resampled input: 8 kHz stereo WAV file, the same through stdin, and raw with --input-rate
-status 0 "8 kHz stereo file resampled to 16 kHz" ser-mfcc -t -k x "$T/c8.wav"
+status 0 "8 kHz stereo file resampled to 16 kHz" ser-mfcc -t "$T/c8.wav"
 sed "1s|^$T/c8.wav|x|" "$T/out" >"$T/c8file.txt"
 check "8 kHz, 1 s -> 98 frames" test "$(frames "$T/out")" -eq 98
 status 0 "8 kHz raw with --input-rate" sh -c 'ser-mfcc -t -k x --input-rate 8000 < "$1"' sh "$T/c8.raw"

@@ -305,8 +305,34 @@ static void test_escape(void)
 	CHECK(ser_pred_parse(line, &p, prob, 1, &err) == 1 && strcmp(p.key, key) == 0, "escape round trip");
 }
 
+/* TSV keys: escaped and read back byte for byte; distinct keys stay distinct. */
+static void test_tsv_keys(void)
+{
+	static const char *const keys[] = { "d\tx/F", "d x/F", "d\\tx/F", "d\nx\r/F", "\\", "plain", NULL };
+	char esc[6][64], back[64];
+	for (int i = 0; keys[i]; i++) {
+		size_t n = ser_tsv_escape(esc[i], sizeof esc[i], keys[i]);
+		CHECK(n == strlen(esc[i]) && !strpbrk(esc[i], "\t\n\r"), "escaped key %d: '%s'", i, esc[i]);
+		snprintf(back, sizeof back, "%s", esc[i]);
+		ser_tsv_unescape(back);
+		CHECK(!strcmp(back, keys[i]), "key %d read back as it was", i);
+		for (int j = 0; j < i; j++)
+			CHECK(strcmp(esc[i], esc[j]), "keys %d and %d stay distinct", j, i);
+	}
+	CHECK(ser_tsv_escape(back, 4, "a\tbc") == 5 && !strcmp(back, "a\\t"), "short buffer: truncated, length needed");
+	snprintf(back, sizeof back, "C:\\x\\");
+	ser_tsv_unescape(back);
+	CHECK(!strcmp(back, "C:\\x\\"), "a backslash before another byte stays");
+	ser_pred p;
+	double prob[4];
+	char line[] = "a\\tb\\\\c\tangry\t0.5";
+	CHECK(ser_pred_parse(line, &p, prob, 4, NULL) == 1 && !strcmp(p.key, "a\tb\\c"),
+	      "prediction line: key unescaped");
+}
+
 int main(void)
 {
+	test_tsv_keys();
 	test_classes();
 	test_names();
 	test_map();

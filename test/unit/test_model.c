@@ -48,6 +48,53 @@ static ser_model *make_model(int vector)
 	return m;
 }
 
+static uint64_t fnv1a64(const unsigned char *p, size_t n)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * UINT64_C(0x100000001b3);
+	return h;
+}
+
+/* A model file whose class name "calm" became "c<ESC>m" or "c<BEL>m" or
+ * "c<DEL>m", with its checksum made valid again: the loader refuses the
+ * name, from memory and from a file. */
+static void crafted_names(const char *path)
+{
+	static const unsigned char bad[] = { 0x1b, 0x07, 0x7f, 0x01 };
+	ser_model *m = make_model(0);
+	unsigned char *buf;
+	size_t len;
+	ser_error e;
+	if (ser_model_to_mem(m, &buf, &len, &e) < 0) {
+		CHECK(0, "serialise: %s", e.msg);
+		return;
+	}
+	unsigned char *at = NULL;
+	for (size_t i = 0; i + 8 <= len && !at; i++)
+		if (!memcmp(buf + i, "\4\0\0\0calm", 8))
+			at = buf + i + 4;
+	CHECK(at != NULL, "crafted model: class name found");
+	for (size_t k = 0; at && k < sizeof bad; k++) {
+		at[1] = bad[k];
+		uint64_t h = fnv1a64(buf, len - 8);
+		for (int j = 0; j < 8; j++)
+			buf[len - 8 + j] = (unsigned char)(h >> (8 * j));
+		ser_model *l = ser_model_from_mem(buf, len, "crafted.ser", &e);
+		CHECK(!l && e.code == SER_EFORMAT && strstr(e.msg, "control character"),
+		      "class name with byte 0x%02x refused by the loader: %s", bad[k], e.msg);
+		ser_model_free(l);
+		FILE *f = fopen(path, "wb");
+		fwrite(buf, 1, len, f);
+		fclose(f);
+		l = ser_model_load(path, &e);
+		CHECK(!l && strstr(e.msg, "control character"), "and from a file: %s", e.msg);
+		ser_model_free(l);
+	}
+	free(buf);
+	ser_model_free(m);
+}
+
 static int same_model(ser_model *a, ser_model *b)
 {
 	int ok = a->layout == b->layout && a->n_classes == b->n_classes && a->feat_dim == b->feat_dim &&
@@ -379,6 +426,10 @@ int main(void)
 	free(m2->class_names[1]);
 	m2->class_names[1] = xstrdup("ca\tlm");
 	CHECK(ser_model_save(m2, path, &e) == SER_EINVAL, "class name with a TAB refused: %s", e.msg);
+	free(m2->class_names[1]);
+	m2->class_names[1] = xstrdup("ca\033lm");
+	CHECK(ser_model_save(m2, path, &e) == SER_EINVAL, "class name with an ESC refused: %s", e.msg);
+	crafted_names(path);
 	free(before);
 	ser_model_free(m2);
 	ser_model_free(m);

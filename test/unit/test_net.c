@@ -388,8 +388,74 @@ static void test_determinism(void)
 	ser_net_free(a), ser_net_free(b), ser_net_free(c), ser_net_free(d);
 }
 
+/* Inference in chunks over time = one pass: presets and specs with
+ * strides, dilations, valid padding and pools, long inputs of lengths that
+ * are and are not multiples of the strides, small chunks (a frame seen
+ * through a wrong margin would be off by far more than the tolerance; the
+ * BLAS kernels round a product sum's last bit by its column's place in a
+ * block, so chunks agree to float rounding, not bit for bit). Inputs
+ * that fit one chunk take one pass: bit for bit as before. */
+static void test_chunks(void)
+{
+	static const char *const specs[] = {
+		"conv:8:5 bn relu maxpool:2 conv:8:5 bn relu maxpool:2 conv:8:3 bn relu stats dense:8 relu dropout:0.3 dense",
+		"conv2d:4:3 bn relu maxpool2d:2 conv2d:4:3 bn relu maxpool2d:2 conv:8:3 bn relu stats dense",
+		"conv:6:7:valid relu avgpool:3:2 conv:6:3:same:2 relu conv:5:3:same:1:4 stats dense",
+		"conv:4:2:same:3 maxpool:3:1 relu conv:4:5:valid bn stats dense",
+	};
+	static const int lens[] = { 5000, 4097, 3333, 777, 1031 };
+	static const int chunks[] = { 64, 100, 1000 };
+	ser_rng r;
+	ser_rng_seed(&r, 42);
+	for (size_t k = 0; k < sizeof specs / sizeof specs[0]; k++) {
+		ser_error e;
+		int C = 8;
+		ser_net *n = ser_net_new(specs[k], C, 0, 3, &e);
+		if (!n) {
+			CHECK(0, "chunks: net %zu: %s", k, e.msg);
+			continue;
+		}
+		ser_net_init(n, 11 + k, SER_INIT_HE);
+		float *P = ser_net_params(n);   /* bn running statistics away from 0/1 */
+		for (size_t i = ser_net_ntrainable(n); i < ser_net_nparams(n); i++)
+			P[i] = 0.5f + ser_rng_uniform(&r);
+		for (size_t t = 0; t < sizeof lens / sizeof lens[0]; t++) {
+			int T = lens[t], close = 1, rc = 0;
+			double worst = 0, w;
+			(void)w;
+			float *x = malloc((size_t)C * T * sizeof *x), one[3], part[3], again[3];
+			for (int i = 0; i < C * T; i++)
+				x[i] = ser_rng_normal(&r);
+			ser_net_set_chunk(n, 1 << 29);   /* longer than any input: one pass */
+			rc |= ser_net_forward(n, x, T, one, &e);
+			for (size_t c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
+				ser_net_set_chunk(n, chunks[c]);
+				rc |= ser_net_forward(n, x, T, part, &e);
+				close &= check_close_all(part, one, 3, 1e-7, 1e-5, &w) < 0;
+				for (int j = 0; j < 3; j++)
+					if (fabs((double)part[j] - one[j]) > worst)
+						worst = fabs((double)part[j] - one[j]);
+				rc |= ser_net_forward(n, x, T, again, &e);
+				close &= !memcmp(part, again, sizeof part);
+			}
+			CHECK(rc == 0 && close, "chunks: net %zu, %d frames: chunks of 64, 100, 1000 = one pass "
+			      "(worst %.2g), and again the same bits", k, T, worst);
+			ser_net_set_chunk(n, 0);
+			if (T <= 4096) {
+				rc = ser_net_forward(n, x, T, part, &e);
+				CHECK(rc == 0 && !memcmp(one, part, sizeof one), "chunks: net %zu, %d frames, "
+				      "default chunk: one pass, bit for bit", k, T);
+			}
+			free(x);
+		}
+		ser_net_set_chunk(n, 0);
+		ser_net_free(n);
+	}
+}
+
 int main(void)
 {
+	test_chunks();
 	test_build();
 	test_gradcheck();
 	test_mixup();

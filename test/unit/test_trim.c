@@ -33,6 +33,52 @@ static int trim_db(const ser_vad *v, const double *e, int n, double db, int min_
 	return len;
 }
 
+/* Windows longer than the first ring (which grows with the frames): the
+ * same decisions as the model on each window; a window far longer than
+ * the input costs only the input. */
+static void test_long_windows(void)
+{
+	static const char *names[] = { "a", "b" };
+	static const int wh[][2] = { { 1000, 300 }, { 2000, 500 }, { 1300, 1300 }, { 513, 100 },
+	                             { 5, 2 }, { 100000000, 1 } };
+	ser_error err;
+	ser_model m;
+	memset(&m, 0, sizeof m);
+	m.net = ser_net_new("conv:3:3 relu stats dense", DIM, 0, 2, &err);
+	ser_net_init(m.net, 7, SER_INIT_GLOROT);
+	m.layout = SER_LAYOUT_FRAMES, m.n_classes = 2, m.class_names = (char **)names;
+	m.feat_dim = DIM, m.feat_rate = 16000, m.feat_shift = 160, m.feat_length = 400;
+	m.feat_settings = (char *)"n-mels=4 n-ceps=4";
+	int n = 1500;
+	float *x = malloc((size_t)n * DIM * sizeof *x), q[2];
+	for (int i = 0; i < n * DIM; i++)
+		x[i] = (float)sin(0.37 * i) + 0.1f * (float)(i % 7);
+	ser_clf *c = ser_clf_new(&m, &err);
+	for (size_t k = 0; k < sizeof wh / sizeof wh[0]; k++) {
+		ser_clfs_opts so = { wh[k][0], wh[k][1], 1, 0 };
+		ser_clfs *st = ser_clfs_new(c, NULL, &so, &err);
+		ser_decision d;
+		int same = 0, count = 0, rc = 0;
+		CHECK(st != NULL, "window %d: made (%s)", wh[k][0], st ? "" : err.msg);
+		for (int u = 0; st && u < 2; u++)   /* twice: the ring kept for the next utterance */
+			for (int t = 0; t <= n; t++) {
+				rc = t < n ? ser_clfs_push(st, x + t * DIM, &d, &err) : ser_clfs_finish(st, &d, &err);
+				if (rc <= 0)
+					continue;
+				ser_clf_run(c, x + d.start * DIM, d.len, q, &err);
+				same += !memcmp(d.probs, q, sizeof q);
+				count++;
+			}
+		CHECK(st && count == 2 * ser_clf_windows(n, wh[k][0], wh[k][1]) && same == count,
+		      "window %d hop %d over %d frames: %d of %d decisions = the model on the window",
+		      wh[k][0], wh[k][1], n, same, count);
+		ser_clfs_free(st);
+	}
+	ser_clf_free(c);
+	ser_net_free(m.net);
+	free(x);
+}
+
 int main(void)
 {
 	ser_error err;
@@ -222,5 +268,6 @@ int main(void)
 		free(x);
 	}
 	ser_vad_free(v);
+	test_long_windows();
 	return check_status();
 }
