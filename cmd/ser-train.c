@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "cli.h"
 #include "classify.h"
 #include "dataset.h"
@@ -107,6 +108,10 @@ static void usage(void)
 	"                          from Beta(ALPHA, ALPHA) per batch; 0 = off (default: 0)\n"
 	"  -s, --seed N            integer 0..2^63-1 (default: 1)\n"
 	"  -j, --threads N         integer 1..%d (default: number of cores, at most 8)\n"
+	"      --checkpoint FILE   write the training state after every epoch (atomically)\n"
+	"      --resume FILE       continue the run whose checkpoint FILE is (the same\n"
+	"                          command with --resume added): the same model, byte for\n"
+	"                          byte, as a run never interrupted\n"
 	"      --log FILE          per-epoch TSV: epoch train_loss train_acc val_loss\n"
 	"                          val_acc val_uar lr seconds (default: none)\n"
 	"  -q, --quiet             no progress on stderr\n"
@@ -120,11 +125,11 @@ static void usage(void)
 
 enum {
 	O_VAL = 256, O_EXCL, O_OPTIM, O_LR, O_WD, O_SCHED, O_PATIENCE, O_CROP, O_NORM,
-	O_CW, O_LS, O_SPECAUG, O_LOG, O_TRIM, O_AUGMENT, O_MIXUP, O_WHOLE, O_IDCT, O_LOSSCLS, O_INIT, O_TRAINL
+	O_CW, O_LS, O_SPECAUG, O_LOG, O_TRIM, O_AUGMENT, O_MIXUP, O_WHOLE, O_IDCT, O_LOSSCLS, O_INIT, O_TRAINL, O_CKPT, O_RESUME
 };
 
 struct opts {
-	const char *out, *arch, *classes, *labels, *val, *excl, *log, *init;
+	const char *out, *arch, *classes, *labels, *val, *excl, *log, *init, *ckpt, *resume;
 	long epochs, batch, patience, crop, threads, train_layers;
 	int arch_given, trim_given;
 	int crop_set;            /* --crop given */
@@ -263,15 +268,22 @@ static void check_outputs(const struct opts *o, char **in, int n)
 {
 	static const char *const std_in[] = { "-" };
 	const char *const *inputs = n ? (const char *const *)in : std_in;
-	const char *outs[2] = { o->out, o->log }, *opts[2] = { "-o", "--log" };
-	for (int k = 0; k < 2 && outs[k]; k++) {
+	const char *outs[3] = { o->out, o->log, o->ckpt }, *opts[3] = { "-o", "--log", "--checkpoint" };
+	for (int k = 0; k < 3; k++) {
+		if (!outs[k])
+			continue;
 		cli_check_output(opts[k], outs[k]);
 		cli_check_not_input(opts[k], outs[k], inputs, n ? n : 1);
 		if (o->labels)
 			cli_check_not_input(opts[k], outs[k], &o->labels, 1);
+		if (o->init)
+			cli_check_not_input(opts[k], outs[k], &o->init, 1);
+		if (o->resume && k < 2)
+			cli_check_not_input(opts[k], outs[k], &o->resume, 1);
+		for (int j = 0; j < k; j++)
+			if (outs[j] && (!strcmp(outs[j], outs[k]) || ser_same_file(outs[j], outs[k])))
+				cli_usage_error("%s: %s and %s name the same file", outs[k], opts[j], opts[k]);
 	}
-	if (o->log && (!strcmp(o->log, o->out) || ser_same_file(o->log, o->out)))
-		cli_usage_error("%s: -o and --log name the same file", o->log);
 }
 
 /* 1 if path is an existing file that is not a regular one (a device, a
@@ -444,6 +456,128 @@ static int *init_class_map(const ser_model *init, const ser_classes *cls)
 	return map;
 }
 
+/* 1 if a is "--resume=FILE", 2 if it is "--resume" (or a prefix of it
+ * getopt_long takes for it) followed by FILE, else 0. */
+static int resume_arg(const char *a, const struct option *lopts)
+{
+	const char *eq = strchr(a, '=');
+	size_t n = eq ? (size_t)(eq - a) - 2 : strlen(a) - 2;
+	int hits = 0, is = 0;
+	if (strncmp(a, "--", 2) || n == 0)
+		return 0;
+	for (const struct option *p = lopts; p->name; p++)
+		if (!strncmp(p->name, a + 2, n)) {
+			hits++;
+			is |= !strcmp(p->name, "resume");
+			if (strlen(p->name) == n) {  /* exact: no prefix ambiguity */
+				hits = 1;
+				is = !strcmp(p->name, "resume");
+				break;
+			}
+		}
+	return hits == 1 && is ? (eq ? 1 : 2) : 0;
+}
+
+/* The state a checkpoint holds, as ser-train keeps it. */
+struct run {
+	ser_net *net;
+	ser_optim *opt;
+	ser_rng *rng;
+	int *order;
+	long ntrain, *step, *epoch, *best_epoch;
+	double *best_uar;
+	struct eval *best_ev;
+	float *best;
+	uint64_t id;
+};
+
+static void checkpoint_save(const struct run *r, const char *path)
+{
+	ser_error err;
+	ser_ckpt c;
+	memset(&c, 0, sizeof c);
+	c.run = r->id;
+	c.epoch = *r->epoch;
+	c.step = *r->step;
+	memcpy(c.rng, r->rng->s, sizeof c.rng);
+	c.best_epoch = *r->best_epoch;
+	c.best_uar = *r->best_uar;
+	c.best_acc = r->best_ev->acc;
+	c.best_loss = r->best_ev->loss;
+	c.n_order = (uint64_t)r->ntrain;
+	c.order = (int32_t *)r->order;
+	c.nparams = ser_net_nparams(r->net);
+	c.params = ser_net_params(r->net);
+	c.best = r->best;
+	c.nstate = ser_optim_nstate(r->opt);
+	c.opt = ser_optim_state(r->opt);
+	c.opt_steps = ser_optim_steps(r->opt);
+	ser_out *o = ser_out_open(path, &err);
+	if (!o || ser_ckpt_write(&c, ser_out_file(o), &err) < 0 || ser_out_commit(o, &err) < 0) {
+		if (o && err.code != SER_EIO)
+			ser_out_abort(o);
+		cli_die(EXIT_DATA, "%s: %s", path, err.msg);
+	}
+}
+
+/* Restores the state of a checkpoint of this very run. */
+static void checkpoint_load(struct run *r, const char *path)
+{
+	ser_error err;
+	ser_ckpt c;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		cli_die(EXIT_DATA, "%s: %s", path, strerror(errno));
+	if (ser_ckpt_read(&c, f, path, &err) < 0) {
+		fclose(f);
+		cli_die(EXIT_DATA, "%s", err.msg);
+	}
+	fclose(f);
+	if (c.run != r->id || c.n_order != (uint64_t)r->ntrain ||
+	    c.nparams != ser_net_nparams(r->net) || c.nstate != ser_optim_nstate(r->opt))
+		cli_die(EXIT_DATA, "%s: a checkpoint of another run (command line, data or settings "
+		        "differ); run the command that wrote it, with --resume added", path);
+	for (uint64_t i = 0; i < c.n_order; i++)
+		if (c.order[i] < 0 || c.order[i] >= INT32_MAX)
+			cli_die(EXIT_DATA, "%s: damaged utterance order", path);
+	memcpy(r->order, c.order, c.n_order * sizeof *r->order);
+	memcpy(ser_net_params(r->net), c.params, c.nparams * sizeof *c.params);
+	memcpy(r->best, c.best, c.nparams * sizeof *c.best);
+	memcpy(ser_optim_state(r->opt), c.opt, c.nstate * sizeof *c.opt);
+	ser_optim_set_steps(r->opt, (long)c.opt_steps);
+	memcpy(r->rng->s, c.rng, sizeof c.rng);
+	*r->epoch = (long)c.epoch;
+	*r->step = (long)c.step;
+	*r->best_epoch = (long)c.best_epoch;
+	*r->best_uar = c.best_uar;
+	r->best_ev->acc = c.best_acc;
+	r->best_ev->loss = c.best_loss;
+	r->best_ev->uar = c.best_epoch ? c.best_uar : NAN;
+	ser_ckpt_free(&c);
+}
+
+/* The log of a resumed run: its lines up to the checkpoint's epoch kept. */
+static FILE *log_resume(const char *path, long epoch)
+{
+	FILE *f = fopen(path, "r+");
+	char line[512];
+	long keep = 0, lines = 0;
+	if (!f)
+		return fopen(path, "w");
+	while (fgets(line, sizeof line, f)) {
+		char *e;
+		long ep = strtol(line, &e, 10);
+		if (lines++ > 0 && (e == line || ep > epoch))
+			break;
+		keep = ftell(f);
+	}
+	if (fflush(f) != 0 || ftruncate(fileno(f), keep) != 0 || fseek(f, keep, SEEK_SET) != 0) {
+		fclose(f);
+		return NULL;
+	}
+	return f;
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const optims[] = { "sgd", "rmsprop", "adam", "adamw", NULL };
@@ -473,6 +607,8 @@ int main(int argc, char **argv)
 		{ "loss-classes", required_argument, NULL, O_LOSSCLS },
 		{ "init", required_argument, NULL, O_INIT },
 		{ "train-layers", required_argument, NULL, O_TRAINL },
+		{ "checkpoint", required_argument, NULL, O_CKPT },
+		{ "resume", required_argument, NULL, O_RESUME },
 		{ "specaug", required_argument, NULL, O_SPECAUG },
 		{ "augment", required_argument, NULL, O_AUGMENT },
 		{ "mixup", required_argument, NULL, O_MIXUP },
@@ -529,6 +665,8 @@ int main(int argc, char **argv)
 		case O_LOSSCLS: o.losscls = cli_choice("--loss-classes", optarg, losscls); break;
 		case O_INIT: o.init = optarg; break;
 		case O_TRAINL: o.train_layers = cli_long("--train-layers", optarg, 1, 1000); break;
+		case O_CKPT: o.ckpt = optarg; break;
+		case O_RESUME: o.resume = optarg; break;
 		case O_SPECAUG: o.specaug = optarg; break;
 		case O_AUGMENT: o.augment = optarg; break;
 		case O_MIXUP: o.mixup = cli_double("--mixup", optarg, 0, 100); break;
@@ -825,6 +963,11 @@ int main(int argc, char **argv)
 	tprintf(&rec, "command:");
 	for (int i = 0; i < argc; i++) {
 		const char *a = i ? argv[i] : (strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0]);
+		int k = i ? resume_arg(a, lopts) : 0;
+		if (k) {   /* the record is that of the run resumed */
+			i += k - 1;
+			continue;
+		}
 		tprintf(&rec, strpbrk(a, " \t'\"") ? " '%s'" : " %s", a);
 	}
 	tprintf(&rec, "\nseed: %llu\nthreads: %ld\narch: %s\n", (unsigned long long)o.seed,
@@ -879,7 +1022,7 @@ int main(int argc, char **argv)
 		         "utterance's loudest", trimmed, o.trim);
 
 	FILE *logf = NULL;
-	if (o.log) {
+	if (o.log && !o.resume) {
 		if (!(logf = fopen(o.log, "w")))
 			cli_die(EXIT_DATA, "%s: %s", o.log, strerror(errno));
 		fprintf(logf, "epoch\ttrain_loss\ttrain_acc\tval_loss\tval_acc\tval_uar\tlr\tseconds\n");
@@ -929,8 +1072,20 @@ int main(int argc, char **argv)
 	double best_uar = -1;
 	struct eval best_ev = { NAN, NAN, NAN, 0 };
 	const char *stopped = "completed";
+	struct run run = { m.net, opt, &rng, order, ntrain, &step, &done, &best_epoch, &best_uar,
+	                   &best_ev, best, ser_fingerprint_more(ser_ds_fingerprint(&ds), rec.s, rec.n) };
+	if (o.resume) {
+		checkpoint_load(&run, o.resume);
+		if (o.log && !(logf = log_resume(o.log, done)))
+			cli_die(EXIT_DATA, "%s: %s", o.log, strerror(errno));
+		if (nval && o.patience && done - best_epoch >= o.patience)
+			stopped = "early stopping";
+		if (!o.quiet)
+			cli_warn("resuming after epoch %ld of %ld (%s)", done, o.epochs, o.resume);
+	}
 	cli_catch_stop();
-	for (epoch = 1; epoch <= o.epochs && !cli_stop; epoch++) {
+	for (epoch = done + 1; epoch <= o.epochs && !cli_stop && strcmp(stopped, "early stopping");
+	     epoch++) {
 		double t0 = now(), sum_loss = 0;
 		long correct = 0, seen = 0;
 		float lr = 0;
@@ -1031,6 +1186,8 @@ int main(int argc, char **argv)
 			         best_ev.loss);
 			save(&m, o.out, &rec, tail);
 		}
+		if (o.ckpt)
+			checkpoint_save(&run, o.ckpt);
 		if (nval && o.patience && epoch - best_epoch >= o.patience) {
 			stopped = "early stopping";
 			break;

@@ -383,3 +383,18 @@ int ser_ds_batch(const ser_dataset *ds, const ser_model *m, const int *idx, int 
 	}
 	return T;
 }
+
+uint64_t ser_ds_fingerprint(const ser_dataset *ds)
+{
+	uint64_t h = SER_FINGERPRINT_BASIS;
+	if (ds->settings)
+		h = ser_fingerprint_more(h, ds->settings, strlen(ds->settings) + 1);
+	for (size_t i = 0; i < ds->n; i++) {
+		const ser_utt *u = &ds->u[i];
+		int32_t v[4] = { u->label, u->speaker, u->part, u->n };
+		h = ser_fingerprint_more(h, u->key, strlen(u->key) + 1);
+		h = ser_fingerprint_more(h, v, sizeof v);
+		h = ser_fingerprint_more(h, u->x, (size_t)u->n * ds->dim * sizeof *u->x);
+	}
+	return h;
+}

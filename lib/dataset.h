@@ -77,6 +77,11 @@ int ser_ds_trim(ser_dataset *ds, double db, int min_len, long *dropped, ser_erro
 int ser_ds_norm_stats(const ser_dataset *ds, int part, int mode, const float *idct, float *mean,
                       float *std, ser_error *err);
 
+/* FNV-1a 64 (ser_fingerprint_more) of the settings and of every
+ * utterance's key, label, speaker, part and frames: equal for the same
+ * labelled data in the same order. */
+uint64_t ser_ds_fingerprint(const ser_dataset *ds);
+
 /* Counts of each class (ncls) in part. */
 void ser_ds_class_counts(const ser_dataset *ds, int part, int ncls, long *count);
 

@@ -32,15 +32,19 @@ static const char tag_begin[4] = { 'B', 'E', 'G', 'N' };
 static const char tag_frames[4] = { 'F', 'R', 'M', 'S' };
 static const char tag_end[4] = { 'E', 'N', 'D', ' ' };
 
-uint64_t ser_fingerprint(const void *p, size_t n)
+uint64_t ser_fingerprint_more(uint64_t h, const void *p, size_t n)
 {
 	const unsigned char *s = p;
-	uint64_t h = 0xcbf29ce484222325u;
 	for (size_t i = 0; i < n; i++) {
 		h ^= s[i];
 		h *= 0x100000001b3u;
 	}
 	return h;
+}
+
+uint64_t ser_fingerprint(const void *p, size_t n)
+{
+	return ser_fingerprint_more(SER_FINGERPRINT_BASIS, p, n);
 }
 
 /* CRC-32, reflected 0xedb88320 (ISO-HDLC, as zlib), slice-by-8: crc_tab[0]

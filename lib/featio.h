@@ -37,6 +37,11 @@ typedef struct ser_feat_info {
 /* FNV-1a 64 of n bytes: the fingerprint of a settings text.
  * ref: Fowler, Noll, Vo; offset basis 0xcbf29ce484222325, prime 0x100000001b3. */
 uint64_t ser_fingerprint(const void *p, size_t n);
+/* The same continued over more bytes: ser_fingerprint_more(SER_FINGERPRINT_BASIS,
+ * p, n) = ser_fingerprint(p, n), and feeding a text in pieces gives the hash
+ * of the whole. */
+#define SER_FINGERPRINT_BASIS 0xcbf29ce484222325u
+uint64_t ser_fingerprint_more(uint64_t h, const void *p, size_t n);
 /* CRC-32 of n bytes (reflected polynomial 0xedb88320, init and final
  * xor 0xffffffff: zlib's crc32(0, p, n)); crc32("123456789") = 0xcbf43926. */
 uint32_t ser_crc32(const void *p, size_t n);

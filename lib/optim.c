@@ -166,6 +166,9 @@ void ser_optim_step(ser_optim *opt, float *restrict p, const float *restrict g, 
 size_t ser_optim_nstate(const ser_optim *opt) { return opt->nstate; }
 float *ser_optim_state(ser_optim *opt) { return opt->state; }
 
+long ser_optim_steps(const ser_optim *opt) { return opt->t; }
+void ser_optim_set_steps(ser_optim *opt, long t) { opt->t = t; }
+
 void ser_optim_free(ser_optim *opt)
 {
 	if (opt) {

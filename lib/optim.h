@@ -39,6 +39,9 @@ void ser_optim_step(ser_optim *opt, float *p, const float *g, float lr);
 /* Optimiser state size in floats and pointer (for checkpointing). */
 size_t ser_optim_nstate(const ser_optim *opt);
 float *ser_optim_state(ser_optim *opt);
+/* Steps taken (Adam's bias correction counts them); set when resuming. */
+long ser_optim_steps(const ser_optim *opt);
+void ser_optim_set_steps(ser_optim *opt, long t);
 void ser_optim_free(ser_optim *opt);
 
 /* ---- learning-rate schedules ---------------------------------------- */

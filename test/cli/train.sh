@@ -194,6 +194,48 @@ status 2 "train: --init with other feature settings -> 2" ser-train -q --init "$
 check "train: the refusal gives the difference and a hint" sh -c "grep -q 'n-mels' '$T/err' && grep -q 'ser-classify -m' '$T/err'"
 status 2 "train: --init with a missing model -> 2" ser-train -q --init "$T/none.ser" -o "$T/z.ser" "$T/f.feat"
 
+# --checkpoint / --resume: an interrupted run continues to the same model,
+# byte for byte. Runs in their own folders with the same relative names, so
+# their command lines (kept in the model's record) are the same.
+# ckin DIR [OPTION]...: the run in DIR (called in a subshell, which becomes
+# the ser-train process: its pid is the one signalled)
+ckin() {
+	cd "$1" && shift && exec ser-train -q --arch "$ARCH" --classes neutral,angry --epochs 30 \
+		--crop 50 -j 1 --val-speakers ravdess-04 --patience 0 --mixup 0.2 \
+		--augment noise:0.5:0:20 -o m.ser --checkpoint m.ck --log log.tsv "$@" in.feat
+}
+ckrun() { (ckin "$@"); }
+for d in ck0 ck1 ck2; do mkdir -p "$T/$d"; cp "$T/big.feat" "$T/$d/in.feat"; done
+ckrun "$T/ck0" || notok "train: checkpointed run"
+epochs() { awk 'END { print (NR > 0 ? NR - 1 : 0) }' "$1" 2>/dev/null || echo 0; }
+# interrupted by SIGTERM once a checkpoint exists, by SIGKILL at a later one
+for d in ck1 ck2; do
+	(ckin "$T/$d") 2>/dev/null &
+	pid=$!
+	sig=$([ $d = ck1 ] && echo TERM || echo KILL) want=$([ $d = ck1 ] && echo 2 || echo 9)
+	i=0; while [ $i -lt 1500 ] && [ "$(epochs "$T/$d/log.tsv")" -lt "$want" ]; do sleep 0.02; i=$((i + 1)); done
+	kill -$sig $pid 2>/dev/null; wait $pid 2>/dev/null
+	at=$(epochs "$T/$d/log.tsv")
+	check "train: run interrupted by SIG$sig (after epoch $at of 30)" test "$at" -ge 1 -a "$at" -lt 30
+	status 0 "train: --resume after SIG$sig" ckrun "$T/$d" --resume m.ck
+	check "train: resumed model = uninterrupted model, byte for byte ($d)" cmp -s "$T/ck0/m.ser" "$T/$d/m.ser"
+	check "train: resumed log has epochs 1..30 once each ($d)" test "$(cut -f1 "$T/$d/log.tsv" | tail -n +2 | tr '\n' ' ')" = "$(seq 1 30 | tr '\n' ' ')"
+	check "train: final checkpoints equal ($d)" cmp -s "$T/ck0/m.ck" "$T/$d/m.ck"
+done
+# refusals: another run's checkpoint, a damaged one, not a checkpoint
+status 2 "train: --resume with another run's checkpoint -> 2" sh -c "cd '$T/ck0' && exec ser-train -q \
+	--arch '$ARCH' --classes neutral,angry --epochs 30 --crop 50 -j 1 --seed 9 -o n.ser --resume m.ck in.feat"
+check "train: it says the run differs" grep -q "another run" "$T/err"
+cp "$T/ck0/m.ck" "$T/bad.ck"
+printf 'X' | dd of="$T/bad.ck" bs=1 seek=200 conv=notrunc 2>/dev/null
+status 2 "train: --resume with a damaged checkpoint -> 2" ser-train -q --arch "$ARCH" -o "$T/n.ser" --resume "$T/bad.ck" "$T/f.feat"
+check "train: damaged checkpoint: checksum named" grep -q "checksum" "$T/err"
+head -c 100 "$T/ck0/m.ck" > "$T/short.ck"
+status 2 "train: --resume with a truncated checkpoint -> 2" ser-train -q --arch "$ARCH" -o "$T/n.ser" --resume "$T/short.ck" "$T/f.feat"
+status 2 "train: --resume with a model file -> 2" ser-train -q --arch "$ARCH" -o "$T/n.ser" --resume "$T/m.ser" "$T/f.feat"
+check "train: not a checkpoint named" grep -q "not a ser training checkpoint" "$T/err"
+check "train: the record leaves --resume out" sh -c "! ser-classify -m '$T/ck1/m.ser' --info | grep -q -- --resume"
+
 # --help lists only options the man page documents
 for o in $(ser-train --help | grep -o -- '--[a-z-]*' | sort -u); do
 	grep -q -- "$(printf '%s' "$o" | sed 's/-/\\\\-/g')" "$SER_ROOT/man/ser-train.1" || notok "train: $o in man page"
