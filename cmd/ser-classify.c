@@ -3,9 +3,11 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "audio.h"
@@ -308,9 +310,40 @@ static void emit(struct ctx *c, const char *key, double start, double end, const
 
 /* ---- the live meter (stdout a terminal) ---- */
 
-#define METER_BAR 40   /* characters of a full bar */
+#define METER_BAR 40   /* characters of a full bar, at most */
 static int meter_lines;  /* lines drawn so far, 0: nothing to restore */
 static int meter_on;
+static volatile sig_atomic_t meter_resized;
+
+static void on_winch(int sig)
+{
+	(void)sig;
+	meter_resized = 1;
+}
+
+/* The terminal's width; 80 columns when unknown. */
+static int meter_cols(void)
+{
+	struct winsize w;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &w) == 0 && w.ws_col > 0)
+		return w.ws_col;
+	return 80;
+}
+
+/* "listening" until the first decision; redraws on SIGWINCH. */
+static void meter_start(void)
+{
+	static const char s[] = "\033[?25l\r\033[2Klistening...\n";
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_winch;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGWINCH, &sa, NULL);
+	cli_write(stdout, s, sizeof s - 1);
+	cli_flush(stdout);
+	meter_lines = 1;
+}
 
 /* Shows the cursor again and leaves it below the meter; also at exit(). */
 static void meter_restore(void)
@@ -326,24 +359,32 @@ static void meter_restore(void)
 
 static void meter_draw(struct ctx *c, double start, double end, const ser_decision *d)
 {
-	int n = c->m->n_classes, lines = 1;
+	int n = c->m->n_classes, lines = 1, cols = meter_cols();
+	int bar = cols - 21;   /* class lines: "%12s * " bar " 0.00" */
 	const char *label = d->speech ? c->m->class_names[d->label] : SILENCE;
 	c->linelen = 0;
-	if (meter_lines)
+	if (meter_resized)
+		puts_(c, "\033[H\033[2J");          /* lines may have wrapped: start afresh */
+	else if (meter_lines)
 		putf(c, "\033[%dA", meter_lines);   /* back to the first line */
 	else
 		puts_(c, "\033[?25l");               /* hide the cursor */
+	meter_resized = 0;
+	bar = bar > METER_BAR ? METER_BAR : bar < 1 ? 1 : bar;
 	putf(c, "\r\033[2K%7.2f-%.2f s  ", start, end);
 	put(c, label, strlen(label));
-	putf(c, "  %.2f  (voice %3.0f%%)\n", d->confidence, 100 * d->voiced);
+	if (cols >= 56)
+		putf(c, "  %.2f  (voice %3.0f%%)\n", d->confidence, 100 * d->voiced);
+	else
+		putf(c, "  %.2f\n", d->confidence);   /* a narrow pane: no wrapping */
 	for (int i = 0; i < n; i++) {
 		float v = d->speech ? d->probs[i] : 0.0f;
-		int k = (int)lround(v * METER_BAR);
+		int k = (int)lround(v * bar);
 		if (!ser_clf_kept(c->clf, i))
 			continue;   /* --only: a bar per listed class */
 		lines++;
 		putf(c, "\r\033[2K%12.12s %s", c->m->class_names[i], i == d->label ? "*" : " ");
-		for (int j = 0; j < METER_BAR; j++)
+		for (int j = 0; j < bar; j++)
 			put(c, j < k ? "#" : ".", 1);
 		putf(c, " %.2f\n", v);
 	}
@@ -1095,6 +1136,9 @@ int main(int argc, char **argv)
 		seg_setup(&c, mpath, &vo, pause, maxseg, minseg, merge);
 	if (c.live) {
 		meter_on = meter >= 0 ? meter : isatty(STDOUT_FILENO);
+		if (meter_on && !segments)
+			meter_start();
+		meter_on = meter_on && !segments;
 		if (meter_on)
 			atexit(meter_restore);
 		cli_catch_stop();
