@@ -848,7 +848,11 @@ int main(int argc, char **argv)
 		cli_die(EXIT_DATA, "%s: %s", o.device, err.msg);
 	p->tui = !o.plain && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 	cli_catch_stop();
-	signal(SIGHUP, SIG_IGN);
+	{
+		struct sigaction sa;   /* SIGHUP (the terminal gone) ends it as SIGTERM does */
+		sigaction(SIGTERM, NULL, &sa);
+		sigaction(SIGHUP, &sa, NULL);
+	}
 	if (p->tui)
 		term_start();
 	run(p);
