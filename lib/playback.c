@@ -87,4 +87,5 @@ void ser_playback_close(ser_playback *p)
 	if (p->pcm)
 		snd_pcm_close(p->pcm);
 	free(p);
+	snd_config_update_free_global();   /* alsa-lib's configuration cache */
 }

@@ -19,6 +19,9 @@ int ser_playback_write(ser_playback *p, const float *x, size_t n, ser_error *err
 void ser_playback_drop(ser_playback *p);
 /* Plays out what is buffered, then returns. */
 void ser_playback_drain(ser_playback *p);
+/* Closes the device and frees alsa-lib's global configuration cache
+ * (snd_config_update_free_global): close it after every other ALSA handle
+ * of the process. */
 void ser_playback_close(ser_playback *p);
 
 #endif
