@@ -130,7 +130,8 @@ static int add_dir(struct list *l, const char *dir, int depth)
 		free(p);
 	}
 	closedir(d);
-	qsort(l->path + first, (size_t)(l->n - first), sizeof *l->path, cmp_str);
+	if (l->n > first)
+		qsort(l->path + first, (size_t)(l->n - first), sizeof *l->path, cmp_str);
 	return rc;
 }
 
