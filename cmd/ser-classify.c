@@ -4,9 +4,11 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "audio.h"
@@ -16,6 +18,7 @@
 #include "labels.h"
 #include "mfcc.h"
 #include "model.h"
+#include "segments.h"
 #include "vad.h"
 
 #define SILENCE "silence"   /* label of a window without enough voice */
@@ -64,6 +67,16 @@ static void usage(void)
 	"                       (default: 2)\n"
 	"      --meter          draw the meter even when stdout is not a terminal\n"
 	"      --plain          lines even when stdout is a terminal\n"
+	"      --segments       speech segments found by the voice-activity rule, each\n"
+	"                       labelled once: key<TAB>start<TAB>end<TAB>label<TAB>confidence\n"
+	"      --merge          join consecutive segments of the same label (--segments)\n"
+	"      --min-pause SEC  number 0.01..60: an unvoiced stretch this long ends a\n"
+	"                       segment (default: 0.3)\n"
+	"      --max-segment SEC  number 0.1..3600: longer segments are split (default: 10)\n"
+	"      --min-segment SEC  number 0.01..60: shorter segments are dropped (default: 0.25)\n"
+	"      --format FMT     tsv (default), json (= --json), audacity (label track),\n"
+	"                       textgrid (Praat), vtt (WebVTT); the last three with\n"
+	"                       --segments, --window or --live\n"
 	"      --whole          one pass over each whole utterance, not the mean over\n"
 	"                       windows of the model's training crop (see --info)\n"
 	"      --classes        print the model's classes (with --only the listed ones),\n"
@@ -78,7 +91,7 @@ static void usage(void)
 }
 
 enum { O_CLASSES = 256, O_INFO, O_WHOLE, O_NOVAD, O_MINV, O_VMARGIN, O_VGATE, O_VRISE, O_METER, O_PLAIN,
-       O_ONLY };
+       O_ONLY, O_SEGMENTS, O_MERGE, O_FORMAT, O_MINPAUSE, O_MAXSEG, O_MINSEG };
 
 struct ctx {
 	ser_model *m;
@@ -95,7 +108,12 @@ struct ctx {
 	char *line;              /* output line buffer */
 	size_t linecap, linelen;
 	int status;
+	struct segs *segs;       /* --segments, else NULL */
+	int fmt;                 /* --format: enum ser_span_fmt */
 };
+
+static void export_span(struct ctx *c, const char *key, double start, double end, const char *label,
+                        double conf);
 
 static void *xrealloc(void *p, size_t n)
 {
@@ -243,6 +261,10 @@ static void emit(struct ctx *c, const char *key, double start, double end, const
                  double conf, const float *p)
 {
 	int n = c->m->n_classes;
+	if (c->fmt >= SER_FMT_AUDACITY) {
+		export_span(c, key, start, end, label, conf);
+		return;
+	}
 	c->linelen = 0;
 	if (c->json) {
 		puts_(c, "{");
@@ -292,9 +314,40 @@ static void emit(struct ctx *c, const char *key, double start, double end, const
 
 /* ---- the live meter (stdout a terminal) ---- */
 
-#define METER_BAR 40   /* characters of a full bar */
+#define METER_BAR 40   /* characters of a full bar, at most */
 static int meter_lines;  /* lines drawn so far, 0: nothing to restore */
 static int meter_on;
+static volatile sig_atomic_t meter_resized;
+
+static void on_winch(int sig)
+{
+	(void)sig;
+	meter_resized = 1;
+}
+
+/* The terminal's width; 80 columns when unknown. */
+static int meter_cols(void)
+{
+	struct winsize w;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &w) == 0 && w.ws_col > 0)
+		return w.ws_col;
+	return 80;
+}
+
+/* "listening" until the first decision; redraws on SIGWINCH. */
+static void meter_start(void)
+{
+	static const char s[] = "\033[?25l\r\033[2Klistening...\n";
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_winch;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGWINCH, &sa, NULL);
+	cli_write(stdout, s, sizeof s - 1);
+	cli_flush(stdout);
+	meter_lines = 1;
+}
 
 /* Shows the cursor again and leaves it below the meter; also at exit(). */
 static void meter_restore(void)
@@ -310,24 +363,32 @@ static void meter_restore(void)
 
 static void meter_draw(struct ctx *c, double start, double end, const ser_decision *d)
 {
-	int n = c->m->n_classes, lines = 1;
+	int n = c->m->n_classes, lines = 1, cols = meter_cols();
+	int bar = cols - 21;   /* class lines: "%12s * " bar " 0.00" */
 	const char *label = d->speech ? c->m->class_names[d->label] : SILENCE;
 	c->linelen = 0;
-	if (meter_lines)
+	if (meter_resized)
+		puts_(c, "\033[H\033[2J");          /* lines may have wrapped: start afresh */
+	else if (meter_lines)
 		putf(c, "\033[%dA", meter_lines);   /* back to the first line */
 	else
 		puts_(c, "\033[?25l");               /* hide the cursor */
+	meter_resized = 0;
+	bar = bar > METER_BAR ? METER_BAR : bar < 1 ? 1 : bar;
 	putf(c, "\r\033[2K%7.2f-%.2f s  ", start, end);
 	put(c, label, strlen(label));
-	putf(c, "  %.2f  (voice %3.0f%%)\n", d->confidence, 100 * d->voiced);
+	if (cols >= 56)
+		putf(c, "  %.2f  (voice %3.0f%%)\n", d->confidence, 100 * d->voiced);
+	else
+		putf(c, "  %.2f\n", d->confidence);   /* a narrow pane: no wrapping */
 	for (int i = 0; i < n; i++) {
 		float v = d->speech ? d->probs[i] : 0.0f;
-		int k = (int)lround(v * METER_BAR);
+		int k = (int)lround(v * bar);
 		if (!ser_clf_kept(c->clf, i))
 			continue;   /* --only: a bar per listed class */
 		lines++;
 		putf(c, "\r\033[2K%12.12s %s", c->m->class_names[i], i == d->label ? "*" : " ");
-		for (int j = 0; j < METER_BAR; j++)
+		for (int j = 0; j < bar; j++)
 			put(c, j < k ? "#" : ".", 1);
 		putf(c, " %.2f\n", v);
 	}
@@ -349,11 +410,243 @@ static void emit_decision(struct ctx *c, const char *key, const ser_decision *d)
 	     d->confidence, d->speech ? d->probs : NULL);
 }
 
+/* ---- segments (--segments) and label exports (--format) ---- */
+
+struct segs {
+	ser_segr *g;
+	int merge;               /* --merge: join consecutive segments of one label */
+	int have;                /* a merged segment is pending */
+	int label;               /* its label */
+	double start, end;       /* seconds, of the pending segment */
+	long frames;             /* frames in the pending segment */
+	double *psum;            /* (n_classes) frame-weighted sum of probabilities */
+	float *p;                /* (n_classes) one segment's probabilities */
+	float *mean;             /* (n_classes) the pending segment's */
+};
+
+struct tier {                /* --format textgrid: one per utterance */
+	char *name;
+	double duration;
+	ser_span *s;
+	int n, cap;
+};
+
+struct export {
+	int vtt_header, cues;    /* WebVTT: header written, cues so far */
+	char *key;               /* key of the spans so far (NULL: none yet) */
+	struct tier *t;          /* TextGrid tiers */
+	int nt;
+};
+static struct export ex;
+
+static char *xstrdup(const char *s)
+{
+	char *d = xrealloc(NULL, strlen(s) + 1);
+	return strcpy(d, s);
+}
+
+/* A span for the TextGrid of key; a new tier when the key changes. */
+static void tier_add(const char *key, const ser_span *s)
+{
+	struct tier *t = ex.nt ? &ex.t[ex.nt - 1] : NULL;
+	if (!t || strcmp(t->name, key)) {
+		ex.t = xrealloc(ex.t, (size_t)(ex.nt + 1) * sizeof *ex.t);
+		t = &ex.t[ex.nt++];
+		memset(t, 0, sizeof *t);
+		t->name = xstrdup(key);
+	}
+	if (t->n == t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 64;
+		t->s = xrealloc(t->s, (size_t)t->cap * sizeof *t->s);
+	}
+	t->s[t->n] = *s;
+	t->s[t->n].label = xstrdup(s->label);
+	if (s->end > t->duration)
+		t->duration = s->end;
+	t->n++;
+}
+
+/* One span in an export format (Audacity, TextGrid, WebVTT). */
+static void export_span(struct ctx *c, const char *key, double start, double end, const char *label,
+                        double conf)
+{
+	ser_span s = { start, end, label, conf };
+	char buf[1536];
+	int k = 0;
+	if (end <= start)
+		return;   /* an empty utterance's "-" */
+	if (c->fmt == SER_FMT_TEXTGRID) {
+		tier_add(key ? key : "emotion", &s);
+		return;
+	}
+	if (c->fmt == SER_FMT_VTT) {
+		if (!ex.vtt_header++)
+			cli_write(stdout, ser_vtt_header, strlen(ser_vtt_header));
+		if (key && (!ex.key || strcmp(ex.key, key))) {
+			free(ex.key);
+			ex.key = xstrdup(key);
+			k = ser_vtt_note(buf, sizeof buf, key);
+			cli_write(stdout, buf, (size_t)k < sizeof buf ? (size_t)k : sizeof buf - 1);
+		}
+		k = ser_span_vtt(buf, sizeof buf, ++ex.cues, &s);
+	} else {
+		k = ser_span_audacity(buf, sizeof buf, &s);
+	}
+	cli_write(stdout, buf, (size_t)k < sizeof buf ? (size_t)k : sizeof buf - 1);
+	cli_flush(stdout);
+}
+
+/* The utterance key ended at `duration` seconds (TextGrid tier end). */
+static void export_end(const char *key, double duration)
+{
+	if (ex.nt && !strcmp(ex.t[ex.nt - 1].name, key ? key : "emotion")
+	    && duration > ex.t[ex.nt - 1].duration)
+		ex.t[ex.nt - 1].duration = duration;
+}
+
+/* End of output: the TextGrid, or a VTT header when there was no cue. */
+static void export_close(struct ctx *c)
+{
+	ser_error err;
+	ser_tier *tiers;
+	if (c->fmt == SER_FMT_VTT && !ex.vtt_header)
+		cli_write(stdout, ser_vtt_header, strlen(ser_vtt_header));
+	free(ex.key);
+	if (c->fmt != SER_FMT_TEXTGRID)
+		return;
+	tiers = xrealloc(NULL, (size_t)(ex.nt ? ex.nt : 1) * sizeof *tiers);
+	for (int i = 0; i < ex.nt; i++)
+		tiers[i] = (ser_tier){ ex.t[i].name, ex.t[i].duration, ex.t[i].s, ex.t[i].n };
+	if (ser_textgrid_write(stdout, tiers, ex.nt, &err) < 0)
+		cli_die(EXIT_DATA, "%s", err.msg);
+	for (int i = 0; i < ex.nt; i++) {
+		for (int j = 0; j < ex.t[i].n; j++)
+			free((char *)ex.t[i].s[j].label);
+		free(ex.t[i].s);
+		free(ex.t[i].name);
+	}
+	free(ex.t);
+	free(tiers);
+}
+
+/* Writes the pending segment. */
+static void seg_flush(struct ctx *c, const char *key)
+{
+	struct segs *g = c->segs;
+	int n = c->m->n_classes, best;
+	if (!g->have)
+		return;
+	for (int i = 0; i < n; i++)
+		g->mean[i] = (float)(g->psum[i] / g->frames);
+	best = ser_clf_argmax(g->mean, n);
+	g->have = 0;
+	emit(c, c->live ? NULL : key, g->start, g->end, c->m->class_names[best], g->mean[best], g->mean);
+}
+
+/* A segment found: labelled from the mean over its windows; merged with
+ * the pending one (--merge, same label) or written. */
+static void seg_label(struct ctx *c, const char *key, const ser_segment *s)
+{
+	struct segs *g = c->segs;
+	double fps = (double)c->m->feat_rate / c->m->feat_shift;   /* frames per second */
+	int n = c->m->n_classes, best;
+	ser_error err;
+	if (ser_clf_run_utt(c->clf, s->frames, s->len, g->p, &err) < 0) {
+		cli_report(key, &err);
+		c->status = EXIT_DATA;
+		return;
+	}
+	best = ser_clf_argmax(g->p, n);
+	if (g->have && !(g->merge && g->label == best))
+		seg_flush(c, key);
+	if (!g->have) {
+		g->have = 1;
+		g->label = best;
+		g->start = s->start / fps;
+		g->frames = 0;
+		memset(g->psum, 0, (size_t)n * sizeof *g->psum);
+	}
+	g->end = (s->start + s->len) / fps;
+	g->frames += s->len;
+	for (int i = 0; i < n; i++)
+		g->psum[i] += (double)g->p[i] * s->len;
+	if (!g->merge)
+		seg_flush(c, key);
+}
+
+static void seg_push(struct ctx *c, const char *key, const float *x, size_t n)
+{
+	ser_segment s;
+	for (size_t i = 0; i < n && !(c->live && cli_stop); i++) {
+		const float *f = x + i * c->m->feat_dim;
+		if (ser_segr_push(c->segs->g, f, ser_vad_frame(c->vad, f, NULL), &s))
+			seg_label(c, key, &s);
+	}
+	c->nframes += n;
+}
+
+/* End of an utterance in segment mode. */
+static void seg_finish(struct ctx *c, const char *key)
+{
+	ser_segment s;
+	double fps = (double)c->m->feat_rate / c->m->feat_shift;
+	if (ser_segr_finish(c->segs->g, &s))
+		seg_label(c, key, &s);
+	seg_flush(c, key);
+	if (c->fmt == SER_FMT_TEXTGRID)
+		export_end(c->live ? NULL : key, c->nframes / fps);
+	c->nframes = 0;
+	ser_vad_reset(c->vad);
+}
+
+/* --segments: the VAD and the segmenter. Times in seconds. */
+static void seg_setup(struct ctx *c, const char *mpath, const ser_vad_opts *vo, double pause,
+                      double maxlen, double minlen, int merge)
+{
+	double fps = (double)c->m->feat_rate / c->m->feat_shift;
+	ser_seg_opts o;
+	ser_error err;
+	if (c->m->layout == SER_LAYOUT_VECTOR || c->m->feat_shift == 0)
+		cli_die(EXIT_USAGE, "--segments: %s takes one pooled vector per utterance, not frames", mpath);
+	o.min_pause = (int)lround(pause * fps);
+	o.max_len = (int)lround(maxlen * fps);
+	o.min_len = (int)lround(minlen * fps);
+	o.min_pause += o.min_pause < 1;
+	o.min_len += o.min_len < 1;
+	if (o.max_len < o.min_len)
+		cli_usage_error("--max-segment is shorter than --min-segment");
+	if (!(c->vad = ser_vad_new(vo, c->m->feat_settings, c->m->feat_dim, &err)))
+		cli_die(EXIT_DATA, "%s: %s (--segments needs the frame energy)", mpath, err.msg);
+	c->segs = xrealloc(NULL, sizeof *c->segs);
+	memset(c->segs, 0, sizeof *c->segs);
+	if (!(c->segs->g = ser_segr_new(&o, (int)c->m->feat_dim, &err)))
+		cli_die(EXIT_DATA, "%s", err.msg);
+	c->segs->merge = merge;
+	c->segs->psum = xrealloc(NULL, (size_t)c->m->n_classes * sizeof *c->segs->psum);
+	c->segs->p = xrealloc(NULL, (size_t)c->m->n_classes * sizeof *c->segs->p);
+	c->segs->mean = xrealloc(NULL, (size_t)c->m->n_classes * sizeof *c->segs->mean);
+}
+
+static void seg_free(struct segs *g)
+{
+	if (!g)
+		return;
+	ser_segr_free(g->g);
+	free(g->psum);
+	free(g->p);
+	free(g->mean);
+	free(g);
+}
+
 /* Pushes n frames to the window stream. */
 static void push_frames(struct ctx *c, const char *key, const float *x, size_t n)
 {
 	ser_error err;
 	ser_decision d;
+	if (c->segs) {
+		seg_push(c, key, x, n);
+		return;
+	}
 	for (size_t i = 0; i < n && !(c->live && cli_stop); i++) {
 		int rc = ser_clfs_push(c->clfs, x + i * c->m->feat_dim, &d, &err);
 		if (rc < 0) {
@@ -372,6 +665,10 @@ static void finish_windows(struct ctx *c, const char *key)
 	ser_error err;
 	ser_decision d;
 	int rc;
+	if (c->segs) {
+		seg_finish(c, key);
+		return;
+	}
 	if (ser_clfs_frames(c->clfs) == 0) {
 		if (c->live)
 			return;   /* a live stream without audio: nothing to say */
@@ -521,12 +818,12 @@ static void run_stream(struct ctx *c, FILE *f, const char *name)
 			if (c->clfs)
 				ser_clfs_reset(c->clfs);
 		} else if (ev.type == SER_FR_FRAMES) {
-			if (c->clfs)
+			if (c->clfs || c->segs)
 				push_frames(c, ev.key, ev.x, ev.n);
 			else
 				add_frames(c, ev.x, ev.n);
 		} else if (ev.type == SER_FR_END) {
-			if (c->clfs)
+			if (c->clfs || c->segs)
 				finish_windows(c, ev.key);
 			else
 				label_utterance(c, ev.key);
@@ -543,7 +840,7 @@ static void run_stream(struct ctx *c, FILE *f, const char *name)
 
 static void take(struct ctx *c, const char *key, const float *x, size_t n)
 {
-	if (c->clfs)
+	if (c->clfs || c->segs)
 		push_frames(c, key, x, n);
 	else
 		add_frames(c, x, n);
@@ -607,7 +904,7 @@ static void run_audio(struct ctx *c, const char *path)
 	ser_audio_close(a);
 	if (c->live && cli_stop)
 		return;
-	if (c->clfs)
+	if (c->clfs || c->segs)
 		finish_windows(c, path);
 	else
 		label_utterance(c, path);
@@ -727,6 +1024,30 @@ static void check_applies_model(const ser_model *m, const char *mpath, const cha
 	ser_vad_free(v);
 }
 
+/* Cross-option checks of --segments, --merge and --format. */
+static void check_segment_options(struct ctx *c, int segments, int merge, int novad, int meter, int smooth)
+{
+	if (c->fmt == SER_FMT_JSON)
+		c->json = 1;
+	else if (c->json && c->fmt != SER_FMT_TSV)
+		cli_usage_error("--json and --format %s", ser_span_fmt_names[c->fmt]);
+	if (merge && !segments)
+		cli_usage_error("--merge needs --segments");
+	if (c->fmt >= SER_FMT_AUDACITY && !segments && c->window <= 0 && !c->live)
+		cli_usage_error("--format %s needs --segments, --window or --live", ser_span_fmt_names[c->fmt]);
+	if (c->fmt == SER_FMT_TEXTGRID && !segments && c->hop > 0 && c->hop < c->window)
+		cli_usage_error("--format textgrid: windows overlap (give --hop >= --window, or --segments)");
+	if (c->fmt == SER_FMT_TEXTGRID && !segments && c->live && !(c->hop >= c->window && c->window > 0))
+		cli_usage_error("--format textgrid: live windows overlap (give --hop >= --window, or --segments)");
+	if (!segments)
+		return;
+	if (c->window > 0 || c->hop > 0 || smooth > 1 || meter == 1)
+		cli_usage_error("--segments: not with %s", c->window > 0 ? "--window" : c->hop > 0 ? "--hop"
+		                : smooth > 1 ? "--smooth" : "--meter");
+	if (novad)
+		cli_usage_error("--segments needs the voice-activity rule (not with --no-vad)");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
@@ -748,6 +1069,12 @@ int main(int argc, char **argv)
 		{ "classes", no_argument, NULL, O_CLASSES },
 		{ "info", no_argument, NULL, O_INFO },
 		{ "whole", no_argument, NULL, O_WHOLE },
+		{ "segments", no_argument, NULL, O_SEGMENTS },
+		{ "merge", no_argument, NULL, O_MERGE },
+		{ "format", required_argument, NULL, O_FORMAT },
+		{ "min-pause", required_argument, NULL, O_MINPAUSE },
+		{ "max-segment", required_argument, NULL, O_MAXSEG },
+		{ "min-segment", required_argument, NULL, O_MINSEG },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -760,6 +1087,8 @@ int main(int argc, char **argv)
 	const char *vadopt = NULL;   /* the first voice-activity option given */
 	ser_vad_opts vo;
 	ser_clfs_opts so = { 0, 0, 1, 0.2 };
+	int segments = 0, merge = 0;
+	double pause = 0.3, maxseg = 10, minseg = 0.25;   /* seconds */
 
 	cli_init("ser-classify", synopsis);
 	memset(&c, 0, sizeof c);
@@ -784,11 +1113,18 @@ int main(int argc, char **argv)
 		case O_CLASSES: list_classes = 1; break;
 		case O_INFO: info = 1; break;
 		case O_WHOLE: whole = 1; break;
+		case O_SEGMENTS: segments = 1; break;
+		case O_MERGE: merge = 1; break;
+		case O_FORMAT: c.fmt = cli_choice("--format", optarg, ser_span_fmt_names); break;
+		case O_MINPAUSE: pause = cli_double("--min-pause", optarg, 0.01, 60); break;
+		case O_MAXSEG: maxseg = cli_double("--max-segment", optarg, 0.1, 3600); break;
+		case O_MINSEG: minseg = cli_double("--min-segment", optarg, 0.01, 60); break;
 		case 'h': usage(); cli_close_stdout(); return EXIT_OK;
 		default: cli_usage_error("unknown option");
 		}
 	}
-	if (c.live) {
+	check_segment_options(&c, segments, merge, novad, meter, so.smooth);
+	if (c.live && !segments) {
 		if (c.window <= 0)
 			c.window = 3;
 		if (c.hop <= 0)
@@ -857,8 +1193,13 @@ int main(int argc, char **argv)
 		if (!(c.clfs = ser_clfs_new(c.clf, c.vad, &so, &err)))
 			cli_die(EXIT_DATA, "%s", err.msg);
 	}
+	if (segments)
+		seg_setup(&c, mpath, &vo, pause, maxseg, minseg, merge);
 	if (c.live) {
 		meter_on = meter >= 0 ? meter : isatty(STDOUT_FILENO);
+		if (meter_on && !segments)
+			meter_start();
+		meter_on = meter_on && !segments;
 		if (meter_on)
 			atexit(meter_restore);
 		cli_catch_stop();
@@ -873,7 +1214,11 @@ int main(int argc, char **argv)
 	for (int i = optind; i < argc; i++)
 		run_path(&c, argv[i]);
 
+	if (c.segs && c.live && cli_stop)
+		seg_finish(&c, NULL);   /* interrupted: the segment in progress */
+	export_close(&c);
 	meter_restore();
+	seg_free(c.segs);
 	ser_fe_free(c.fe);
 	ser_clfs_free(c.clfs);
 	ser_vad_free(c.vad);

@@ -275,6 +275,8 @@ int ser_clf_windows(int n, int w, int h)
 		return 0;
 	if (n <= w)
 		return 1;
+	if (h >= w)
+		return (n - 1) / h + 1;      /* blocks at 0, h, ..., the last the remainder */
 	k = (n - w) / h + 1;             /* full windows at 0, h, ... */
 	if ((k - 1) * h + w < n)
 		k++;                         /* tail window [n - w, n) */
@@ -287,6 +289,9 @@ void ser_clf_window_at(int n, int w, int h, int i, int *start, int *len)
 	if (n <= w) {
 		*start = 0;
 		*len = n;
+	} else if (h >= w) {
+		*start = i * h;
+		*len = n - *start < w ? n - *start : w;
 	} else if (i < full) {
 		*start = i * h;
 		*len = w;
@@ -412,10 +417,15 @@ long ser_clfs_frames(const ser_clfs *s)
 /* Decides the window of len frames starting at ring slot `slot`. */
 static int decide(ser_clfs *s, int slot, int len, ser_decision *d, ser_error *err)
 {
-	int rc;
+	int rc, nv = s->nvoiced;
+	if (len < s->n && len < s->o.window) {   /* a remainder block: its own frames */
+		nv = 0;
+		for (long i = s->n - len; i < s->n; i++)
+			nv += s->voice[i % s->o.window];
+	}
 	d->start = (int)(s->n - len);
 	d->len = len;
-	d->voiced = (double)s->nvoiced / len;
+	d->voiced = (double)nv / len;
 	if (s->vad && d->voiced < s->o.min_voiced) {
 		s->nhist = s->hpos = 0;
 		d->speech = 0;
@@ -472,9 +482,12 @@ int ser_clfs_push(ser_clfs *s, const float *frame, ser_decision *d, ser_error *e
 int ser_clfs_finish(ser_clfs *s, ser_decision *d, ser_error *err)
 {
 	int w = s->o.window, rc = 0;
+	long last = s->n > 0 ? (s->n - 1) / s->o.hop * s->o.hop : 0;   /* blocks: last start */
 	if (s->n > 0 && s->n < w)
 		rc = decide(s, 0, (int)s->n, d, err);
-	else if (s->n > w && (s->n - w) % s->o.hop != 0)
+	else if (s->o.hop >= w && s->n > w && last + w > s->n)
+		rc = decide(s, (int)(last % w), (int)(s->n - last), d, err);
+	else if (s->o.hop < w && s->n > w && (s->n - w) % s->o.hop != 0)
 		rc = decide(s, (int)(s->n % w), w, d, err);
 	if (rc >= 0)
 		ser_clfs_reset(s);

@@ -64,7 +64,10 @@ void ser_clf_renorm(float *probs, const unsigned char *keep, int n);
 /* Windows over an utterance of n frames: window w and hop h frames (>= 1).
  * Windows start at 0, h, 2h, ... while start + w <= n; when n < w there is
  * one window [0, n); when the last full window ends before n, one more
- * window [n - w, n) covers the tail. Returns the count and, for i < count,
+ * window [n - w, n) covers the tail. Blocks (h >= w, e.g. the original
+ * project's 4 s blocks): windows start at 0, h, 2h, ... while start < n,
+ * each min(w, n - start) frames long, so the last is the remainder and no
+ * window overlaps another. Returns the count and, for i < count,
  * ser_clf_window_at gives window i's first frame and length. */
 int ser_clf_windows(int n, int w, int h);
 void ser_clf_window_at(int n, int w, int h, int i, int *start, int *len);
@@ -74,13 +77,13 @@ int ser_clf_reserve(ser_clf *c, int frames, ser_error *err);
 /* ---- windows over a stream, frame by frame (offline --window and --live) ----
  * The same windows as ser_clf_windows, decided as the frames arrive: the
  * window [n - w, n) is decided when frame n - 1 is pushed and (n - w) is a
- * multiple of h; ser_clfs_finish decides the tail window or, for an
- * utterance shorter than w, the one window [0, n). Memory is bounded by
- * the window and by the input: a ring of the last w frames (and their
- * voice flags), which grows with the first frames of an utterance up to w
- * (so a window far longer than the input costs only the input), and the
- * last `smooth` probability vectors. Once w frames have come, a push
- * allocates nothing.
+ * multiple of h; ser_clfs_finish decides the tail window (for blocks, the
+ * remainder) or, for an utterance shorter than w, the one window [0, n).
+ * Memory is bounded by the window and by the input: a ring of the last w
+ * frames (and their voice flags), which grows with the first frames of an
+ * utterance up to w (so a window far longer than the input costs only the
+ * input), and the last `smooth` probability vectors. Once w frames have
+ * come, a push allocates nothing.
  *
  * With a VAD, a window whose fraction of voiced frames is below min_voiced
  * is silence: the model is not run, the smoothing history is emptied.

@@ -1,5 +1,5 @@
 #!/bin/sh
-# ser-classify --live, ser-live, ser-play: streaming decisions through real
+# ser-classify --live, ser-live: streaming decisions through real
 # pipes, agreement with offline --window, VAD, signals, ALSA file devices.
 . "$SER_ROOT/test/cli/lib.sh"
 command -v sox >/dev/null 2>&1 || { skip "live: sox not installed"; exit 0; }
@@ -150,15 +150,31 @@ for cap in "" --arecord; do
 	check "ser-live $cap: SIGTERM ends the pipeline with status 0 (got $rc; $(head -c 200 "$T/sl.err"))" test "$rc" -eq 0
 	check "ser-live $cap: SIGTERM leaves whole lines ($(wc -l < "$T/sl"))" sh -c "test \"\$(tail -c 1 '$T/sl' | od -An -c | tr -d ' ')\" = '\\n'"
 done
-if command -v aplay >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1; then
-	status 0 "ser-play to a null playback device" ser-play $M -w 1 -H 0.25 "$T/talk.wav"
-	check "ser-play prints the live lines" cmp -s "$T/out" "$T/live"
-else
-	skip "ser-play: aplay or python3 missing"
-fi
-status 1 "ser-play without FILE -> 1" ser-play $M
 
 # man pages
 for p in ser-live; do
 	check "$p.1 exists with SYNOPSIS and EXIT STATUS" sh -c "grep -q '^\.SH SYNOPSIS' '$SER_ROOT/man/$p.1' && grep -q '^\.SH \"*EXIT STATUS' '$SER_ROOT/man/$p.1'"
 done
+
+# ---- the meter in a terminal (tmux): listening, the pane's width, resize ----
+if command -v tmux >/dev/null 2>&1; then
+	S=$T/tmux.sock
+	pane() { tmux -S "$S" capture-pane -p -t meter; }
+	wait_for() { i=0; while ! pane | grep -q "$1" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done; pane | grep -q "$1"; }
+	widest() { pane | awk '{ if (length > w) w = length } END { print w + 0 }'; }
+	tmux -S "$S" new-session -d -s meter -x 40 -y 20 "(sleep 2; cat '$T/talk.raw'; sleep 3; cat '$T/talk.raw'; sleep 20) | ser-mfcc | ser-classify $DM --live -w 1 -H 0.25; sleep 30"
+	check "meter: 'listening' before the first decision" wait_for '^listening'
+	check "meter: a decision with a bar per class" wait_for '^ *neutral .*[#.]\{5,\} 0\.[0-9][0-9]$'
+	w=$(widest)
+	check "meter: fits a 40-column pane (widest line $w)" test "$w" -le 40
+	check "meter: no line wrapped (the first line is the window's times)" sh -c "tmux -S '$S' capture-pane -p -t meter | head -1 | grep -q '^ *[0-9.]*-[0-9.]* s  '"
+	tmux -S "$S" resize-window -t meter -x 30 2>/dev/null || tmux -S "$S" resize-pane -t meter -x 30
+	sleep 4.5
+	w=$(widest)
+	check "meter: redrawn at 30 columns after a resize (widest line $w)" test "$w" -le 30
+	check "meter: after the resize, one header line and a line per class, no debris ($(pane | grep -c .) lines)" \
+		test "$(pane | grep -c .)" -eq 9
+	tmux -S "$S" kill-server 2>/dev/null
+else
+	skip "meter in a terminal: tmux not installed"
+fi

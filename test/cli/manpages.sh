@@ -3,7 +3,7 @@
 # option exits 1 with a message on stderr and nothing on stdout, a missing
 # input exits 2, --help exits 0 with the usage on stdout.
 . "$SER_ROOT/test/cli/lib.sh"
-for p in ser-capture ser-mfcc ser-classify ser-train ser-eval; do
+for p in ser-capture ser-mfcc ser-classify ser-train ser-eval ser-play ser-plot; do
 	m=$SER_ROOT/man/$p.1
 	for sec in NAME SYNOPSIS DESCRIPTION OPTIONS "EXIT STATUS" EXAMPLES; do
 		check "$p.1 has a $sec section" grep -q "^\.SH \"*$sec\"*\$" "$m"
@@ -12,6 +12,10 @@ for p in ser-capture ser-mfcc ser-classify ser-train ser-eval; do
 	check "$p.1 EXIT STATUS names 0, 1 and 2" sh -c "grep -q '0' '$T/exit' && grep -q '1' '$T/exit' && grep -q '2' '$T/exit'"
 	status 0 "$p --help exits 0" "$p" --help
 	check "$p --help writes the usage to stdout" grep -q "^Usage: $p" "$T/out"
+	# every long option of --help is in the man page
+	"$p" --help | grep -o -- '--[a-z][a-z0-9-]*' | sort -u > "$T/opts"
+	missing=$(while read -r o; do grep -q -- "$(printf '%s' "$o" | sed 's/-/\\\\-/g')" "$m" || printf '%s ' "$o"; done < "$T/opts")
+	check "$p: every long option of --help is in $p.1 (${missing:-all})" test -z "$missing"
 	status 1 "$p --no-such-option exits 1" "$p" --no-such-option
 	check "$p: usage error on stderr, stdout empty" sh -c "[ -s '$T/err' ] && [ ! -s '$T/out' ]"
 done

@@ -23,6 +23,18 @@ vg "ser-mfcc librosa pooled text" "$VB/ser-mfcc" --preset librosa --pool mean --
 vg "ser-mfcc kaldi ark" "$VB/ser-mfcc" --preset kaldi --ark "$T/a.wav"
 vg "ser-classify audio file" "$VB/ser-classify" -m "$SER_ROOT/weights/default.ser" --probs "$T/a.wav"
 vg "ser-classify features, windows" "$VB/ser-classify" -m "$SER_ROOT/weights/default.ser" -w 0.5 -H 0.25 "$T/a.feat"
+vg "ser-classify --segments --merge --format textgrid" "$VB/ser-classify" -m "$SER_ROOT/weights/default.ser" --segments --merge --format textgrid "$T/a.wav"
+vg "ser-classify --segments --format vtt" "$VB/ser-classify" -m "$SER_ROOT/weights/default.ser" --segments --format vtt --probs "$T/a.wav"
+"$VB/ser-classify" -m "$SER_ROOT/weights/default.ser" --probs -w 0.5 -H 0.25 "$T/a.wav" > "$T/w.tsv"
+vg "ser-plot timeline --audio" "$VB/ser-plot" timeline --audio "$T/a.wav" "$T/w.tsv"
+printf 'epoch\ttrain_loss\tval_acc\n1\t2.0\t0.3\n2\t1.5\t0.4\n' > "$T/log.tsv"
+vg "ser-plot curves" "$VB/ser-plot" curves "$T/log.tsv"
+if [ -f "$SER_ROOT/test/alsa/asoundrc.in" ]; then
+	sed -e "s|@INFILE@|/dev/null|" -e "s|@FIFO@|/dev/null|" -e "s|@OUTFILE@|$T/played.raw|" \
+		"$SER_ROOT/test/alsa/asoundrc.in" > "$T/asound.conf"
+	ALSA_CONFIG_PATH=$T/asound.conf vg "ser-play --plain to the file plugin" \
+		"$VB/ser-play" -m "$SER_ROOT/weights/default.ser" -D fileout -w 0.5 "$T/a.wav"
+fi
 printf '03-01-05-01-01-01-20.flac\tangry\t0.9\n03-01-04-01-01-01-20.flac\tangry\t0.6\n' > "$T/l.tsv"
 vg "ser-eval" "$VB/ser-eval" "$T/l.tsv"
 for i in 1 2 3 4; do

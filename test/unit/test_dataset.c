@@ -47,6 +47,16 @@ int main(void)
 	CHECK(start == 0 && len == 3, "short window covers all (got %d+%d)", start, len);
 	CHECK(ser_clf_windows(0, 4, 3) == 0, "no frames: no window");
 	CHECK(ser_clf_windows(8, 4, 4) == 2, "exact tiling: no extra window");
+	/* blocks (h >= w): 0, 4, 8, the last the remainder, none overlapping */
+	CHECK(ser_clf_windows(10, 4, 4) == 3, "blocks over 10 frames (w 4, h 4): 3");
+	ser_clf_window_at(10, 4, 4, 2, &start, &len);
+	CHECK(start == 8 && len == 2, "last block = remainder [8, 10) (got %d+%d)", start, len);
+	ser_clf_window_at(5, 4, 4, 1, &start, &len);
+	CHECK(ser_clf_windows(5, 4, 4) == 2 && start == 4 && len == 1,
+	      "5 frames in blocks of 4: [0, 4) [4, 5) (got %d+%d)", start, len);
+	CHECK(ser_clf_windows(11, 4, 6) == 2, "h > w: windows at 0 and 6");
+	ser_clf_window_at(11, 4, 6, 1, &start, &len);
+	CHECK(start == 6 && len == 4, "h > w: [6, 10) (got %d+%d)", start, len);
 
 	/* argmax: first on ties */
 	{

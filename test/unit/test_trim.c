@@ -262,6 +262,21 @@ int main(void)
 		ser_clf *bad = ser_clf_new(&m, &err);
 		CHECK(!bad && err.code == SER_EINVAL, "trimming model over CMVN features refused: %s", err.msg);
 		ser_clfs_free(st);
+		so.hop = so.window;   /* blocks: the stream gives ser_clf_window_at's remainder */
+		st = ser_clfs_new(c, NULL, &so, &err);
+		count = same = 0;
+		for (int t = 0; t <= n + 2; t++) {
+			int want_s, want_l;
+			rc = t < n + 2 ? ser_clfs_push(st, x + (t % n) * DIM, &d, &err) : ser_clfs_finish(st, &d, &err);
+			if (rc <= 0)
+				continue;
+			ser_clf_window_at(n + 2, w, w, count, &want_s, &want_l);
+			same += d.start == want_s && d.len == want_l;
+			count++;
+		}
+		CHECK(count == ser_clf_windows(n + 2, w, w) && same == count && count == 3,
+		      "blocks over a stream of 42 frames (w 16): %d of %d = [0,16) [16,32) [32,42)", same, count);
+		ser_clfs_free(st);
 		ser_clf_free(c);
 		ser_clf_free(c0);
 		ser_net_free(m.net);
