@@ -1,11 +1,13 @@
 /* ser-classify: audio files or feature streams to emotion labels.
  * Options and behaviour in man/ser-classify.1. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "audio.h"
@@ -513,6 +515,13 @@ static void run_stream(struct ctx *c, FILE *f, const char *name)
 				finish_windows(c, ev.key);
 			else
 				label_utterance(c, ev.key);
+		} else if (ev.type == SER_FR_ABORT) {
+			cli_warn("%s: utterance %s was cut short by its producer (aborted after %zu frames): "
+			         "no label", name, ev.key, ev.n);
+			c->status = EXIT_DATA;
+			c->nframes = 0;
+			if (c->clfs)
+				ser_clfs_reset(c->clfs);
 		}
 	}
 	if (c->live && cli_stop)
@@ -549,33 +558,34 @@ static int drain_fe(struct ctx *c, const char *key)
 	return 0;
 }
 
-static void run_audio(struct ctx *c, const char *path)
+/* The front end of the model's settings, made on first use. */
+static void need_fe(struct ctx *c)
+{
+	ser_feat_opts o;
+	ser_error err;
+	if (c->fe)
+		return;
+	if (ser_feat_parse_settings(&o, c->m->feat_settings, &err) < 0 || !(c->fe = ser_fe_new(&o, &err)))
+		cli_die(EXIT_DATA, "model's feature settings: %s", err.msg);
+	if (ser_fe_dim(c->fe) != c->m->feat_dim)
+		cli_die(EXIT_DATA, "model's feature settings give %zu values, the model takes %u",
+		        ser_fe_dim(c->fe), c->m->feat_dim);
+}
+
+/* Labels the audio of a (closed here). */
+static void run_audio(struct ctx *c, ser_audio *a, const char *path)
 {
 	enum { BLOCK = 4096 };
 	static float in[BLOCK];
 	ser_error err;
-	ser_audio *a;
-	if (!c->fe) {
-		ser_feat_opts o;
-		if (ser_feat_parse_settings(&o, c->m->feat_settings, &err) < 0
-		    || !(c->fe = ser_fe_new(&o, &err)))
-			cli_die(EXIT_DATA, "model's feature settings: %s", err.msg);
-		if (ser_fe_dim(c->fe) != c->m->feat_dim)
-			cli_die(EXIT_DATA, "model's feature settings give %zu values, the model takes %u",
-			        ser_fe_dim(c->fe), c->m->feat_dim);
-	}
-	a = ser_audio_open(path, (int)c->m->feat_rate, SER_RS_HQ, &err);
-	if (!a) {
-		cli_report(path, &err);
-		c->status = EXIT_DATA;
-		return;
-	}
+	need_fe(c);
 	ser_fe_reset(c->fe);
 	c->nframes = 0;
 	if (c->clfs)
 		ser_clfs_reset(c->clfs);
 	for (;;) {
 		long n = ser_audio_read(a, in, BLOCK, &err);
+		cli_noise_relay();
 		if (n < 0)
 			goto fail;
 		if (n == 0 || (c->live && cli_stop))
@@ -598,45 +608,68 @@ static void run_audio(struct ctx *c, const char *path)
 fail:
 	cli_report(path, &err);
 	c->status = EXIT_DATA;
+	if (c->clfs)
+		ser_clfs_reset(c->clfs);
 	ser_audio_close(a);
 }
 
-/* 1 if the first bytes are those of an audio container libsndfile reads. */
-static int looks_like_audio(const unsigned char *b, size_t n)
+/* An input on fd, whatever door it came through (a file, a pipe or FIFO
+ * named as a file, /dev/stdin, stdin): its first bytes say whether it is a
+ * feature stream; anything else libsndfile opens is audio. The stream is
+ * read once, never reopened or rewound. */
+static void run_fd(struct ctx *c, int fd, const char *name)
 {
-	static const char *const magic[] = { "RIFF", "RIFX", "RF64", "fLaC", "OggS", "FORM",
-	                                     ".snd", "dns.", "caff", "wvpk", "ID3", "MThd", NULL };
-	for (int i = 0; magic[i]; i++) {
-		size_t l = strlen(magic[i]);
-		if (n >= l && !memcmp(b, magic[i], l))
-			return 1;
+	unsigned char head[SER_SNIFF_BYTES];
+	size_t n;
+	ser_error err;
+	ser_audio *a;
+	FILE *f;
+	int kind = ser_sniff(fd, head, &n, &err);
+	if (kind == SER_SNIFF_EMPTY)
+		ser_seterr(&err, SER_EFORMAT, "empty input");
+	if (kind == SER_SNIFF_FEATURES && (f = ser_replay_stream(fd, head, n, &err))) {
+		run_stream(c, f, name);
+		fclose(f);
+		return;
 	}
-	return n >= 2 && b[0] == 0xff && (b[1] & 0xe0) == 0xe0;   /* MPEG audio frame sync */
+	if (kind == SER_SNIFF_OTHER) {
+		cli_noise_begin(name);
+		a = ser_audio_open_fd(fd, head, n, NULL, (int)c->m->feat_rate, SER_RS_HQ, &err);
+		if (a) {
+			run_audio(c, a, name);
+			cli_noise_end();
+			return;
+		}
+		cli_noise_end();
+		if (strstr(err.msg, "format not recognised"))
+			ser_seterr(&err, SER_EFORMAT, "neither audio that libsndfile reads nor a ser feature stream");
+	}
+	if (c->live && cli_stop)
+		return;
+	cli_report(name, &err);
+	c->status = EXIT_DATA;
 }
 
 static void run_path(struct ctx *c, const char *path)
 {
-	unsigned char b[16];
-	size_t n;
-	FILE *f;
+	struct stat st;
+	int fd;
 	if (!strcmp(path, "-")) {
-		run_stream(c, stdin, "-");
+		run_fd(c, 0, "-");
 		return;
 	}
-	if (!(f = fopen(path, "rb"))) {
+	if ((fd = open(path, O_RDONLY)) < 0) {
 		cli_warn("%s: %s", path, strerror(errno));
 		c->status = EXIT_DATA;
 		return;
 	}
-	n = fread(b, 1, sizeof b, f);
-	if (n > 0 && looks_like_audio(b, n)) {
-		fclose(f);
-		run_audio(c, path);
-		return;
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		cli_warn("%s: %s", path, strerror(EISDIR));
+		c->status = EXIT_DATA;
+	} else {
+		run_fd(c, fd, path);
 	}
-	rewind(f);
-	run_stream(c, f, path);
-	fclose(f);
+	close(fd);
 }
 
 static void print_info(const ser_model *m, const char *path)
@@ -784,7 +817,7 @@ int main(int argc, char **argv)
 	c.p = xrealloc(NULL, (size_t)c.m->n_classes * sizeof *c.p);
 
 	if (optind == argc)
-		run_stream(&c, stdin, "-");
+		run_fd(&c, 0, "-");
 	for (int i = optind; i < argc; i++)
 		run_path(&c, argv[i]);
 
