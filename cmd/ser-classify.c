@@ -19,6 +19,8 @@
 #include "vad.h"
 
 #define SILENCE "silence"   /* label of a window without enough voice */
+#define UTT_MIN_VOICED 0.05 /* default --min-voiced of a whole utterance: below every
+                               file of the corpora (lowest: 0.14), above silence (0) */
 
 #ifndef SER_DATADIR
 #define SER_DATADIR "/usr/local/share/ser"
@@ -81,6 +83,7 @@ struct ctx {
 	int probs, json;
 	int live;                /* --live: unbounded stream, lines without key */
 	double window, hop;      /* seconds, 0: per utterance */
+	double min_voiced;       /* per utterance: voiced share of speech */
 	ser_clfs *clfs;          /* windows (--window or --live), else NULL */
 	ser_vad *vad;            /* NULL: --no-vad */
 	float *p;                /* (n_classes) */
@@ -383,6 +386,13 @@ static void label_utterance(struct ctx *c, const char *key)
 		cli_warn("%s: no frames (empty or too short input): label -", key);
 		emit(c, key, -1, 0, "-", 0.0, NULL);
 		return;
+	}
+	if (c->vad) {    /* the voice-activity rule of the windows, over the whole utterance */
+		double v = ser_vad_fraction(c->vad, c->frames, c->nframes, c->m->feat_dim);
+		if (v < c->min_voiced) {
+			emit(c, key, -1, 0, SILENCE, 1 - v, NULL);
+			return;
+		}
 	}
 	if (ser_clf_run_utt(c->clf, c->frames, n, c->p, &err) < 0) {
 		cli_report(key, &err);
@@ -725,7 +735,7 @@ int main(int argc, char **argv)
 	ser_error err;
 	const char *mopt = NULL, *mpath;
 	char mbuf[4096];
-	int ch, list_classes = 0, info = 0, whole = 0, novad = 0, meter = -1;
+	int ch, list_classes = 0, info = 0, whole = 0, novad = 0, meter = -1, vad_given = 0;
 	ser_vad_opts vo;
 	ser_clfs_opts so = { 0, 0, 1, 0.2 };
 
@@ -742,10 +752,10 @@ int main(int argc, char **argv)
 		case 'l': c.live = 1; break;
 		case 's': so.smooth = (int)cli_long("--smooth", optarg, 1, 1000); break;
 		case O_NOVAD: novad = 1; break;
-		case O_MINV: so.min_voiced = cli_double("--min-voiced", optarg, 0, 1); break;
-		case O_VMARGIN: vo.margin = cli_double("--vad-margin", optarg, 0, 100); break;
-		case O_VGATE: vo.gate = cli_double("--vad-gate", optarg, -200, 100); break;
-		case O_VRISE: vo.rise = cli_double("--vad-rise", optarg, 0, 1000); break;
+		case O_MINV: so.min_voiced = cli_double("--min-voiced", optarg, 0, 1); vad_given = 2; break;
+		case O_VMARGIN: vo.margin = cli_double("--vad-margin", optarg, 0, 100); vad_given |= 1; break;
+		case O_VGATE: vo.gate = cli_double("--vad-gate", optarg, -200, 100); vad_given |= 1; break;
+		case O_VRISE: vo.rise = cli_double("--vad-rise", optarg, 0, 1000); vad_given |= 1; break;
 		case O_METER: meter = 1; break;
 		case O_PLAIN: meter = 0; break;
 		case O_CLASSES: list_classes = 1; break;
@@ -804,6 +814,13 @@ int main(int argc, char **argv)
 			cli_die(EXIT_DATA, "%s: %s (use --no-vad)", mpath, err.msg);
 		if (!(c.clfs = ser_clfs_new(c.clf, c.vad, &so, &err)))
 			cli_die(EXIT_DATA, "%s", err.msg);
+	} else if (!novad) {
+		/* whole utterances: the same rule; quietly none for features without
+		 * the energy (CMVN, pooled) unless a VAD option asked for it */
+		c.vad = ser_vad_new(&vo, c.m->feat_settings, c.m->feat_dim, &err);
+		if (!c.vad && vad_given)
+			cli_die(EXIT_DATA, "%s: %s (use --no-vad)", mpath, err.msg);
+		c.min_voiced = vad_given & 2 ? so.min_voiced : UTT_MIN_VOICED;
 	}
 	if (c.live) {
 		meter_on = meter >= 0 ? meter : isatty(STDOUT_FILENO);
