@@ -61,10 +61,12 @@ static void usage(void)
 	ser_feat_settings_text(&o, text, sizeof text);
 	printf("%s", synopsis);
 	printf(
-	"Computes MFCC (or log mel) features of PCM on stdin (raw, or WAV detected by\n"
-	"its header) or of audio FILEs (anything libsndfile reads, one utterance each,\n"
+	"Computes MFCC (or log mel) features of audio on stdin (any container libsndfile\n"
+	"recognises by its first bytes, else raw PCM as declared below; a feature stream\n"
+	"is refused) or of audio FILEs (anything libsndfile reads, one utterance each,\n"
 	"keyed by the path as given; - is stdin) and writes a feature stream to stdout.\n"
-	"Input at another rate than the analysis rate is resampled.\n"
+	"Input at another rate than the analysis rate is resampled. An utterance cut\n"
+	"short (an input error, SIGINT, SIGTERM) is marked aborted in the stream.\n"
 	"\n"
 	"  -p, --preset NAME      ser, librosa, kaldi or htk (default: ser); applied\n"
 	"                         first, whatever the option order; every setting\n"
@@ -94,7 +96,8 @@ static void usage(void)
 	printf(
 	"\n"
 	"Exit status: 0 ok, 1 usage error (including invalid settings), 2 input or\n"
-	"output error (other FILEs are still processed).\n");
+	"output error (other FILEs are still processed); killed by SIGINT or SIGTERM\n"
+	"after marking the open utterance aborted.\n");
 }
 
 static void out_error(const ser_error *err)

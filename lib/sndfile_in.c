@@ -110,21 +110,34 @@ struct pipe_io {
 	sf_count_t keep;    /* bytes of the start to keep in buf */
 	unsigned char *buf; /* the first len bytes of the stream */
 	size_t len, cap;
-	int seek_refused;   /* a parser asked to seek past what was read */
+	int seek_refused;   /* times a parser asked to seek past what was read */
+	int at_end;         /* pretend the end: a parser that loops on refused seeks */
+	int eof_reads;      /* reads at the end of the stream */
 	int intr;           /* read(2) interrupted by a caught signal */
 	int ioerr;          /* errno of a failed read, 0: none */
 };
 
 static sf_count_t pio_len(void *u) { (void)u; return SF_COUNT_MAX; }
-static sf_count_t pio_tell(void *u) { return ((struct pipe_io *)u)->pos; }
+/* A parser that keeps asking for positions past what was read, or keeps
+ * reading at the end of the stream (libsndfile's W64 parser does both on
+ * chunks with huge sizes, since the length of a pipe is unknown), is told
+ * it is at the end (tell), so that it stops. */
+#define SEEK_REFUSALS_MAX 64
+#define EOF_READS_MAX 64
+
+static sf_count_t pio_tell(void *u)
+{
+	struct pipe_io *p = u;
+	return p->at_end ? SF_COUNT_MAX : p->pos;
+}
 
 static sf_count_t pio_seek(sf_count_t off, int whence, void *u)
 {
 	struct pipe_io *p = u;
 	sf_count_t to = whence == SEEK_SET ? off : whence == SEEK_CUR ? p->pos + off : -1;
-	if (to < 0 || to > p->got || (to < p->got && to >= (sf_count_t)p->len)) {
-		if (to > p->got)
-			p->seek_refused = 1;
+	if (p->at_end || to < 0 || to > p->got || (to < p->got && to >= (sf_count_t)p->len)) {
+		if (to > p->got && ++p->seek_refused > SEEK_REFUSALS_MAX)
+			p->at_end = 1;
 		return -1;
 	}
 	p->pos = to;
@@ -159,7 +172,7 @@ static sf_count_t pio_read(void *ptr, sf_count_t n, void *u)
 	unsigned char *o = ptr;
 	sf_count_t done = 0;
 
-	while (done < n) {
+	while (done < n && !p->at_end) {
 		if (p->pos < p->got) {          /* replay (pos < len here) */
 			sf_count_t k = (sf_count_t)p->len - p->pos;
 			if (k > n - done)
@@ -177,8 +190,11 @@ static sf_count_t pio_read(void *ptr, sf_count_t n, void *u)
 				p->ioerr = errno;
 			break;
 		}
-		if (r == 0)
+		if (r == 0) {
+			if (++p->eof_reads > EOF_READS_MAX)
+				p->at_end = 1;
 			break;
+		}
 		pio_keep(p, o + done, (size_t)r);
 		p->got += r;
 		done += r;
