@@ -640,8 +640,11 @@ static void run_fd(struct ctx *c, int fd, const char *name)
 	if (kind == SER_SNIFF_EMPTY)
 		ser_seterr(&err, SER_EFORMAT, "empty input");
 	if (kind == SER_SNIFF_FEATURES && (f = ser_replay_stream(fd, head, n, &err))) {
+		static FILE *open_stream;   /* reachable if a write error exits meanwhile */
+		open_stream = f;
 		run_stream(c, f, name);
-		fclose(f);
+		fclose(open_stream);
+		open_stream = NULL;
 		return;
 	}
 	if (kind == SER_SNIFF_OTHER) {

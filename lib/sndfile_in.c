@@ -524,6 +524,8 @@ static int open_pipe(ser_audio *a, const unsigned char *head, size_t n, const se
 		}
 	}
 	a->pio->keep = a->pio->got > HEAD ? a->pio->got : HEAD;
+	a->pio->at_end = 0;         /* the parser's loop guard ends with the open */
+	a->pio->eof_reads = 0;
 	return take_sf(a, &in, err);
 }
 
