@@ -625,6 +625,17 @@ fail:
 	ser_audio_close(a);
 }
 
+/* The replay stream being read, closed at exit if a write error ends the
+ * program meanwhile. */
+static FILE *open_stream;
+
+static void close_open_stream(void)
+{
+	if (open_stream)
+		fclose(open_stream);
+	open_stream = NULL;
+}
+
 /* An input on fd, whatever door it came through (a file, a pipe or FIFO
  * named as a file, /dev/stdin, stdin): its first bytes say whether it is a
  * feature stream; anything else libsndfile opens is audio. The stream is
@@ -640,10 +651,9 @@ static void run_fd(struct ctx *c, int fd, const char *name)
 	if (kind == SER_SNIFF_EMPTY)
 		ser_seterr(&err, SER_EFORMAT, "empty input");
 	if (kind == SER_SNIFF_FEATURES && (f = ser_replay_stream(fd, head, n, &err))) {
-		static FILE *open_stream;   /* reachable if a write error exits meanwhile */
 		open_stream = f;
 		run_stream(c, f, name);
-		fclose(open_stream);
+		fclose(f);
 		open_stream = NULL;
 		return;
 	}
@@ -837,6 +847,7 @@ int main(int argc, char **argv)
 		atexit(meter_restore);
 	}
 	c.p = xrealloc(NULL, (size_t)c.m->n_classes * sizeof *c.p);
+	atexit(close_open_stream);
 
 	if (optind == argc)
 		run_fd(&c, 0, "-");

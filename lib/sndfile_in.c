@@ -118,11 +118,9 @@ struct pipe_io {
 };
 
 static sf_count_t pio_len(void *u) { (void)u; return SF_COUNT_MAX; }
-/* A parser that keeps asking for positions past what was read, or keeps
- * reading at the end of the stream (libsndfile's W64 parser does both on
- * chunks with huge sizes, since the length of a pipe is unknown), is told
- * it is at the end (tell), so that it stops. */
-#define SEEK_REFUSALS_MAX 64
+/* A parser that keeps reading at the end of the stream (libsndfile's W64
+ * parser does on chunks with huge sizes, since the length of a pipe is
+ * unknown) is told it is at the end (tell), so that it stops. */
 #define EOF_READS_MAX 64
 
 static sf_count_t pio_tell(void *u)
@@ -136,8 +134,8 @@ static sf_count_t pio_seek(sf_count_t off, int whence, void *u)
 	struct pipe_io *p = u;
 	sf_count_t to = whence == SEEK_SET ? off : whence == SEEK_CUR ? p->pos + off : -1;
 	if (p->at_end || to < 0 || to > p->got || (to < p->got && to >= (sf_count_t)p->len)) {
-		if (to > p->got && ++p->seek_refused > SEEK_REFUSALS_MAX)
-			p->at_end = 1;
+		if (to > p->got)
+			p->seek_refused++;
 		return -1;
 	}
 	p->pos = to;
