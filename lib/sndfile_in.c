@@ -132,7 +132,9 @@ static sf_count_t pio_tell(void *u)
 static sf_count_t pio_seek(sf_count_t off, int whence, void *u)
 {
 	struct pipe_io *p = u;
-	sf_count_t to = whence == SEEK_SET ? off : whence == SEEK_CUR ? p->pos + off : -1;
+	sf_count_t to = whence == SEEK_SET ? off : -1;
+	if (whence == SEEK_CUR)   /* no overflow on a hostile offset */
+		to = off > SF_COUNT_MAX - p->pos ? SF_COUNT_MAX : off < -p->pos ? -1 : p->pos + off;
 	if (p->at_end || to < 0 || to > p->got || (to < p->got && to >= (sf_count_t)p->len)) {
 		if (to > p->got)
 			p->seek_refused++;
