@@ -1,4 +1,5 @@
 /* Shared helpers of the ser programs: diagnostics, options, stdout. */
+#define _GNU_SOURCE
 #include "cli.h"
 #include "outfile.h"
 
@@ -8,6 +9,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 const char *cli_prog = "ser";
@@ -21,12 +24,92 @@ void cli_init(const char *prog, const char *synopsis)
 	signal(SIGPIPE, SIG_DFL);
 }
 
+/* While decoder noise is caught, fd 2 is noise_fd and the real standard
+ * error is saved_err. */
+static int noise_fd = -1, saved_err = -1;
+static const char *noise_name;
+
+static void put_err(const char *s, size_t n)
+{
+	int fd = saved_err >= 0 ? saved_err : 2;
+	while (n > 0) {
+		ssize_t w = write(fd, s, n);
+		if (w <= 0)
+			return;
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
 static void vwarn(const char *fmt, va_list ap)
 {
+	char b[4096];
+	int k = snprintf(b, sizeof b, "%s: ", cli_prog);
 	fflush(stdout);
-	fprintf(stderr, "%s: ", cli_prog);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	fflush(stderr);
+	cli_noise_relay();
+	if (k > 0 && (size_t)k < sizeof b)
+		k += vsnprintf(b + k, sizeof b - (size_t)k, fmt, ap);
+	if (k < 0)
+		return;
+	if ((size_t)k >= sizeof b - 1)
+		k = (int)sizeof b - 2;
+	b[k++] = '\n';
+	put_err(b, (size_t)k);
+}
+
+void cli_noise_begin(const char *name)
+{
+	noise_name = name;
+	if (noise_fd >= 0)
+		return;
+	fflush(stderr);
+	if ((noise_fd = memfd_create("ser-noise", 0)) < 0)
+		return;
+	if ((saved_err = dup(2)) < 0 || dup2(noise_fd, 2) < 0) {
+		if (saved_err >= 0)
+			close(saved_err);
+		close(noise_fd);
+		noise_fd = saved_err = -1;
+	}
+}
+
+void cli_noise_relay(void)
+{
+	char b[16384];
+	ssize_t n;
+	if (noise_fd < 0)
+		return;
+	fflush(stderr);
+	/* what a decoder wrote since the last relay (its first 16 KiB) */
+	if ((n = pread(noise_fd, b, sizeof b - 1, 0)) <= 0)
+		return;
+	b[n] = '\0';
+	for (char *l = b, *e; *l; l = e + 1) {
+		char m[17000];
+		int k;
+		if (!(e = strchr(l, '\n')))
+			e = l + strlen(l);
+		k = snprintf(m, sizeof m, "%s: %s: decoder: %.*s\n", cli_prog, noise_name ? noise_name : "-",
+		             (int)(e - l), l);
+		if (k > 0)
+			put_err(m, (size_t)k < sizeof m ? (size_t)k : sizeof m - 1);
+		if (!*e)
+			break;
+	}
+	if (ftruncate(noise_fd, 0) == 0)
+		lseek(noise_fd, 0, SEEK_SET);
+}
+
+void cli_noise_end(void)
+{
+	if (noise_fd < 0)
+		return;
+	cli_noise_relay();
+	dup2(saved_err, 2);
+	close(saved_err);
+	close(noise_fd);
+	noise_fd = saved_err = -1;
 }
 
 void cli_warn(const char *fmt, ...)
@@ -168,8 +251,23 @@ void cli_close_stdout(void)
 
 static void on_stop(int sig)
 {
-	(void)sig;
-	cli_stop = 1;
+	cli_stop = sig;
+}
+
+const char *cli_stop_name(void)
+{
+	return cli_stop == SIGINT ? "SIGINT" : cli_stop == SIGTERM ? "SIGTERM" : "a signal";
+}
+
+void cli_reraise(void)
+{
+	int sig = cli_stop;
+	if (!sig)
+		return;
+	fflush(stdout);
+	cli_noise_end();
+	signal(sig, SIG_DFL);
+	raise(sig);
 }
 
 void cli_catch_stop(void)

@@ -53,9 +53,25 @@ void cli_check_not_input(const char *opt, const char *path, const char *const *i
  * input), as cat does for a shell redirection like "prog a.feat >> a.feat":
  * "prog: NAME: input file is output file". */
 void cli_check_stdout_not_input(const char *const *in, int n);
+/* Decoder noise: libraries under libsndfile (libmpg123) print to fd 2
+ * themselves. Between cli_noise_begin and cli_noise_end, fd 2 is a
+ * temporary file and what arrives there is written to the real standard
+ * error as "prog: NAME: decoder: LINE" by cli_noise_relay (called by
+ * cli_warn first, and by the programs after each block read), so no line
+ * reaches the user unprefixed. The program's own messages go straight
+ * to the real standard error meanwhile. */
+void cli_noise_begin(const char *name);
+void cli_noise_relay(void);
+void cli_noise_end(void);
 
 /* Installs SIGINT/SIGTERM handlers that set cli_stop (and nothing else). */
 void cli_catch_stop(void);
-extern volatile int cli_stop;        /* set by SIGINT/SIGTERM when caught */
+extern volatile int cli_stop;        /* the signal number, set by SIGINT/SIGTERM when caught */
+/* "SIGINT" or "SIGTERM", for messages. */
+const char *cli_stop_name(void);
+/* After a caught stop signal: flushes stdout, restores the default action
+ * and raises the signal again, so the caller (a shell loop, make, &&)
+ * sees the program killed by it. Returns only when no signal was caught. */
+void cli_reraise(void);
 
 #endif

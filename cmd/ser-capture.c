@@ -122,23 +122,28 @@ static int run_files(char **files, int nfiles, int rate, int quality, struct out
 
 	for (int i = 0; i < nfiles && !done; i++) {
 		const char *name = strcmp(files[i], "-") == 0 ? "(stdin)" : files[i];
-		ser_audio *a = ser_audio_open(files[i], rate, quality, &err);
+		ser_audio *a;
 		long m;
-		if (!a) {
+		cli_noise_begin(name);
+		if (!(a = ser_audio_open(files[i], rate, quality, &err))) {
 			cli_report(name, &err);
+			cli_noise_end();
 			status = EXIT_DATA;
 			continue;
 		}
-		while ((m = ser_audio_read(a, x, BLOCK, &err)) > 0)
+		while ((m = ser_audio_read(a, x, BLOCK, &err)) > 0) {
+			cli_noise_relay();
 			if (emit(o, x, (size_t)m)) {
 				done = 1;
 				break;
 			}
+		}
 		if (m < 0) {
 			cli_report(name, &err);
 			status = EXIT_DATA;
 		}
 		ser_audio_close(a);
+		cli_noise_end();
 	}
 	return status;
 }

@@ -1,6 +1,7 @@
 /* ser-classify: audio files or feature streams to emotion labels.
  * Options and behaviour in man/ser-classify.1. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "audio.h"
@@ -22,6 +24,8 @@
 #include "vad.h"
 
 #define SILENCE "silence"   /* label of a window without enough voice */
+#define UTT_MIN_VOICED 0.05 /* default --min-voiced of a whole utterance: below every
+                               file of the corpora (lowest: 0.14), above silence (0) */
 
 #ifndef SER_DATADIR
 #define SER_DATADIR "/usr/local/share/ser"
@@ -34,9 +38,11 @@ static void usage(void)
 {
 	printf("%s", synopsis);
 	printf(
-	"Labels utterances of audio files (WAV, FLAC, OGG, AIFF, ... as libsndfile reads\n"
-	"them; features computed with the model's settings) or feature streams (files,\n"
-	"or stdin when no FILE or -). One line per utterance: key<TAB>label<TAB>confidence.\n"
+	"Labels utterances of audio (anything libsndfile reads: WAV, FLAC, OGG, MP3,\n"
+	"AIFF, ...; features computed with the model's settings) or of feature streams,\n"
+	"told apart by their first bytes, from files, pipes, FIFOs or stdin (no FILE, or\n"
+	"-). One line per utterance: key<TAB>label<TAB>confidence; \"silence\" when too\n"
+	"little of it is voiced.\n"
 	"\n"
 	"  -m, --model FILE     model (default: $SER_MODEL, else %s/default.ser,\n"
 	"                       else weights/default.ser beside the program's directory)\n"
@@ -56,10 +62,10 @@ static void usage(void)
 	"                       a meter in place of lines when stdout is a terminal\n"
 	"  -s, --smooth N       integer 1..1000: average the probabilities of the last N\n"
 	"                       speech windows (default: 1, no smoothing)\n"
-	"      --no-vad         no voice-activity decision: every window gets an emotion\n"
-	"                       (default: windows with too little voice are \"silence\")\n"
-	"      --min-voiced F   number 0..1: fraction of voiced frames a window needs to\n"
-	"                       be speech (default: 0.2)\n"
+	"      --no-vad         no voice-activity decision: every window and utterance\n"
+	"                       gets an emotion (default: too little voice is \"silence\")\n"
+	"      --min-voiced F   number 0..1: fraction of voiced frames a window (an\n"
+	"                       utterance) needs to be speech (default: 0.2; 0.05)\n"
 	"      --vad-margin DB  number 0..100: a voiced frame is this far above the\n"
 	"                       running noise floor (default: 12)\n"
 	"      --vad-gate DB    number -200..100: and at least this loud (default: -60)\n"
@@ -100,6 +106,7 @@ struct ctx {
 	int probs, json;
 	int live;                /* --live: unbounded stream, lines without key */
 	double window, hop;      /* seconds, 0: per utterance */
+	double min_voiced;       /* per utterance: voiced share of speech */
 	ser_clfs *clfs;          /* windows (--window or --live), else NULL */
 	ser_vad *vad;            /* NULL: --no-vad */
 	float *p;                /* (n_classes) */
@@ -696,6 +703,13 @@ static void label_utterance(struct ctx *c, const char *key)
 		emit(c, key, -1, 0, "-", 0.0, NULL);
 		return;
 	}
+	if (c->vad) {    /* the voice-activity rule of the windows, over the whole utterance */
+		double v = ser_vad_fraction(c->vad, c->frames, c->nframes, c->m->feat_dim);
+		if (v < c->min_voiced) {
+			emit(c, key, -1, 0, SILENCE, 1 - v, NULL);
+			return;
+		}
+	}
 	if (ser_clf_run_utt(c->clf, c->frames, n, c->p, &err) < 0) {
 		cli_report(key, &err);
 		c->status = EXIT_DATA;
@@ -827,6 +841,13 @@ static void run_stream(struct ctx *c, FILE *f, const char *name)
 				finish_windows(c, ev.key);
 			else
 				label_utterance(c, ev.key);
+		} else if (ev.type == SER_FR_ABORT) {
+			cli_warn("%s: utterance %s was cut short by its producer (aborted after %zu frames): "
+			         "no label", name, ev.key, ev.n);
+			c->status = EXIT_DATA;
+			c->nframes = 0;
+			if (c->clfs)
+				ser_clfs_reset(c->clfs);
 		}
 	}
 	if (c->live && cli_stop)
@@ -863,33 +884,34 @@ static int drain_fe(struct ctx *c, const char *key)
 	return 0;
 }
 
-static void run_audio(struct ctx *c, const char *path)
+/* The front end of the model's settings, made on first use. */
+static void need_fe(struct ctx *c)
+{
+	ser_feat_opts o;
+	ser_error err;
+	if (c->fe)
+		return;
+	if (ser_feat_parse_settings(&o, c->m->feat_settings, &err) < 0 || !(c->fe = ser_fe_new(&o, &err)))
+		cli_die(EXIT_DATA, "model's feature settings: %s", err.msg);
+	if (ser_fe_dim(c->fe) != c->m->feat_dim)
+		cli_die(EXIT_DATA, "model's feature settings give %zu values, the model takes %u",
+		        ser_fe_dim(c->fe), c->m->feat_dim);
+}
+
+/* Labels the audio of a (closed here). */
+static void run_audio(struct ctx *c, ser_audio *a, const char *path)
 {
 	enum { BLOCK = 4096 };
 	static float in[BLOCK];
 	ser_error err;
-	ser_audio *a;
-	if (!c->fe) {
-		ser_feat_opts o;
-		if (ser_feat_parse_settings(&o, c->m->feat_settings, &err) < 0
-		    || !(c->fe = ser_fe_new(&o, &err)))
-			cli_die(EXIT_DATA, "model's feature settings: %s", err.msg);
-		if (ser_fe_dim(c->fe) != c->m->feat_dim)
-			cli_die(EXIT_DATA, "model's feature settings give %zu values, the model takes %u",
-			        ser_fe_dim(c->fe), c->m->feat_dim);
-	}
-	a = ser_audio_open(path, (int)c->m->feat_rate, SER_RS_HQ, &err);
-	if (!a) {
-		cli_report(path, &err);
-		c->status = EXIT_DATA;
-		return;
-	}
+	need_fe(c);
 	ser_fe_reset(c->fe);
 	c->nframes = 0;
 	if (c->clfs)
 		ser_clfs_reset(c->clfs);
 	for (;;) {
 		long n = ser_audio_read(a, in, BLOCK, &err);
+		cli_noise_relay();
 		if (n < 0)
 			goto fail;
 		if (n == 0 || (c->live && cli_stop))
@@ -912,45 +934,81 @@ static void run_audio(struct ctx *c, const char *path)
 fail:
 	cli_report(path, &err);
 	c->status = EXIT_DATA;
+	if (c->clfs)
+		ser_clfs_reset(c->clfs);
 	ser_audio_close(a);
 }
 
-/* 1 if the first bytes are those of an audio container libsndfile reads. */
-static int looks_like_audio(const unsigned char *b, size_t n)
+/* The replay stream being read, closed at exit if a write error ends the
+ * program meanwhile. */
+static FILE *open_stream;
+
+static void close_open_stream(void)
 {
-	static const char *const magic[] = { "RIFF", "RIFX", "RF64", "fLaC", "OggS", "FORM",
-	                                     ".snd", "dns.", "caff", "wvpk", "ID3", "MThd", NULL };
-	for (int i = 0; magic[i]; i++) {
-		size_t l = strlen(magic[i]);
-		if (n >= l && !memcmp(b, magic[i], l))
-			return 1;
+	if (open_stream)
+		fclose(open_stream);
+	open_stream = NULL;
+}
+
+/* An input on fd, whatever door it came through (a file, a pipe or FIFO
+ * named as a file, /dev/stdin, stdin): its first bytes say whether it is a
+ * feature stream; anything else libsndfile opens is audio. The stream is
+ * read once, never reopened or rewound. */
+static void run_fd(struct ctx *c, int fd, const char *name)
+{
+	unsigned char head[SER_SNIFF_BYTES];
+	size_t n;
+	ser_error err;
+	ser_audio *a;
+	FILE *f;
+	int kind = ser_sniff(fd, head, &n, &err);
+	if (kind == SER_SNIFF_EMPTY)
+		ser_seterr(&err, SER_EFORMAT, "empty input");
+	if (kind == SER_SNIFF_FEATURES && (f = ser_replay_stream(fd, head, n, &err))) {
+		open_stream = f;
+		run_stream(c, f, name);
+		fclose(f);
+		open_stream = NULL;
+		return;
 	}
-	return n >= 2 && b[0] == 0xff && (b[1] & 0xe0) == 0xe0;   /* MPEG audio frame sync */
+	if (kind == SER_SNIFF_OTHER) {
+		cli_noise_begin(name);
+		a = ser_audio_open_fd(fd, head, n, NULL, (int)c->m->feat_rate, SER_RS_HQ, &err);
+		if (a) {
+			run_audio(c, a, name);
+			cli_noise_end();
+			return;
+		}
+		cli_noise_end();
+		if (strstr(err.msg, "format not recognised"))
+			ser_seterr(&err, SER_EFORMAT, "neither audio that libsndfile reads nor a ser feature stream");
+	}
+	if (c->live && cli_stop)
+		return;
+	cli_report(name, &err);
+	c->status = EXIT_DATA;
 }
 
 static void run_path(struct ctx *c, const char *path)
 {
-	unsigned char b[16];
-	size_t n;
-	FILE *f;
+	struct stat st;
+	int fd;
 	if (!strcmp(path, "-")) {
-		run_stream(c, stdin, "-");
+		run_fd(c, 0, "-");
 		return;
 	}
-	if (!(f = fopen(path, "rb"))) {
+	if ((fd = open(path, O_RDONLY)) < 0) {
 		cli_warn("%s: %s", path, strerror(errno));
 		c->status = EXIT_DATA;
 		return;
 	}
-	n = fread(b, 1, sizeof b, f);
-	if (n > 0 && looks_like_audio(b, n)) {
-		fclose(f);
-		run_audio(c, path);
-		return;
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		cli_warn("%s: %s", path, strerror(EISDIR));
+		c->status = EXIT_DATA;
+	} else {
+		run_fd(c, fd, path);
 	}
-	rewind(f);
-	run_stream(c, f, path);
-	fclose(f);
+	close(fd);
 }
 
 static void print_info(const ser_model *m, const char *path)
@@ -1083,7 +1141,7 @@ int main(int argc, char **argv)
 	const char *mopt = NULL, *mpath, *only = NULL;
 	unsigned char *keep = NULL;   /* (n_classes) --only, or NULL */
 	char mbuf[4096];
-	int ch, list_classes = 0, info = 0, whole = 0, novad = 0, meter = -1, plain = 0;
+	int ch, list_classes = 0, info = 0, whole = 0, novad = 0, meter = -1, plain = 0, vad_given = 0;
 	const char *vadopt = NULL;   /* the first voice-activity option given */
 	ser_vad_opts vo;
 	ser_clfs_opts so = { 0, 0, 1, 0.2 };
@@ -1104,10 +1162,10 @@ int main(int argc, char **argv)
 		case 'l': c.live = 1; break;
 		case 's': so.smooth = (int)cli_long("--smooth", optarg, 1, 1000); break;
 		case O_NOVAD: novad = 1; break;
-		case O_MINV: so.min_voiced = cli_double(vadopt = "--min-voiced", optarg, 0, 1); break;
-		case O_VMARGIN: vo.margin = cli_double(vadopt = "--vad-margin", optarg, 0, 100); break;
-		case O_VGATE: vo.gate = cli_double(vadopt = "--vad-gate", optarg, -200, 100); break;
-		case O_VRISE: vo.rise = cli_double(vadopt = "--vad-rise", optarg, 0, 1000); break;
+		case O_MINV: so.min_voiced = cli_double(vadopt = "--min-voiced", optarg, 0, 1); vad_given = 2; break;
+		case O_VMARGIN: vo.margin = cli_double(vadopt = "--vad-margin", optarg, 0, 100); vad_given |= 1; break;
+		case O_VGATE: vo.gate = cli_double(vadopt = "--vad-gate", optarg, -200, 100); vad_given |= 1; break;
+		case O_VRISE: vo.rise = cli_double(vadopt = "--vad-rise", optarg, 0, 1000); vad_given |= 1; break;
 		case O_METER: meter = 1; break;
 		case O_PLAIN: plain = 1; break;
 		case O_CLASSES: list_classes = 1; break;
@@ -1192,6 +1250,13 @@ int main(int argc, char **argv)
 			cli_die(EXIT_DATA, "%s: %s (use --no-vad)", mpath, err.msg);
 		if (!(c.clfs = ser_clfs_new(c.clf, c.vad, &so, &err)))
 			cli_die(EXIT_DATA, "%s", err.msg);
+	} else if (!novad) {
+		/* whole utterances: the same rule; quietly none for features without
+		 * the energy (CMVN, pooled) unless a VAD option asked for it */
+		c.vad = ser_vad_new(&vo, c.m->feat_settings, c.m->feat_dim, &err);
+		if (!c.vad && vad_given)
+			cli_die(EXIT_DATA, "%s: %s (use --no-vad)", mpath, err.msg);
+		c.min_voiced = vad_given & 2 ? so.min_voiced : UTT_MIN_VOICED;
 	}
 	if (segments)
 		seg_setup(&c, mpath, &vo, pause, maxseg, minseg, merge);
@@ -1208,9 +1273,10 @@ int main(int argc, char **argv)
 		atexit(meter_restore);
 	}
 	c.p = xrealloc(NULL, (size_t)c.m->n_classes * sizeof *c.p);
+	atexit(close_open_stream);
 
 	if (optind == argc)
-		run_stream(&c, stdin, "-");
+		run_fd(&c, 0, "-");
 	for (int i = optind; i < argc; i++)
 		run_path(&c, argv[i]);
 

@@ -25,9 +25,10 @@ struct ctx {
 	int enc;             /* raw stdin encoding */
 	int input_rate;      /* raw stdin rate, 0: the analysis rate */
 	int live;            /* flush after every block */
+	const char *stdin_key; /* -k */
+	const char *key;     /* of the open utterance */
+	int begun;           /* its BEGIN is written */
 	float in[BLOCK];
-	float *rsbuf;        /* resampler output */
-	size_t rscap;
 	float *y;            /* (YMAX, dim) */
 	size_t dim;
 };
@@ -60,10 +61,12 @@ static void usage(void)
 	ser_feat_settings_text(&o, text, sizeof text);
 	printf("%s", synopsis);
 	printf(
-	"Computes MFCC (or log mel) features of PCM on stdin (raw, or WAV detected by\n"
-	"its header) or of audio FILEs (anything libsndfile reads, one utterance each,\n"
+	"Computes MFCC (or log mel) features of audio on stdin (any container libsndfile\n"
+	"recognises by its first bytes, else raw PCM as declared below; a feature stream\n"
+	"is refused) or of audio FILEs (anything libsndfile reads, one utterance each,\n"
 	"keyed by the path as given; - is stdin) and writes a feature stream to stdout.\n"
-	"Input at another rate than the analysis rate is resampled.\n"
+	"Input at another rate than the analysis rate is resampled. An utterance cut\n"
+	"short (an input error, SIGINT, SIGTERM) is marked aborted in the stream.\n"
 	"\n"
 	"  -p, --preset NAME      ser, librosa, kaldi or htk (default: ser); applied\n"
 	"                         first, whatever the option order; every setting\n"
@@ -93,7 +96,8 @@ static void usage(void)
 	printf(
 	"\n"
 	"Exit status: 0 ok, 1 usage error (including invalid settings), 2 input or\n"
-	"output error (other FILEs are still processed).\n");
+	"output error (other FILEs are still processed); killed by SIGINT or SIGTERM\n"
+	"after marking the open utterance aborted.\n");
 }
 
 static void out_error(const ser_error *err)
@@ -112,10 +116,23 @@ static void drain(struct ctx *c)
 			out_error(&err);
 }
 
+/* The utterance's BEGIN is written with its first samples (or at a clean
+ * end), so an input refused before any sample leaves nothing in the stream. */
+static void begin_utt(struct ctx *c)
+{
+	ser_error err;
+	if (c->begun)
+		return;
+	if (ser_fw_begin(c->fw, c->key, &err) < 0)
+		out_error(&err);
+	c->begun = 1;
+}
+
 static int feed(struct ctx *c, const float *x, size_t n, ser_error *err)
 {
-	int rc = ser_fe_accept(c->fe, x, n, err);
-	if (rc < 0)
+	int rc;
+	begin_utt(c);
+	if ((rc = ser_fe_accept(c->fe, x, n, err)) < 0)
 		return rc;
 	drain(c);
 	if (c->live)
@@ -123,139 +140,99 @@ static int feed(struct ctx *c, const float *x, size_t n, ser_error *err)
 	return 0;
 }
 
-/* Ends the utterance: edge frames, utterance-wide stages, END record. */
-static void end_utt(struct ctx *c)
+/* Ends the utterance: edge frames, utterance-wide stages, END record; or,
+ * when it was cut short, an ABORT record (readers never label it). */
+static void end_utt(struct ctx *c, int aborted)
 {
 	ser_error err;
-	if (ser_fe_finish(c->fe, &err) < 0)
-		cli_report("front end", &err);
-	drain(c);
-	if (ser_fw_end(c->fw, &err) < 0)
-		out_error(&err);
+	if (aborted) {
+		if (c->begun && ser_fw_abort(c->fw, &err) < 0)
+			out_error(&err);
+	} else {
+		begin_utt(c);
+		if (ser_fe_finish(c->fe, &err) < 0)
+			cli_report("front end", &err);
+		drain(c);
+		if (ser_fw_end(c->fw, &err) < 0)
+			out_error(&err);
+	}
+	c->begun = 0;
 	ser_fe_reset(c->fe);
 	cli_flush(stdout);
 }
 
-/* Starts the utterance of input name. A key the output format cannot
- * hold (a Kaldi archive: no white space) is that input's error: reported,
- * -1, nothing written, and the next input goes on. */
-static int begin_utt(struct ctx *c, const char *name, const char *key)
+/* Decodes a into one utterance. Returns 0, EXIT_DATA (reported; the
+ * utterance is marked aborted) or -1 when a stop signal came. */
+static int run_audio(struct ctx *c, ser_audio *a, const char *name)
 {
 	ser_error err;
-	if (ser_fw_begin(c->fw, key, &err) == 0)
-		return 0;
-	if (err.code != SER_EINVAL)
-		out_error(&err);
-	cli_report(name, &err);
-	return -1;
-}
-
-/* stdin: raw or WAV PCM, streamed. Returns 0 or EXIT_DATA. */
-static int run_stdin(struct ctx *c, const char *key)
-{
-	ser_error err;
-	ser_resampler *rs = NULL;
-	ser_pcm_in *p = ser_pcm_in_open(0, c->enc, c->input_rate ? c->input_rate : c->rate, 1, &err);
-	int status = 0;
-	if (!p) {
-		cli_report("-", &err);
-		return EXIT_DATA;
-	}
-	if (ser_pcm_in_rate(p) != c->rate) {
-		rs = ser_resampler_new(ser_pcm_in_rate(p), c->rate, c->quality, &err);
-		if (!rs) {
-			cli_report("-", &err);
-			ser_pcm_in_close(p);
-			return EXIT_DATA;
-		}
-		c->rscap = (size_t)(BLOCK * ser_resampler_ratio(rs)) + 1024;
-		c->rsbuf = realloc(c->rsbuf, c->rscap * sizeof *c->rsbuf);
-		if (!c->rsbuf)
-			cli_die(EXIT_DATA, "out of memory");
-	}
-	if (begin_utt(c, "-", key) < 0) {
-		ser_resampler_free(rs);
-		ser_pcm_in_close(p);
-		return EXIT_DATA;
-	}
-	for (;;) {
-		long n = cli_stop ? 0 : ser_pcm_in_read(p, c->in, BLOCK, &err);
-		size_t nout;
-		if (n < 0 && err.code == SER_EINTR && cli_stop)
-			n = 0;
-		if (n < 0) {
-			cli_report("-", &err);
-			status = EXIT_DATA;
-			n = 0;
-		}
-		if (!rs) {
-			if (n == 0)
-				break;
-			if (feed(c, c->in, (size_t)n, &err) < 0) {
-				cli_report("-", &err);
-				status = EXIT_DATA;
-				break;
-			}
-			continue;
-		}
-		/* resampled: n == 0 flushes the tail (in NULL) until nothing comes;
-		 * otherwise drain (in != NULL, nin 0) while the buffer fills */
-		for (int first = 1; status == 0; first = 0) {
-			const float *src = n ? c->in : NULL;
-			if (ser_resampler_process(rs, src, first ? (size_t)n : 0, c->rsbuf, c->rscap, &nout, &err) < 0) {
-				cli_report("-", &err);
-				status = EXIT_DATA;
-				break;
-			}
-			if (nout && feed(c, c->rsbuf, nout, &err) < 0) {
-				cli_report("-", &err);
-				status = EXIT_DATA;
-				break;
-			}
-			if (n ? nout < c->rscap : nout == 0)
-				break;
-		}
-		if (n == 0 || status)
-			break;
-	}
-	end_utt(c);
-	ser_resampler_free(rs);
-	ser_pcm_in_close(p);
-	return status;
-}
-
-/* An audio file, decoded and resampled by libser. */
-static int run_file(struct ctx *c, const char *path)
-{
-	ser_error err;
-	ser_audio *a = ser_audio_open(path, c->rate, c->quality, &err);
-	int status = 0;
-	if (!a) {
-		cli_report(path, &err);
-		return EXIT_DATA;
-	}
-	if (begin_utt(c, path, path) < 0) {
-		ser_audio_close(a);
-		return EXIT_DATA;
-	}
 	for (;;) {
 		long n = ser_audio_read(a, c->in, BLOCK, &err);
-		if (n < 0) {
-			cli_report(path, &err);
-			status = EXIT_DATA;
-			break;
+		cli_noise_relay();
+		if (cli_stop) {
+			cli_warn("%s: interrupted by %s: utterance cut short, marked aborted", name, cli_stop_name());
+			end_utt(c, 1);
+			return -1;
 		}
-		if (n == 0 || cli_stop)
+		if (n == 0)
 			break;
-		if (feed(c, c->in, (size_t)n, &err) < 0) {
-			cli_report(path, &err);
-			status = EXIT_DATA;
-			break;
+		if (n < 0 || feed(c, c->in, (size_t)n, &err) < 0) {
+			cli_report(name, &err);
+			end_utt(c, 1);
+			return EXIT_DATA;
 		}
 	}
-	end_utt(c);
-	ser_audio_close(a);
-	return status;
+	end_utt(c, 0);
+	return 0;
+}
+
+/* One input: a FILE, or stdin ("-"): an audio container recognised by its
+ * first bytes, a feature stream (refused), else raw PCM as declared.
+ * Returns as run_audio. */
+static int run_input(struct ctx *c, const char *path)
+{
+	ser_error err;
+	ser_audio *a;
+	int rc, is_stdin = !strcmp(path, "-");
+	const char *name = is_stdin ? "-" : path;
+	c->key = is_stdin ? c->stdin_key : path;
+	c->live = is_stdin;
+	if (ser_fw_key_check(c->fw, c->key, &err) < 0) {  /* that input's error alone */
+		cli_report(name, &err);
+		return EXIT_DATA;
+	}
+	cli_noise_begin(name);
+	if (is_stdin) {
+		unsigned char head[SER_SNIFF_BYTES];
+		size_t n;
+		ser_raw_fmt raw = { c->enc, c->input_rate ? c->input_rate : c->rate, 1 };
+		int kind = ser_sniff(0, head, &n, &err);
+		a = NULL;
+		if (kind == SER_SNIFF_EMPTY) {       /* a stream that ended at once */
+			end_utt(c, 0);
+			cli_noise_end();
+			return 0;
+		}
+		if (kind == SER_SNIFF_FEATURES)
+			ser_seterr(&err, SER_EFORMAT, "already features (a ser feature stream): give it to "
+			           "ser-classify or ser-train");
+		else if (kind > 0)
+			a = ser_audio_open_fd(0, head, n, &raw, c->rate, c->quality, &err);
+	} else {
+		a = ser_audio_open(path, c->rate, c->quality, &err);
+	}
+	if (!a) {
+		rc = cli_stop ? -1 : EXIT_DATA;
+		if (cli_stop)
+			cli_warn("%s: interrupted by %s", name, cli_stop_name());
+		else
+			cli_report(name, &err);
+	} else {
+		rc = run_audio(c, a, name);
+		ser_audio_close(a);
+	}
+	cli_noise_end();
+	return rc;
 }
 
 /* Options that would be accepted and ignored are usage errors: an option
@@ -392,26 +369,24 @@ int main(int argc, char **argv)
 	if (!c.fw)
 		out_error(&err);
 	cli_catch_stop();
-	if (optind == argc) {
-		c.live = 1;
-		status = run_stdin(&c, key);
-	}
-	for (int i = optind; i < argc && !cli_stop; i++) {
-		int rc;
-		if (!strcmp(argv[i], "-")) {
-			c.live = 1;
-			rc = run_stdin(&c, key);
-			c.live = 0;
-		} else {
-			rc = run_file(&c, argv[i]);
-		}
+	c.stdin_key = key;
+	if (optind == argc)
+		status = run_input(&c, "-");
+	for (int i = optind; i < argc && status >= 0; i++) {
+		int rc = run_input(&c, argv[i]);
 		if (rc)
 			status = rc;
+		if (rc < 0 && argc - i - 1 > 0)
+			cli_warn("interrupted: %d of %d files not read", argc - i - 1, argc - optind);
 	}
 	ser_fw_free(c.fw);
 	ser_fe_free(c.fe);
 	free(c.y);
-	free(c.rsbuf);
+	if (status < 0) {
+		cli_flush(stdout);
+		cli_reraise();
+		status = EXIT_DATA;
+	}
 	cli_close_stdout();
 	return status;
 }

@@ -194,10 +194,13 @@ static void tprintf(struct text *t, const char *fmt, ...)
 	t->n += (size_t)k;
 }
 
+static int aborted_utts;   /* utterances skipped as aborted: exit 2 at the end */
+
 /* Reads one input into ds; exits 2 on any error. */
 static void read_input(ser_dataset *ds, const char *name, const char **first)
 {
 	ser_error err;
+	int rc;
 	FILE *f = strcmp(name, "-") ? fopen(name, "rb") : stdin;
 	ser_fr *r;
 	if (!f)
@@ -216,7 +219,11 @@ static void read_input(ser_dataset *ds, const char *name, const char **first)
 	}
 	if (!*first)
 		*first = name;
-	if (ser_ds_read(ds, r, &err) < 0) {
+	while ((rc = ser_ds_read(ds, r, &err)) > 0) {
+		cli_report(name, &err);
+		aborted_utts++;
+	}
+	if (rc < 0) {
 		cli_report(name, &err);
 		exit(EXIT_DATA);
 	}
@@ -1256,5 +1263,5 @@ int main(int argc, char **argv)
 	if (init)
 		ser_model_free(init);
 	cli_close_stdout();
-	return EXIT_OK;
+	return aborted_utts ? EXIT_DATA : EXIT_OK;
 }

@@ -81,6 +81,14 @@ static int run(FILE *f, uint64_t *digest, ser_fw **w, FILE *out)
 			if (w && *w && ser_fw_end(*w, &e) < 0)
 				abort();
 			break;
+		case SER_FR_ABORT:
+			if (!open || ev.n != frames)
+				abort();
+			open = 0;
+			h = mix(h, "ABRT", 4);
+			if (w && *w && ser_fw_abort(*w, &e) < 0)
+				abort();
+			break;
 		default:
 			abort();
 		}
@@ -131,7 +139,7 @@ static void fix_crcs(unsigned char *p, size_t n)
 				len = 12 + (size_t)c;
 			else if (!memcmp(p + at, "FRMS", 4))
 				len = 12 + (size_t)c * dim * 4;
-			else if (!memcmp(p + at, "END ", 4))
+			else if (!memcmp(p + at, "END ", 4) || !memcmp(p + at, "ABRT", 4))
 				len = 12;
 			else
 				return;

@@ -28,19 +28,57 @@ int ser_resampler_process(ser_resampler *rs, const float *in, size_t nin,
 double ser_resampler_ratio(const ser_resampler *rs);
 void ser_resampler_free(ser_resampler *rs);
 
-/* ---- audio files (anything libsndfile reads), mono at a chosen rate ---- */
+/* ---- what a stream holds, from its first bytes ---- */
+#define SER_SNIFF_BYTES 12
+enum ser_sniff_kind { SER_SNIFF_EMPTY = 0, SER_SNIFF_FEATURES = 1, SER_SNIFF_OTHER = 2 };
+/* Reads the first bytes of fd, up to SER_SNIFF_BYTES (fewer only at the
+ * end of the input), into head (*n of them) and says what starts it:
+ * nothing, a ser feature stream ("SERFEAT" as far as it goes, at least 4
+ * bytes), or anything else (audio or raw PCM: ser_audio_open_fd decides).
+ * Negative status on a read error (SER_EINTR: a caught signal). The bytes
+ * are consumed: pass them on, the stream is never read twice or rewound. */
+int ser_sniff(int fd, unsigned char *head, size_t *n, ser_error *err);
+/* A stdio stream that gives head[0..n) (n <= SER_SNIFF_BYTES) and then
+ * the rest of fd: the stream from its first byte again (for ser_fr_open).
+ * fclose frees it; fd is not closed. A read interrupted by a caught
+ * signal is a read error with errno EINTR, as with any FILE. */
+FILE *ser_replay_stream(int fd, const unsigned char *head, size_t n, ser_error *err);
+
+/* ---- audio, mono at a chosen rate ---- */
 typedef struct ser_audio ser_audio;
-/* Opens path ("-" reads stdin; from a pipe, formats that need no seek
- * beyond their first 64 KiB: WAV, FLAC, OGG, AIFF, ...). out_rate 0 keeps
- * the file's rate; otherwise samples are resampled to out_rate (not when
- * rates are equal). Errors: SER_EIO (cannot open, a directory), SER_EFORMAT
- * (not audio libsndfile reads; its message), SER_ELIMIT (rate, channels). */
+/* Raw PCM as declared by the caller (enum ser_pcm_enc, Hz, channels). */
+typedef struct ser_raw_fmt { int enc, rate, channels; } ser_raw_fmt;
+/* Audio on fd whose first n bytes, head, were read by ser_sniff.
+ *  - A regular file read from its start is opened by libsndfile (any
+ *    format it reads), except a WAV whose data size is 0: like a stream,
+ *    it is read to its end.
+ *  - Anything else (pipe, FIFO, terminal) is never rewound: libsndfile
+ *    parses it through a buffer that keeps what it read; WAV PCM (8/16/
+ *    24/32-bit integer, 32-bit float) is then read as it comes by
+ *    ser_pcm_in (streaming sizes, live latency); a format whose parser
+ *    needs to seek ahead is copied whole to a temporary file first.
+ *  - When libsndfile recognises no format: raw PCM of raw's format, or
+ *    with raw NULL an SER_EFORMAT error.
+ * A header stating more audio than the file holds is SER_ETRUNC at the
+ * open (regular files) or at the end (streams, MPEG), naming how much is
+ * missing; an input with no sample is SER_EFORMAT at the end; a NaN or
+ * infinite sample is SER_EFORMAT naming it; a read interrupted by a caught
+ * signal is SER_EINTR (the input cannot go on). fd is not closed by
+ * ser_audio_close. out_rate 0 keeps the file's rate; otherwise samples are
+ * resampled to out_rate (not when rates are equal). */
+ser_audio *ser_audio_open_fd(int fd, const unsigned char *head, size_t n, const ser_raw_fmt *raw,
+                             int out_rate, int quality, ser_error *err);
+/* Opens path ("-" reads stdin) and ser_audio_open_fd on it with no raw
+ * format. Errors: SER_EIO (cannot open, a directory), SER_EFORMAT (empty,
+ * a feature stream, not audio libsndfile reads, damaged: its message made
+ * true), SER_ETRUNC, SER_ELIMIT (rate, channels), SER_EINTR. */
 ser_audio *ser_audio_open(const char *path, int out_rate, int quality, ser_error *err);
 int ser_audio_rate(const ser_audio *a);          /* output rate, Hz */
 int ser_audio_file_rate(const ser_audio *a);     /* rate in the file, Hz */
 int ser_audio_channels(const ser_audio *a);      /* channels in the file */
 /* Reads up to n mono samples at the output rate; returns the number read
- * (0 at end of file) or a negative status. */
+ * (0 at the end of the input) or a negative status. A WAV or raw stream
+ * returns as soon as one read(2) brought samples (live input). */
 long ser_audio_read(ser_audio *a, float *buf, size_t n, ser_error *err);
 void ser_audio_close(ser_audio *a);
 
@@ -53,6 +91,10 @@ typedef struct ser_pcm_in ser_pcm_in;
  * the header decides format, rate and channels; otherwise it is raw
  * little-endian `enc` at `rate` with `channels` channels. */
 ser_pcm_in *ser_pcm_in_open(int fd, int enc, int rate, int channels, ser_error *err);
+/* The same on a stream whose first n bytes, head, were already read from
+ * fd: they are read first (copied; head may be freed). */
+ser_pcm_in *ser_pcm_in_open_after(int fd, const void *head, size_t n, int enc, int rate, int channels,
+                                  ser_error *err);
 int ser_pcm_in_rate(const ser_pcm_in *p);
 int ser_pcm_in_channels(const ser_pcm_in *p);
 int ser_pcm_in_is_wav(const ser_pcm_in *p);

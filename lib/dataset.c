@@ -98,6 +98,11 @@ int ser_ds_read(ser_dataset *ds, ser_fr *r, ser_error *err)
 			u->n = (int)need;
 		} else if (ev.type == SER_FR_END) {
 			open = 0;
+		} else if (ev.type == SER_FR_ABORT) {
+			utt_free(&ds->u[--ds->n]);
+			ser_seterr(err, SER_EFORMAT, "utterance %s was cut short by its producer (aborted after "
+			           "%zu frames): skipped", ev.key, ev.n);
+			return 1;
 		}
 	}
 	return rc;

@@ -45,7 +45,9 @@ void ser_ds_free(ser_dataset *ds);
  * The first reader fixes the settings; a later reader whose settings text
  * differs is refused with SER_EMISMATCH (callers compare first with
  * ser_feat_settings_diff to name the difference). Utterances with no frames
- * are kept (n = 0). */
+ * are kept (n = 0). An utterance the stream marks as aborted is dropped
+ * and 1 returned, err->msg naming it: call again to read on. Otherwise 0
+ * at the end of the stream or a negative status. */
 int ser_ds_read(ser_dataset *ds, ser_fr *r, ser_error *err);
 
 /* Index of speaker name, added if new; negative status on error. */

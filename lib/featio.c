@@ -7,6 +7,8 @@
  *           "BEGN" count = key bytes, body = key
  *           "FRMS" count = frames n, body = n * dim float32
  *           "END " count = frames in the utterance, no body
+ *           "ABRT" count = frames written before the producer stopped, no
+ *                  body: the utterance is cut short, never to be labelled
  *
  * Little-endian throughout; every crc32 covers the bytes of its header or
  * record before it. */
@@ -31,6 +33,7 @@
 static const char tag_begin[4] = { 'B', 'E', 'G', 'N' };
 static const char tag_frames[4] = { 'F', 'R', 'M', 'S' };
 static const char tag_end[4] = { 'E', 'N', 'D', ' ' };
+static const char tag_abort[4] = { 'A', 'B', 'R', 'T' };
 
 uint64_t ser_fingerprint_more(uint64_t h, const void *p, size_t n)
 {
@@ -293,16 +296,25 @@ static int wr_record(ser_fw *w, const char tag[4], uint32_t count, const void *b
 	return wr(w, p, REC_HEAD + blen + 4, err);
 }
 
-int ser_fw_begin(ser_fw *w, const char *key, ser_error *err)
+int ser_fw_key_check(const ser_fw *w, const char *key, ser_error *err)
 {
 	size_t kl = strlen(key);
-	if (w->open)
-		return ser_seterr(err, SER_EINVAL, "utterance %s is still open", w->key);
 	if (kl < 1 || kl > SER_FEAT_KEY_MAX)
 		return ser_seterr(err, SER_EINVAL, "key is empty or longer than %d bytes", SER_FEAT_KEY_MAX);
 	if ((w->fmt == SER_FW_TEXT || w->fmt == SER_FW_ARK) && !kaldi_token(key))
 		return ser_seterr(err, SER_EINVAL, "key '%s' has white space or control bytes, "
 		                  "which a Kaldi archive cannot hold", key);
+	return 0;
+}
+
+int ser_fw_begin(ser_fw *w, const char *key, ser_error *err)
+{
+	size_t kl = strlen(key);
+	int krc;
+	if (w->open)
+		return ser_seterr(err, SER_EINVAL, "utterance %s is still open", w->key);
+	if ((krc = ser_fw_key_check(w, key, err)) < 0)
+		return krc;
 	memcpy(w->key, key, kl + 1);
 	w->keylen = kl;
 	w->nframes = 0;
@@ -415,6 +427,22 @@ int ser_fw_end(ser_fw *w, ser_error *err)
 		put32(p + w->keylen + 12, cols);
 		rc = wr(w, p, pl + data, err);
 	}
+	w->nframes = 0;
+	return rc;
+}
+
+int ser_fw_abort(ser_fw *w, ser_error *err)
+{
+	int rc = 0;
+	if (!w->open)
+		return ser_seterr(err, SER_EINVAL, "abort outside an utterance");
+	w->open = 0;
+	if (w->fmt == SER_FW_BINARY)
+		rc = wr_record(w, tag_abort, (uint32_t)w->nframes, NULL, 0, err);
+	else if (w->fmt == SER_FW_TEXT)   /* not a number: a Kaldi reader refuses the matrix */
+		rc = wr(w, " ABORTED ]\n", 11, err);
+	/* SER_FW_ARK: the utterance was only buffered and is dropped; SER_FW_RAW
+	 * has no way to say it */
 	w->nframes = 0;
 	return rc;
 }
@@ -646,7 +674,8 @@ const ser_feat_info *ser_fr_info(const ser_fr *r)
 
 static const char *tag_name(const unsigned char *t)
 {
-	return !memcmp(t, tag_begin, 4) ? "BEGIN" : !memcmp(t, tag_frames, 4) ? "FRAMES" : "END";
+	return !memcmp(t, tag_begin, 4) ? "BEGIN" : !memcmp(t, tag_frames, 4) ? "FRAMES"
+	       : !memcmp(t, tag_abort, 4) ? "ABORT" : "END";
 }
 
 int ser_fr_next(ser_fr *r, ser_fr_ev *ev, ser_error *err)
@@ -684,7 +713,8 @@ int ser_fr_next(ser_fr *r, ser_fr_ev *ev, ser_error *err)
 				return rc;
 			continue;
 		}
-		if (memcmp(h, tag_begin, 4) && memcmp(h, tag_frames, 4) && memcmp(h, tag_end, 4))
+		if (memcmp(h, tag_begin, 4) && memcmp(h, tag_frames, 4) && memcmp(h, tag_end, 4) &&
+		    memcmp(h, tag_abort, 4))
 			return fail(r, err, SER_EFORMAT, "unknown record tag %02x %02x %02x %02x at byte offset %" PRIu64,
 			            h[0], h[1], h[2], h[3], start);
 		if ((rc = rd(r, h + 4, 8, tag_name(h), err)) < 0)
@@ -712,7 +742,8 @@ int ser_fr_next(ser_fr *r, ser_fr_ev *ev, ser_error *err)
 				return fail(r, err, SER_ELIMIT, "utterance %s exceeds %d frames", r->key, SER_FEAT_UTT_MAX);
 			blen = (size_t)count * r->info.dim * 4;
 		} else if (!r->open) {
-			return fail(r, err, SER_EFORMAT, "END record outside an utterance at byte offset %" PRIu64, start);
+			return fail(r, err, SER_EFORMAT, "%s record outside an utterance at byte offset %" PRIu64,
+			            tag_name(h), start);
 		}
 		if ((rc = rd_body(r, blen, tag_name(h), err)) < 0 || (rc = rd(r, cb, 4, tag_name(h), err)) < 0)
 			return rc;
@@ -754,14 +785,14 @@ int ser_fr_next(ser_fr *r, ser_fr_ev *ev, ser_error *err)
 			return SER_FR_FRAMES;
 		}
 		if (count != r->nframes)
-			return fail(r, err, SER_EFORMAT, "END of utterance %s says %" PRIu32 " frames, %" PRIu64
-			            " were read", r->key, count, r->nframes);
+			return fail(r, err, SER_EFORMAT, "%s of utterance %s says %" PRIu32 " frames, %" PRIu64
+			            " were read", tag_name(h), r->key, count, r->nframes);
 		r->open = 0;
-		ev->type = SER_FR_END;
+		ev->type = memcmp(h, tag_abort, 4) ? SER_FR_END : SER_FR_ABORT;
 		ev->key = r->key;
 		ev->x = NULL;
 		ev->n = count;
-		return SER_FR_END;
+		return ev->type;
 	}
 }
 

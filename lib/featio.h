@@ -2,7 +2,9 @@
  *
  * A stream is a header (dimension, rate, frame shift and length, the
  * feature settings as canonical text and their 64-bit fingerprint),
- * then utterances: BEGIN(key), any number of FRAMES blocks, END. A header
+ * then utterances: BEGIN(key), any number of FRAMES blocks, END (or
+ * ABORT: the producer stopped inside the utterance, which is incomplete
+ * and never to be labelled or trained on). A header
  * may appear again between utterances (concatenated streams); readers
  * accept it when the settings are identical. Every record carries its
  * count twice (n and ~n) and ends with a CRC-32 (the zlib one) of its
@@ -63,18 +65,28 @@ ser_fw *ser_fw_new(FILE *f, int format, const ser_feat_info *info, ser_error *er
 /* key: 1..SER_FEAT_KEY_MAX bytes; for SER_FW_TEXT and SER_FW_ARK also a
  * Kaldi token (no ASCII white space or control byte, no 0xff). */
 int ser_fw_begin(ser_fw *w, const char *key, ser_error *err);
+/* The key checks of ser_fw_begin alone (nothing written): SER_EINVAL
+ * when the format cannot hold key. */
+int ser_fw_key_check(const ser_fw *w, const char *key, ser_error *err);
 /* n frames of info->dim floats, (n, dim) row-major; all finite (else
  * SER_EINVAL naming the frame, nothing written). No allocation except for
  * SER_FW_ARK, which keeps the utterance until ser_fw_end. */
 int ser_fw_frames(ser_fw *w, const float *x, size_t n, ser_error *err);
 int ser_fw_end(ser_fw *w, ser_error *err);
+/* Ends the open utterance as cut short (an input error, a signal): an
+ * ABORT record in the binary stream; the text form gets " ABORTED ]" (not
+ * a number: Kaldi refuses the matrix); the ark form drops the buffered
+ * utterance; raw float32 cannot say it. */
+int ser_fw_abort(ser_fw *w, ser_error *err);
 void ser_fw_free(ser_fw *w);
 
 enum ser_fr_event {
 	SER_FR_EOF = 0,     /* clean end of the stream */
 	SER_FR_BEGIN = 1,   /* ev->key is set */
 	SER_FR_FRAMES = 2,  /* ev->n frames at ev->x (valid until the next call) */
-	SER_FR_END = 3      /* ev->key still set; ev->n = frames in the utterance */
+	SER_FR_END = 3,     /* ev->key still set; ev->n = frames in the utterance */
+	SER_FR_ABORT = 4    /* the utterance was cut short by its producer: drop it;
+	                       ev->key still set, ev->n = frames it had */
 };
 typedef struct ser_fr_ev {
 	int type;

@@ -20,6 +20,8 @@ enum { K_U8, K_S16, K_S24, K_S32, K_F32 };
 
 struct ser_pcm_in {
 	int fd;
+	unsigned char *pre;     /* bytes already taken from fd, read first (or NULL) */
+	size_t npre, prepos;
 	int rate;           /* Hz */
 	int channels;
 	int kind;           /* K_* sample coding */
@@ -41,13 +43,25 @@ static uint16_t le16(const unsigned char *p)
 	return (uint16_t)(p[0] | p[1] << 8);
 }
 
+/* One read(2), served first from the bytes given at open. */
+static ssize_t src_read(ser_pcm_in *s, unsigned char *p, size_t n)
+{
+	if (s->prepos < s->npre) {
+		size_t k = s->npre - s->prepos < n ? s->npre - s->prepos : n;
+		memcpy(p, s->pre + s->prepos, k);
+		s->prepos += k;
+		return (ssize_t)k;
+	}
+	return read(s->fd, p, n);
+}
+
 /* Reads exactly n bytes unless EOF comes first; returns bytes read or a
  * negative status (SER_EINTR when interrupted by a caught signal). */
-static long read_full(int fd, unsigned char *p, size_t n, ser_error *err)
+static long read_full(ser_pcm_in *s, unsigned char *p, size_t n, ser_error *err)
 {
 	size_t got = 0;
 	while (got < n) {
-		ssize_t r = read(fd, p + got, n - got);
+		ssize_t r = src_read(s, p + got, n - got);
 		if (r < 0) {
 			if (errno == EINTR)
 				return ser_seterr(err, SER_EINTR, "read interrupted");
@@ -61,12 +75,12 @@ static long read_full(int fd, unsigned char *p, size_t n, ser_error *err)
 }
 
 /* Skips n bytes by reading them (pipes cannot seek). */
-static int skip_bytes(int fd, uint64_t n, ser_error *err)
+static int skip_bytes(ser_pcm_in *s, uint64_t n, ser_error *err)
 {
 	unsigned char tmp[4096];
 	while (n > 0) {
 		size_t k = n < sizeof tmp ? (size_t)n : sizeof tmp;
-		long r = read_full(fd, tmp, k, err);
+		long r = read_full(s, tmp, k, err);
 		if (r < 0)
 			return (int)r;
 		if ((size_t)r < k)
@@ -117,7 +131,7 @@ static int parse_wav(ser_pcm_in *p, ser_error *err)
 	uint64_t skipped = 0;
 
 	for (;;) {
-		r = read_full(p->fd, h, 8, err);
+		r = read_full(p, h, 8, err);
 		if (r < 0)
 			return (int)r;
 		if (r < 8)
@@ -131,12 +145,12 @@ static int parse_wav(ser_pcm_in *p, ser_error *err)
 				return ser_seterr(err, SER_EFORMAT, "WAV header: fmt chunk of %u bytes",
 				                  (unsigned)size);
 			size_t n = size + (size & 1);
-			r = read_full(p->fd, f, n > FMT_MAX ? FMT_MAX : n, err);
+			r = read_full(p, f, n > FMT_MAX ? FMT_MAX : n, err);
 			if (r < 0)
 				return (int)r;
 			if ((size_t)r < size)
 				return ser_seterr(err, SER_ETRUNC, "WAV header: truncated fmt chunk");
-			if (n > FMT_MAX && (rc = skip_bytes(p->fd, n - FMT_MAX, err)) < 0)
+			if (n > FMT_MAX && (rc = skip_bytes(p, n - FMT_MAX, err)) < 0)
 				return rc;
 			if ((rc = parse_fmt(p, f, size, err)) < 0)
 				return rc;
@@ -155,13 +169,19 @@ static int parse_wav(ser_pcm_in *p, ser_error *err)
 				return ser_seterr(err, SER_ELIMIT, "WAV header: chunk '%.4s' of %u bytes is too large",
 				                  (const char *)h, (unsigned)size);
 			skipped += n;
-			if ((rc = skip_bytes(p->fd, n, err)) < 0)
+			if ((rc = skip_bytes(p, n, err)) < 0)
 				return rc;
 		}
 	}
 }
 
 ser_pcm_in *ser_pcm_in_open(int fd, int enc, int rate, int channels, ser_error *err)
+{
+	return ser_pcm_in_open_after(fd, NULL, 0, enc, rate, channels, err);
+}
+
+ser_pcm_in *ser_pcm_in_open_after(int fd, const void *head, size_t n, int enc, int rate, int channels,
+                                  ser_error *err)
 {
 	ser_pcm_in *p;
 	long r;
@@ -182,7 +202,15 @@ ser_pcm_in *ser_pcm_in_open(int fd, int enc, int rate, int channels, ser_error *
 	}
 	p->fd = fd;
 	p->left = UNBOUNDED;
-	r = read_full(fd, p->raw, 12, err);
+	if (n && !(p->pre = malloc(n))) {
+		free(p);
+		ser_seterr(err, SER_ENOMEM, "out of memory");
+		return NULL;
+	}
+	if (n)
+		memcpy(p->pre, head, n);
+	p->npre = n;
+	r = read_full(p, p->raw, 12, err);
 	if (r < 0)
 		goto fail;
 	if (r == 12 && memcmp(p->raw, "RIFF", 4) == 0 && memcmp(p->raw + 8, "WAVE", 4) == 0) {
@@ -201,7 +229,7 @@ ser_pcm_in *ser_pcm_in_open(int fd, int enc, int rate, int channels, ser_error *
 	}
 	return p;
 fail:
-	free(p);
+	ser_pcm_in_close(p);
 	return NULL;
 }
 
@@ -246,7 +274,7 @@ long ser_pcm_in_read(ser_pcm_in *p, float *buf, size_t n, ser_error *err)
 		}
 		if (p->left != UNBOUNDED && room > p->left)
 			room = (size_t)p->left;
-		r = read(p->fd, p->raw + p->have, room);
+		r = src_read(p, p->raw + p->have, room);
 		if (r < 0) {
 			if (errno == EINTR)
 				return ser_seterr(err, SER_EINTR, "read interrupted");
@@ -290,6 +318,8 @@ long ser_pcm_in_read(ser_pcm_in *p, float *buf, size_t n, ser_error *err)
 
 void ser_pcm_in_close(ser_pcm_in *p)
 {
+	if (p)
+		free(p->pre);
 	free(p);
 }
 

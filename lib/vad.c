@@ -104,3 +104,13 @@ void ser_vad_free(ser_vad *v)
 {
 	free(v);
 }
+
+double ser_vad_fraction(ser_vad *v, const float *x, size_t n, size_t dim)
+{
+	size_t voiced = 0;
+	ser_vad_reset(v);
+	for (size_t t = 0; t < n; t++)
+		voiced += (size_t)ser_vad_frame(v, x + t * dim, NULL);
+	ser_vad_reset(v);
+	return n ? (double)voiced / (double)n : 0.0;
+}

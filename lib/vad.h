@@ -48,6 +48,9 @@ double ser_vad_energy(const ser_vad *v, const float *x);
 int ser_vad_frame(ser_vad *v, const float *x, double *energy);
 /* Current noise floor, dB (meaningless before the first frame). */
 double ser_vad_floor(const ser_vad *v);
+/* Fraction of voiced frames among n frames (n, dim) of one utterance, by
+ * the rule above from a fresh floor (the VAD is reset before and after). */
+double ser_vad_fraction(ser_vad *v, const float *x, size_t n, size_t dim);
 /* Forgets the floor: the next frame starts a new utterance. */
 void ser_vad_reset(ser_vad *v);
 void ser_vad_free(ser_vad *v);

@@ -161,7 +161,7 @@ feeder=$!
 ser-capture -D fifomic >"$T/sig.raw" 2>"$T/sig.err" &
 pid=$!
 i=0
-while [ "$(size "$T/sig.raw")" -lt 6400 ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+while [ "$(cat "$T/sig.raw" 2>/dev/null | wc -c)" -lt 6400 ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
 kill -TERM "$pid" 2>/dev/null
 wait "$pid"
 rc=$?

@@ -41,7 +41,7 @@ if have ser-mfcc; then
 	status 0 "mfcc: one f32 sample" sh -c 'printf "\000\000\000\077" | ser-mfcc -e f32'
 	refuse 2 ser-mfcc "mfcc: odd byte count (half a sample)" sh -c 'printf "\001\002\003" | ser-mfcc'
 	{ wavhdr 1 1 16000 16; printf 'data'; le32 0; } >"$H/hdr-only.wav"
-	status 0 "mfcc: WAV header without samples" sh -c 'ser-mfcc < "$1"' sh "$H/hdr-only.wav"
+	refuse 2 ser-mfcc "mfcc: WAV header without samples: no audio, an error" sh -c 'ser-mfcc < "$1"' sh "$H/hdr-only.wav"
 	head -c 30 "$H/hdr-only.wav" >"$H/cut.wav"
 	refuse 2 ser-mfcc "mfcc: WAV cut inside fmt" sh -c 'ser-mfcc < "$1"' sh "$H/cut.wav"
 	{ wavhdr 1 65 16000 16; printf 'data'; le32 0; } >"$H/ch65.wav"
