@@ -1250,9 +1250,10 @@ int main(int argc, char **argv)
 			cli_die(EXIT_DATA, "%s: %s (use --no-vad)", mpath, err.msg);
 		if (!(c.clfs = ser_clfs_new(c.clf, c.vad, &so, &err)))
 			cli_die(EXIT_DATA, "%s", err.msg);
-	} else if (!novad) {
+	} else if (!novad && !segments) {
 		/* whole utterances: the same rule; quietly none for features without
-		 * the energy (CMVN, pooled) unless a VAD option asked for it */
+		 * the energy (CMVN, pooled) unless a VAD option asked for it
+		 * (segments make their own) */
 		c.vad = ser_vad_new(&vo, c.m->feat_settings, c.m->feat_dim, &err);
 		if (!c.vad && vad_given)
 			cli_die(EXIT_DATA, "%s: %s (use --no-vad)", mpath, err.msg);

@@ -58,10 +58,10 @@ fi
 # voice-activity decision can run; per utterance they are the VAD's)
 f1=$D/03-01-05-01-01-01-01.wav
 for o in "--min-voiced 0.5" "--vad-margin 6" "--vad-gate -50" "--vad-rise 3"; do
-	status 1 "classify: $o with --no-vad: exit 1" ser-classify $M --no-vad --window 1 $o "$f1"
+	status 1 "classify: $o with --no-vad: exit 1" ser-classify -m "$T/m.ser" --no-vad --window 1 $o "$f1"
 	check "classify: $o with --no-vad: says why" grep -q "with --no-vad: no voice-activity decision runs" "$T/err"
-	status 0 "classify: $o with --window: applies" ser-classify $M --window 1 $o "$f1"
-	status 0 "classify: $o per utterance: not refused (the per-utterance VAD's)" ser-classify $M $o "$f1"
+	status 0 "classify: $o with --window: applies" ser-classify -m "$T/m.ser" --window 1 $o "$f1"
+	status 0 "classify: $o per utterance: not refused (the per-utterance VAD's)" ser-classify -m "$T/m.ser" $o "$f1"
 done
 ser-mfcc --cmvn utterance "$D"/03-*.wav > "$T/cmvn.feat" 2>/dev/null
 ser-train -q --arch "conv:8:3 relu stats dense" --classes neutral,angry --epochs 2 --crop 50 -j 1 -o "$T/cmvn.ser" "$T/cmvn.feat" 2>/dev/null
@@ -149,7 +149,8 @@ sox "$T/sil.wav" "$T/burst.wav" "$T/sil.wav" "$T/talk.wav"
 ser-classify $DM --classes > "$T/cls"
 NC=$(wc -l < "$T/cls")
 ALL=$(paste -sd, "$T/cls")
-ser-classify $DM --probs "$@" "$D/long.wav" > "$T/full"
+ser-classify $DM --no-vad --probs "$@" "$D/long.wav" > "$T/full"
+# (steady synthetic tones: per file without --no-vad they are silence)
 # two classes other than the commonest label without --only, so that some labels must change
 top=$(cut -f2 "$T/full" | sort | uniq -c | sort -k1,1nr -k2 | awk 'NR == 1 { print $2 }')
 O1=$(grep -vxF -- "$top" "$T/cls" | sed -n 1p)
@@ -187,17 +188,17 @@ renorm() {
 	}
 	END { if (bad) print bad > "/dev/stderr"; exit !(n > 0 && bad == "") }'
 }
-status 0 "--only $ONLY: per file" ser-classify $DM --only "$ONLY" --probs "$@" "$D/long.wav"
+status 0 "--only $ONLY: per file" ser-classify $DM --no-vad --only "$ONLY" --probs "$@" "$D/long.wav"
 cp "$T/out" "$T/r"
 check "--only: each line key, label, confidence and the 2 listed probabilities" sh -c "awk -F'\t' 'NF != 5 || (\$2 != \"$O1\" && \$2 != \"$O2\") { bad = 1 } END { exit bad }' '$T/r'"
 check "--only: confidence and probabilities = the full ones renormalised over $O1, $O2" renorm 1 "$T/full" "$T/r"
 check "--only: the $(grep -c "	$top	" "$T/full") files labelled $top without it are relabelled" \
 	sh -c "! cut -f2 '$T/r' | grep -qxF -- '$top'"
-ser-classify $DM --only "$ONLY" "$@" > "$T/r2"
+ser-classify $DM --no-vad --only "$ONLY" "$@" > "$T/r2"
 check "--only without --probs: the same labels and confidences" sh -c "cut -f1-3 '$T/r' | head -n $# | cmp -s - '$T/r2'"
 check "--only $ONLY --classes: the listed classes in model order" test "$(ser-classify $DM --only "$ONLY" --classes | paste -sd,)" = "$O1,$O2"
-ser-classify $DM --whole --probs "$@" > "$T/fw"
-ser-classify $DM --whole --only "$ONLY" --probs "$@" > "$T/rw"
+ser-classify $DM --no-vad --whole --probs "$@" > "$T/fw"
+ser-classify $DM --no-vad --whole --only "$ONLY" --probs "$@" > "$T/rw"
 check "--only --whole: renormalised" renorm 1 "$T/fw" "$T/rw"
 # windows: with and without voice activity, and live
 ser-classify $DM --no-vad --window 1 --hop 0.5 --probs "$1" "$D/long.wav" > "$T/fwin"
