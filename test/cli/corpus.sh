@@ -1,14 +1,16 @@
 # Corpus tests on $SER_DATA (skipped when it is absent):
 # 1. the shipped default model beats a stated accuracy on RAVDESS actors that
-#    its training record says were excluded from training;
+#    its training record says were excluded from training, and a stated UAR
+#    on the excluded nEMO and ASED speakers;
 # 2. the shipped model's held-out figures are reproducible through xargs -P2;
 # 3. a short training run learns (unseen actors beat chance clearly on a
 #    two-class task).
 . "$SER_ROOT/test/cli/lib.sh"
-# Bar for the shipped model on unseen speakers: 60% (the floor); it
-# measures 0.704 (weights/README.md), so a regression of more than 25 of 240
-# files fails.
-MIN_ACC=${SER_MIN_ACC:-0.60}
+# Bars for the shipped model on speakers it never heard (weights/README.md):
+# RAVDESS actors 17-20 accuracy 0.55 (it measures 0.633: a loss of more than
+# 19 of 240 files fails); nEMO KD0+SM0 UAR 0.40 (0.464); ten ASED speakers UAR
+# 0.78 (0.868). The figures are deterministic (same model, same files).
+MIN_ACC=${SER_MIN_ACC:-0.55}
 model=$SER_ROOT/weights/default.ser
 
 if ! have_data; then
@@ -72,8 +74,8 @@ held_corpus() { # CORPUS CLASSES FLOOR
 		notok "shipped model on unseen $c speakers ($n files): UAR '${uar}' (accuracy $acc) below $floor"
 	fi
 }
-held_corpus nemo neutral,happy,sad,angry,fearful,surprised "${SER_MIN_UAR_NEMO:-@NEMO@}"
-held_corpus ased neutral,happy,sad,angry,fearful "${SER_MIN_UAR_ASED:-@ASED@}"
+held_corpus nemo neutral,happy,sad,angry,fearful,surprised "${SER_MIN_UAR_NEMO:-0.40}"
+held_corpus ased neutral,happy,sad,angry,fearful "${SER_MIN_UAR_ASED:-0.78}"
 
 # A short training run learns: angry vs sad, trained on actors 1-12, tested on
 # the unseen actors 13-16 (64 files; chance is 0.5, and 0.65 or more happens by
