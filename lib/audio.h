@@ -29,10 +29,11 @@ double ser_resampler_ratio(const ser_resampler *rs);
 void ser_resampler_free(ser_resampler *rs);
 
 /* ---- what a stream holds, from its first bytes ---- */
-#define SER_SNIFF_BYTES 12
+#define SER_SNIFF_BYTES 512   /* enough for an MP3's first frame header and its Xing tag */
 enum ser_sniff_kind { SER_SNIFF_EMPTY = 0, SER_SNIFF_FEATURES = 1, SER_SNIFF_OTHER = 2 };
 /* Reads the first bytes of fd, up to SER_SNIFF_BYTES (fewer only at the
- * end of the input), into head (*n of them) and says what starts it:
+ * end of the input, or 7 once they are "SERFEAT", so that a live feature
+ * stream is not held back), into head (*n of them) and says what starts it:
  * nothing, a ser feature stream ("SERFEAT" as far as it goes, at least 4
  * bytes), or anything else (audio or raw PCM: ser_audio_open_fd decides).
  * Negative status on a read error (SER_EINTR: a caught signal). The bytes

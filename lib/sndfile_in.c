@@ -39,6 +39,8 @@ int ser_sniff(int fd, unsigned char *head, size_t *n, ser_error *err)
 		if (r == 0)
 			break;
 		got += (size_t)r;
+		if (got >= 7 && !memcmp(head, "SERFEAT", 7))
+			break;
 	}
 	*n = got;
 	if (got == 0)
@@ -536,6 +538,49 @@ static int seekable_from(int fd, size_t n)
 	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && lseek(fd, 0, SEEK_CUR) == (off_t)n;
 }
 
+/* 1 if head starts with the signature of a container libsndfile reads.
+ * Where raw PCM is the alternative, only such a stream goes to libsndfile:
+ * its MPEG probe takes a frame sync in the first bytes for an MP3, and raw
+ * samples hold such byte pairs (0xff 0xff: a sample of -1) by chance. */
+static int has_signature(const unsigned char *h, size_t n)
+{
+	static const char magic[][5] = {
+		"RIFF", "RIFX", "RF64", "BW64", "FORM", "riff", ".snd", "dns.", "fLaC", "OggS",
+		"caff", "NIST", "Crea", "ID3", "2BIT", "fap ", " paf", "Exte", "PVF1", "ALaw",
+		"\x64\xa3\x01", "\x64\xa3\x02", "\x64\xa3\x03", "\x64\xa3\x04", "\x00\x01\xa3\x64",
+		"\x00\x02\xa3\x64", "\x00\x03\xa3\x64", "\x00\x04\xa3\x64"
+	};
+	for (size_t i = 0; i < sizeof magic / sizeof magic[0]; i++) {
+		size_t k = strlen(magic[i]) ? strlen(magic[i]) : 4;
+		if (n >= k && !memcmp(h, magic[i], k))
+			return 1;
+	}
+	/* MP3 without an ID3 tag: a frame at the start whose first frame holds
+	 * an encoder's info header (Xing, Info, VBRI, LAME). A bare frame sync
+	 * is not enough: dithered silence is full of 0xffff samples. */
+	if (n >= 4 && h[0] == 0xff && (h[1] & 0xe0) == 0xe0) {
+		static const char *const tag[] = { "Xing", "Info", "VBRI", "LAME" };
+		size_t m = n < 512 ? n : 512;
+		for (size_t i = 0; i < 4; i++)
+			if (memmem(h, m, tag[i], 4))
+				return 1;
+	}
+	return 0;
+}
+
+/* Raw PCM as declared, on a descriptor whose first n bytes are head. */
+static int open_raw(ser_audio *a, const unsigned char *head, size_t n, const ser_raw_fmt *raw,
+                    int seekable, ser_error *err)
+{
+	if (seekable) {
+		lseek(a->fd, 0, SEEK_SET);
+		return open_pcm(a, NULL, 0, raw, err);
+	}
+	if (!(a->pio = pio_new(a->fd, head, n, err)))
+		return SER_ENOMEM;
+	return pcm_after_pio(a, raw, err);
+}
+
 ser_audio *ser_audio_open_fd(int fd, const unsigned char *head, size_t n, const ser_raw_fmt *raw,
                              int out_rate, int quality, ser_error *err)
 {
@@ -553,7 +598,11 @@ ser_audio *ser_audio_open_fd(int fd, const unsigned char *head, size_t n, const 
 	a->fd = fd;
 	a->spool_fd = -1;
 	a->frames = -1;
-	rc = seekable_from(fd, n) ? open_file(a, raw, err) : open_pipe(a, head, n, raw, err);
+	int seekable = seekable_from(fd, n);
+	if (raw && !has_signature(head, n))
+		rc = open_raw(a, head, n, raw, seekable, err);
+	else
+		rc = seekable ? open_file(a, raw, err) : open_pipe(a, head, n, raw, err);
 	if (rc == 0) {
 		a->rate = out_rate ? out_rate : a->file_rate;
 		if (!(a->buf = malloc(sizeof *a->buf * BLOCK * (size_t)a->channels)) ||

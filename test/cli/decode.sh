@@ -42,6 +42,13 @@ status 2 "ser-mfcc: a feature stream on stdin is refused" sh -c 'ser-mfcc < "$1"
 check "ser-mfcc: ... as already features" grep -q '^ser-mfcc: -: already features' "$T/err"
 check "ser-mfcc: ... and writes no utterance" sh -c '! ser-mfcc < "$1" 2>/dev/null | grep -q BEGN' sh "$D/a.feat"
 
+# raw PCM that starts like dithered silence (samples -1 0 -1 1: an MPEG frame
+# sync by chance) stays raw PCM
+{ printf '\377\377\000\000\377\377\001\000'; head -c 32004 /dev/zero; } >"$D/ffff.raw"
+status 0 "ser-mfcc: raw PCM starting with the sample -1 on stdin" sh -c 'ser-mfcc -t < "$1"' sh "$D/ffff.raw"
+check "ser-mfcc: ... read as raw s16 (98 frames of 16006 samples)" test "$(grep -c '^  [-0-9]' "$T/out")" -eq 98
+check "ser-mfcc: ... no decoder lines" test ! -s "$T/err"
+
 # ---- 2. anything libsndfile opens is audio for ser-classify ----
 for f in w64 nist voc ircam; do
 	[ -f "$D/a.$f" ] || { skip "ser-classify .$f: no tool to write it"; continue; }
