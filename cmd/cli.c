@@ -279,3 +279,24 @@ void cli_catch_stop(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 }
+
+const char *cli_find_model(const char *opt, char *buf, size_t n)
+{
+	const char *env = getenv("SER_MODEL");
+	ssize_t k;
+	char *slash;
+	if (opt)
+		return opt;
+	if (env && *env)
+		return env;
+	snprintf(buf, n, "%s/default.ser", SER_DATADIR);
+	if (access(buf, R_OK) == 0)
+		return buf;
+	if (n < 64 || (k = readlink("/proc/self/exe", buf, n - 32)) <= 0)
+		return NULL;
+	buf[k] = '\0';
+	if (!(slash = strrchr(buf, '/')))
+		return NULL;
+	strcpy(slash, "/../weights/default.ser");
+	return access(buf, R_OK) == 0 ? buf : NULL;
+}

@@ -74,4 +74,10 @@ const char *cli_stop_name(void);
  * sees the program killed by it. Returns only when no signal was caught. */
 void cli_reraise(void);
 
+/* The model to use: opt (-m) if given, else $SER_MODEL, else
+ * SER_DATADIR/default.ser, else <exe dir>/../weights/default.ser (a
+ * source tree after make); buf (n bytes) holds the path found. NULL when
+ * none is readable. */
+const char *cli_find_model(const char *opt, char *buf, size_t n);
+
 #endif

@@ -130,41 +130,6 @@ static void *xrealloc(void *p, size_t n)
 	return p;
 }
 
-/* ---- model lookup ---- */
-
-static int file_exists(const char *path)
-{
-	return access(path, R_OK) == 0;
-}
-
-/* -m, $SER_MODEL, SER_DATADIR/default.ser, <exe dir>/../weights/default.ser */
-static const char *find_model(const char *opt, char *buf, size_t n)
-{
-	const char *env = getenv("SER_MODEL");
-	ssize_t k;
-	char *slash;
-	if (opt)
-		return opt;
-	if (env && *env)
-		return env;
-	snprintf(buf, n, "%s/default.ser", SER_DATADIR);
-	if (file_exists(buf))
-		return buf;
-	k = readlink("/proc/self/exe", buf, n - 1);
-	if (k > 0) {
-		buf[k] = '\0';
-		if ((slash = strrchr(buf, '/')) != NULL) {
-			*slash = '\0';
-			if ((size_t)k + 32 < n) {
-				strcat(buf, "/../weights/default.ser");
-				if (file_exists(buf))
-					return buf;
-			}
-		}
-	}
-	return NULL;
-}
-
 /* ---- output ---- */
 
 static void put(struct ctx *c, const char *s, size_t n)
@@ -1202,7 +1167,7 @@ int main(int argc, char **argv)
 
 	if (!list_classes && !info)
 		cli_check_stdout_not_input((const char *const *)argv + optind, argc - optind);
-	if (!(mpath = find_model(mopt, mbuf, sizeof mbuf)))
+	if (!(mpath = cli_find_model(mopt, mbuf, sizeof mbuf)))
 		cli_die(EXIT_DATA, "no model: give -m FILE or set SER_MODEL (none at %s/default.ser "
 		        "or weights/default.ser beside the program)", SER_DATADIR);
 	if (!(c.m = ser_model_load(mpath, &err))) {

@@ -691,30 +691,6 @@ static void draw(struct player *p, struct screen *sc)
 
 /* ---- setup ---- */
 
-/* -m, $SER_MODEL, SER_DATADIR/default.ser, <exe dir>/../weights/default.ser
- * (ser-classify's lookup) */
-static const char *find_model(const char *opt, char *buf, size_t n)
-{
-	const char *env = getenv("SER_MODEL");
-	ssize_t k;
-	char *slash;
-	if (opt)
-		return opt;
-	if (env && *env)
-		return env;
-	snprintf(buf, n, "%s/default.ser", SER_DATADIR);
-	if (access(buf, R_OK) == 0)
-		return buf;
-	k = readlink("/proc/self/exe", buf, n - 32);
-	if (k <= 0)
-		return NULL;
-	buf[k] = '\0';
-	if (!(slash = strrchr(buf, '/')))
-		return NULL;
-	strcpy(slash, "/../weights/default.ser");
-	return access(buf, R_OK) == 0 ? buf : NULL;
-}
-
 struct opts {
 	const char *device, *model, *only;
 	double window, hop;
@@ -755,7 +731,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 static void setup_model(struct player *p, const struct opts *o)
 {
 	char mbuf[4096];
-	const char *path = find_model(o->model, mbuf, sizeof mbuf);
+	const char *path = cli_find_model(o->model, mbuf, sizeof mbuf);
 	unsigned char *keep = NULL;
 	ser_feat_opts fo;
 	ser_vad_opts vo;

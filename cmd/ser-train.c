@@ -689,6 +689,8 @@ int main(int argc, char **argv)
 	}
 	if (!o.out)
 		cli_usage_error("no output model given (-o FILE)");
+	if (o.train_layers && !o.init)
+		cli_usage_error("--train-layers needs --init (a model to fine-tune)");
 	check_outputs(&o, argv + optind, argc - optind);
 	o.out_stream = is_stream(o.out);
 	if (o.patience > 0 && !o.val)

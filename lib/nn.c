@@ -964,47 +964,12 @@ void ser_softmax_forward(float *probs, const float *logits, int B, int n)
 	}
 }
 
-float ser_crossentropy_forward_backward(float *probs, float *dlogits, const float *logits,
-                                        const int *labels, int B, int n,
-                                        const float *class_weight, float smoothing,
-                                        float norm)
-{
-	double total = 0.0;
-	float off = smoothing / (float)n, on = 1.0f - smoothing + off;
-	ser_softmax_forward(probs, logits, B, n);
-	for (int b = 0; b < B; b++) {
-		const float *z = logits + (size_t)b * n;
-		const float *p = probs + (size_t)b * n;
-		int y = labels[b];
-		float wb = class_weight ? class_weight[y] : 1.0f;
-		/* log p_j = z_j - max - log sum exp (z - max) */
-		float mx = z[0];
-		for (int j = 1; j < n; j++)
-			if (z[j] > mx)
-				mx = z[j];
-		double se = 0.0;
-		for (int j = 0; j < n; j++)
-			se += exp((double)z[j] - mx);
-		double lse = mx + log(se), l = 0.0;
-		for (int j = 0; j < n; j++) {
-			double q = j == y ? on : off;
-			if (q != 0.0)
-				l -= q * ((double)z[j] - lse);
-		}
-		total += wb * l;
-		if (dlogits) {
-			float *dz = dlogits + (size_t)b * n;
-			for (int j = 0; j < n; j++)
-				dz[j] = wb * (p[j] - (j == y ? on : off)) / norm;
-		}
-	}
-	return (float)(total / norm);
-}
-
-float ser_crossentropy_masked_forward_backward(float *probs, float *dlogits, const float *logits,
-                                               const int *labels, const unsigned char *mask,
-                                               int B, int n, const float *weight,
-                                               float smoothing, float norm)
+/* Softmax + cross-entropy over each sample's possible classes (mask NULL:
+ * all); the loss weight of sample b is weight[b], else class_weight[label],
+ * else 1. One arithmetic for both public forms, so they agree bit for bit. */
+static float crossentropy(float *probs, float *dlogits, const float *logits, const int *labels,
+                          const unsigned char *mask, int B, int n, const float *class_weight,
+                          const float *weight, float smoothing, float norm)
 {
 	double total = 0.0;
 	for (int b = 0; b < B; b++) {
@@ -1019,7 +984,7 @@ float ser_crossentropy_masked_forward_backward(float *probs, float *dlogits, con
 					j0 = j;
 			}
 		float off = smoothing / (float)k, on = 1.0f - smoothing + off;
-		float wb = weight ? weight[b] : 1.0f;
+		float wb = weight ? weight[b] : class_weight ? class_weight[y] : 1.0f;
 		/* softmax over the possible classes, as ser_softmax_forward */
 		float mx = z[j0];
 		for (int j = j0 + 1; j < n; j++)
@@ -1053,3 +1018,21 @@ float ser_crossentropy_masked_forward_backward(float *probs, float *dlogits, con
 	}
 	return (float)(total / norm);
 }
+
+float ser_crossentropy_forward_backward(float *probs, float *dlogits, const float *logits,
+                                        const int *labels, int B, int n,
+                                        const float *class_weight, float smoothing,
+                                        float norm)
+{
+	return crossentropy(probs, dlogits, logits, labels, NULL, B, n, class_weight, NULL, smoothing,
+	                    norm);
+}
+
+float ser_crossentropy_masked_forward_backward(float *probs, float *dlogits, const float *logits,
+                                               const int *labels, const unsigned char *mask,
+                                               int B, int n, const float *weight,
+                                               float smoothing, float norm)
+{
+	return crossentropy(probs, dlogits, logits, labels, mask, B, n, NULL, weight, smoothing, norm);
+}
+

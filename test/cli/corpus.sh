@@ -11,6 +11,8 @@
 # 19 of 240 files fails); nEMO KD0+SM0 UAR 0.40 (0.464); ten ASED speakers UAR
 # 0.78 (0.868). The figures are deterministic (same model, same files).
 MIN_ACC=${SER_MIN_ACC:-0.55}
+# json_num KEY FILE: the first number of "KEY" in ser-eval's JSON summary
+json_num() { sed -n "s/.*\"$1\": *\([0-9.]*\).*/\1/p" "$2" | head -1; }
 model=$SER_ROOT/weights/default.ser
 
 if ! have_data; then
@@ -37,8 +39,8 @@ else
 	tr '\n' '\0' < "$T/files" | xargs -0 -P 2 -n 40 ser-classify -m "$model" > "$T/labels" 2>"$T/err"
 	check "shipped model labelled all $n held-out files (actors$actors)" [ "$(wc -l < "$T/labels")" -eq "$n" ]
 	ser-eval --json "$T/labels" > "$T/eval.json" 2>"$T/err"
-	acc=$(sed -n 's/.*"accuracy": *\([0-9.]*\).*/\1/p' "$T/eval.json" | head -1)
-	uar=$(sed -n 's/.*"uar": *\([0-9.]*\).*/\1/p' "$T/eval.json" | head -1)
+	acc=$(json_num accuracy "$T/eval.json")
+	uar=$(json_num uar "$T/eval.json")
 	if [ -n "$acc" ] && awk -v a="$acc" -v m="$MIN_ACC" 'BEGIN { exit !(a >= m) }'; then
 		ok "shipped model on unseen RAVDESS actors$actors: accuracy $acc (UAR $uar) >= $MIN_ACC"
 	else
@@ -66,8 +68,8 @@ held_corpus() { # CORPUS CLASSES FLOOR
 		> "$T/$c.labels" 2>"$T/err"
 	check "shipped model labelled all $n held-out $c files" [ "$(wc -l < "$T/$c.labels")" -eq "$n" ]
 	ser-eval -c "$cls" --json "$T/$c.labels" > "$T/$c.json" 2>"$T/err"
-	uar=$(sed -n 's/.*"uar": *\([0-9.]*\).*/\1/p' "$T/$c.json" | head -1)
-	acc=$(sed -n 's/.*"accuracy": *\([0-9.]*\).*/\1/p' "$T/$c.json" | head -1)
+	uar=$(json_num uar "$T/$c.json")
+	acc=$(json_num accuracy "$T/$c.json")
 	if [ -n "$uar" ] && awk -v a="$uar" -v m="$floor" 'BEGIN { exit !(a >= m) }'; then
 		ok "shipped model on unseen $c speakers ($n files): UAR $uar (accuracy $acc) >= $floor"
 	else
@@ -91,7 +93,7 @@ status 0 "short training run on actors 1-12 (angry vs sad)" \
 	--epochs 40 --crop 150 -j 2 "$T/two.train.feat"
 xargs ser-classify -m "$T/two.ser" < "$T/two.test" > "$T/two.labels" 2>"$T/err"
 ser-eval --classes sad,angry --json "$T/two.labels" > "$T/two.json" 2>"$T/err"
-acc=$(sed -n 's/.*"accuracy": *\([0-9.]*\).*/\1/p' "$T/two.json" | head -1)
+acc=$(json_num accuracy "$T/two.json")
 if [ -n "$acc" ] && awk -v a="$acc" 'BEGIN { exit !(a >= 0.65) }'; then
 	ok "short run learns: angry vs sad on unseen actors 13-16, accuracy $acc >= 0.65"
 else

@@ -170,6 +170,20 @@ check "train: SIGINT message" grep -q "interrupted" "$T/int.err"
 check "train: model after SIGINT loads" sh -c "ser-classify -m '$T/prev.ser' --info | grep -q '(interrupted)'"
 check "train: no temporary files left" sh -c "! ls '$T' | grep -q 'prev.ser.tmp'"
 
+# --loss-classes, --class-weights corpus: a second corpus (nEMO names) with angry only
+for n in 1 2 3 4; do sox -n -r 16000 -b 16 -c 1 "$D/EB0_anger_$n.wav" synth 1.0 square 700 vol 0.3 synth 1.0 pinknoise mix; done
+ser-mfcc "$D"/EB0_*.wav > "$T/nemo.feat" 2>/dev/null
+status 0 "train: two corpora, loss over each corpus's classes" train -o "$T/lc.ser" --epochs 2 "$T/f.feat" "$T/nemo.feat"
+check "train: the record lists each corpus's classes" sh -c \
+	"ser-classify -m '$T/lc.ser' --info | grep -qx 'loss classes: per corpus: ravdess=neutral,angry nemo=angry'"
+check "train: a one-class corpus is warned about" grep -q "corpus nemo has utterances of one class only" "$T/err"
+status 0 "train: --loss-classes all --class-weights corpus" train -o "$T/la.ser" --epochs 2 \
+	--loss-classes all --class-weights corpus "$T/f.feat" "$T/nemo.feat"
+check "train: --loss-classes all: no per-corpus line, no warning" sh -c \
+	"! ser-classify -m '$T/la.ser' --info | grep -q '^loss classes' && ! grep -q 'one class only' '$T/err'"
+check "train: --class-weights corpus in the record" sh -c "ser-classify -m '$T/la.ser' --info | grep -q 'class weights corpus'"
+status 1 "train: bad --loss-classes -> 1" ser-train -o "$T/z.ser" --loss-classes some "$T/f.feat"
+
 # --init: fine-tuning from a model
 status 0 "train: --init fine-tunes a model" ser-train -q --init "$T/m.ser" --epochs 2 -j 1 -o "$T/ft.ser" "$T/f.feat"
 sum=$(tail -c 8 "$T/m.ser" | od -An -tx1 | tr -d ' \n' | sed 's/\(..\)\(..\)\(..\)\(..\)\(..\)\(..\)\(..\)\(..\)/\8\7\6\5\4\3\2\1/')
@@ -189,6 +203,7 @@ worst=$(paste "$T/p.orig" "$T/p.ft" | awk -F'\t' '{ for (i = 4; i <= 5; i++) { d
 check "train: shared classes keep their rows (worst probability difference $worst)" \
 	sh -c "[ -s '$T/p.ft' ] && awk 'BEGIN { exit !($worst <= 0.0001) }'"
 status 1 "train: --init with --arch -> 1" ser-train -q --init "$T/m.ser" --arch cnn -o "$T/z.ser" "$T/f.feat"
+status 1 "train: --train-layers without --init -> 1" ser-train -q --train-layers 1 -o "$T/z.ser" "$T/f.feat"
 status 1 "train: --train-layers beyond the model -> 1" ser-train -q --init "$T/m.ser" --train-layers 3 -o "$T/z.ser" "$T/f.feat"
 ser-mfcc --preset kaldi "$D"/*-01.wav > "$T/kaldi.feat" 2>/dev/null
 status 2 "train: --init with other feature settings -> 2" ser-train -q --init "$T/m.ser" -o "$T/z.ser" "$T/kaldi.feat"
