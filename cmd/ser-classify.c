@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "adapt.h"
 #include "audio.h"
 #include "cli.h"
 #include "classify.h"
@@ -20,6 +21,7 @@
 #include "labels.h"
 #include "mfcc.h"
 #include "model.h"
+#include "outfile.h"
 #include "segments.h"
 #include "vad.h"
 
@@ -83,6 +85,15 @@ static void usage(void)
 	"      --format FMT     tsv (default), json (= --json), audacity (label track),\n"
 	"                       textgrid (Praat), vtt (WebVTT); the last three with\n"
 	"                       --segments, --window or --live\n"
+	"      --adapt[=HOW]    normalise with the statistics of the inputs themselves:\n"
+	"                       run (default; all inputs, read twice) or speaker (each\n"
+	"                       speaker's, from --speakers or the file names); --live:\n"
+	"                       running statistics\n"
+	"      --speakers MAP   TSV key<TAB>speaker (or a truth map) for --adapt=speaker\n"
+	"      --adapt-stats FILE  --adapt with the statistics in FILE (no first pass)\n"
+	"      --save-adapt-stats FILE  write the inputs' statistics to FILE, no labels\n"
+	"      --adapt-tau SEC  number 1..86400: time constant of --live --adapt\n"
+	"                       (default: 60)\n"
 	"      --whole          one pass over each whole utterance, not the mean over\n"
 	"                       windows of the model's training crop (see --info)\n"
 	"      --classes        print the model's classes (with --only the listed ones),\n"
@@ -97,7 +108,8 @@ static void usage(void)
 }
 
 enum { O_CLASSES = 256, O_INFO, O_WHOLE, O_NOVAD, O_MINV, O_VMARGIN, O_VGATE, O_VRISE, O_METER, O_PLAIN,
-       O_ONLY, O_SEGMENTS, O_MERGE, O_FORMAT, O_MINPAUSE, O_MAXSEG, O_MINSEG };
+       O_ONLY, O_SEGMENTS, O_MERGE, O_FORMAT, O_MINPAUSE, O_MAXSEG, O_MINSEG, O_ADAPT, O_SPEAKERS,
+       O_ADSTATS, O_ADSAVE, O_ADTAU };
 
 struct ctx {
 	ser_model *m;
@@ -117,6 +129,8 @@ struct ctx {
 	int status;
 	struct segs *segs;       /* --segments, else NULL */
 	int fmt;                 /* --format: enum ser_span_fmt */
+	int collect;             /* --adapt's first pass: statistics, no labels */
+	int skip;                /* the stream's utterance gets no label (reported) */
 };
 
 static void export_span(struct ctx *c, const char *key, double start, double end, const char *label,
@@ -611,6 +625,33 @@ static void seg_free(struct segs *g)
 }
 
 /* Pushes n frames to the window stream. */
+/* ---- --adapt: normalisation statistics of the recordings themselves ---- */
+enum { ADAPT_NONE, ADAPT_RUN, ADAPT_SPEAKER };
+static const char *const adapt_names[] = { "run", "speaker", NULL };
+
+struct adapt {
+	int mode;                  /* ADAPT_* */
+	const char *stats_in, *stats_out, *map_path;
+	double tau;                /* --live: seconds */
+	ser_adapt *a;              /* rows of the inputs (or of --adapt-stats) */
+	ser_labelmap *map;         /* --speakers, or NULL */
+	float *mean, *std;         /* (dim) statistics in use */
+	unsigned char *failed;     /* (inputs) 1: reported in the first pass */
+	ser_adapt_run run;         /* --live */
+	ser_vad *gate;             /* --live: which frames update, NULL: all */
+	float *y, *fast;           /* --live: a frame as the model sees it; its short-term mean */
+	double fast_alpha;
+};
+static struct adapt ad = { .tau = 60 };
+
+/* frames go to windows (or segments), not to one utterance */
+static int windowed(const struct ctx *c)
+{
+	return (c->clfs || c->segs) && !c->collect;
+}
+
+static void adapt_live_frame(const struct ctx *c, const float *x);
+
 static void push_frames(struct ctx *c, const char *key, const float *x, size_t n)
 {
 	ser_error err;
@@ -620,7 +661,10 @@ static void push_frames(struct ctx *c, const char *key, const float *x, size_t n
 		return;
 	}
 	for (size_t i = 0; i < n && !(c->live && cli_stop); i++) {
-		int rc = ser_clfs_push(c->clfs, x + i * c->m->feat_dim, &d, &err);
+		int rc;
+		if (ad.y)
+			adapt_live_frame(c, x + i * c->m->feat_dim);
+		rc = ser_clfs_push(c->clfs, x + i * c->m->feat_dim, &d, &err);
 		if (rc < 0) {
 			cli_report(key, &err);
 			c->status = EXIT_DATA;
@@ -658,11 +702,183 @@ static void finish_windows(struct ctx *c, const char *key)
 	}
 }
 
+
+/* The speaker of key: the map's, else the file name's; "" if none. */
+static const char *adapt_speaker(const char *key, ser_label_info *li)
+{
+	const ser_labelmap_entry *e = ad.map ? ser_labelmap_find(ad.map, key) : NULL;
+	if (e && e->speaker)
+		return e->speaker;
+	ser_label_from_name(key, li);
+	return li->speaker;
+}
+
+/* First pass: the row of the utterance in c->frames (voiced enough). */
+static void adapt_collect(struct ctx *c, const char *key)
+{
+	ser_error err;
+	ser_label_info li;
+	const float *x;
+	int n;
+	if (c->nframes == 0 || (c->vad && ser_vad_fraction(c->vad, c->frames, c->nframes,
+	                                                   c->m->feat_dim) < c->min_voiced))
+		return;   /* no voice: no statistics (and no label in the second pass) */
+	if ((n = ser_clf_input(c->clf, c->frames, (int)c->nframes, &x, &err)) < 0 ||
+	    ser_adapt_add(ad.a, key, adapt_speaker(key, &li), x, n, &err) < 0) {
+		cli_report(key, &err);
+		c->status = EXIT_DATA;
+	}
+}
+
+/* Second pass, per utterance: the statistics of key's speaker. 0, or -1
+ * when it has none (reported: no label). */
+static int adapt_select(struct ctx *c, const char *key)
+{
+	ser_error err;
+	ser_label_info li;
+	const char *spk;
+	if (ad.mode != ADAPT_SPEAKER)
+		return 0;
+	spk = adapt_speaker(key, &li);
+	if (!*spk)
+		ser_seterr(&err, SER_EINVAL, "no speaker for --adapt=speaker (the file name follows no "
+		           "corpus convention: give --speakers MAP)");
+	else if (ser_adapt_stats(ad.a, spk, ad.mean, ad.std, &err) == 0)
+		return 0;
+	cli_report(key, &err);
+	c->status = EXIT_DATA;
+	return -1;
+}
+
+/* --live --adapt: a frame updates the running statistics when voiced. */
+static void adapt_live_frame(const struct ctx *c, const float *x)
+{
+	ser_model *m = c->m;
+	int d = (int)m->feat_dim;
+	if (ad.gate && !ser_vad_frame(ad.gate, x, NULL))
+		return;
+	if (m->input_idct && m->idct)
+		ser_idct_frames(m->idct, d, x, 1, ad.y);
+	else
+		memcpy(ad.y, x, (size_t)d * sizeof *x);
+	if (m->norm_mode == SER_NORM_UTT_MEAN)   /* spread around the window's level */
+		for (int j = 0; j < d; j++)
+			ad.fast[j] += (float)(ad.fast_alpha * (ad.y[j] - ad.fast[j]));
+	ser_adapt_run_update(&ad.run, ad.y, 1, m->norm_mode == SER_NORM_UTT_MEAN ? ad.fast : NULL);
+}
+
+static int is_regular(const char *path)
+{
+	struct stat st;
+	return strcmp(path, "-") && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static void run_path(struct ctx *c, const char *path);
+
+/* Sets up --adapt / --save-adapt-stats before the inputs are labelled: the
+ * first pass over them (or the statistics file, or the running
+ * statistics of --live). Exits after --save-adapt-stats. */
+static void adapt_setup(struct ctx *c, char **in, int nin, const char *mpath)
+{
+	ser_error err;
+	ser_model *m = c->m;
+	size_t d = m->feat_dim;
+	if (m->norm_mode == SER_NORM_NONE)
+		cli_die(EXIT_USAGE, "%s: the model normalises nothing: --adapt does not apply", mpath);
+	if (ad.stats_out && ser_out_check(ad.stats_out, &err) < 0)
+		cli_die(err.code == SER_EINVAL ? EXIT_USAGE : EXIT_DATA, "%s: %s", ad.stats_out, err.msg);
+	if (ad.map_path && !(ad.map = ser_speakermap_load(ad.map_path, &err)))
+		cli_die(EXIT_DATA, "--speakers: %s", err.msg);
+	ad.mean = xrealloc(NULL, 2 * d * sizeof *ad.mean);
+	ad.std = ad.mean + d;
+	if (c->live && !ad.stats_in) {
+		double fps = (double)m->feat_rate / m->feat_shift;
+		ser_vad_opts vo;
+		ser_vad_defaults(&vo);
+		if (ser_adapt_run_init(&ad.run, m, ad.tau, fps, &err) < 0)
+			cli_die(EXIT_DATA, "%s", err.msg);
+		ad.gate = ser_vad_new(&vo, m->feat_settings, m->feat_dim, NULL);
+		ad.y = xrealloc(NULL, 2 * d * sizeof *ad.y);
+		ad.fast = ad.y + d;
+		memcpy(ad.fast, ad.run.mean, d * sizeof *ad.fast);
+		ad.fast_alpha = 1.0 - exp(-1.0 / ((m->utt_window > 0 ? m->utt_window : 2 * fps)));
+		ser_clf_set_norm(c->clf, ad.run.mean, ad.run.std);
+		return;
+	}
+	if (!(ad.a = ser_adapt_new(m, &err)))
+		cli_die(EXIT_DATA, "%s", err.msg);
+	if (ad.stats_in) {
+		if (ser_adapt_read(ad.a, ad.stats_in, &err) < 0)
+			cli_die(EXIT_DATA, "--adapt-stats: %s", err.msg);
+	} else {
+		ad.failed = xrealloc(NULL, (size_t)(nin > 0 ? nin : 1));
+		c->collect = 1;
+		if (nin == 0)
+			run_path(c, "-");
+		for (int i = 0; i < nin; i++) {
+			int before = c->status;
+			c->status = 0;
+			run_path(c, in[i]);
+			ad.failed[i] = c->status != 0;
+			if (before)
+				c->status = before;
+		}
+		c->collect = 0;
+	}
+	if (ser_adapt_finish(ad.a, &err) < 0)
+		cli_die(EXIT_DATA, "%s: %s", ad.stats_in ? ad.stats_in : "--adapt", err.msg);
+	if (ad.stats_out) {
+		ser_out *o = ser_out_open(ad.stats_out, &err);
+		if (!o || ser_adapt_write(ad.a, ser_out_file(o), ad.stats_out, &err) < 0 ||
+		    ser_out_commit(o, &err) < 0) {
+			ser_out_abort(o);
+			cli_die(EXIT_DATA, "%s: %s", ad.stats_out, err.msg);
+		}
+		return;
+	}
+	if (ser_adapt_count(ad.a) == 0)
+		cli_die(EXIT_DATA, "--adapt: no voiced input to take statistics from");
+	if (ad.mode == ADAPT_RUN && ser_adapt_stats(ad.a, NULL, ad.mean, ad.std, &err) < 0)
+		cli_die(EXIT_DATA, "--adapt: %s", err.msg);
+	ser_clf_set_norm(c->clf, ad.mean, ad.std);
+}
+
+/* The option checks of --adapt and its companions. */
+static void adapt_check_options(const struct ctx *c, char **in, int nin)
+{
+	if (!ad.mode && !ad.stats_out) {
+		if (ad.stats_in || ad.map_path || ad.tau != 60)
+			cli_usage_error("%s needs --adapt", ad.stats_in ? "--adapt-stats"
+			                : ad.map_path ? "--speakers" : "--adapt-tau");
+		return;
+	}
+	if (ad.stats_out && (ad.mode || ad.stats_in))
+		cli_usage_error("--save-adapt-stats makes statistics: not with --adapt or --adapt-stats");
+	if (c->live && ad.mode == ADAPT_SPEAKER)
+		cli_usage_error("--adapt=speaker: a live stream has no speakers (use --adapt)");
+	if (ad.tau != 60 && !c->live)
+		cli_usage_error("--adapt-tau applies to --live");
+	if (ad.map_path && ad.mode != ADAPT_SPEAKER && !ad.stats_out)
+		cli_usage_error("--speakers applies to --adapt=speaker and --save-adapt-stats");
+	if (ad.mode && !ad.stats_in && !c->live) {
+		if (nin == 0)
+			cli_usage_error("--adapt reads its inputs twice: name files (or give --adapt-stats)");
+		for (int i = 0; i < nin; i++)
+			if (!is_regular(in[i]))
+				cli_usage_error("--adapt reads its inputs twice: %s is not a regular file "
+				                "(save statistics with --save-adapt-stats, then --adapt-stats)", in[i]);
+	}
+}
+
 /* Labels the utterance held in c->frames (per-utterance mode). */
 static void label_utterance(struct ctx *c, const char *key)
 {
 	ser_error err;
 	int n = (int)c->nframes, best;
+	if (c->collect) {
+		adapt_collect(c, key);
+		return;
+	}
 	if (n == 0) {
 		cli_warn("%s: no frames (empty or too short input): label -", key);
 		emit(c, key, -1, 0, "-", 0.0, NULL);
@@ -675,6 +891,8 @@ static void label_utterance(struct ctx *c, const char *key)
 			return;
 		}
 	}
+	if (adapt_select(c, key) < 0)
+		return;
 	if (ser_clf_run_utt(c->clf, c->frames, n, c->p, &err) < 0) {
 		cli_report(key, &err);
 		c->status = EXIT_DATA;
@@ -796,13 +1014,16 @@ static void run_stream(struct ctx *c, FILE *f, const char *name)
 			c->nframes = 0;
 			if (c->clfs)
 				ser_clfs_reset(c->clfs);
+			c->skip = windowed(c) && adapt_select(c, ev.key) < 0;
+		} else if (c->skip) {
+			continue;   /* reported at its BEGIN */
 		} else if (ev.type == SER_FR_FRAMES) {
-			if (c->clfs || c->segs)
+			if (windowed(c))
 				push_frames(c, ev.key, ev.x, ev.n);
 			else
 				add_frames(c, ev.x, ev.n);
 		} else if (ev.type == SER_FR_END) {
-			if (c->clfs || c->segs)
+			if (windowed(c))
 				finish_windows(c, ev.key);
 			else
 				label_utterance(c, ev.key);
@@ -826,7 +1047,7 @@ static void run_stream(struct ctx *c, FILE *f, const char *name)
 
 static void take(struct ctx *c, const char *key, const float *x, size_t n)
 {
-	if (c->clfs || c->segs)
+	if (windowed(c))
 		push_frames(c, key, x, n);
 	else
 		add_frames(c, x, n);
@@ -874,6 +1095,10 @@ static void run_audio(struct ctx *c, ser_audio *a, const char *path)
 	c->nframes = 0;
 	if (c->clfs)
 		ser_clfs_reset(c->clfs);
+	if (windowed(c) && adapt_select(c, path) < 0) {
+		ser_audio_close(a);
+		return;
+	}
 	for (;;) {
 		long n = ser_audio_read(a, in, BLOCK, &err);
 		cli_noise_relay();
@@ -891,7 +1116,7 @@ static void run_audio(struct ctx *c, ser_audio *a, const char *path)
 	ser_audio_close(a);
 	if (c->live && cli_stop)
 		return;
-	if (c->clfs || c->segs)
+	if (windowed(c))
 		finish_windows(c, path);
 	else
 		label_utterance(c, path);
@@ -1098,6 +1323,11 @@ int main(int argc, char **argv)
 		{ "min-pause", required_argument, NULL, O_MINPAUSE },
 		{ "max-segment", required_argument, NULL, O_MAXSEG },
 		{ "min-segment", required_argument, NULL, O_MINSEG },
+		{ "adapt", optional_argument, NULL, O_ADAPT },
+		{ "speakers", required_argument, NULL, O_SPEAKERS },
+		{ "adapt-stats", required_argument, NULL, O_ADSTATS },
+		{ "save-adapt-stats", required_argument, NULL, O_ADSAVE },
+		{ "adapt-tau", required_argument, NULL, O_ADTAU },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -1142,6 +1372,11 @@ int main(int argc, char **argv)
 		case O_MINPAUSE: pause = cli_double("--min-pause", optarg, 0.01, 60); break;
 		case O_MAXSEG: maxseg = cli_double("--max-segment", optarg, 0.1, 3600); break;
 		case O_MINSEG: minseg = cli_double("--min-segment", optarg, 0.01, 60); break;
+		case O_ADAPT: ad.mode = optarg ? 1 + cli_choice("--adapt", optarg, adapt_names) : ADAPT_RUN; break;
+		case O_SPEAKERS: ad.map_path = optarg; break;
+		case O_ADSTATS: ad.stats_in = optarg; break;
+		case O_ADSAVE: ad.stats_out = optarg; break;
+		case O_ADTAU: ad.tau = cli_double("--adapt-tau", optarg, 1, 86400); break;
 		case 'h': usage(); cli_close_stdout(); return EXIT_OK;
 		default: cli_usage_error("unknown option");
 		}
@@ -1160,6 +1395,7 @@ int main(int argc, char **argv)
 	if (c.window <= 0 && (so.smooth > 1 || meter == 1))
 		cli_usage_error("%s needs --window or --live", so.smooth > 1 ? "--smooth" : "--meter");
 	check_applies(&c, vadopt, novad, meter, plain, whole, list_classes, info, argc - optind);
+	adapt_check_options(&c, argv + optind, argc - optind);
 	if (plain)
 		meter = 0;
 	else if (c.json && meter < 0)
@@ -1240,11 +1476,18 @@ int main(int argc, char **argv)
 	}
 	c.p = xrealloc(NULL, (size_t)c.m->n_classes * sizeof *c.p);
 	atexit(close_open_stream);
+	if (ad.mode || ad.stats_out) {
+		adapt_setup(&c, argv + optind, argc - optind, mpath);
+		if (ad.stats_out)
+			goto done;
+	}
 
 	if (optind == argc)
 		run_fd(&c, 0, "-");
 	for (int i = optind; i < argc; i++)
-		run_path(&c, argv[i]);
+		if (!(ad.failed && ad.failed[i - optind]))
+			run_path(&c, argv[i]);
+done:
 
 	if (c.segs && c.live && cli_stop)
 		seg_finish(&c, NULL);   /* interrupted: the segment in progress */
@@ -1260,6 +1503,11 @@ int main(int argc, char **argv)
 	free(keep);
 	free(c.frames);
 	free(c.line);
+	ser_adapt_free(ad.a);
+	ser_labelmap_free(ad.map);
+	ser_adapt_run_free(&ad.run);
+	ser_vad_free(ad.gate);
+	free(ad.mean), free(ad.failed), free(ad.y);
 	cli_close_stdout();
 	return c.status;
 }

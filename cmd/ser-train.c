@@ -75,10 +75,11 @@ static void usage(void)
 	"                          (voice-activity trimming, also applied by ser-classify);\n"
 	"                          frame features with their energy only; 0 = off\n"
 	"                          (default: 0)\n"
-	"      --norm NAME         none|utt|global input normalisation: utt = utterance\n"
-	"                          mean removed then divided by the training std, global =\n"
-	"                          training mean and std (default: none for pooled\n"
-	"                          features, else utt)\n"
+	"      --norm NAME         none|utt|global|speaker input normalisation: utt =\n"
+	"                          utterance mean removed then divided by the training std,\n"
+	"                          global = training mean and std, speaker = each speaker's\n"
+	"                          own mean and std (ser-classify --adapt gives a new\n"
+	"                          speaker's; default: none for pooled features, else utt)\n"
 	"      --class-weights NAME  none|balanced|corpus: balanced = classes weigh alike;\n"
 	"                          corpus = every (corpus, class) pair weighs alike\n"
 	"                          (default: none for seed, else balanced)\n"
@@ -252,6 +253,7 @@ static void evaluate(const ser_dataset *ds, ser_clf *clf, int ncls, struct eval 
 		const ser_utt *u = &ds->u[i];
 		if (u->part != SER_PART_VAL)
 			continue;
+		ser_clf_set_norm(clf, u->nmean, u->nstd);
 		if (ser_clf_run_utt(clf, u->x, u->n, p, &err) < 0) {
 			cli_report(u->key, &err);
 			exit(EXIT_DATA);
@@ -260,6 +262,7 @@ static void evaluate(const ser_dataset *ds, ser_clf *clf, int ncls, struct eval 
 		ser_confusion_add(&cm, u->label, ser_clf_argmax(p, ncls));
 		ev->n++;
 	}
+	ser_clf_set_norm(clf, NULL, NULL);
 	ser_metrics_compute(&cm, &mt, NULL);
 	ev->loss = ev->n ? loss / ev->n : NAN;
 	ev->acc = mt.accuracy;
@@ -412,6 +415,17 @@ static void corpus_targets_record(const struct corpus_targets *ct, const ser_cla
 
 /* --init: the model to fine-tune. Options the model fixes are refused;
  * those it sets are taken from it. */
+/* --norm's choices in option order, and back */
+static const int norm_modes[] = { SER_NORM_NONE, SER_NORM_UTT_MEAN, SER_NORM_GLOBAL, SER_NORM_SPEAKER };
+
+static int norm_option(int mode)
+{
+	int i = 0;
+	while (i < 3 && norm_modes[i] != mode)
+		i++;
+	return i;
+}
+
 static ser_model *load_init(struct opts *o)
 {
 	ser_error err;
@@ -423,7 +437,7 @@ static ser_model *load_init(struct opts *o)
 	if (o->arch_given || o->norm >= 0 || o->idct || o->trim_given || o->whole)
 		cli_usage_error("--init: --arch, --norm, --idct, --trim-db and --whole-utterance come "
 		                "from the model %s", o->init);
-	o->norm = m->norm_mode == SER_NORM_NONE ? 0 : m->norm_mode == SER_NORM_UTT_MEAN ? 1 : 2;
+	o->norm = norm_option(m->norm_mode);
 	o->idct = m->input_idct ? "on" : "off";
 	o->trim = m->trim_db;
 	o->whole = m->utt_window == 0;
@@ -589,7 +603,7 @@ int main(int argc, char **argv)
 {
 	static const char *const optims[] = { "sgd", "rmsprop", "adam", "adamw", NULL };
 	static const char *const scheds[] = { "constant", "cosine", NULL };
-	static const char *const norms[] = { "none", "utt", "global", NULL };
+	static const char *const norms[] = { "none", "utt", "global", "speaker", NULL };
 	static const char *const cws[] = { "none", "balanced", "corpus", NULL };
 	static const char *const losscls[] = { "all", "corpus", NULL };
 	static const struct option lopts[] = {
@@ -850,7 +864,7 @@ int main(int argc, char **argv)
 	if (o.norm < 0)
 		o.norm = layout == SER_LAYOUT_VECTOR ? SER_NORM_NONE : SER_NORM_UTT_MEAN;
 	else
-		o.norm = o.norm == 0 ? SER_NORM_NONE : o.norm == 1 ? SER_NORM_UTT_MEAN : SER_NORM_GLOBAL;
+		o.norm = norm_modes[o.norm];
 	if (o.norm == SER_NORM_UTT_MEAN && layout == SER_LAYOUT_VECTOR)
 		cli_usage_error("--norm utt needs frame features (these are pooled)");
 	ser_specaug sa;
@@ -929,10 +943,13 @@ int main(int argc, char **argv)
 		if (init) {
 			memcpy(m.norm_mean, init->norm_mean, ds.dim * sizeof *m.norm_mean);
 			memcpy(m.norm_std, init->norm_std, ds.dim * sizeof *m.norm_std);
-		} else if (ser_ds_norm_stats(&ds, SER_PART_TRAIN, o.norm, m.idct, m.norm_mean, m.norm_std,
-		                      &err) < 0)
+		} else if (ser_ds_norm_stats(&ds, SER_PART_TRAIN,
+		                             o.norm == SER_NORM_SPEAKER ? SER_NORM_GLOBAL : o.norm, m.idct,
+		                             m.norm_mean, m.norm_std, &err) < 0)
 			cli_die(EXIT_DATA, "%s", err.msg);
 	}
+	if (o.norm == SER_NORM_SPEAKER && ser_ds_speaker_norm(&ds, &m, &err) < 0)
+		cli_die(EXIT_DATA, "%s", err.msg);
 
 	/* class weights: balanced = ntrain / (classes present * count) */
 	float *cw = NULL;
@@ -993,7 +1010,7 @@ int main(int argc, char **argv)
 	        "mixup %g, label smoothing %g, class weights %s\n",
 	        layout == SER_LAYOUT_VECTOR ? "pooled vector" : "frames",
 	        idct ? " (inverse DCT to log mel)" : "", o.trim,
-	        norms[o.norm == SER_NORM_NONE ? 0 : o.norm == SER_NORM_UTT_MEAN ? 1 : 2],
+	        norms[norm_option(o.norm)],
 	        layout == SER_LAYOUT_FRAMES ? o.crop : 0, augtext, sa.tw, sa.tn, sa.fw, sa.fn,
 	        o.mixup, o.ls, cws[o.cw]);
 	struct corpus_targets ct;

@@ -16,6 +16,7 @@ struct ser_clf {
 	size_t cap;      /* frames both buffers hold */
 	int restricted;  /* 1: decide among the classes with keep[k] (--only) */
 	unsigned char keep[SER_MODEL_CLASSES_MAX]; /* (n_classes) */
+	const float *nmean, *nstd; /* normalisation statistics given, or NULL */
 };
 
 ser_clf *ser_clf_new(ser_model *m, ser_error *err)
@@ -113,7 +114,7 @@ static int run_frames(ser_clf *c, const float *frames, int n, float *probs, ser_
 			return rc;
 		}
 	}
-	T = ser_model_input(m, frames, n, c->in, err);
+	T = ser_model_input_with(m, frames, n, c->nmean, c->nstd, c->in, err);
 	if (T < 0)
 		return T;
 	if ((rc = ser_net_forward(m->net, c->in, T, probs, err)) < 0)
@@ -123,6 +124,28 @@ static int run_frames(ser_clf *c, const float *frames, int n, float *probs, ser_
 		if (!isfinite(probs[k]))
 			return ser_seterr(err, SER_EFORMAT, "the model gives a non-finite probability (its weights overflow)");
 	return 0;
+}
+
+void ser_clf_set_norm(ser_clf *c, const float *mean, const float *std)
+{
+	c->nmean = mean;
+	c->nstd = std;
+}
+
+int ser_clf_input(ser_clf *c, const float *frames, int n, const float **out, ser_error *err)
+{
+	const ser_model *m = c->m;
+	int rc = prepare(c, &frames, &n, err);
+	if (rc < 0)
+		return rc;
+	*out = frames;
+	if (m->input_idct && m->idct && m->layout == SER_LAYOUT_FRAMES) {
+		if ((rc = reserve(c, (size_t)n, err)) < 0)
+			return rc;
+		ser_idct_frames(m->idct, (int)m->feat_dim, frames, n, c->tile);
+		*out = c->tile;
+	}
+	return n;
 }
 
 int ser_clf_run(ser_clf *c, const float *frames, int n, float *probs, ser_error *err)

@@ -33,6 +33,16 @@ int ser_clf_run(ser_clf *c, const float *frames, int n, float *probs, ser_error 
  * utterance once; with 0 the same as ser_clf_run. */
 int ser_clf_run_utt(ser_clf *c, const float *frames, int n, float *probs, ser_error *err);
 
+/* Normalisation statistics (feat_dim each, the model's input domain) to
+ * use from now on in place of the model's (ser_model_input_with; NULL:
+ * the model's own). Not copied: they must stay valid while used. */
+void ser_clf_set_norm(ser_clf *c, const float *mean, const float *std);
+/* The frames of an utterance as the model's normalisation sees them:
+ * checked, trimmed as ser_clf_run does, taken back to log mel energies
+ * when the model does so. *out points into c (valid until the next call)
+ * or into frames. Returns their count (>= 1) or an error. */
+int ser_clf_input(ser_clf *c, const float *frames, int n, const float **out, ser_error *err);
+
 /* Index of the largest probability (first on ties). */
 int ser_clf_argmax(const float *probs, int n);
 

@@ -1,5 +1,6 @@
 /* In-memory training set from feature streams: split, statistics, batches. */
 #include "dataset.h"
+#include "adapt.h"
 #include "trim.h"
 
 #include <math.h>
@@ -27,6 +28,7 @@ void ser_ds_free(ser_dataset *ds)
 	for (int i = 0; i < ds->nspk; i++)
 		free(ds->spk[i]);
 	free(ds->spk);
+	free(ds->spk_stats);
 	free(ds->settings);
 	memset(ds, 0, sizeof *ds);
 }
@@ -298,6 +300,53 @@ int ser_ds_norm_stats(const ser_dataset *ds, int part, int mode, const float *id
 	return 0;
 }
 
+int ser_ds_speaker_norm(ser_dataset *ds, const ser_model *m, ser_error *err)
+{
+	size_t d = ds->dim;
+	float *tx = NULL;
+	size_t txcap = 0;
+	int rc = 0;
+	ser_adapt *a = ser_adapt_new(m, err);
+	if (!a)
+		return SER_ENOMEM;
+	free(ds->spk_stats);
+	ds->spk_stats = calloc((size_t)(ds->nspk + 1) * 2 * d, sizeof *ds->spk_stats);
+	if (!ds->spk_stats)
+		rc = ser_seterr(err, SER_ENOMEM, "out of memory");
+	for (size_t i = 0; i < ds->n && rc == 0; i++) {
+		ser_utt *u = &ds->u[i];
+		const float *x = u->x;
+		if (u->part == SER_PART_EXCLUDED || u->n < 1)
+			continue;
+		if (m->input_idct && m->idct) {
+			if ((size_t)u->n > txcap) {
+				float *nt = realloc(tx, (size_t)u->n * d * sizeof *nt);
+				if (!nt) {
+					rc = ser_seterr(err, SER_ENOMEM, "out of memory");
+					break;
+				}
+				tx = nt, txcap = (size_t)u->n;
+			}
+			ser_idct_frames(m->idct, (int)d, u->x, u->n, tx);
+			x = tx;
+		}
+		rc = ser_adapt_add(a, u->key, u->speaker >= 0 ? ds->spk[u->speaker] : "", x, u->n, err);
+	}
+	if (rc == 0)
+		rc = ser_adapt_finish(a, err);
+	for (int s = -1; s < ds->nspk && rc == 0; s++) {
+		float *mean = ds->spk_stats + (size_t)(s + 1) * 2 * d;
+		if (ser_adapt_stats(a, s >= 0 ? ds->spk[s] : "", mean, mean + d, NULL) < 0)
+			continue;   /* a speaker with excluded utterances only */
+		for (size_t i = 0; i < ds->n; i++)
+			if (ds->u[i].speaker == s && ds->u[i].part != SER_PART_EXCLUDED)
+				ds->u[i].nmean = mean, ds->u[i].nstd = mean + d;
+	}
+	free(tx);
+	ser_adapt_free(a);
+	return rc;
+}
+
 void ser_ds_class_counts(const ser_dataset *ds, int part, int ncls, long *count)
 {
 	for (int c = 0; c < ncls; c++)
@@ -363,7 +412,7 @@ int ser_ds_batch(const ser_dataset *ds, const ser_model *m, const int *idx, int 
 			if (u->n != 1)
 				return ser_seterr(err, SER_EMISMATCH, "%s: %d frames, want one pooled vector",
 				                  u->key, u->n);
-			rc = ser_model_input(m, u->x, 1, xb, err);
+			rc = ser_model_input_with(m, u->x, 1, u->nmean, u->nstd, xb, err);
 		} else {
 			if (u->n >= crop) {
 				int t0 = (int)ser_rng_below(rng, (uint64_t)(u->n - crop + 1));
@@ -379,7 +428,7 @@ int ser_ds_batch(const ser_dataset *ds, const ser_model *m, const int *idx, int 
 				if ((rc = ser_aug_apply(aug, &dr, work, crop, err)) < 0)
 					return rc;
 			}
-			rc = ser_model_input(m, work, crop, xb, err);
+			rc = ser_model_input_with(m, work, crop, u->nmean, u->nstd, xb, err);
 			if (rc >= 0 && sa)
 				ser_specaug_apply(sa, xb, (int)d, T, rng);
 		}

@@ -25,6 +25,8 @@ typedef struct ser_utt {
 	int speaker;      /* index into speakers, -1: unknown */
 	int group;        /* corpus (enum ser_corpus, labels.h) or the caller's grouping; 0: none */
 	int part;         /* enum ser_ds_part */
+	const float *nmean, *nstd; /* (dim) normalisation statistics of its speaker
+	                              (ser_ds_speaker_norm), NULL: the model's */
 } ser_utt;
 
 typedef struct ser_dataset {
@@ -36,6 +38,7 @@ typedef struct ser_dataset {
 	ser_utt *u;       /* (n) utterances in input order */
 	int nspk, spkcap;
 	char **spk;       /* (nspk) speaker names */
+	float *spk_stats; /* (nspk + 1, 2, dim) of ser_ds_speaker_norm, or NULL */
 } ser_dataset;
 
 void ser_ds_init(ser_dataset *ds);
@@ -79,6 +82,13 @@ int ser_ds_trim(ser_dataset *ds, double db, int min_len, long *dropped, ser_erro
 int ser_ds_norm_stats(const ser_dataset *ds, int part, int mode, const float *idct, float *mean,
                       float *std, ser_error *err);
 
+/* Per-speaker normalisation (SER_NORM_SPEAKER): the statistics of each
+ * speaker's own utterances that are not EXCLUDED (train and validation),
+ * in model m's input domain (adapt.h; the frames as trimmed already), the
+ * utterances of no known speaker making one group; every such utterance's
+ * nmean/nstd then point to its speaker's. */
+int ser_ds_speaker_norm(ser_dataset *ds, const ser_model *m, ser_error *err);
+
 /* FNV-1a 64 (ser_fingerprint_more) of the settings and of every
  * utterance's key, label, speaker, part and frames: equal for the same
  * labelled data in the same order. */
@@ -103,7 +113,8 @@ int ser_specaug_parse(ser_specaug *s, const char *text, ser_error *err);
  *   SER_LAYOUT_FRAMES: x (B, dim, crop), T = crop: a random crop of each
  *     utterance, an utterance shorter than crop repeated to fill it.
  * Augmentation of the crop (aug, augment.h; frames layout only; may be
- * NULL), normalisation by ser_model_input (per crop for SER_NORM_UTT_MEAN),
+ * NULL), normalisation by ser_model_input_with (per crop for
+ * SER_NORM_UTT_MEAN; the utterance's nmean/nstd when set),
  * then masking (frames layout only; sa may be NULL). y (B) labels.
  * work holds crop * dim floats. Draws from rng in sample order.
  * Returns T or a negative status. */

@@ -358,6 +358,7 @@ struct ser_labelmap {
 	size_t n, cap;
 	size_t *slot;           /* (nslot) hash table: entry index + 1, 0 = empty */
 	size_t nslot;           /* power of 2 */
+	int speakers;           /* key<TAB>speaker lines too (ser_speakermap_load) */
 };
 
 /* FNV-1a 64 */
@@ -446,7 +447,15 @@ static int map_line(ser_labelmap *m, const char *name, long lineno, const char *
 	memcpy(line, text, len + 1);
 	int nf = split_tabs(line, f, 3);
 	const char *why = NULL;
-	if (nf < 2)
+	if (m->speakers && nf == 2) {   /* key<TAB>speaker */
+		f[2] = f[1], f[1] = NULL, nf = 3;
+		if (!*f[2])
+			why = "empty speaker";
+		else if (strlen(f[2]) >= SER_SPEAKER_MAX)
+			why = "speaker longer than 63 bytes";
+		else if (!*f[0])
+			why = "empty key";
+	} else if (nf < 2)
 		why = "expected key<TAB>label[<TAB>speaker], found no TAB";
 	else if (nf > 3)
 		why = "more than 3 TAB-separated fields";
@@ -493,7 +502,7 @@ static int map_line(ser_labelmap *m, const char *name, long lineno, const char *
 	return SER_OK;
 }
 
-ser_labelmap *ser_labelmap_read(FILE *f, const char *name, ser_error *err)
+static ser_labelmap *map_read(FILE *f, const char *name, int speakers, ser_error *err)
 {
 	ser_labelmap *m = calloc(1, sizeof *m);
 	char *buf = NULL;
@@ -504,6 +513,7 @@ ser_labelmap *ser_labelmap_read(FILE *f, const char *name, ser_error *err)
 		ser_seterr(err, SER_ENOMEM, "%s: out of memory", name);
 		return NULL;
 	}
+	m->speakers = speakers;
 	while ((r = read_line(f, name, ++lineno, &buf, &cap, &len, err)) > 0) {
 		if (len == 0 || buf[0] == '#')
 			continue;
@@ -518,18 +528,33 @@ ser_labelmap *ser_labelmap_read(FILE *f, const char *name, ser_error *err)
 	return m;
 }
 
-ser_labelmap *ser_labelmap_load(const char *path, ser_error *err)
+ser_labelmap *ser_labelmap_read(FILE *f, const char *name, ser_error *err)
+{
+	return map_read(f, name, 0, err);
+}
+
+static ser_labelmap *map_load(const char *path, int speakers, ser_error *err)
 {
 	if (strcmp(path, "-") == 0)
-		return ser_labelmap_read(stdin, "-", err);
+		return map_read(stdin, "-", speakers, err);
 	FILE *f = fopen(path, "r");
 	if (!f) {
 		ser_seterr(err, SER_EIO, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	ser_labelmap *m = ser_labelmap_read(f, path, err);
+	ser_labelmap *m = map_read(f, path, speakers, err);
 	fclose(f);
 	return m;
+}
+
+ser_labelmap *ser_labelmap_load(const char *path, ser_error *err)
+{
+	return map_load(path, 0, err);
+}
+
+ser_labelmap *ser_speakermap_load(const char *path, ser_error *err)
+{
+	return map_load(path, 1, err);
 }
 
 size_t ser_labelmap_count(const ser_labelmap *m) { return m->n; }
@@ -569,7 +594,7 @@ int ser_label_resolve(const ser_labelmap *m, const char *key, ser_label_info *ou
 		return 0;
 	}
 	out->known = 1;
-	snprintf(out->emotion, sizeof out->emotion, "%s", e->label);
+	snprintf(out->emotion, sizeof out->emotion, "%s", e->label ? e->label : "");
 	if (e->speaker)
 		snprintf(out->speaker, sizeof out->speaker, "%s", e->speaker);
 	return 1;

@@ -108,7 +108,7 @@ size_t ser_key_stem(const char *path, char *buf, size_t cap);
 typedef struct ser_labelmap ser_labelmap;
 typedef struct ser_labelmap_entry {
 	const char *key;
-	const char *label;
+	const char *label;    /* NULL in a speaker map's key<TAB>speaker line */
 	const char *speaker;  /* NULL when the line has no third field */
 	long line;            /* line number in the map file, 1-based */
 } ser_labelmap_entry;
@@ -117,6 +117,9 @@ typedef struct ser_labelmap_entry {
 ser_labelmap *ser_labelmap_read(FILE *f, const char *name, ser_error *err);
 /* Opens path ("-" is stdin) and reads it. */
 ser_labelmap *ser_labelmap_load(const char *path, ser_error *err);
+/* A speaker map: lines key<TAB>speaker (label NULL) or, as in a truth
+ * map, key<TAB>label<TAB>speaker; the same rules otherwise. */
+ser_labelmap *ser_speakermap_load(const char *path, ser_error *err);
 size_t ser_labelmap_count(const ser_labelmap *m);
 /* Entry i in file order, i < count. */
 const ser_labelmap_entry *ser_labelmap_at(const ser_labelmap *m, size_t i);

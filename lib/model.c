@@ -132,7 +132,7 @@ static int validate(const ser_model *m, ser_error *err)
 			                  m->feat_dim);
 	} else
 		return ser_seterr(err, SER_EINVAL, "model: unknown input layout %d", m->layout);
-	if (m->norm_mode < SER_NORM_NONE || m->norm_mode > SER_NORM_UTT_MEAN)
+	if (m->norm_mode < SER_NORM_NONE || m->norm_mode > SER_NORM_LAST)
 		return ser_seterr(err, SER_EINVAL, "model: unknown normalisation %d", m->norm_mode);
 	if (m->norm_mode == SER_NORM_UTT_MEAN && m->layout == SER_LAYOUT_VECTOR)
 		return ser_seterr(err, SER_EINVAL, "model: per-utterance mean needs the frames layout");
@@ -386,7 +386,7 @@ ser_model *ser_model_from_mem(const unsigned char *buf, size_t len, const char *
 		goto bad_str;
 	m->norm_mode = (int)get_u32(&r);
 	if (!r.bad && m->norm_mode != SER_NORM_NONE) {
-		if (m->norm_mode < 0 || m->norm_mode > SER_NORM_UTT_MEAN) {
+		if (m->norm_mode < 0 || m->norm_mode > SER_NORM_LAST) {
 			why = "unknown normalisation mode";
 			goto bad;
 		}
@@ -549,6 +549,12 @@ void ser_idct_frames(const float *idct, int dim, const float *frames, int n, flo
 int ser_model_input(const ser_model *m, const float *frames, int n_frames, float *out,
                     ser_error *err)
 {
+	return ser_model_input_with(m, frames, n_frames, NULL, NULL, out, err);
+}
+
+int ser_model_input_with(const ser_model *m, const float *frames, int n_frames,
+                         const float *mean, const float *std, float *out, ser_error *err)
+{
 	int D = (int)m->feat_dim;
 	if (n_frames < 1 || (m->layout == SER_LAYOUT_VECTOR && n_frames != 1))
 		return ser_seterr(err, SER_EINVAL, "model input: %d frames (%s)", n_frames,
@@ -565,15 +571,15 @@ int ser_model_input(const ser_model *m, const float *frames, int n_frames, float
 				out[(size_t)j * n_frames + t] = frames[(size_t)t * D + j];
 	for (int j = 0; j < D; j++) {
 		float *row = out + (size_t)j * n_frames, mu = 0.0f, sc = 1.0f;
-		if (m->norm_mode == SER_NORM_GLOBAL) {
-			mu = m->norm_mean[j];
-			sc = 1.0f / m->norm_std[j];
+		if (m->norm_mode == SER_NORM_GLOBAL || m->norm_mode == SER_NORM_SPEAKER) {
+			mu = mean ? mean[j] : m->norm_mean[j];
+			sc = 1.0f / (std ? std[j] : m->norm_std[j]);
 		} else if (m->norm_mode == SER_NORM_UTT_MEAN) {
 			double sum = 0;
 			for (int t = 0; t < n_frames; t++)
 				sum += row[t];
 			mu = (float)(sum / n_frames);
-			sc = 1.0f / m->norm_std[j];
+			sc = 1.0f / (std ? std[j] : m->norm_std[j]);
 		}
 		for (int t = 0; t < n_frames; t++)
 			row[t] = (row[t] - mu) * sc;

@@ -31,8 +31,14 @@ enum ser_model_layout {
 enum ser_model_norm {
 	SER_NORM_NONE = 0,
 	SER_NORM_GLOBAL = 1,   /* x = (x - mean[j]) / std[j] */
-	SER_NORM_UTT_MEAN = 2  /* x = (x - utterance mean of j) / std[j] */
+	SER_NORM_UTT_MEAN = 2, /* x = (x - utterance mean of j) / std[j] */
+	SER_NORM_SPEAKER = 3   /* x = (x - mean[j]) / std[j] with the statistics of
+	                          the utterance's speaker (trained so: each
+	                          speaker's own); mean, std stored are those of all
+	                          training frames, used when no adaptation
+	                          statistics are given (adapt.h) */
 };
+#define SER_NORM_LAST SER_NORM_SPEAKER
 
 /* A model. Every pointer is owned by the model (malloc'd; freed by
  * ser_model_free), so a trainer fills it with malloc'd/strdup'd data. */
@@ -93,5 +99,12 @@ void ser_idct_frames(const float *idct, int dim, const float *frames, int n, flo
  * out holds feat_dim * n_frames floats. Returns the net T (>0) or an error. */
 int ser_model_input(const ser_model *m, const float *frames, int n_frames, float *out,
                     ser_error *err);
+/* The same with normalisation statistics given (feat_dim values each, in
+ * the model's input domain: after the inverse DCT): mean replaces the
+ * model's where its mode subtracts a stored mean (GLOBAL, SPEAKER), std
+ * wherever it divides (GLOBAL, UTT_MEAN, SPEAKER). Either may be NULL:
+ * the model's own. */
+int ser_model_input_with(const ser_model *m, const float *frames, int n_frames,
+                         const float *mean, const float *std, float *out, ser_error *err);
 
 #endif
