@@ -91,7 +91,8 @@ static void usage(void)
 	"                       running statistics\n"
 	"      --speakers MAP   TSV key<TAB>speaker (or a truth map) for --adapt=speaker\n"
 	"      --adapt-stats FILE  --adapt with the statistics in FILE (no first pass)\n"
-	"      --save-adapt-stats FILE  write the inputs' statistics to FILE, no labels\n"
+	"      --save-adapt-stats FILE  write the inputs' statistics to FILE (- = stdout),\n"
+	"                       no labels\n"
 	"      --adapt-tau SEC  number 1..86400: time constant of --live --adapt\n"
 	"                       (default: 60)\n"
 	"      --whole          one pass over each whole utterance, not the mean over\n"
@@ -785,7 +786,7 @@ static void adapt_setup(struct ctx *c, char **in, int nin, const char *mpath)
 	size_t d = m->feat_dim;
 	if (m->norm_mode == SER_NORM_NONE)
 		cli_die(EXIT_USAGE, "%s: the model normalises nothing: --adapt does not apply", mpath);
-	if (ad.stats_out && ser_out_check(ad.stats_out, &err) < 0)
+	if (ad.stats_out && strcmp(ad.stats_out, "-") && ser_out_check(ad.stats_out, &err) < 0)
 		cli_die(err.code == SER_EINVAL ? EXIT_USAGE : EXIT_DATA, "%s: %s", ad.stats_out, err.msg);
 	if (ad.map_path && !(ad.map = ser_speakermap_load(ad.map_path, &err)))
 		cli_die(EXIT_DATA, "--speakers: %s", err.msg);
@@ -827,6 +828,11 @@ static void adapt_setup(struct ctx *c, char **in, int nin, const char *mpath)
 	}
 	if (ser_adapt_finish(ad.a, &err) < 0)
 		cli_die(EXIT_DATA, "%s: %s", ad.stats_in ? ad.stats_in : "--adapt", err.msg);
+	if (ad.stats_out && !strcmp(ad.stats_out, "-")) {   /* stdout: xargs runs append */
+		if (ser_adapt_write(ad.a, stdout, "stdout", &err) < 0)
+			cli_die(EXIT_DATA, "%s", err.msg);
+		return;
+	}
 	if (ad.stats_out) {
 		ser_out *o = ser_out_open(ad.stats_out, &err);
 		if (!o || ser_adapt_write(ad.a, ser_out_file(o), ad.stats_out, &err) < 0 ||
@@ -1220,6 +1226,11 @@ static void print_info(const ser_model *m, const char *path)
 		       (double)m->utt_hop * m->feat_shift / m->feat_rate);
 	else
 		printf("utterance: whole\n");
+	static const char *const norms[] = {
+		"none", "training mean and spread", "utterance mean, training spread",
+		"per speaker (training statistics unless --adapt gives the recordings')"
+	};
+	printf("normalisation: %s\n", norms[m->norm_mode]);
 	printf("features: %s\n", m->feat_settings);
 	if (m->train_record)
 		printf("training record:\n%s%s", m->train_record,

@@ -105,3 +105,9 @@ status 0 "adapt: --live --adapt --adapt-tau 1" sh -c "ser-capture '$T/live.wav' 
 cp "$T/out" "$T/l1.tsv"
 check "adapt: live lines as without --adapt ($(wc -l < "$T/l1.tsv"))" test "$(wc -l < "$T/l1.tsv")" -eq "$(wc -l < "$T/l0.tsv")" -a -s "$T/l1.tsv"
 check "adapt: live --adapt moves the probabilities" sh -c "! cmp -s '$T/l0.tsv' '$T/l1.tsv'"
+check "adapt: --info names the per-speaker normalisation" sh -c "ser-classify -m '$M' --info | grep -q '^normalisation: per speaker'"
+# to stdout: xargs runs one after another join their rows
+xargs -n 5 ser-classify -m "$M" --no-vad --save-adapt-stats - < "$T/list" > "$T/x.st"
+check "adapt: --save-adapt-stats - under xargs -n 5: all 32 rows" test "$(grep -vc '^#' "$T/x.st")" -eq 32
+xargs ser-classify -m "$M" -p --no-vad --adapt --adapt-stats "$T/x.st" < "$T/list" > "$T/run.o"
+check "adapt: ... and the same labels as one run" cmp -s "$T/run.tsv" "$T/run.o"
