@@ -1228,7 +1228,8 @@ static void print_info(const ser_model *m, const char *path)
 		printf("utterance: whole\n");
 	static const char *const norms[] = {
 		"none", "training mean and spread", "utterance mean, training spread",
-		"per speaker (training statistics unless --adapt gives the recordings')"
+		"per speaker (training statistics unless --adapt gives the recordings')",
+		"speaker mean (the training mean unless --adapt gives the recordings'), training spread"
 	};
 	printf("normalisation: %s\n", norms[m->norm_mode]);
 	printf("features: %s\n", m->feat_settings);

@@ -75,11 +75,12 @@ static void usage(void)
 	"                          (voice-activity trimming, also applied by ser-classify);\n"
 	"                          frame features with their energy only; 0 = off\n"
 	"                          (default: 0)\n"
-	"      --norm NAME         none|utt|global|speaker input normalisation: utt =\n"
-	"                          utterance mean removed then divided by the training std,\n"
-	"                          global = training mean and std, speaker = each speaker's\n"
-	"                          own mean and std (ser-classify --adapt gives a new\n"
-	"                          speaker's; default: none for pooled features, else utt)\n"
+	"      --norm NAME         none|utt|global|speaker|speaker-mean input normalisation:\n"
+	"                          utt = utterance mean removed then divided by the training\n"
+	"                          std, global = training mean and std, speaker = each\n"
+	"                          speaker's own mean and std (ser-classify --adapt gives a\n"
+	"                          new speaker's), speaker-mean = the speaker's mean and the\n"
+	"                          training std (default: none for pooled features, else utt)\n"
 	"      --class-weights NAME  none|balanced|corpus: balanced = classes weigh alike;\n"
 	"                          corpus = every (corpus, class) pair weighs alike\n"
 	"                          (default: none for seed, else balanced)\n"
@@ -416,12 +417,13 @@ static void corpus_targets_record(const struct corpus_targets *ct, const ser_cla
 /* --init: the model to fine-tune. Options the model fixes are refused;
  * those it sets are taken from it. */
 /* --norm's choices in option order, and back */
-static const int norm_modes[] = { SER_NORM_NONE, SER_NORM_UTT_MEAN, SER_NORM_GLOBAL, SER_NORM_SPEAKER };
+static const int norm_modes[] = { SER_NORM_NONE, SER_NORM_UTT_MEAN, SER_NORM_GLOBAL, SER_NORM_SPEAKER,
+                                  SER_NORM_SPEAKER_MEAN };
 
 static int norm_option(int mode)
 {
 	int i = 0;
-	while (i < 3 && norm_modes[i] != mode)
+	while (i < 4 && norm_modes[i] != mode)
 		i++;
 	return i;
 }
@@ -603,7 +605,7 @@ int main(int argc, char **argv)
 {
 	static const char *const optims[] = { "sgd", "rmsprop", "adam", "adamw", NULL };
 	static const char *const scheds[] = { "constant", "cosine", NULL };
-	static const char *const norms[] = { "none", "utt", "global", "speaker", NULL };
+	static const char *const norms[] = { "none", "utt", "global", "speaker", "speaker-mean", NULL };
 	static const char *const cws[] = { "none", "balanced", "corpus", NULL };
 	static const char *const losscls[] = { "all", "corpus", NULL };
 	static const struct option lopts[] = {
@@ -944,11 +946,11 @@ int main(int argc, char **argv)
 			memcpy(m.norm_mean, init->norm_mean, ds.dim * sizeof *m.norm_mean);
 			memcpy(m.norm_std, init->norm_std, ds.dim * sizeof *m.norm_std);
 		} else if (ser_ds_norm_stats(&ds, SER_PART_TRAIN,
-		                             o.norm == SER_NORM_SPEAKER ? SER_NORM_GLOBAL : o.norm, m.idct,
+		                             o.norm >= SER_NORM_SPEAKER ? SER_NORM_GLOBAL : o.norm, m.idct,
 		                             m.norm_mean, m.norm_std, &err) < 0)
 			cli_die(EXIT_DATA, "%s", err.msg);
 	}
-	if (o.norm == SER_NORM_SPEAKER && ser_ds_speaker_norm(&ds, &m, &err) < 0)
+	if (o.norm >= SER_NORM_SPEAKER && ser_ds_speaker_norm(&ds, &m, &err) < 0)
 		cli_die(EXIT_DATA, "%s", err.msg);
 
 	/* class weights: balanced = ntrain / (classes present * count) */

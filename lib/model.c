@@ -574,6 +574,9 @@ int ser_model_input_with(const ser_model *m, const float *frames, int n_frames,
 		if (m->norm_mode == SER_NORM_GLOBAL || m->norm_mode == SER_NORM_SPEAKER) {
 			mu = mean ? mean[j] : m->norm_mean[j];
 			sc = 1.0f / (std ? std[j] : m->norm_std[j]);
+		} else if (m->norm_mode == SER_NORM_SPEAKER_MEAN) {
+			mu = mean ? mean[j] : m->norm_mean[j];
+			sc = 1.0f / m->norm_std[j];
 		} else if (m->norm_mode == SER_NORM_UTT_MEAN) {
 			double sum = 0;
 			for (int t = 0; t < n_frames; t++)

@@ -32,13 +32,16 @@ enum ser_model_norm {
 	SER_NORM_NONE = 0,
 	SER_NORM_GLOBAL = 1,   /* x = (x - mean[j]) / std[j] */
 	SER_NORM_UTT_MEAN = 2, /* x = (x - utterance mean of j) / std[j] */
-	SER_NORM_SPEAKER = 3   /* x = (x - mean[j]) / std[j] with the statistics of
+	SER_NORM_SPEAKER = 3,  /* x = (x - mean[j]) / std[j] with the statistics of
 	                          the utterance's speaker (trained so: each
 	                          speaker's own); mean, std stored are those of all
 	                          training frames, used when no adaptation
 	                          statistics are given (adapt.h) */
+	SER_NORM_SPEAKER_MEAN = 4 /* x = (x - mean[j]) / std[j]: the mean of the
+	                          utterance's speaker (as SPEAKER), the spread of
+	                          all training frames */
 };
-#define SER_NORM_LAST SER_NORM_SPEAKER
+#define SER_NORM_LAST SER_NORM_SPEAKER_MEAN
 
 /* A model. Every pointer is owned by the model (malloc'd; freed by
  * ser_model_free), so a trainer fills it with malloc'd/strdup'd data. */

@@ -111,3 +111,11 @@ xargs -n 5 ser-classify -m "$M" --no-vad --save-adapt-stats - < "$T/list" > "$T/
 check "adapt: --save-adapt-stats - under xargs -n 5: all 32 rows" test "$(grep -vc '^#' "$T/x.st")" -eq 32
 xargs ser-classify -m "$M" -p --no-vad --adapt --adapt-stats "$T/x.st" < "$T/list" > "$T/run.o"
 check "adapt: ... and the same labels as one run" cmp -s "$T/run.tsv" "$T/run.o"
+# fine-tuning a per-speaker model keeps its normalisation, with the new data's speakers
+status 0 "adapt: --init from a --norm speaker model" ser-train -q --init "$M" --epochs 2 -j 2 -o "$T/ft.ser" "$T/f.feat"
+check "adapt: the tuned model normalises per speaker" sh -c "ser-classify -m '$T/ft.ser' --info | grep -q '^normalisation: per speaker'"
+# --norm speaker-mean: the speaker's mean, the training spread
+status 0 "adapt: train --norm speaker-mean" train -o "$T/sm.ser" --norm speaker-mean --epochs 3 "$T/f.feat"
+xargs ser-classify -m "$T/sm.ser" -p --no-vad < "$T/list" > "$T/sm0.tsv"
+xargs ser-classify -m "$T/sm.ser" -p --no-vad --adapt=speaker < "$T/list" > "$T/sm1.tsv"
+check "adapt: --adapt=speaker moves a speaker-mean model's probabilities" sh -c "! cmp -s '$T/sm0.tsv' '$T/sm1.tsv'"
