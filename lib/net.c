@@ -12,9 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 enum lkind { L_CONV, L_DENSE, L_RELU, L_DROPOUT, L_MAXPOOL, L_AVGPOOL, L_BN, L_STATS, L_FLATTEN,
              L_CONV2D, L_MAXPOOL2D };
@@ -554,21 +551,6 @@ static int act_aliased(const ser_net *net, int i)
 	                               prev == L_BN);
 }
 
-/* a = relu(a) in place over [0, n): the values of ser_relu_forward. */
-static void relu_inplace(float *a, size_t n)
-{
-	size_t i = 0;
-#ifdef __SSE2__
-	const __m128 zero = _mm_setzero_ps();
-	for (; i + 4 <= n; i += 4) {
-		__m128 v = _mm_loadu_ps(a + i);
-		_mm_storeu_ps(a + i, _mm_and_ps(_mm_cmpgt_ps(v, zero), v));
-	}
-#endif
-	for (; i < n; i++)
-		a[i] = a[i] > 0.0f ? a[i] : 0.0f;
-}
-
 static void shard_free(ser_net *net, shard *s)
 {
 	if (s->act)
@@ -761,7 +743,7 @@ static void forward_layers(ser_net *net, shard *s, int B, int i0, int i1, int tr
 			break;
 		case L_RELU:
 			if (out == in)
-				relu_inplace(out, n);
+				ser_relu_inplace(out, n);
 			else
 				ser_relu_forward(out, in, n);
 			break;
@@ -794,58 +776,6 @@ static void forward_layers(ser_net *net, shard *s, int B, int i0, int i1, int tr
 		case L_FLATTEN: /* out aliases in (shard_reserve) */
 			break;
 		}
-	}
-}
-
-/* din = 0 + (inp > 0 ? dout : 0) over [0, n): exactly ser_relu_backward
- * into a zeroed din (0 + -0 is +0), without the zeroing. SSE2 select:
- * GCC -O2 compiles the scalar loop to a mispredicted branch. */
-static void relu_backward_set(float *restrict din, const float *restrict dout,
-                              const float *restrict inp, size_t n)
-{
-	size_t i = 0;
-#ifdef __SSE2__
-	const __m128 zero = _mm_setzero_ps();
-	for (; i + 4 <= n; i += 4) {
-		__m128 keep = _mm_cmpgt_ps(_mm_loadu_ps(inp + i), zero);
-		__m128 g = _mm_and_ps(keep, _mm_loadu_ps(dout + i));
-		_mm_storeu_ps(din + i, _mm_add_ps(zero, g));
-	}
-#endif
-	for (; i < n; i++)
-		din[i] = 0.0f + (inp[i] > 0.0f ? dout[i] : 0.0f);
-}
-
-/* din = 0 + dout * mask over [0, n): exactly ser_dropout_backward into a
- * zeroed din. Blocks of 8 so that -O2 vectorises. */
-static void mul_set(float *restrict din, const float *restrict dout, const float *restrict mask,
-                    size_t n)
-{
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8)
-		for (size_t j = i; j < i + 8; j++)
-			din[j] = 0.0f + dout[j] * mask[j];
-	for (; i < n; i++)
-		din[i] = 0.0f + dout[i] * mask[i];
-}
-
-/* din = 0 + (inp > 0 ? 0 + dout * mask : 0) over [0, n): mul_set (dropout)
- * then relu_backward_set (relu input inp) in one pass, the same bits. */
-static void dropout_relu_set(float *restrict din, const float *restrict dout,
-                             const float *restrict mask, const float *restrict inp, size_t n)
-{
-	size_t i = 0;
-#ifdef __SSE2__
-	const __m128 zero = _mm_setzero_ps();
-	for (; i + 4 <= n; i += 4) {
-		__m128 g = _mm_add_ps(zero, _mm_mul_ps(_mm_loadu_ps(dout + i), _mm_loadu_ps(mask + i)));
-		__m128 keep = _mm_cmpgt_ps(_mm_loadu_ps(inp + i), zero);
-		_mm_storeu_ps(din + i, _mm_add_ps(zero, _mm_and_ps(keep, g)));
-	}
-#endif
-	for (; i < n; i++) {
-		float g = 0.0f + dout[i] * mask[i];
-		din[i] = 0.0f + (inp[i] > 0.0f ? g : 0.0f);
 	}
 }
 
@@ -901,16 +831,16 @@ static void backward(ser_net *net, shard *s, int B, float *G)
 			break;
 		case L_RELU:
 			if (din)
-				relu_backward_set(din, dcur, in, n);
+				ser_relu_backward_set(din, dcur, in, n);
 			break;
 		case L_DROPOUT:
 			if (din) {
 				if (L->p > 0 && i > 1 && net->l[i - 1].kind == L_RELU) {
 					/* and the relu below: din is relu's input gradient */
-					dropout_relu_set(din, dcur, s->mask[i], s->act[i - 2], n);
+					ser_dropout_relu_backward_set(din, dcur, s->mask[i], s->act[i - 2], n);
 					i--;
 				} else if (L->p > 0)
-					mul_set(din, dcur, s->mask[i], n);
+					ser_dropout_backward_set(din, dcur, s->mask[i], n);
 				else
 					memcpy(din, dcur, n * sizeof(float));
 			}

@@ -5,6 +5,9 @@
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* Runs stmt for i in [0, n): blocks of 8 through a fixed-count inner loop,
  * which GCC's -O2 (very-cheap) vector cost model does vectorise, then the
@@ -632,9 +635,41 @@ static __attribute__((target("avx2"))) void dropout_rows4_avx2(float *restrict y
 }
 #endif
 
+int ser_nn_avx2(void)
+{
+#ifdef DROPOUT_AVX2
+	return __builtin_cpu_supports("avx2") != 0;
+#else
+	return 0;
+#endif
+}
+
 void ser_dropout_forward(float *out, float *mask, const float *inp, int B, size_t n_per,
                          float p, uint64_t seed, const uint64_t *sample_id)
 {
+	ser_dropout_forward_path(out, mask, inp, B, n_per, p, seed, sample_id,
+	                         ser_nn_avx2() ? SER_NN_AVX2 : SER_NN_LANES4);
+}
+
+void ser_dropout_forward_naive(float *out, float *mask, const float *inp, int B, size_t n_per,
+                               float p, uint64_t seed, const uint64_t *sample_id)
+{
+	float keep = 1.0f / (1.0f - p);
+	for (int b = 0; b < B; b++) {
+		ser_rng r;
+		ser_rng_seed(&r, ser_rng_mix(seed, sample_id ? sample_id[b] : (uint64_t)b));
+		for (size_t i = (size_t)b * n_per; i < (size_t)(b + 1) * n_per; i++) {
+			mask[i] = ser_rng_uniform(&r) < p ? 0.0f : keep;
+			out[i] = inp[i] * mask[i];
+		}
+	}
+}
+
+void ser_dropout_forward_path(float *out, float *mask, const float *inp, int B, size_t n_per,
+                              float p, uint64_t seed, const uint64_t *sample_id, int path)
+{
+	if (path == SER_NN_BEST)
+		path = ser_nn_avx2() ? SER_NN_AVX2 : SER_NN_LANES4;
 	float keep = 1.0f / (1.0f - p);
 	uint64_t s[4][4];
 	int n = 0;
@@ -644,10 +679,15 @@ void ser_dropout_forward(float *out, float *mask, const float *inp, int B, size_
 		ser_rng_seed(&r, ser_rng_mix(seed, sample_id ? sample_id[n] : (uint64_t)n));
 		memcpy(s[j], r.s, sizeof s[j]);
 		size_t off = (size_t)(n - j) * n_per;
+		if (path == SER_NN_SCALAR) {   /* one chain at a time */
+			dropout_row(out + off + (size_t)j * n_per, mask + off + (size_t)j * n_per,
+			            inp + off + (size_t)j * n_per, n_per, p, keep, s[j]);
+			continue;
+		}
 		if (j != 3)
 			continue;
 #ifdef DROPOUT_AVX2
-		if (__builtin_cpu_supports("avx2")) {
+		if (path == SER_NN_AVX2) {
 			size_t n4 = n_per - n_per % 4;
 			dropout_rows4_avx2(out + off, mask + off, inp + off, n_per, p, keep, s);
 			for (int q = 0; q < 4 && n4 < n_per; q++) {
@@ -659,7 +699,7 @@ void ser_dropout_forward(float *out, float *mask, const float *inp, int B, size_
 #endif
 		dropout_rows4(out + off, mask + off, inp + off, n_per, p, keep, s);
 	}
-	for (int m = B - B % 4; m < B; m++) {
+	for (int m = path == SER_NN_SCALAR ? B : B - B % 4; m < B; m++) {
 		size_t off = (size_t)m * n_per;
 		dropout_row(out + off, mask + off, inp + off, n_per, p, keep, s[m % 4]);
 	}
@@ -670,6 +710,75 @@ void ser_dropout_backward(float *restrict dinp, const float *restrict dout,
 {
 	FOR_VEC(i, n, dinp[i] += dout[i] * mask[i]);
 }
+
+/* a = relu(a) in place over [0, n): the values of ser_relu_forward. */
+void ser_relu_inplace(float *a, size_t n)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128 zero = _mm_setzero_ps();
+	for (; i + 4 <= n; i += 4) {
+		__m128 v = _mm_loadu_ps(a + i);
+		_mm_storeu_ps(a + i, _mm_and_ps(_mm_cmpgt_ps(v, zero), v));
+	}
+#endif
+	for (; i < n; i++)
+		a[i] = a[i] > 0.0f ? a[i] : 0.0f;
+}
+
+/* din = 0 + (inp > 0 ? dout : 0) over [0, n): exactly ser_relu_backward
+ * into a zeroed din (0 + -0 is +0), without the zeroing. SSE2 select:
+ * GCC -O2 compiles the scalar loop to a mispredicted branch. */
+void ser_relu_backward_set(float *restrict din, const float *restrict dout,
+                           const float *restrict inp, size_t n)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128 zero = _mm_setzero_ps();
+	for (; i + 4 <= n; i += 4) {
+		__m128 keep = _mm_cmpgt_ps(_mm_loadu_ps(inp + i), zero);
+		__m128 g = _mm_and_ps(keep, _mm_loadu_ps(dout + i));
+		_mm_storeu_ps(din + i, _mm_add_ps(zero, g));
+	}
+#endif
+	for (; i < n; i++)
+		din[i] = 0.0f + (inp[i] > 0.0f ? dout[i] : 0.0f);
+}
+
+/* din = 0 + dout * mask over [0, n): exactly ser_dropout_backward into a
+ * zeroed din. Blocks of 8 so that -O2 vectorises. */
+void ser_dropout_backward_set(float *restrict din, const float *restrict dout,
+                              const float *restrict mask, size_t n)
+{
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8)
+		for (size_t j = i; j < i + 8; j++)
+			din[j] = 0.0f + dout[j] * mask[j];
+	for (; i < n; i++)
+		din[i] = 0.0f + dout[i] * mask[i];
+}
+
+/* din = 0 + (inp > 0 ? 0 + dout * mask : 0) over [0, n): ser_dropout_backward_set
+ * then ser_relu_backward_set (relu input inp) in one pass, the same bits. */
+void ser_dropout_relu_backward_set(float *restrict din, const float *restrict dout,
+                                   const float *restrict mask, const float *restrict inp,
+                                   size_t n)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128 zero = _mm_setzero_ps();
+	for (; i + 4 <= n; i += 4) {
+		__m128 g = _mm_add_ps(zero, _mm_mul_ps(_mm_loadu_ps(dout + i), _mm_loadu_ps(mask + i)));
+		__m128 keep = _mm_cmpgt_ps(_mm_loadu_ps(inp + i), zero);
+		_mm_storeu_ps(din + i, _mm_add_ps(zero, _mm_and_ps(keep, g)));
+	}
+#endif
+	for (; i < n; i++) {
+		float g = 0.0f + dout[i] * mask[i];
+		din[i] = 0.0f + (inp[i] > 0.0f ? g : 0.0f);
+	}
+}
+
 
 /* ---- pooling ------------------------------------------------------------------ */
 
