@@ -3,12 +3,11 @@
 #include "nn.h"
 #include "optim.h"
 #include "rng.h"
+#include "workers.h"
 
 #include <cblas.h>
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,63 +61,6 @@ typedef struct shard {
 	uint64_t jseed;
 } shard;
 
-/* A barrier that spins briefly before sleeping: a training step of a small
- * net takes well under a millisecond, less than a futex sleep and wake-up
- * costs to notice. */
-struct spin_barrier {
-	atomic_int count;     /* arrived in this round */
-	atomic_uint gen;      /* rounds completed */
-	int n;                /* participants */
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-};
-
-#define SPIN_ITERS 3000 /* pause loops before sleeping: ~50-150 us */
-
-static int spin_barrier_init(struct spin_barrier *b, int n)
-{
-	atomic_init(&b->count, 0);
-	atomic_init(&b->gen, 0);
-	b->n = n;
-	if (pthread_mutex_init(&b->mu, NULL))
-		return -1;
-	if (pthread_cond_init(&b->cv, NULL)) {
-		pthread_mutex_destroy(&b->mu);
-		return -1;
-	}
-	return 0;
-}
-
-static void spin_barrier_destroy(struct spin_barrier *b)
-{
-	pthread_cond_destroy(&b->cv);
-	pthread_mutex_destroy(&b->mu);
-}
-
-static void spin_barrier_wait(struct spin_barrier *b)
-{
-	unsigned g = atomic_load_explicit(&b->gen, memory_order_acquire);
-	if (atomic_fetch_add_explicit(&b->count, 1, memory_order_acq_rel) + 1 == b->n) {
-		atomic_store_explicit(&b->count, 0, memory_order_relaxed);
-		pthread_mutex_lock(&b->mu);
-		atomic_store_explicit(&b->gen, g + 1, memory_order_release);
-		pthread_cond_broadcast(&b->cv);
-		pthread_mutex_unlock(&b->mu);
-		return;
-	}
-	for (int i = 0; i < SPIN_ITERS; i++) {
-		if (atomic_load_explicit(&b->gen, memory_order_acquire) != g)
-			return;
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-		__builtin_ia32_pause();
-#endif
-	}
-	pthread_mutex_lock(&b->mu);
-	while (atomic_load_explicit(&b->gen, memory_order_acquire) == g)
-		pthread_cond_wait(&b->cv, &b->mu);
-	pthread_mutex_unlock(&b->mu);
-}
-
 struct ser_net {
 	char *arch;
 	int in_c, in_len, ncls, nl, min_len, threads;
@@ -136,12 +78,9 @@ struct ser_net {
 	int chunk_len;        /* frames of a chunk's core (a multiple of chunk_P) */
 	float *chunk_a;       /* (C, T) layer chunk_g's input for a whole sequence */
 	size_t chunk_acap;    /* floats chunk_a holds */
-	/* persistent workers for shards 1..pool: started at the first batch,
-	 * released by the start barrier, joined at the done barrier */
-	int pool, pool_on, pool_quit, pool_threads, nsh;
-	pthread_t tid[SER_NET_THREADS_MAX];
-	struct spin_barrier start, done;
-	pthread_mutex_t mu;
+	/* workers for shards 1..: started at the first batch of a thread count */
+	ser_workers wk;
+	int nsh;              /* shards of the current batch */
 };
 
 const char *ser_net_arch_preset(const char *name)
@@ -567,13 +506,11 @@ static void shard_free(ser_net *net, shard *s)
 	memset(s, 0, sizeof *s);
 }
 
-static void pool_stop(ser_net *net);
-
 void ser_net_free(ser_net *net)
 {
 	if (!net)
 		return;
-	pool_stop(net);
+	ser_workers_stop(&net->wk);
 	for (int i = 0; i < SER_NET_THREADS_MAX; i++)
 		shard_free(net, &net->sh[i]);
 	shard_free(net, &net->inf);
@@ -913,80 +850,11 @@ static void run_shard(ser_net *net, shard *s)
 	backward(net, s, B, s->grad);
 }
 
-typedef struct worker {
-	ser_net *net;
-	int i;      /* shard index */
-} worker;
-
-static void *pool_main(void *arg)
+/* Shard i of the batch: a job of the workers. */
+static void shard_job(void *ctx, int i)
 {
-	ser_net *net = ((worker *)arg)->net;
-	int i = ((worker *)arg)->i;
-	free(arg);
-	pthread_mutex_lock(&net->mu); /* held by pool_start until the barriers exist */
-	int quit = net->pool_quit;
-	pthread_mutex_unlock(&net->mu);
-	while (!quit) {
-		spin_barrier_wait(&net->start);
-		if (net->pool_quit)
-			break;
-		if (i < net->nsh)
-			run_shard(net, &net->sh[i]);
-		spin_barrier_wait(&net->done);
-	}
-	return NULL;
-}
-
-static void pool_stop(ser_net *net)
-{
-	if (!net->pool_on)
-		return;
-	net->pool_quit = 1;
-	spin_barrier_wait(&net->start);
-	for (int i = 1; i <= net->pool; i++)
-		pthread_join(net->tid[i], NULL);
-	spin_barrier_destroy(&net->start);
-	spin_barrier_destroy(&net->done);
-	pthread_mutex_destroy(&net->mu);
-	net->pool = net->pool_on = net->pool_quit = 0;
-}
-
-/* Starts up to threads - 1 workers (net->pool of them: shards past that
- * run on the caller). */
-static void pool_start(ser_net *net, int threads)
-{
-	int n = 1; /* threads running: the caller and the workers started */
-	net->pool_threads = threads;
-	if (pthread_mutex_init(&net->mu, NULL))
-		return;
-	pthread_mutex_lock(&net->mu);
-	for (; n < threads; n++) {
-		worker *w = malloc(sizeof *w);
-		if (!w)
-			break;
-		w->net = net;
-		w->i = n;
-		if (pthread_create(&net->tid[n], NULL, pool_main, w)) {
-			free(w);
-			break;
-		}
-	}
-	int ok = n > 1 && spin_barrier_init(&net->start, n) == 0;
-	if (ok && spin_barrier_init(&net->done, n)) {
-		spin_barrier_destroy(&net->start);
-		ok = 0;
-	}
-	net->pool_quit = !ok;
-	pthread_mutex_unlock(&net->mu);
-	if (ok) {
-		net->pool = n - 1;
-		net->pool_on = 1;
-		return;
-	}
-	for (int i = 1; i < n; i++) /* they saw pool_quit: no barrier */
-		pthread_join(net->tid[i], NULL);
-	pthread_mutex_destroy(&net->mu);
-	net->pool_quit = 0;
+	ser_net *net = ctx;
+	run_shard(net, &net->sh[i]);
 }
 
 static int check_batch(const ser_net *net, int B, int T, const int *lengths, ser_error *err)
@@ -1077,16 +945,12 @@ int ser_net_train_batch_targets(ser_net *net, const float *x, int B, int T, cons
 		s->jseed = seed;
 	}
 	net->nsh = nsh;
-	if (net->pool_on && net->pool_threads != net->threads)
-		pool_stop(net);
-	if (nsh > 1 && net->pool_threads != net->threads)
-		pool_start(net, net->threads);
-	if (net->pool_on && nsh > 1) {
-		spin_barrier_wait(&net->start);
-		run_shard(net, &net->sh[0]);
-		for (int i = net->pool + 1; i < nsh; i++)
-			run_shard(net, &net->sh[i]); /* no worker for it: same result */
-		spin_barrier_wait(&net->done);
+	if (net->wk.on && net->wk.threads != net->threads)
+		ser_workers_stop(&net->wk);
+	if (nsh > 1 && net->wk.threads != net->threads)
+		ser_workers_start(&net->wk, net->threads, shard_job, net);
+	if (net->wk.on && nsh > 1) {
+		ser_workers_run(&net->wk, nsh);
 	} else {
 		for (int i = 0; i < nsh; i++)
 			run_shard(net, &net->sh[i]);
