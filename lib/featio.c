@@ -678,6 +678,60 @@ static const char *tag_name(const unsigned char *t)
 	       : !memcmp(t, tag_abort, 4) ? "ABORT" : "END";
 }
 
+/* The body length of a record of tag h with count, checked against the
+ * state of the stream (an utterance open or not) and the limits. */
+static int rec_body_len(ser_fr *r, const unsigned char *h, uint32_t count, uint64_t start,
+                        size_t *blen, ser_error *err)
+{
+	if (!memcmp(h, tag_begin, 4)) {
+		if (r->open)
+			return fail(r, err, SER_EFORMAT, "utterance %s has no END before the BEGIN at byte offset %"
+			            PRIu64, r->key, start);
+		if (count < 1 || count > SER_FEAT_KEY_MAX)
+			return fail(r, err, count ? SER_ELIMIT : SER_EFORMAT, "key of %" PRIu32
+			            " bytes at byte offset %" PRIu64 " (1..%d allowed)", count, start, SER_FEAT_KEY_MAX);
+		*blen = count;
+	} else if (!memcmp(h, tag_frames, 4)) {
+		if (!r->open)
+			return fail(r, err, SER_EFORMAT, "FRAMES record outside an utterance at byte offset %" PRIu64, start);
+		if (count < 1 || count > SER_FEAT_BLOCK_MAX || (uint64_t)count * r->info.dim > SER_FEAT_BLOCK_VALUES_MAX)
+			return fail(r, err, count ? SER_ELIMIT : SER_EFORMAT, "FRAMES record at byte offset %" PRIu64
+			            " of %" PRIu32 " frames (1..%d, and at most %d values, allowed)", start, count,
+			            SER_FEAT_BLOCK_MAX, SER_FEAT_BLOCK_VALUES_MAX);
+		if (r->nframes + count > SER_FEAT_UTT_MAX)
+			return fail(r, err, SER_ELIMIT, "utterance %s exceeds %d frames", r->key, SER_FEAT_UTT_MAX);
+		*blen = (size_t)count * r->info.dim * 4;
+	} else if (!r->open) {
+		return fail(r, err, SER_EFORMAT, "%s record outside an utterance at byte offset %" PRIu64,
+		            tag_name(h), start);
+	}
+	return 0;
+}
+
+/* The frames of a FRAMES record read into r->buf: decoded in place, each
+ * value finite. */
+static int frames_event(ser_fr *r, ser_fr_ev *ev, uint32_t count, ser_error *err)
+{
+	size_t nv = (size_t)count * r->info.dim;
+	float *x = (float *)(void *)r->buf;    /* malloc'd: aligned, no declared type */
+	for (size_t i = 0; i < nv; i++) {
+		uint32_t u = get32(r->buf + 4 * i);
+		float v;
+		memcpy(&v, &u, 4);
+		if (!isfinite(v))
+			return fail(r, err, SER_EFORMAT, "utterance %s frame %" PRIu64 " value %zu is %s",
+			            r->key, r->nframes + i / r->info.dim, i % r->info.dim,
+			            isnan(v) ? "NaN" : "infinite");
+		x[i] = v;
+	}
+	r->nframes += count;
+	ev->type = SER_FR_FRAMES;
+	ev->key = r->key;
+	ev->x = x;
+	ev->n = count;
+	return SER_FR_FRAMES;
+}
+
 int ser_fr_next(ser_fr *r, ser_fr_ev *ev, ser_error *err)
 {
 	for (;;) {
@@ -723,28 +777,8 @@ int ser_fr_next(ser_fr *r, ser_fr_ev *ev, ser_error *err)
 		if (get32(h + 8) != ~count)
 			return fail(r, err, SER_EFORMAT, "%s record at byte offset %" PRIu64 " is damaged (count check)",
 			            tag_name(h), start);
-		if (!memcmp(h, tag_begin, 4)) {
-			if (r->open)
-				return fail(r, err, SER_EFORMAT, "utterance %s has no END before the BEGIN at byte offset %"
-				            PRIu64, r->key, start);
-			if (count < 1 || count > SER_FEAT_KEY_MAX)
-				return fail(r, err, count ? SER_ELIMIT : SER_EFORMAT, "key of %" PRIu32
-				            " bytes at byte offset %" PRIu64 " (1..%d allowed)", count, start, SER_FEAT_KEY_MAX);
-			blen = count;
-		} else if (!memcmp(h, tag_frames, 4)) {
-			if (!r->open)
-				return fail(r, err, SER_EFORMAT, "FRAMES record outside an utterance at byte offset %" PRIu64, start);
-			if (count < 1 || count > SER_FEAT_BLOCK_MAX || (uint64_t)count * r->info.dim > SER_FEAT_BLOCK_VALUES_MAX)
-				return fail(r, err, count ? SER_ELIMIT : SER_EFORMAT, "FRAMES record at byte offset %" PRIu64
-				            " of %" PRIu32 " frames (1..%d, and at most %d values, allowed)", start, count,
-				            SER_FEAT_BLOCK_MAX, SER_FEAT_BLOCK_VALUES_MAX);
-			if (r->nframes + count > SER_FEAT_UTT_MAX)
-				return fail(r, err, SER_ELIMIT, "utterance %s exceeds %d frames", r->key, SER_FEAT_UTT_MAX);
-			blen = (size_t)count * r->info.dim * 4;
-		} else if (!r->open) {
-			return fail(r, err, SER_EFORMAT, "%s record outside an utterance at byte offset %" PRIu64,
-			            tag_name(h), start);
-		}
+		if ((rc = rec_body_len(r, h, count, start, &blen, err)) < 0)
+			return rc;
 		if ((rc = rd_body(r, blen, tag_name(h), err)) < 0 || (rc = rd(r, cb, 4, tag_name(h), err)) < 0)
 			return rc;
 		crc = ~crc_update(crc_update(0xffffffffu, h, REC_HEAD), r->buf, blen);
@@ -764,26 +798,8 @@ int ser_fr_next(ser_fr *r, ser_fr_ev *ev, ser_error *err)
 			ev->n = 0;
 			return SER_FR_BEGIN;
 		}
-		if (!memcmp(h, tag_frames, 4)) {
-			size_t nv = (size_t)count * r->info.dim;
-			float *x = (float *)(void *)r->buf;    /* malloc'd: aligned, no declared type */
-			for (size_t i = 0; i < nv; i++) {
-				uint32_t u = get32(r->buf + 4 * i);
-				float v;
-				memcpy(&v, &u, 4);
-				if (!isfinite(v))
-					return fail(r, err, SER_EFORMAT, "utterance %s frame %" PRIu64 " value %zu is %s",
-					            r->key, r->nframes + i / r->info.dim, i % r->info.dim,
-					            isnan(v) ? "NaN" : "infinite");
-				x[i] = v;
-			}
-			r->nframes += count;
-			ev->type = SER_FR_FRAMES;
-			ev->key = r->key;
-			ev->x = x;
-			ev->n = count;
-			return SER_FR_FRAMES;
-		}
+		if (!memcmp(h, tag_frames, 4))
+			return frames_event(r, ev, count, err);
 		if (count != r->nframes)
 			return fail(r, err, SER_EFORMAT, "%s of utterance %s says %" PRIu32 " frames, %" PRIu64
 			            " were read", tag_name(h), r->key, count, r->nframes);

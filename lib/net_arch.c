@@ -7,6 +7,7 @@
 
 #include <cblas.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -631,3 +632,33 @@ int ser_net_transfer(ser_net *dst, const ser_net *src, const int *map, ser_error
 	return 0;
 }
 
+/* ---- the parameter block and what the architecture says ---- */
+
+const char *ser_net_arch(const ser_net *net) { return net->arch; }
+int ser_net_in_channels(const ser_net *net) { return net->in_c; }
+int ser_net_in_length(const ser_net *net) { return net->in_len; }
+int ser_net_classes(const ser_net *net) { return net->ncls; }
+int ser_net_min_length(const ser_net *net) { return net->min_len; }
+size_t ser_net_nparams(const ser_net *net) { return net->nparams; }
+size_t ser_net_ntrainable(const ser_net *net) { return net->ntrain; }
+float *ser_net_params(ser_net *net) { return net->params; }
+
+int ser_net_check_params(const ser_net *net, ser_error *err)
+{
+	for (size_t i = 0; i < net->nparams; i++)
+		if (!isfinite(net->params[i]))
+			return ser_seterr(err, SER_EFORMAT, "parameter %zu is not finite", i);
+	for (int i = 0; i < net->nl; i++) {
+		const layer *L = &net->l[i];
+		if (L->kind != L_BN)
+			continue;
+		for (int c = 0; c < L->C_in; c++)
+			if (net->params[L->rv + c] < 0)
+				return ser_seterr(err, SER_EFORMAT,
+				                  "layer %d (bn): running variance %g of channel %d is negative",
+				                  i + 1, net->params[L->rv + c], c);
+	}
+	return 0;
+}
+float *ser_net_grads(ser_net *net) { return net->grad; }
+void ser_net_zero_grad(ser_net *net) { memset(net->grad, 0, net->nparams * sizeof(float)); }
