@@ -76,6 +76,19 @@ struct ser_fe {
 	size_t q_head, q_n, q_cap;
 };
 
+double ser_dct_coef(int kind, int n, int k, int m)
+{
+	double s = (k == 0 && kind == SER_DCT_ORTHO) ? sqrt(1.0 / n) : sqrt(2.0 / n);
+	return s * cos(M_PI * k * (m + 0.5) / n);
+}
+
+void ser_dct_ortho_matrix(float *d, int n)
+{
+	for (int k = 0; k < n; k++)
+		for (int m = 0; m < n; m++)
+			d[(size_t)k * n + m] = (float)ser_dct_coef(SER_DCT_ORTHO, n, k, m);
+}
+
 double ser_hz_to_mel(double hz, int scale)
 {
 	if (scale == SER_MEL_SLANEY) {
@@ -839,13 +852,10 @@ ser_fe *ser_fe_new(const ser_feat_opts *o, ser_error *err)
 	}
 	if (make_filterbank(fe) < 0)
 		goto nomem;
-	/* DCT-II (nc, nm). ref: Kaldi matrix-functions.cc ComputeDctMatrix
-	 * (orthonormal); HTK HSigP.c FBank2MFCC: sqrt(2/N) for every row */
+	/* DCT-II (nc, nm) */
 	for (int k = 0; k < fe->nc && o->dct != SER_DCT_NONE; k++)
-		for (int m = 0; m < fe->nm; m++) {
-			double s = (k == 0 && o->dct == SER_DCT_ORTHO) ? sqrt(1.0 / fe->nm) : sqrt(2.0 / fe->nm);
-			fe->dct[(size_t)k * fe->nm + m] = s * cos(M_PI * k * (m + 0.5) / fe->nm);
-		}
+		for (int m = 0; m < fe->nm; m++)
+			fe->dct[(size_t)k * fe->nm + m] = ser_dct_coef(o->dct, fe->nm, k, m);
 	/* ref: Kaldi mel-computations.cc ComputeLifterCoeffs, HTK WeightCepstrum */
 	for (int k = 0; k < fe->nc; k++)
 		fe->lift[k] = o->lifter > 0 ? 1 + 0.5 * o->lifter * sin(M_PI * k / o->lifter) : 1;

@@ -146,6 +146,14 @@ int ser_feat_info_fill(const ser_feat_opts *o, ser_feat_info *info, char *text,
 /* ---- conversions used by the front end (exposed for tests) ---- */
 double ser_hz_to_mel(double hz, int scale);   /* enum ser_fe_melscale */
 double ser_mel_to_hz(double mel, int scale);
+/* Coefficient (k, m) of the DCT-II of n points, kind SER_DCT_ORTHO
+ * (orthonormal: row 0 scaled sqrt(1/n), the others sqrt(2/n)) or SER_DCT_HTK
+ * (sqrt(2/n) every row): c_k = sum_m coef(k, m) l_m. The one definition the
+ * front end, the model's inverse DCT and augmentation use. ref: Kaldi
+ * matrix-functions.cc ComputeDctMatrix, HTK HSigP.c FBank2MFCC. */
+double ser_dct_coef(int kind, int n, int k, int m);
+/* The orthonormal (n, n) matrix in floats; its inverse is its transpose. */
+void ser_dct_ortho_matrix(float *d, int n);
 /* Window of length L (enum ser_fe_window) into w. */
 void ser_window_fill(float *w, int L, int type);
 

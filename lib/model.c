@@ -12,6 +12,7 @@
  *   u64 FNV-1a 64 of every byte before it
  * All integers and floats little-endian; strings without NUL. */
 #include "model.h"
+#include "mfcc.h"
 #include "outfile.h"
 #include "trim.h"
 
@@ -569,12 +570,9 @@ int ser_model_set_idct(ser_model *m, int on, ser_error *err)
 		return ser_seterr(err, SER_EINVAL, "model: feature dimension %d for the inverse DCT", D);
 	if (!(m->idct = malloc((size_t)D * D * sizeof *m->idct)))
 		return ser_seterr(err, SER_ENOMEM, "out of memory");
-	/* orthonormal DCT-II, c_k = sum_m dct[k][m] l_m, as the front end's; its
+	/* the front end's orthonormal DCT-II, c_k = sum_m dct[k][m] l_m; its
 	 * inverse is its transpose: l_m = sum_k c_k dct[k][m] */
-	for (int k = 0; k < D; k++)
-		for (int j = 0; j < D; j++)
-			m->idct[(size_t)k * D + j] = (float)(sqrt((k ? 2.0 : 1.0) / D) *
-			                                     cos(3.14159265358979323846 * k * (j + 0.5) / D));
+	ser_dct_ortho_matrix(m->idct, D);
 	m->input_idct = 1;
 	return 0;
 }
