@@ -1,6 +1,7 @@
 /* Labels: class sets, truth from corpus file names, TSV label maps,
  * reading ser-classify output. Interface and rules in labels.h. */
 #include "labels.h"
+#include "bytes.h"
 
 #include <errno.h>
 #include <math.h>
@@ -360,15 +361,9 @@ struct ser_labelmap {
 	size_t nslot;           /* power of 2 */
 };
 
-/* FNV-1a 64 */
 static uint64_t hash_n(const char *s, size_t n)
 {
-	uint64_t h = 1469598103934665603ULL;
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
+	return ser_fnv1a64_more(SER_FNV1A64_BASIS, s, n);
 }
 
 static const ser_labelmap_entry *get_n(const ser_labelmap *m, const char *key, size_t n)

@@ -12,6 +12,7 @@
  *   u64 FNV-1a 64 of every byte before it
  * All integers and floats little-endian; strings without NUL. */
 #include "model.h"
+#include "bytes.h"
 #include "mfcc.h"
 #include "outfile.h"
 #include "trim.h"
@@ -28,16 +29,6 @@
 #include <unistd.h>
 
 #define MODEL_FILE_MAX ((size_t)SER_NET_PARAMS_MAX * 4 + 8 * (size_t)SER_MODEL_TEXT_MAX)
-
-static uint64_t fnv1a64(const unsigned char *p, size_t n)
-{
-	uint64_t h = UINT64_C(0xcbf29ce484222325);
-	for (size_t i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= UINT64_C(0x100000001b3);
-	}
-	return h;
-}
 
 /* ---- writer into a growing buffer ---- */
 typedef struct wbuf {
@@ -67,8 +58,8 @@ static void put(wbuf *w, const void *src, size_t n)
 
 static void put_u32(wbuf *w, uint32_t v)
 {
-	unsigned char b[4] = { (unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
-	                       (unsigned char)(v >> 24) };
+	unsigned char b[4];
+	ser_put_le32(b, v);
 	put(w, b, 4);
 }
 
@@ -206,7 +197,7 @@ int ser_model_to_mem(const ser_model *m, unsigned char **buf, size_t *len, ser_e
 	for (size_t i = 0; i < np; i++)
 		put_f32(&w, P[i]);
 	if (!w.oom)
-		put_u64(&w, fnv1a64(w.p, w.n));
+		put_u64(&w, ser_fnv1a64_more(SER_FNV1A64_BASIS, w.p, w.n));
 	if (w.oom) {
 		free(w.p);
 		return ser_seterr(err, SER_ENOMEM, "model: out of memory");
@@ -260,7 +251,7 @@ static uint32_t get_u32(rbuf *r)
 		return 0;
 	const unsigned char *b = r->p + r->off;
 	r->off += 4;
-	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+	return ser_get_le32(b);
 }
 
 static uint64_t get_u64(rbuf *r)
@@ -355,7 +346,7 @@ static uint32_t model_envelope(const unsigned char *buf, size_t len, const char 
 		return 0;
 	}
 	rbuf tail = { buf, len, len - 8, 0 };
-	if (get_u64(&tail) != fnv1a64(buf, len - 8)) {
+	if (get_u64(&tail) != ser_fnv1a64_more(SER_FNV1A64_BASIS, buf, len - 8)) {
 		ser_seterr(err, SER_EFORMAT, "%s: checksum mismatch: file damaged", name);
 		return 0;
 	}

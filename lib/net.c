@@ -322,15 +322,6 @@ static void backward(ser_net *net, shard *s, int B, float *G)
 	}
 }
 
-static int argmax_row(const float *p, int n)
-{
-	int best = 0;
-	for (int j = 1; j < n; j++)
-		if (p[j] > p[best])
-			best = j;
-	return best;
-}
-
 /* Loss and dlogits (B, n) of one target set of the shard's job. */
 static float shard_loss(const ser_net *net, shard *s, float *dlogits, const int *labels)
 {
@@ -358,7 +349,7 @@ static void run_shard(ser_net *net, shard *s)
 	}
 	s->correct = 0;
 	for (int b = 0; b < B; b++)
-		s->correct += argmax_row(s->probs + (size_t)b * n, n) ==
+		s->correct += ser_argmax(s->probs + (size_t)b * n, n) ==
 		              (s->jlab2 && s->jlam < 0.5f ? s->jlab2[b] : s->jlab[b]);
 	backward(net, s, B, s->grad);
 }

@@ -496,6 +496,15 @@ void ser_dense_backward(float *dinp, float *dw, float *db, const float *dout,
 		            n_out, w, n_in, 1.0f, dinp, n_in);
 }
 
+int ser_argmax(const float *p, int n)
+{
+	int best = 0;
+	for (int i = 1; i < n; i++)
+		if (p[i] > p[best])
+			best = i;
+	return best;
+}
+
 /* ---- ReLU ------------------------------------------------------------------ */
 
 void ser_relu_forward(float *restrict out, const float *restrict inp, size_t n)

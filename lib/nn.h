@@ -96,6 +96,9 @@ void ser_dense_forward_naive(float *out, const float *inp, const float *w, const
 void ser_dense_backward_naive(float *dinp, float *dw, float *db, const float *dout,
                               const float *inp, const float *w, int B, int n_in, int n_out);
 
+/* Index of the largest of p[0..n) (the first on ties). */
+int ser_argmax(const float *p, int n);
+
 /* ---- ReLU (any shape, n elements; arrays must not overlap) ------------ */
 void ser_relu_forward(float *restrict out, const float *restrict inp, size_t n);
 /* dinp += dout where inp > 0. */
