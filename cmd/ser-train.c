@@ -488,11 +488,14 @@ static void data(struct job *j, int n, char **inputs)
 static void idct_policy(struct job *j, int layout)
 {
 	ser_feat_opts fo;
+	ser_frame_layout fl;
 	ser_error e2;
 	const char *mode = j->o.idct;
-	int inv = ser_feat_parse_settings(&fo, j->ds.settings, &e2) == 0 &&
-	          ser_feat_invertible(&fo, &e2) == 0;
-	int is_cep = inv && fo.dct == SER_DCT_ORTHO, frames = layout == SER_LAYOUT_FRAMES;
+	int parsed = ser_feat_parse_settings(&fo, j->ds.settings, &e2) == 0;
+	if (parsed)
+		ser_frame_layout_of(&fo, &fl);
+	int inv = parsed && (fl.invertible || ser_feat_invertible(&fo, &e2) == 0);
+	int is_cep = parsed && fl.cepstra, frames = layout == SER_LAYOUT_FRAMES;
 	int net2d = strstr(j->spec, "conv2d") != NULL;
 	if (!mode || !strcmp(mode, "auto"))
 		j->idct = is_cep && frames && net2d;
@@ -503,7 +506,7 @@ static void idct_policy(struct job *j, int layout)
 	if (j->idct && (!is_cep || !frames))
 		cli_die(EXIT_DATA, "%s: --idct on needs frames of orthonormal cepstra with n-ceps "
 		        "= n-mels%s%s", j->first, inv || !frames ? "" : ": ", inv || !frames ? "" : e2.msg);
-	if (net2d && !j->idct && fo.dct != SER_DCT_NONE)
+	if (net2d && !j->idct && parsed && fl.dct != SER_DCT_NONE)
 		cli_warn("%s: a 2D network reads each frame's values as rows of an image; these "
 		         "are cepstra: use --idct on (needs n-ceps = n-mels) or log mel frames "
 		         "(ser-mfcc --dct none)", j->first);

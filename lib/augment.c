@@ -340,7 +340,11 @@ ser_aug *ser_aug_new(const char *settings, const ser_aug_opts *o, ser_error *err
 	}
 	a->o = *o;
 	a->nm = f.n_mels;
-	a->cep = f.dct == SER_DCT_ORTHO;
+	{
+		ser_frame_layout l;
+		ser_frame_layout_of(&f, &l);
+		a->cep = l.cepstra;
+	}
 	a->db = f.log == SER_LOG_DB;
 	a->log_floor = (float)f.log_floor;
 	{

@@ -76,6 +76,37 @@ struct ser_fe {
 	size_t q_head, q_n, q_cap;
 };
 
+void ser_frame_layout_of(const ser_feat_opts *o, ser_frame_layout *l)
+{
+	double db = 10 / log(10.0);   /* dB per neper of power */
+	memset(l, 0, sizeof *l);
+	l->dim = ser_feat_dim(o);
+	l->n_mels = o->n_mels;
+	l->dct = o->dct;
+	if (o->energy != SER_ENERGY_NONE || o->dct != SER_DCT_NONE) {
+		l->energy_first = o->c0 == SER_C0_LAST ? o->n_ceps - 1 : 0;
+		l->energy_count = 1;
+	} else {
+		l->energy_first = 0;
+		l->energy_count = o->n_mels;
+	}
+	if (o->energy != SER_ENERGY_NONE) {
+		l->energy_k = db;   /* C0 = ln of the time-domain energy */
+	} else {
+		l->energy_k = o->log == SER_LOG_DB ? 1 : db;
+		if (o->spectrum == SER_SPEC_MAGNITUDE)
+			l->energy_k *= 2;
+		if (o->dct == SER_DCT_ORTHO)
+			l->energy_k /= sqrt((double)o->n_mels);
+		else if (o->dct == SER_DCT_HTK)
+			l->energy_k /= sqrt(2.0 * o->n_mels);
+	}
+	l->scale_db = o->scale > 0 ? 20 * log10(o->scale) : 0;
+	l->absolute = o->cmvn == SER_CMVN_NONE && o->pool == SER_POOL_NONE;
+	l->invertible = ser_feat_invertible(o, NULL) == 0;
+	l->cepstra = l->invertible && o->dct == SER_DCT_ORTHO;
+}
+
 double ser_dct_coef(int kind, int n, int k, int m)
 {
 	double s = (k == 0 && kind == SER_DCT_ORTHO) ? sqrt(1.0 / n) : sqrt(2.0 / n);
