@@ -434,34 +434,21 @@ void ser_relu_backward(float *restrict dinp, const float *restrict dout,
 
 /* ---- dropout ----------------------------------------------------------------- */
 
-/* One xoshiro256** step, the same as ser_rng_next in rng.c, inlined: the
- * dropout mask costs one draw per element. */
-static inline uint64_t xoshiro_next(uint64_t *restrict s)
-{
-	uint64_t x = s[1] * 5, result = ((x << 7) | (x >> 57)) * 9, t = s[1] << 17;
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = (s[3] << 45) | (s[3] >> 19);
-	return result;
-}
-
 /* Dropout of one sample from its generator state s. */
 static void dropout_row(float *restrict y, float *restrict mk, const float *restrict x, size_t n,
                         float p, float keep, uint64_t *restrict s)
 {
 	for (size_t i = 0; i < n; i++) {
 		/* as ser_rng_uniform(&r) < p: top 24 bits / 2^24, exact */
-		float u = (float)(xoshiro_next(s) >> 40) * (1.0f / 16777216.0f);
+		float u = (float)(ser_xoshiro_step(s) >> 40) * (1.0f / 16777216.0f);
 		float m = u < p ? 0.0f : keep;
 		mk[i] = m;
 		y[i] = x[i] * m;
 	}
 }
 
-/* One xoshiro256** step on state (a, b, c, d), result in r. */
+/* ser_xoshiro_step (rng.h) on a state held in four variables (a, b, c, d),
+ * result in r: four chains stay in registers. */
 #define XOSHIRO_STEP(a, b, c, d, r)                                            \
 	do {                                                                   \
 		uint64_t v_ = (b) * 5, t_ = (b) << 17;                         \
