@@ -14,7 +14,6 @@
  * record before it. */
 #include "featio.h"
 #include "bytes.h"
-#include "audio.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -3,7 +3,6 @@
  * plan of long inputs. One row per layer kind holds what is particular to
  * it; the passes are in net.c. */
 #include "net_impl.h"
-#include "optim.h"
 
 #include <cblas.h>
 #include <errno.h>

@@ -784,3 +784,18 @@ float ser_crossentropy_masked_forward_backward(float *probs, float *dlogits, con
 	return crossentropy(probs, dlogits, logits, labels, mask, B, n, NULL, weight, smoothing, norm);
 }
 
+/* ---- initialisers ---- */
+
+void ser_init_glorot_uniform(float *w, size_t n, int fan_in, int fan_out, ser_rng *r)
+{
+	float a = (float)sqrt(6.0 / (double)(fan_in + fan_out));
+	for (size_t i = 0; i < n; i++)
+		w[i] = ser_rng_range_f(r, -a, a);
+}
+
+void ser_init_he_uniform(float *w, size_t n, int fan_in, ser_rng *r)
+{
+	float a = (float)sqrt(6.0 / (double)fan_in);
+	for (size_t i = 0; i < n; i++)
+		w[i] = ser_rng_range_f(r, -a, a);
+}

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "rng.h"
 
 /* ---- 1D convolution ---------------------------------------------------- */
 enum ser_pad { SER_PAD_VALID = 0, SER_PAD_SAME = 1 };
@@ -227,5 +228,12 @@ float ser_crossentropy_masked_forward_backward(float *probs, float *dlogits, con
                                                const int *labels, const unsigned char *mask,
                                                int B, int n, const float *weight,
                                                float smoothing, float norm);
+
+/* ---- initialisers (Keras) ---------------------------------------------- */
+/* glorot_uniform: U(-a, a), a = sqrt(6 / (fan_in + fan_out)).
+ * For conv1d, fan_in = C_in*K, fan_out = C_out*K; dense: n_in, n_out. */
+void ser_init_glorot_uniform(float *w, size_t n, int fan_in, int fan_out, ser_rng *r);
+/* he_uniform: U(-a, a), a = sqrt(6 / fan_in). */
+void ser_init_he_uniform(float *w, size_t n, int fan_in, ser_rng *r);
 
 #endif
