@@ -23,6 +23,7 @@
 #include "optim.h"
 #include "outfile.h"
 #include "rng.h"
+#include "train.h"
 #include "trim.h"
 
 static const char synopsis[] =
@@ -142,13 +143,6 @@ struct opts {
 	uint64_t seed;
 };
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static char *xstrdup(const char *s)
 {
 	char *p = strdup(s);
@@ -165,35 +159,16 @@ static void *xcalloc(size_t n, size_t size)
 	return p;
 }
 
-/* A growing text buffer for the training record. */
-struct text {
-	char *s;
-	size_t n, cap;
-};
-
-static void tprintf(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void tprintf(struct text *t, const char *fmt, ...)
+static void tprintf(ser_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void tprintf(ser_text *t, const char *fmt, ...)
 {
 	va_list ap;
-	int k;
+	int rc;
 	va_start(ap, fmt);
-	k = vsnprintf(NULL, 0, fmt, ap);
+	rc = ser_text_vprintf(t, fmt, ap);
 	va_end(ap);
-	if (k < 0)
-		return;
-	if (t->n + (size_t)k + 1 > t->cap) {
-		size_t nc = t->cap ? t->cap : 1024;
-		while (nc < t->n + (size_t)k + 1)
-			nc *= 2;
-		t->s = realloc(t->s, nc);
-		if (!t->s)
-			cli_die(EXIT_DATA, "out of memory");
-		t->cap = nc;
-	}
-	va_start(ap, fmt);
-	vsnprintf(t->s + t->n, t->cap - t->n, fmt, ap);
-	va_end(ap);
-	t->n += (size_t)k;
+	if (rc == SER_ENOMEM)
+		cli_die(EXIT_DATA, "out of memory");
 }
 
 static int aborted_utts;   /* utterances skipped as aborted: exit 2 at the end */
@@ -234,44 +209,6 @@ static void read_input(ser_dataset *ds, const char *name, const char **first)
 		fclose(f);
 }
 
-struct eval {
-	double loss, acc, uar;
-	long n;
-};
-
-/* Validation pass over part VAL, one utterance at a time (eval mode). */
-static void evaluate(const ser_dataset *ds, ser_clf *clf, int ncls, struct eval *ev)
-{
-	ser_confusion cm;
-	ser_metrics mt;
-	ser_error err;
-	float *p = xcalloc((size_t)ncls, sizeof *p);
-	double loss = 0;
-	memset(ev, 0, sizeof *ev);
-	if (ser_confusion_init(&cm, ncls, &err) < 0)
-		cli_die(EXIT_DATA, "%s", err.msg);
-	for (size_t i = 0; i < ds->n; i++) {
-		const ser_utt *u = &ds->u[i];
-		if (u->part != SER_PART_VAL)
-			continue;
-		ser_clf_set_norm(clf, u->nmean, u->nstd);
-		if (ser_clf_run_utt(clf, u->x, u->n, p, &err) < 0) {
-			cli_report(u->key, &err);
-			exit(EXIT_DATA);
-		}
-		loss -= log(p[u->label] > 1e-12f ? p[u->label] : 1e-12);
-		ser_confusion_add(&cm, u->label, ser_clf_argmax(p, ncls));
-		ev->n++;
-	}
-	ser_clf_set_norm(clf, NULL, NULL);
-	ser_metrics_compute(&cm, &mt, NULL);
-	ev->loss = ev->n ? loss / ev->n : NAN;
-	ev->acc = mt.accuracy;
-	ev->uar = mt.uar;
-	ser_confusion_free(&cm);
-	free(p);
-}
-
 /* Every output checked before the inputs are read and training starts:
  * a usable name and directory, and no output that is an input (n FEATURES
  * named, none: standard input) or the other output. */
@@ -305,7 +242,7 @@ static int is_stream(const char *path)
 	return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
 }
 
-static void save(ser_model *m, const char *path, struct text *rec, const char *tail)
+static void save(ser_model *m, const char *path, ser_text *rec, const char *tail)
 {
 	ser_error err;
 	size_t n0 = rec->n;
@@ -319,99 +256,6 @@ static void save(ser_model *m, const char *path, struct text *rec, const char *t
 	m->train_record = NULL;
 	rec->n = n0;
 	rec->s[n0] = '\0';
-}
-
-/* Per-corpus targets (--loss-classes, --class-weights corpus): which
- * classes each corpus (ser_utt.group) has, the weight of each (corpus,
- * class) pair, and the batch's class mask and sample weights made from them. */
-struct corpus_targets {
-	int ncls;
-	unsigned char has[SER_CORPUS_COUNT][SER_CLASSES_MAX]; /* class seen in the corpus */
-	float cell_w[SER_CORPUS_COUNT][SER_CLASSES_MAX];      /* (corpus, class) weight */
-	int masked;            /* the loss is over each corpus's classes */
-	int weighted;          /* samples weighted by cell_w */
-	unsigned char *mask;   /* (batch, ncls) */
-	float *w;              /* (batch) */
-};
-
-static void corpus_targets_init(struct corpus_targets *ct, const ser_dataset *ds, int ncls,
-                                int losscls, int cw_corpus, long batch)
-{
-	long count[SER_CORPUS_COUNT][SER_CLASSES_MAX] = { { 0 } };
-	long ntrain = 0, cells = 0;
-	int used[SER_CORPUS_COUNT] = { 0 };
-	memset(ct, 0, sizeof *ct);
-	ct->ncls = ncls;
-	for (size_t i = 0; i < ds->n; i++) {
-		const ser_utt *u = &ds->u[i];
-		ct->has[u->group][u->label] = 1;
-		used[u->group] = 1;
-		if (u->part == SER_PART_TRAIN) {
-			cells += count[u->group][u->label]++ == 0;
-			ntrain++;
-		}
-	}
-	for (int g = 0; g < SER_CORPUS_COUNT; g++)
-		for (int c = 0; c < ncls; c++) {
-			ct->masked |= losscls && used[g] && !ct->has[g][c];
-			ct->cell_w[g][c] = count[g][c] ? (float)((double)ntrain / ((double)cells * count[g][c]))
-			                               : 0.0f;
-		}
-	ct->weighted = cw_corpus;
-	ct->mask = xcalloc((size_t)batch * ncls, 1);
-	ct->w = xcalloc((size_t)batch, sizeof *ct->w);
-}
-
-/* The mask rows and weights of batch idx[0..B); with mixup (perm) a row
- * allows the classes of both samples' corpora. */
-static void corpus_targets_fill(struct corpus_targets *ct, const ser_dataset *ds, const int *idx,
-                                const int *perm, int B)
-{
-	for (int b = 0; b < B; b++) {
-		const ser_utt *u = &ds->u[idx[b]];
-		const ser_utt *v = perm ? &ds->u[idx[perm[b]]] : u;
-		for (int c = 0; c < ct->ncls; c++)
-			ct->mask[(size_t)b * ct->ncls + c] = ct->has[u->group][c] | ct->has[v->group][c];
-		ct->w[b] = ct->cell_w[u->group][u->label];
-	}
-}
-
-/* A corpus of one class teaches nothing when the loss is over its classes. */
-static void corpus_targets_warn(const struct corpus_targets *ct)
-{
-	for (int g = 0; ct->masked && g < SER_CORPUS_COUNT; g++) {
-		int k = 0;
-		for (int c = 0; c < ct->ncls; c++)
-			k += ct->has[g][c];
-		if (k == 1)
-			cli_warn("corpus %s has utterances of one class only: with --loss-classes corpus "
-			         "they teach nothing (use --loss-classes all, or label more classes)",
-			         ser_corpus_name(g));
-	}
-}
-
-/* The corpora and their classes, for the training record. */
-static void corpus_targets_record(const struct corpus_targets *ct, const ser_classes *cls,
-                                  struct text *rec)
-{
-	if (!ct->masked)
-		return;
-	tprintf(rec, "loss classes: per corpus:");
-	for (int g = 0; g < SER_CORPUS_COUNT; g++) {
-		const char *sep = "=";
-		int any = 0;
-		for (int c = 0; c < ct->ncls; c++)
-			any |= ct->has[g][c];
-		if (!any)
-			continue;
-		tprintf(rec, " %s", ser_corpus_name(g));
-		for (int c = 0; c < ct->ncls; c++)
-			if (ct->has[g][c]) {
-				tprintf(rec, "%s%s", sep, cls->name[c]);
-				sep = ",";
-			}
-	}
-	tprintf(rec, "\n");
 }
 
 /* --init: the model to fine-tune. Options the model fixes are refused;
@@ -501,84 +345,6 @@ static int resume_arg(const char *a, const struct option *lopts)
 	return hits == 1 && is ? (eq ? 1 : 2) : 0;
 }
 
-/* The state a checkpoint holds, as ser-train keeps it. */
-struct run {
-	ser_net *net;
-	ser_optim *opt;
-	ser_rng *rng;
-	int *order;
-	long ntrain, *step, *epoch, *best_epoch;
-	double *best_uar;
-	struct eval *best_ev;
-	float *best;
-	uint64_t id;
-};
-
-static void checkpoint_save(const struct run *r, const char *path)
-{
-	ser_error err;
-	ser_ckpt c;
-	memset(&c, 0, sizeof c);
-	c.run = r->id;
-	c.epoch = *r->epoch;
-	c.step = *r->step;
-	memcpy(c.rng, r->rng->s, sizeof c.rng);
-	c.best_epoch = *r->best_epoch;
-	c.best_uar = *r->best_uar;
-	c.best_acc = r->best_ev->acc;
-	c.best_loss = r->best_ev->loss;
-	c.n_order = (uint64_t)r->ntrain;
-	c.order = (int32_t *)r->order;
-	c.nparams = ser_net_nparams(r->net);
-	c.params = ser_net_params(r->net);
-	c.best = r->best;
-	c.nstate = ser_optim_nstate(r->opt);
-	c.opt = ser_optim_state(r->opt);
-	c.opt_steps = ser_optim_steps(r->opt);
-	ser_out *o = ser_out_open(path, &err);
-	if (!o || ser_ckpt_write(&c, ser_out_file(o), &err) < 0 || ser_out_commit(o, &err) < 0) {
-		if (o && err.code != SER_EIO)
-			ser_out_abort(o);
-		cli_die(EXIT_DATA, "%s: %s", path, err.msg);
-	}
-}
-
-/* Restores the state of a checkpoint of this very run. */
-static void checkpoint_load(struct run *r, const char *path)
-{
-	ser_error err;
-	ser_ckpt c;
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		cli_die(EXIT_DATA, "%s: %s", path, strerror(errno));
-	if (ser_ckpt_read(&c, f, path, &err) < 0) {
-		fclose(f);
-		cli_die(EXIT_DATA, "%s", err.msg);
-	}
-	fclose(f);
-	if (c.run != r->id || c.n_order != (uint64_t)r->ntrain ||
-	    c.nparams != ser_net_nparams(r->net) || c.nstate != ser_optim_nstate(r->opt))
-		cli_die(EXIT_DATA, "%s: a checkpoint of another run (command line, data or settings "
-		        "differ); run the command that wrote it, with --resume added", path);
-	for (uint64_t i = 0; i < c.n_order; i++)
-		if (c.order[i] < 0 || c.order[i] >= INT32_MAX)
-			cli_die(EXIT_DATA, "%s: damaged utterance order", path);
-	memcpy(r->order, c.order, c.n_order * sizeof *r->order);
-	memcpy(ser_net_params(r->net), c.params, c.nparams * sizeof *c.params);
-	memcpy(r->best, c.best, c.nparams * sizeof *c.best);
-	memcpy(ser_optim_state(r->opt), c.opt, c.nstate * sizeof *c.opt);
-	ser_optim_set_steps(r->opt, (long)c.opt_steps);
-	memcpy(r->rng->s, c.rng, sizeof c.rng);
-	*r->epoch = (long)c.epoch;
-	*r->step = (long)c.step;
-	*r->best_epoch = (long)c.best_epoch;
-	*r->best_uar = c.best_uar;
-	r->best_ev->acc = c.best_acc;
-	r->best_ev->loss = c.best_loss;
-	r->best_ev->uar = c.best_epoch ? c.best_uar : NAN;
-	ser_ckpt_free(&c);
-}
-
 /* The log of a resumed run: its lines up to the checkpoint's epoch kept. */
 static FILE *log_resume(const char *path, long epoch)
 {
@@ -601,13 +367,524 @@ static FILE *log_resume(const char *path, long epoch)
 	return f;
 }
 
+static const char *const optims[] = { "sgd", "rmsprop", "adam", "adamw", NULL };
+static const char *const scheds[] = { "constant", "cosine", NULL };
+static const char *const norms[] = { "none", "utt", "global", "speaker", "speaker-mean", NULL };
+static const char *const cws[] = { "none", "balanced", "corpus", NULL };
+static const char *const losscls[] = { "all", "corpus", NULL };
+
+/* A run: what main's options, the inputs and the model make of it. */
+struct job {
+	struct opts o;
+	ser_model *init;         /* --init, or NULL */
+	const char *spec;        /* the layer spec */
+	int seed_arch;
+	const char *first;       /* the first input's name */
+	ser_dataset ds;
+	ser_classes cls;
+	ser_labelmap *map;
+	ser_ds_skipped skipped;
+	ser_model m;
+	ser_specaug sa;
+	ser_aug *aug;
+	char augtext[160];
+	int idct;
+	ser_trainer *t;
+	ser_text rec;            /* the training record: everything but the outcome */
+	uint64_t run_id;         /* of the checkpoints */
+	FILE *logf;
+	int tty;
+	long trimmed;            /* frames dropped by --trim-db */
+	size_t p0;               /* --train-layers: the first trained parameter */
+};
+
+/* The architecture and the defaults that depend on it. */
+static void arch_defaults(struct job *j)
+{
+	struct opts *o = &j->o;
+	long cores;
+	j->init = o->init ? load_init(o) : NULL;
+	j->seed_arch = !strcmp(o->arch, "seed");
+	if (j->init)
+		j->spec = ser_net_arch(j->init->net);
+	else if (!strcmp(o->arch, "default"))
+		j->spec = ser_net_arch_preset("cnn");
+	else if ((j->spec = ser_net_arch_preset(o->arch)) == NULL) {
+		if (!strchr(o->arch, ':') && !strchr(o->arch, ' '))
+			cli_usage_error("--arch: '%s' is not seed, default, cnn, cnn2d, cnn2d-wide or a layer spec",
+			                o->arch);
+		j->spec = o->arch;
+	}
+	if (o->epochs < 0)
+		o->epochs = j->seed_arch ? 1000 : j->init ? 15 : 60;
+	if (o->lr < 0)
+		o->lr = j->init ? 3e-4 : 1e-3;
+	if (o->patience < 0)
+		o->patience = j->seed_arch ? 0 : 20;
+	if (o->optim < 0)
+		o->optim = j->seed_arch ? SER_OPT_RMSPROP : SER_OPT_ADAMW;
+	if (o->sched < 0)
+		o->sched = j->seed_arch ? SER_LR_CONSTANT : SER_LR_COSINE;
+	if (o->cw < 0)
+		o->cw = j->seed_arch ? 0 : 1;
+	if (o->ls < 0)
+		o->ls = j->seed_arch ? 0 : 0.1;
+	if (o->wd >= 0 && o->optim != SER_OPT_ADAMW)
+		cli_usage_error("--weight-decay applies to --optim adamw only (this run: %s)",
+		                optims[o->optim]);
+	cores = sysconf(_SC_NPROCESSORS_ONLN);
+	if (o->threads < 0)
+		o->threads = cores < 1 ? 1 : cores > 8 ? 8 : cores;
+}
+
+/* The class set and the label map. */
+static void classes(struct job *j)
+{
+	ser_error err;
+	if (j->o.classes) {
+		if (ser_classes_parse(&j->cls, j->o.classes, &err) < 0)
+			cli_usage_error("--classes: %s", err.msg);
+	} else if (j->init) {
+		j->cls.n = 0;
+		for (int k = 0; k < j->init->n_classes; k++)
+			if (ser_classes_add(&j->cls, j->init->class_names[k], &err) < 0)
+				cli_die(EXIT_DATA, "%s: class '%s': %s", j->o.init, j->init->class_names[k],
+				        err.msg);
+	} else {
+		ser_classes_default(&j->cls);
+	}
+	if (j->cls.n < 2)
+		cli_usage_error("--classes: at least two classes are needed");
+	if (j->o.labels && !(j->map = ser_labelmap_load(j->o.labels, &err))) {
+		cli_report(j->o.labels, &err);
+		exit(EXIT_DATA);
+	}
+}
+
+/* The features of every input, labelled and split by speaker. */
+static void data(struct job *j, int n, char **inputs)
+{
+	ser_dataset *ds = &j->ds;
+	ser_ds_skipped *sk = &j->skipped;
+	ser_error err;
+	char unk[SER_SPEAKER_MAX];
+	long skipped;
+	ser_ds_init(ds);
+	if (n == 0)
+		read_input(ds, "-", &j->first);
+	for (int i = 0; i < n; i++)
+		read_input(ds, inputs[i], &j->first);
+	if (j->init && strcmp(ds->settings, j->init->feat_settings)) {
+		char diff[1024];
+		ser_feat_settings_diff(ds->settings, j->init->feat_settings, "here", "in the model",
+		                       diff, sizeof diff);
+		cli_die(EXIT_DATA, "%s: feature settings differ from those %s was trained on: %s; make "
+		        "the features with the model's settings (ser-classify -m %s --info shows them)",
+		        j->first, j->o.init, diff, j->o.init);
+	}
+	if (ser_ds_label(ds, j->map, &j->cls, sk, &err) < 0)
+		cli_die(EXIT_DATA, "%s", err.msg);
+	skipped = sk->nolabel + sk->unknown + sk->empty;
+	if (skipped)
+		cli_warn("skipped %ld utterances: %ld without a label, %ld with a label not in the "
+		         "class set, %ld without frames (first: %s)",
+		         skipped, sk->nolabel, sk->unknown, sk->empty, sk->first);
+	if (ser_ds_split(ds, j->o.val, j->o.excl, unk, sizeof unk, &err) < 0)
+		cli_usage_error("%s", err.msg);
+	if (unk[0])
+		cli_warn("speaker %s: no utterance in the training data", unk);
+	if (ser_ds_count(ds, SER_PART_TRAIN) == 0)
+		cli_die(EXIT_DATA, "no labelled training utterances (%zu read in all)",
+		        ds->n + (size_t)skipped);
+}
+
+/* The inverse DCT inside the model: cepstra in, log mel energies to the net. */
+static void idct_policy(struct job *j, int layout)
+{
+	ser_feat_opts fo;
+	ser_frame_layout fl;
+	ser_error e2;
+	const char *mode = j->o.idct;
+	int parsed = ser_feat_parse_settings(&fo, j->ds.settings, &e2) == 0;
+	if (parsed)
+		ser_frame_layout_of(&fo, &fl);
+	int inv = parsed && (fl.invertible || ser_feat_invertible(&fo, &e2) == 0);
+	int is_cep = parsed && fl.cepstra, frames = layout == SER_LAYOUT_FRAMES;
+	int net2d = strstr(j->spec, "conv2d") != NULL;
+	if (!mode || !strcmp(mode, "auto"))
+		j->idct = is_cep && frames && net2d;
+	else if (!strcmp(mode, "on"))
+		j->idct = 1;
+	else if (strcmp(mode, "off"))
+		cli_usage_error("--idct: '%s' is not auto, on or off", mode);
+	if (j->idct && (!is_cep || !frames))
+		cli_die(EXIT_DATA, "%s: --idct on needs frames of orthonormal cepstra with n-ceps "
+		        "= n-mels%s%s", j->first, inv || !frames ? "" : ": ", inv || !frames ? "" : e2.msg);
+	if (net2d && !j->idct && parsed && fl.dct != SER_DCT_NONE)
+		cli_warn("%s: a 2D network reads each frame's values as rows of an image; these "
+		         "are cepstra: use --idct on (needs n-ceps = n-mels) or log mel frames "
+		         "(ser-mfcc --dct none)", j->first);
+}
+
+/* Normalisation, SpecAugment, --augment and the checks of options that
+ * need frame features. */
+static void input_options(struct job *j, int layout)
+{
+	struct opts *o = &j->o;
+	ser_error err;
+	ser_aug_opts ao;
+	if (o->norm < 0)
+		o->norm = layout == SER_LAYOUT_VECTOR ? SER_NORM_NONE : SER_NORM_UTT_MEAN;
+	else
+		o->norm = norm_modes[o->norm];
+	if (o->norm == SER_NORM_UTT_MEAN && layout == SER_LAYOUT_VECTOR)
+		cli_usage_error("--norm utt needs frame features (these are pooled)");
+	if (ser_specaug_parse(&j->sa, o->specaug ? o->specaug
+	                      : (j->seed_arch || layout == SER_LAYOUT_VECTOR) ? "none" : "20:2:6:2",
+	                      &err) < 0)
+		cli_usage_error("--specaug: %s", err.msg);
+	if (layout == SER_LAYOUT_VECTOR && (j->sa.tn || j->sa.fn))
+		cli_usage_error("--specaug needs frame features (these are pooled)");
+	if (layout == SER_LAYOUT_VECTOR && o->trim > 0)
+		cli_usage_error("--trim-db needs frame features (these are pooled)");
+	if (layout == SER_LAYOUT_VECTOR && (o->crop_set || o->whole))
+		cli_usage_error("%s needs frame features (these are pooled)",
+		                o->crop_set ? "--crop" : "--whole-utterance");
+	if (ser_aug_parse(&ao, o->augment ? o->augment : "none", &err) < 0)
+		cli_usage_error("--augment: %s", err.msg);
+	ser_aug_text(&ao, j->augtext, sizeof j->augtext);
+	if (ser_aug_on(&ao)) {
+		if (layout == SER_LAYOUT_VECTOR)
+			cli_usage_error("--augment needs frame features (these are pooled)");
+		if (!(j->aug = ser_aug_new(j->ds.settings, &ao, &err)))
+			cli_die(EXIT_DATA, "%s: --augment: %s", j->first, err.msg);
+	}
+}
+
+/* The model's network: initialised, or the --init model's parameters
+ * transferred; trimming of the data to its minimum length. */
+static void network(struct job *j, long *trimmed)
+{
+	struct opts *o = &j->o;
+	ser_model *m = &j->m;
+	ser_dataset *ds = &j->ds;
+	ser_error err;
+	int vector = m->layout == SER_LAYOUT_VECTOR;
+	m->net = ser_net_new(j->spec, vector ? 1 : (int)ds->dim, vector ? (int)ds->dim : 0,
+	                     j->cls.n, &err);
+	if (!m->net)
+		cli_die(EXIT_USAGE, "--arch: %s", err.msg);
+	if (!vector && o->crop < ser_net_min_length(m->net))
+		cli_usage_error("--crop: %ld is shorter than the network's minimum of %d frames",
+		                o->crop, ser_net_min_length(m->net));
+	/* trimming before the normalisation statistics and the crops */
+	if (ser_ds_trim(ds, o->trim, ser_net_min_length(m->net), trimmed, &err) < 0)
+		cli_die(EXIT_DATA, "%s: --trim-db: %s", j->first, err.msg);
+	m->trim_db = (float)o->trim;
+	if (!vector && !o->whole) {
+		m->utt_window = (int)o->crop;
+		m->utt_hop = o->crop / 4 > 0 ? (int)(o->crop / 4) : 1;
+	}
+	if (j->init) {  /* the model classifies as before */
+		m->utt_window = j->init->utt_window;
+		m->utt_hop = j->init->utt_hop;
+	}
+	ser_net_init(m->net, o->seed, SER_INIT_GLOROT);
+	if (j->init) {
+		int *cmap = init_class_map(j->init, &j->cls);
+		if (ser_net_transfer(m->net, j->init->net, cmap, &err) < 0)
+			cli_die(EXIT_DATA, "%s: %s", o->init, err.msg);
+		free(cmap);
+	}
+	if (ser_net_set_threads(m->net, (int)o->threads, &err) < 0)
+		cli_die(EXIT_DATA, "%s", err.msg);
+}
+
+/* The rest of the model: classes, feature settings, normalisation. */
+static void model_fields(struct job *j)
+{
+	ser_model *m = &j->m;
+	const ser_dataset *ds = &j->ds;
+	ser_error err;
+	m->n_classes = j->cls.n;
+	m->class_names = xcalloc((size_t)j->cls.n, sizeof *m->class_names);
+	for (int c = 0; c < j->cls.n; c++)
+		m->class_names[c] = xstrdup(j->cls.name[c]);
+	m->feat_dim = ds->dim;
+	if (ser_model_set_idct(m, j->idct, &err) < 0)
+		cli_die(EXIT_DATA, "%s", err.msg);
+	m->feat_rate = ds->rate;
+	m->feat_shift = ds->shift;
+	m->feat_length = ds->length;
+	m->feat_fingerprint = ds->fingerprint;
+	m->feat_settings = xstrdup(ds->settings);
+	m->norm_mode = j->o.norm;
+	if (j->o.norm == SER_NORM_NONE)
+		return;
+	m->norm_mean = xcalloc(ds->dim, sizeof *m->norm_mean);
+	m->norm_std = xcalloc(ds->dim, sizeof *m->norm_std);
+	if (j->init) {
+		memcpy(m->norm_mean, j->init->norm_mean, ds->dim * sizeof *m->norm_mean);
+		memcpy(m->norm_std, j->init->norm_std, ds->dim * sizeof *m->norm_std);
+	} else if (ser_ds_norm_stats(ds, SER_PART_TRAIN,
+	                             j->o.norm >= SER_NORM_SPEAKER ? SER_NORM_GLOBAL : j->o.norm,
+	                             m->idct, m->norm_mean, m->norm_std, &err) < 0)
+		cli_die(EXIT_DATA, "%s", err.msg);
+	/* per speaker: each speaker's own statistics for its utterances */
+	if (j->o.norm >= SER_NORM_SPEAKER && ser_ds_speaker_norm(&j->ds, m, &err) < 0)
+		cli_die(EXIT_DATA, "%s", err.msg);
+}
+
+/* The trainer of the model on the data. */
+static void trainer(struct job *j)
+{
+	const struct opts *o = &j->o;
+	ser_train_opts to;
+	ser_error err;
+	memset(&to, 0, sizeof to);
+	to.epochs = o->epochs;
+	to.batch = o->batch;
+	to.patience = o->patience;
+	to.crop = o->crop;
+	to.mixup = o->mixup;
+	to.label_smoothing = (float)o->ls;
+	to.class_weights = o->cw;
+	to.loss_classes = o->losscls;
+	to.seed = o->seed;
+	/* --train-layers: only the tail [p0, ntrainable) of the block trains */
+	to.p0 = j->p0 = j->init && o->train_layers ? ser_net_tail_offset(j->m.net, (int)o->train_layers)
+	                                           : 0;
+	ser_optim_defaults(&to.optim, o->optim);
+	to.optim.lr = (float)o->lr;
+	if (o->wd >= 0)
+		to.optim.weight_decay = (float)o->wd;
+	to.sched = o->sched;
+	to.sa = j->sa;
+	to.aug = j->aug;
+	to.stop = &cli_stop;
+	if (!(j->t = ser_train_new(&j->ds, &j->m, &to, &err)))
+		cli_die(EXIT_DATA, "%s", err.msg);
+}
+
+/* parse -> build: everything a run needs, checked before training starts. */
+static void build(struct job *j, int n, char **inputs)
+{
+	ser_dataset *ds = &j->ds;
+	int layout;
+	long trimmed = 0;
+	arch_defaults(j);
+	classes(j);
+	data(j, n, inputs);
+	layout = ds->shift == 0 ? SER_LAYOUT_VECTOR : SER_LAYOUT_FRAMES;
+	if (j->seed_arch && (layout != SER_LAYOUT_VECTOR || ds->dim != 40))
+		cli_die(EXIT_DATA, "%s: --arch seed takes one 40-value vector per utterance, these "
+		        "features are %s with %u values; use ser-mfcc --preset librosa --pool mean",
+		        j->first, layout == SER_LAYOUT_VECTOR ? "pooled" : "frames", ds->dim);
+	idct_policy(j, layout);
+	input_options(j, layout);
+	j->m.layout = layout;
+	network(j, &trimmed);
+	model_fields(j);
+	trainer(j);
+	j->tty = !j->o.quiet && isatty(2);
+	j->trimmed = trimmed;
+}
+
+/* The training record (the command, the settings, the data) and the run's
+ * fingerprint; the summary on stderr; the log's header. */
+static void record(struct job *j, int argc, char **argv, const struct option *lopts)
+{
+	const struct opts *o = &j->o;
+	ser_text *rec = &j->rec;
+	size_t ntrainable = ser_net_ntrainable(j->m.net);
+	int corpus;
+	tprintf(rec, "command:");
+	for (int i = 0; i < argc; i++) {
+		const char *a = i ? argv[i] : (strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0]);
+		int k = i ? resume_arg(a, lopts) : 0;
+		if (k) {   /* the record is that of the run resumed */
+			i += k - 1;
+			continue;
+		}
+		tprintf(rec, strpbrk(a, " \t'\"") ? " '%s'" : " %s", a);
+	}
+	tprintf(rec, "\nseed: %llu\nthreads: %ld\narch: %s\n", (unsigned long long)o->seed,
+	        o->threads, j->spec);
+	if (j->init)
+		tprintf(rec, "init: %s (checksum %016llx), training %s\n", o->init,
+		        file_checksum(o->init), o->train_layers ? "its last layers" : "all layers");
+	if (j->init && o->train_layers)
+		tprintf(rec, "trained layers: the last %ld with parameters (%zu of %zu parameters)\n",
+		        o->train_layers, ntrainable - j->p0, ntrainable);
+	tprintf(rec, "optimiser: %s lr %g schedule %s batch %ld epochs %ld patience %ld\n",
+	        optims[o->optim], o->lr, scheds[o->sched], o->batch, o->epochs, o->patience);
+	tprintf(rec, "input: %s%s, trim %g dB, norm %s, crop %ld, augment %s, specaug %d:%d:%d:%d, "
+	        "mixup %g, label smoothing %g, class weights %s\n",
+	        j->m.layout == SER_LAYOUT_VECTOR ? "pooled vector" : "frames",
+	        j->idct ? " (inverse DCT to log mel)" : "", o->trim,
+	        norms[norm_option(o->norm)],
+	        j->m.layout == SER_LAYOUT_FRAMES ? o->crop : 0, j->augtext, j->sa.tw, j->sa.tn,
+	        j->sa.fw, j->sa.fn, o->mixup, o->ls, cws[o->cw]);
+	if (ser_train_record(j->t, &j->cls, j->skipped.nolabel + j->skipped.unknown +
+	                     j->skipped.empty, rec) == SER_ENOMEM)
+		cli_die(EXIT_DATA, "out of memory");
+	if ((corpus = ser_train_one_class_corpus(j->t)) >= 0)
+		cli_warn("corpus %s has utterances of one class only: with --loss-classes corpus "
+		         "they teach nothing (use --loss-classes all, or label more classes)",
+		         ser_corpus_name(corpus));
+	j->run_id = ser_fingerprint_more(ser_ds_fingerprint(&j->ds), rec->s, rec->n);
+	if (!o->quiet)
+		cli_warn("%ld train, %ld validation, %ld excluded utterances; %d classes; %zu "
+		         "parameters; %ld threads", ser_train_count(j->t, SER_PART_TRAIN),
+		         ser_train_count(j->t, SER_PART_VAL), ser_train_count(j->t, SER_PART_EXCLUDED),
+		         j->cls.n, ntrainable, o->threads);
+	if (!o->quiet && o->trim > 0)
+		cli_warn("trimmed %ld leading and trailing frames more than %g dB below each "
+		         "utterance's loudest", j->trimmed, o->trim);
+	if (o->log && !o->resume) {
+		if (!(j->logf = fopen(o->log, "w")))
+			cli_die(EXIT_DATA, "%s: %s", o->log, strerror(errno));
+		fprintf(j->logf, "epoch\ttrain_loss\ttrain_acc\tval_loss\tval_acc\tval_uar\tlr\tseconds\n");
+		fflush(j->logf);
+	}
+}
+
+/* Progress within an epoch, on a terminal. */
+static void on_batch(void *ctx, const ser_train_epoch *e)
+{
+	const struct job *j = ctx;
+	if (j->tty)
+		fprintf(stderr, "\r\033[Kepoch %ld/%ld: %ld/%ld loss %.4f", e->epoch, e->epochs,
+		        e->seen, e->ntrain, e->loss);
+}
+
+/* After an epoch: progress, the log, the best model on disk, the checkpoint. */
+static int on_epoch(void *ctx, const ser_train_epoch *e, ser_error *err)
+{
+	struct job *j = ctx;
+	const struct opts *o = &j->o;
+	int nval = ser_train_count(j->t, SER_PART_VAL) > 0;
+	if (!o->quiet && nval)
+		fprintf(stderr, "%sepoch %ld/%ld: loss %.4f acc %.4f val_loss %.4f val_acc %.4f "
+		        "val_uar %.4f lr %.3g %.1fs%s\n", j->tty ? "\r\033[K" : "", e->epoch, e->epochs,
+		        e->loss, e->acc, e->val.loss, e->val.acc, e->val.uar, e->lr, e->seconds,
+		        e->better ? " *" : "");
+	else if (!o->quiet)  /* no validation set: nothing to report for it */
+		fprintf(stderr, "%sepoch %ld/%ld: loss %.4f acc %.4f lr %.3g %.1fs\n",
+		        j->tty ? "\r\033[K" : "", e->epoch, e->epochs, e->loss, e->acc, e->lr, e->seconds);
+	if (j->logf) {
+		fprintf(j->logf, "%ld\t%.6f\t%.6f\t%.6f\t%.6f\t%.6f\t%.6g\t%.3f\n", e->epoch, e->loss,
+		        e->acc, e->val.loss, e->val.acc, e->val.uar, e->lr, e->seconds);
+		if (fflush(j->logf) != 0)
+			cli_die(EXIT_DATA, "%s: %s", o->log, strerror(errno));
+	}
+	if (e->better && !o->out_stream) {  /* keep the best on disk as training goes */
+		char tail[256];
+		snprintf(tail, sizeof tail, "best epoch: %ld of %ld so far, val_acc %.4f val_uar "
+		         "%.4f val_loss %.4f\n", e->best_epoch, e->epoch, e->best.acc, e->best.uar,
+		         e->best.loss);
+		save(&j->m, o->out, &j->rec, tail);
+	}
+	if (o->ckpt && ser_train_checkpoint(j->t, j->run_id, o->ckpt, err) < 0)
+		cli_die(EXIT_DATA, "%s: %s", o->ckpt, err->msg);
+	return 0;
+}
+
+/* --resume: the state of the checkpoint, and the log up to it. */
+static void resume(struct job *j)
+{
+	const struct opts *o = &j->o;
+	ser_error err;
+	ser_ckpt c;
+	long done;
+	FILE *f = fopen(o->resume, "rb");
+	if (!f)
+		cli_die(EXIT_DATA, "%s: %s", o->resume, strerror(errno));
+	if (ser_ckpt_read(&c, f, o->resume, &err) < 0) {
+		fclose(f);
+		cli_die(EXIT_DATA, "%s", err.msg);
+	}
+	fclose(f);
+	if (ser_train_restore(j->t, j->run_id, &c, &err) < 0)
+		cli_die(EXIT_DATA, "%s: %s", o->resume, err.msg);
+	ser_ckpt_free(&c);
+	done = ser_train_epochs_done(j->t);
+	if (o->log && !(j->logf = log_resume(o->log, done)))
+		cli_die(EXIT_DATA, "%s: %s", o->log, strerror(errno));
+	if (!o->quiet)
+		cli_warn("resuming after epoch %ld of %ld (%s)", done, o->epochs, o->resume);
+}
+
+/* build -> run: the epochs. */
+static void run(struct job *j)
+{
+	ser_train_hooks h = { j, on_batch, on_epoch };
+	ser_train_epoch last;
+	ser_error err;
+	if (j->o.resume)
+		resume(j);
+	cli_catch_stop();
+	if (ser_train_run(j->t, &h, &last, &err) < 0)
+		cli_die(EXIT_DATA, "%s", err.msg);
+	if (j->tty && last.seen < last.ntrain)   /* interrupted inside the epoch */
+		fprintf(stderr, "\r\033[K");
+}
+
+/* run -> save: the best model (the last without validation), the summary. */
+static int finish(struct job *j)
+{
+	const struct opts *o = &j->o;
+	const char *stopped = ser_train_stopped(j->t);
+	long done = ser_train_epochs_done(j->t), nval = ser_train_count(j->t, SER_PART_VAL);
+	ser_train_eval best;
+	long best_epoch = ser_train_best(j->t, &best);
+	char tail[512];
+	if (done == 0) {
+		cli_warn("interrupted before the first epoch ended: nothing saved");
+		return EXIT_DATA;
+	}
+	if (nval) {
+		ser_train_use_best(j->t);
+		snprintf(tail, sizeof tail, "epochs run: %ld (%s)\nbest epoch: %ld, val_acc %.4f "
+		         "val_uar %.4f val_loss %.4f\n", done, stopped, best_epoch, best.acc, best.uar,
+		         best.loss);
+	} else {
+		snprintf(tail, sizeof tail, "epochs run: %ld (%s)\nno validation: the last "
+		         "epoch's model\n", done, stopped);
+	}
+	save(&j->m, o->out, &j->rec, tail);
+	if (!o->quiet || cli_stop) {
+		if (nval)
+			cli_warn("%s%s after %ld epochs; saved %s (best epoch %ld: val_acc %.4f val_uar "
+			         "%.4f)", cli_stop ? "interrupted: " : "", stopped, done, o->out, best_epoch,
+			         best.acc, best.uar);
+		else
+			cli_warn("%s%s after %ld epochs; saved %s", cli_stop ? "interrupted: " : "",
+			         stopped, done, o->out);
+	}
+	if (j->logf && fclose(j->logf) != 0)
+		cli_die(EXIT_DATA, "%s: %s", o->log, strerror(errno));
+	ser_train_free(j->t);
+	ser_aug_free(j->aug);
+	ser_net_free(j->m.net);
+	for (int c = 0; c < j->m.n_classes; c++)
+		free(j->m.class_names[c]);
+	free(j->m.class_names);
+	free(j->m.feat_settings);
+	free(j->m.norm_mean);
+	free(j->m.norm_std);
+	free(j->m.idct);
+	free(j->rec.s);
+	ser_ds_free(&j->ds);
+	ser_labelmap_free(j->map);
+	if (j->init)
+		ser_model_free(j->init);
+	cli_close_stdout();
+	return aborted_utts ? EXIT_DATA : EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
-	static const char *const optims[] = { "sgd", "rmsprop", "adam", "adamw", NULL };
-	static const char *const scheds[] = { "constant", "cosine", NULL };
-	static const char *const norms[] = { "none", "utt", "global", "speaker", "speaker-mean", NULL };
-	static const char *const cws[] = { "none", "balanced", "corpus", NULL };
-	static const char *const losscls[] = { "all", "corpus", NULL };
 	static const struct option lopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "arch", required_argument, NULL, 'a' },
@@ -645,13 +922,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct opts o;
-	ser_error err;
-	ser_dataset ds;
-	ser_classes cls;
-	ser_labelmap *map = NULL;
-	const char *first = NULL, *spec;
-	int ch, seed_arch, ncls, layout;
-	long cores;
+	int ch;
 
 	cli_init("ser-train", synopsis);
 	memset(&o, 0, sizeof o);
@@ -713,576 +984,11 @@ int main(int argc, char **argv)
 		cli_usage_error("--patience needs --val-speakers (it counts epochs without a better "
 		                "validation UAR)");
 
-	/* the architecture and its defaults */
-	ser_model *init = o.init ? load_init(&o) : NULL;
-	seed_arch = !strcmp(o.arch, "seed");
-	if (init)
-		spec = ser_net_arch(init->net);
-	else if (!strcmp(o.arch, "default"))
-		spec = ser_net_arch_preset("cnn");
-	else if ((spec = ser_net_arch_preset(o.arch)) == NULL) {
-		if (!strchr(o.arch, ':') && !strchr(o.arch, ' '))
-			cli_usage_error("--arch: '%s' is not seed, default, cnn, cnn2d, cnn2d-wide or a layer spec",
-			                o.arch);
-		spec = o.arch;
-	}
-	if (o.epochs < 0)
-		o.epochs = seed_arch ? 1000 : init ? 15 : 60;
-	if (o.lr < 0)
-		o.lr = init ? 3e-4 : 1e-3;
-	if (o.patience < 0)
-		o.patience = seed_arch ? 0 : 20;
-	if (o.optim < 0)
-		o.optim = seed_arch ? SER_OPT_RMSPROP : SER_OPT_ADAMW;
-	if (o.sched < 0)
-		o.sched = seed_arch ? SER_LR_CONSTANT : SER_LR_COSINE;
-	if (o.cw < 0)
-		o.cw = seed_arch ? 0 : 1;
-	if (o.ls < 0)
-		o.ls = seed_arch ? 0 : 0.1;
-	if (o.wd >= 0 && o.optim != SER_OPT_ADAMW)
-		cli_usage_error("--weight-decay applies to --optim adamw only (this run: %s)",
-		                optims[o.optim]);
-	cores = sysconf(_SC_NPROCESSORS_ONLN);
-	if (o.threads < 0)
-		o.threads = cores < 1 ? 1 : cores > 8 ? 8 : cores;
-
-	/* class set and labels */
-	if (o.classes) {
-		if (ser_classes_parse(&cls, o.classes, &err) < 0)
-			cli_usage_error("--classes: %s", err.msg);
-	} else if (init) {
-		cls.n = 0;
-		for (int k = 0; k < init->n_classes; k++)
-			if (ser_classes_add(&cls, init->class_names[k], &err) < 0)
-				cli_die(EXIT_DATA, "%s: class '%s': %s", o.init, init->class_names[k], err.msg);
-	} else {
-		ser_classes_default(&cls);
-	}
-	ncls = cls.n;
-	if (ncls < 2)
-		cli_usage_error("--classes: at least two classes are needed");
-	if (o.labels && !(map = ser_labelmap_load(o.labels, &err))) {
-		cli_report(o.labels, &err);
-		return EXIT_DATA;
-	}
-
-	/* features */
-	ser_ds_init(&ds);
-	if (optind == argc)
-		read_input(&ds, "-", &first);
-	for (int i = optind; i < argc; i++)
-		read_input(&ds, argv[i], &first);
-
-	if (init && strcmp(ds.settings, init->feat_settings)) {
-		char diff[1024];
-		ser_feat_settings_diff(ds.settings, init->feat_settings, "here", "in the model", diff,
-		                       sizeof diff);
-		cli_die(EXIT_DATA, "%s: feature settings differ from those %s was trained on: %s; make "
-		        "the features with the model's settings (ser-classify -m %s --info shows them)",
-		        first, o.init, diff, o.init);
-	}
-
-	/* labels and speakers */
-	long nolabel = 0, unknown = 0, empty = 0;
-	const char *first_skip = NULL;
-	char first_skip_buf[128] = "";
-	for (size_t i = 0; i < ds.n; i++) {
-		ser_utt *u = &ds.u[i];
-		ser_label_info li;
-		int c;
-		if (!ser_label_resolve(map, u->key, &li)) {
-			nolabel++;
-		} else if ((c = ser_classes_index(&cls, li.emotion)) < 0) {
-			unknown++;
-		} else if (u->n < 1) {
-			empty++;
-		} else {
-			u->label = c;
-			u->group = li.corpus;
-			if (li.speaker[0] && (u->speaker = ser_ds_speaker(&ds, li.speaker, &err)) < 0)
-				cli_die(EXIT_DATA, "%s", err.msg);
-			continue;
-		}
-		if (!first_skip) {
-			snprintf(first_skip_buf, sizeof first_skip_buf, "%s", u->key);
-			first_skip = first_skip_buf;
-		}
-	}
-	if (nolabel + unknown + empty)
-		cli_warn("skipped %ld utterances: %ld without a label, %ld with a label not in the "
-		         "class set, %ld without frames (first: %s)",
-		         nolabel + unknown + empty, nolabel, unknown, empty, first_skip);
-	ser_ds_compact(&ds);
-	{
-		char unk[SER_SPEAKER_MAX];
-		if (ser_ds_split(&ds, o.val, o.excl, unk, sizeof unk, &err) < 0)
-			cli_usage_error("%s", err.msg);
-		if (unk[0])
-			cli_warn("speaker %s: no utterance in the training data", unk);
-	}
-	long *ntr = xcalloc((size_t)ncls, sizeof *ntr), *nva = xcalloc((size_t)ncls, sizeof *nva);
-	long ntrain = 0, nval = 0, nexcl = 0;
-	ser_ds_class_counts(&ds, SER_PART_TRAIN, ncls, ntr);
-	ser_ds_class_counts(&ds, SER_PART_VAL, ncls, nva);
-	for (size_t i = 0; i < ds.n; i++) {
-		ntrain += ds.u[i].part == SER_PART_TRAIN;
-		nval += ds.u[i].part == SER_PART_VAL;
-		nexcl += ds.u[i].part == SER_PART_EXCLUDED;
-	}
-	if (ntrain == 0)
-		cli_die(EXIT_DATA, "no labelled training utterances (%zu read in all)",
-		        ds.n + (size_t)(nolabel + unknown + empty));
-
-	/* network and model */
-	layout = ds.shift == 0 ? SER_LAYOUT_VECTOR : SER_LAYOUT_FRAMES;
-	if (seed_arch && (layout != SER_LAYOUT_VECTOR || ds.dim != 40))
-		cli_die(EXIT_DATA, "%s: --arch seed takes one 40-value vector per utterance, these "
-		        "features are %s with %u values; use ser-mfcc --preset librosa --pool mean",
-		        first, layout == SER_LAYOUT_VECTOR ? "pooled" : "frames", ds.dim);
-	/* the inverse DCT inside the model: cepstra in, log mel energies to the net */
-	int idct = 0, is_cep = 0;
-	{
-		ser_feat_opts fo;
-		ser_error e2;
-		int inv = ser_feat_parse_settings(&fo, ds.settings, &e2) == 0 &&
-		          ser_feat_invertible(&fo, &e2) == 0;
-		is_cep = inv && fo.dct == SER_DCT_ORTHO;
-		if (!o.idct || !strcmp(o.idct, "auto"))
-			idct = is_cep && layout == SER_LAYOUT_FRAMES && strstr(spec, "conv2d") != NULL;
-		else if (!strcmp(o.idct, "on"))
-			idct = 1;
-		else if (strcmp(o.idct, "off"))
-			cli_usage_error("--idct: '%s' is not auto, on or off", o.idct);
-		if (idct && (!is_cep || layout != SER_LAYOUT_FRAMES))
-			cli_die(EXIT_DATA, "%s: --idct on needs frames of orthonormal cepstra with n-ceps "
-			        "= n-mels%s%s", first, inv || layout != SER_LAYOUT_FRAMES ? "" : ": ",
-			        inv || layout != SER_LAYOUT_FRAMES ? "" : e2.msg);
-		if (strstr(spec, "conv2d") && !idct && fo.dct != SER_DCT_NONE)
-			cli_warn("%s: a 2D network reads each frame's values as rows of an image; these "
-			         "are cepstra: use --idct on (needs n-ceps = n-mels) or log mel frames "
-			         "(ser-mfcc --dct none)", first);
-	}
-	if (o.norm < 0)
-		o.norm = layout == SER_LAYOUT_VECTOR ? SER_NORM_NONE : SER_NORM_UTT_MEAN;
-	else
-		o.norm = norm_modes[o.norm];
-	if (o.norm == SER_NORM_UTT_MEAN && layout == SER_LAYOUT_VECTOR)
-		cli_usage_error("--norm utt needs frame features (these are pooled)");
-	ser_specaug sa;
-	if (ser_specaug_parse(&sa, o.specaug ? o.specaug
-	                      : (seed_arch || layout == SER_LAYOUT_VECTOR) ? "none" : "20:2:6:2",
-	                      &err) < 0)
-		cli_usage_error("--specaug: %s", err.msg);
-	if (layout == SER_LAYOUT_VECTOR && (sa.tn || sa.fn))
-		cli_usage_error("--specaug needs frame features (these are pooled)");
-	if (layout == SER_LAYOUT_VECTOR && o.trim > 0)
-		cli_usage_error("--trim-db needs frame features (these are pooled)");
-	if (layout == SER_LAYOUT_VECTOR && (o.crop_set || o.whole))
-		cli_usage_error("%s needs frame features (these are pooled)",
-		                o.crop_set ? "--crop" : "--whole-utterance");
-	ser_aug_opts ao;
-	ser_aug *aug = NULL;
-	char augtext[160];
-	if (ser_aug_parse(&ao, o.augment ? o.augment : "none", &err) < 0)
-		cli_usage_error("--augment: %s", err.msg);
-	ser_aug_text(&ao, augtext, sizeof augtext);
-	if (ser_aug_on(&ao)) {
-		if (layout == SER_LAYOUT_VECTOR)
-			cli_usage_error("--augment needs frame features (these are pooled)");
-		if (!(aug = ser_aug_new(ds.settings, &ao, &err)))
-			cli_die(EXIT_DATA, "%s: --augment: %s", first, err.msg);
-	}
-
-	ser_model m;
-	memset(&m, 0, sizeof m);
-	m.layout = layout;
-	m.net = ser_net_new(spec, layout == SER_LAYOUT_VECTOR ? 1 : (int)ds.dim,
-	                    layout == SER_LAYOUT_VECTOR ? (int)ds.dim : 0, ncls, &err);
-	if (!m.net)
-		cli_die(EXIT_USAGE, "--arch: %s", err.msg);
-	if (layout == SER_LAYOUT_FRAMES && o.crop < ser_net_min_length(m.net))
-		cli_usage_error("--crop: %ld is shorter than the network's minimum of %d frames",
-		                o.crop, ser_net_min_length(m.net));
-	/* trimming before the normalisation statistics and the crops */
-	long trimmed = 0;
-	if (ser_ds_trim(&ds, o.trim, ser_net_min_length(m.net), &trimmed, &err) < 0)
-		cli_die(EXIT_DATA, "%s: --trim-db: %s", first, err.msg);
-	m.trim_db = (float)o.trim;
-	if (layout == SER_LAYOUT_FRAMES && !o.whole) {
-		m.utt_window = (int)o.crop;
-		m.utt_hop = o.crop / 4 > 0 ? (int)(o.crop / 4) : 1;
-	}
-	if (init) {  /* the model classifies as before */
-		m.utt_window = init->utt_window;
-		m.utt_hop = init->utt_hop;
-	}
-	ser_net_init(m.net, o.seed, SER_INIT_GLOROT);
-	if (init) {
-		int *cmap = init_class_map(init, &cls);
-		if (ser_net_transfer(m.net, init->net, cmap, &err) < 0)
-			cli_die(EXIT_DATA, "%s: %s", o.init, err.msg);
-		free(cmap);
-	}
-	if (ser_net_set_threads(m.net, (int)o.threads, &err) < 0)
-		cli_die(EXIT_DATA, "%s", err.msg);
-	m.n_classes = ncls;
-	m.class_names = xcalloc((size_t)ncls, sizeof *m.class_names);
-	for (int c = 0; c < ncls; c++)
-		m.class_names[c] = xstrdup(cls.name[c]);
-	m.feat_dim = ds.dim;
-	if (ser_model_set_idct(&m, idct, &err) < 0)
-		cli_die(EXIT_DATA, "%s", err.msg);
-	m.feat_rate = ds.rate;
-	m.feat_shift = ds.shift;
-	m.feat_length = ds.length;
-	m.feat_fingerprint = ds.fingerprint;
-	m.feat_settings = xstrdup(ds.settings);
-	m.norm_mode = o.norm;
-	if (o.norm != SER_NORM_NONE) {
-		m.norm_mean = xcalloc(ds.dim, sizeof *m.norm_mean);
-		m.norm_std = xcalloc(ds.dim, sizeof *m.norm_std);
-		if (init) {
-			memcpy(m.norm_mean, init->norm_mean, ds.dim * sizeof *m.norm_mean);
-			memcpy(m.norm_std, init->norm_std, ds.dim * sizeof *m.norm_std);
-		} else if (ser_ds_norm_stats(&ds, SER_PART_TRAIN,
-		                             o.norm >= SER_NORM_SPEAKER ? SER_NORM_GLOBAL : o.norm, m.idct,
-		                             m.norm_mean, m.norm_std, &err) < 0)
-			cli_die(EXIT_DATA, "%s", err.msg);
-	}
-	if (o.norm >= SER_NORM_SPEAKER && ser_ds_speaker_norm(&ds, &m, &err) < 0)
-		cli_die(EXIT_DATA, "%s", err.msg);
-
-	/* class weights: balanced = ntrain / (classes present * count) */
-	float *cw = NULL;
-	if (o.cw == 1) {
-		int present = 0;
-		cw = xcalloc((size_t)ncls, sizeof *cw);
-		for (int c = 0; c < ncls; c++)
-			present += ntr[c] > 0;
-		for (int c = 0; c < ncls; c++)
-			cw[c] = ntr[c] ? (float)((double)ntrain / ((double)present * ntr[c])) : 1.0f;
-	}
-
-	/* optimiser and schedule */
-	ser_optim_opts oo;
-	ser_optim_defaults(&oo, o.optim);
-	oo.lr = (float)o.lr;
-	if (o.wd >= 0)
-		oo.weight_decay = (float)o.wd;
-	size_t ntrainable = ser_net_ntrainable(m.net), nparams = ser_net_nparams(m.net);
-	/* --train-layers: only the tail [p0, ntrainable) of the block trains */
-	size_t p0 = init && o.train_layers ? ser_net_tail_offset(m.net, (int)o.train_layers) : 0;
-	ser_net_freeze(m.net, p0);
-	ser_optim *opt = ser_optim_new(&oo, ntrainable - p0, &err);
-	if (!opt)
-		cli_die(EXIT_DATA, "%s", err.msg);
-	long steps_per_epoch = (ntrain + o.batch - 1) / o.batch;
-	ser_lr_sched ls;
-	memset(&ls, 0, sizeof ls);
-	ls.kind = o.sched;
-	ls.lr = (float)o.lr;
-	ls.total = steps_per_epoch * o.epochs;
-	ls.warmup = o.sched == SER_LR_COSINE ? steps_per_epoch : 0;
-	ls.gamma = 0.1f;
-
-	/* the training record: everything but the outcome */
-	struct text rec = { 0 };
-	tprintf(&rec, "command:");
-	for (int i = 0; i < argc; i++) {
-		const char *a = i ? argv[i] : (strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0]);
-		int k = i ? resume_arg(a, lopts) : 0;
-		if (k) {   /* the record is that of the run resumed */
-			i += k - 1;
-			continue;
-		}
-		tprintf(&rec, strpbrk(a, " \t'\"") ? " '%s'" : " %s", a);
-	}
-	tprintf(&rec, "\nseed: %llu\nthreads: %ld\narch: %s\n", (unsigned long long)o.seed,
-	        o.threads, spec);
-	if (init)
-		tprintf(&rec, "init: %s (checksum %016llx), training %s\n", o.init,
-		        file_checksum(o.init), o.train_layers ? "its last layers" : "all layers");
-	if (init && o.train_layers)
-		tprintf(&rec, "trained layers: the last %ld with parameters (%zu of %zu parameters)\n",
-		        o.train_layers, ntrainable - p0, ntrainable);
-	tprintf(&rec, "optimiser: %s lr %g schedule %s batch %ld epochs %ld patience %ld\n",
-	        optims[o.optim], o.lr, scheds[o.sched], o.batch, o.epochs, o.patience);
-	tprintf(&rec, "input: %s%s, trim %g dB, norm %s, crop %ld, augment %s, specaug %d:%d:%d:%d, "
-	        "mixup %g, label smoothing %g, class weights %s\n",
-	        layout == SER_LAYOUT_VECTOR ? "pooled vector" : "frames",
-	        idct ? " (inverse DCT to log mel)" : "", o.trim,
-	        norms[norm_option(o.norm)],
-	        layout == SER_LAYOUT_FRAMES ? o.crop : 0, augtext, sa.tw, sa.tn, sa.fw, sa.fn,
-	        o.mixup, o.ls, cws[o.cw]);
-	struct corpus_targets ct;
-	corpus_targets_init(&ct, &ds, ncls, o.losscls, o.cw == 2, o.batch);
-	corpus_targets_record(&ct, &cls, &rec);
-	corpus_targets_warn(&ct);
-	tprintf(&rec, "data: %ld train, %ld validation, %ld excluded, %ld skipped\n", ntrain, nval,
-	        nexcl, nolabel + unknown + empty);
-	tprintf(&rec, "classes (train/validation):");
-	for (int c = 0; c < ncls; c++)
-		tprintf(&rec, " %s=%ld/%ld", cls.name[c], ntr[c], nva[c]);
-	for (int part = 0; part < 3; part++) {
-		static const char *const pname[] = { "train", "validation", "excluded" };
-		int any = 0;
-		tprintf(&rec, "\n%s speakers:", pname[part]);
-		for (int s = 0; s < ds.nspk; s++) {
-			int has = 0;
-			for (size_t i = 0; i < ds.n && !has; i++)
-				has = ds.u[i].speaker == s && ds.u[i].part == part;
-			if (has) {
-				tprintf(&rec, "%s%s", any ? "," : " ", ds.spk[s]);
-				any = 1;
-			}
-		}
-		if (!any)
-			tprintf(&rec, " -");
-	}
-	tprintf(&rec, "\n");
-
-	if (!o.quiet)
-		cli_warn("%ld train, %ld validation, %ld excluded utterances; %d classes; %zu "
-		         "parameters; %ld threads", ntrain, nval, nexcl, ncls, ntrainable, o.threads);
-	if (!o.quiet && o.trim > 0)
-		cli_warn("trimmed %ld leading and trailing frames more than %g dB below each "
-		         "utterance's loudest", trimmed, o.trim);
-
-	FILE *logf = NULL;
-	if (o.log && !o.resume) {
-		if (!(logf = fopen(o.log, "w")))
-			cli_die(EXIT_DATA, "%s: %s", o.log, strerror(errno));
-		fprintf(logf, "epoch\ttrain_loss\ttrain_acc\tval_loss\tval_acc\tval_uar\tlr\tseconds\n");
-		fflush(logf);
-	}
-
-	/* buffers */
-	int T = layout == SER_LAYOUT_VECTOR ? (int)ds.dim : (int)o.crop;
-	size_t C = layout == SER_LAYOUT_VECTOR ? 1 : ds.dim;
-	float *x = xcalloc((size_t)o.batch * C * (size_t)T, sizeof *x);
-	float *work = xcalloc((size_t)o.crop * ds.dim, sizeof *work);
-	float *best = xcalloc(nparams, sizeof *best);
-	int *y = xcalloc((size_t)o.batch, sizeof *y), *bidx = xcalloc((size_t)o.batch, sizeof *bidx);
-	int *y2 = o.mixup > 0 ? xcalloc((size_t)o.batch, sizeof *y2) : NULL;
-	int *perm = o.mixup > 0 ? xcalloc((size_t)o.batch, sizeof *perm) : NULL;
-	float *xm = o.mixup > 0 ? xcalloc((size_t)o.batch * C * (size_t)T, sizeof *xm) : NULL;
-	int *order = xcalloc((size_t)ntrain, sizeof *order);
-	ser_clf *clf = ser_clf_new(&m, &err);
-	if (!clf)
-		cli_die(EXIT_DATA, "%s", err.msg);
-	{
-		long k = 0;
-		for (size_t i = 0; i < ds.n; i++)
-			if (ds.u[i].part == SER_PART_TRAIN)
-				order[k++] = (int)i;
-	}
-	/* pooled vectors: the model input of each utterance is fixed (no crop,
-	 * no SpecAugment, no draw from rng), so it is made once here and each
-	 * batch only gathers rows: (ds.n, dim), labels (ds.n) */
-	float *vin = NULL;
-	int *vlab = NULL;
-	if (layout == SER_LAYOUT_VECTOR) {
-		vin = xcalloc(ds.n * ds.dim, sizeof *vin);
-		vlab = xcalloc(ds.n, sizeof *vlab);
-		for (long k = 0; k < ntrain; k++) {
-			int i = order[k];
-			if (ser_ds_batch(&ds, &m, &i, 1, (int)o.crop, NULL, &sa, NULL, vin + (size_t)i * ds.dim,
-			                 vlab + i, work, &err) < 0)
-				cli_die(EXIT_DATA, "%s", err.msg);
-		}
-	}
-	ser_rng rng;
-	ser_rng_seed(&rng, ser_rng_mix(o.seed, 0x5e7da7a));
-
-	int tty = !o.quiet && isatty(2);
-	long step = 0, epoch, best_epoch = 0, done = 0;
-	double best_uar = -1;
-	struct eval best_ev = { NAN, NAN, NAN, 0 };
-	const char *stopped = "completed";
-	struct run run = { m.net, opt, &rng, order, ntrain, &step, &done, &best_epoch, &best_uar,
-	                   &best_ev, best, ser_fingerprint_more(ser_ds_fingerprint(&ds), rec.s, rec.n) };
-	if (o.resume) {
-		checkpoint_load(&run, o.resume);
-		if (o.log && !(logf = log_resume(o.log, done)))
-			cli_die(EXIT_DATA, "%s: %s", o.log, strerror(errno));
-		if (nval && o.patience && done - best_epoch >= o.patience)
-			stopped = "early stopping";
-		if (!o.quiet)
-			cli_warn("resuming after epoch %ld of %ld (%s)", done, o.epochs, o.resume);
-	}
-	cli_catch_stop();
-	for (epoch = done + 1; epoch <= o.epochs && !cli_stop && strcmp(stopped, "early stopping");
-	     epoch++) {
-		double t0 = now(), sum_loss = 0;
-		long correct = 0, seen = 0;
-		float lr = 0;
-		struct eval ev = { NAN, NAN, NAN, 0 };
-		ser_rng_shuffle(&rng, order, (size_t)ntrain);
-		for (long s0 = 0; s0 < ntrain && !cli_stop; s0 += o.batch) {
-			int B = (int)(ntrain - s0 < o.batch ? ntrain - s0 : o.batch), Tb, ok = 0;
-			float loss;
-			memcpy(bidx, order + s0, (size_t)B * sizeof *bidx);
-			if (vin) {
-				for (int b = 0; b < B; b++) {
-					memcpy(x + (size_t)b * ds.dim, vin + (size_t)bidx[b] * ds.dim,
-					       ds.dim * sizeof *x);
-					y[b] = vlab[bidx[b]];
-				}
-				Tb = (int)ds.dim;
-			} else {
-				Tb = ser_ds_batch(&ds, &m, bidx, B, (int)o.crop, aug, &sa, &rng, x, y, work,
-				                  &err);
-			}
-			if (Tb < 0)
-				cli_die(EXIT_DATA, "%s", err.msg);
-			float lam = 1;
-			const float *xb = x;
-			if (xm) {  /* mixup: sample b with sample perm[b], one weight per batch */
-				size_t per = C * (size_t)Tb;
-				lam = (float)ser_rng_beta(&rng, o.mixup, o.mixup);
-				for (int b = 0; b < B; b++)
-					perm[b] = b;
-				ser_rng_shuffle(&rng, perm, (size_t)B);
-				for (int b = 0; b < B; b++) {
-					const float *p1 = x + b * per, *p2 = x + perm[b] * per;
-					for (size_t k = 0; k < per; k++)
-						xm[b * per + k] = lam * p1[k] + (1 - lam) * p2[k];
-					y2[b] = y[perm[b]];
-				}
-				xb = xm;
-			}
-			ser_net_zero_grad(m.net);
-			ser_targets tg = { y, y2, lam, cw, NULL, NULL, (float)o.ls };
-			if (ct.masked || ct.weighted) {
-				corpus_targets_fill(&ct, &ds, bidx, xm ? perm : NULL, B);
-				tg.mask = ct.masked ? ct.mask : NULL;
-				tg.sample_weights = ct.weighted ? ct.w : NULL;
-			}
-			if (ser_net_train_batch_targets(m.net, xb, B, Tb, NULL, &tg,
-			                                ser_rng_mix(o.seed, (uint64_t)step + 1), &loss, &ok,
-			                                &err) < 0)
-				cli_die(EXIT_DATA, "training: %s", err.msg);
-			if (!isfinite(loss))
-				cli_die(EXIT_DATA, "epoch %ld: the loss is not finite (try a smaller --lr)",
-				        epoch);
-			lr = ser_lr_at(&ls, step);
-			ser_optim_step(opt, ser_net_params(m.net) + p0, ser_net_grads(m.net) + p0, lr);
-			step++;
-			sum_loss += (double)loss * B;
-			correct += ok;
-			seen += B;
-			if (tty)
-				fprintf(stderr, "\r\033[Kepoch %ld/%ld: %ld/%ld loss %.4f", epoch, o.epochs,
-				        seen, ntrain, sum_loss / seen);
-		}
-		if (seen < ntrain) {   /* interrupted inside the epoch */
-			if (tty)
-				fprintf(stderr, "\r\033[K");
-			break;
-		}
-		done = epoch;
-		if (nval)
-			evaluate(&ds, clf, ncls, &ev);
-		int better = nval && ev.uar > best_uar;
-		if (better) {
-			best_uar = ev.uar;
-			best_ev = ev;
-			best_epoch = epoch;
-			memcpy(best, ser_net_params(m.net), nparams * sizeof *best);
-		}
-		double secs = now() - t0;
-		if (!o.quiet && nval)
-			fprintf(stderr, "%sepoch %ld/%ld: loss %.4f acc %.4f val_loss %.4f val_acc %.4f "
-			        "val_uar %.4f lr %.3g %.1fs%s\n", tty ? "\r\033[K" : "", epoch, o.epochs,
-			        sum_loss / seen, (double)correct / seen, ev.loss, ev.acc, ev.uar, lr, secs,
-			        better ? " *" : "");
-		else if (!o.quiet)  /* no validation set: nothing to report for it */
-			fprintf(stderr, "%sepoch %ld/%ld: loss %.4f acc %.4f lr %.3g %.1fs\n",
-			        tty ? "\r\033[K" : "", epoch, o.epochs, sum_loss / seen,
-			        (double)correct / seen, lr, secs);
-		if (logf) {
-			fprintf(logf, "%ld\t%.6f\t%.6f\t%.6f\t%.6f\t%.6f\t%.6g\t%.3f\n", epoch,
-			        sum_loss / seen, (double)correct / seen, ev.loss, ev.acc, ev.uar, lr, secs);
-			if (fflush(logf) != 0)
-				cli_die(EXIT_DATA, "%s: %s", o.log, strerror(errno));
-		}
-		if (better && !o.out_stream) {  /* keep the best on disk as training goes */
-			char tail[256];
-			snprintf(tail, sizeof tail, "best epoch: %ld of %ld so far, val_acc %.4f val_uar "
-			         "%.4f val_loss %.4f\n", best_epoch, epoch, best_ev.acc, best_ev.uar,
-			         best_ev.loss);
-			save(&m, o.out, &rec, tail);
-		}
-		if (o.ckpt)
-			checkpoint_save(&run, o.ckpt);
-		if (nval && o.patience && epoch - best_epoch >= o.patience) {
-			stopped = "early stopping";
-			break;
-		}
-	}
-	if (cli_stop)
-		stopped = "interrupted";
-	if (done == 0) {
-		cli_warn("interrupted before the first epoch ended: nothing saved");
-		return EXIT_DATA;
-	}
-	{
-		char tail[512];
-		if (nval) {
-			memcpy(ser_net_params(m.net), best, nparams * sizeof *best);
-			snprintf(tail, sizeof tail, "epochs run: %ld (%s)\nbest epoch: %ld, val_acc %.4f "
-			         "val_uar %.4f val_loss %.4f\n", done, stopped, best_epoch, best_ev.acc,
-			         best_ev.uar, best_ev.loss);
-		} else {
-			snprintf(tail, sizeof tail, "epochs run: %ld (%s)\nno validation: the last "
-			         "epoch's model\n", done, stopped);
-		}
-		save(&m, o.out, &rec, tail);
-	}
-	if (!o.quiet || cli_stop) {
-		if (nval)
-			cli_warn("%s%s after %ld epochs; saved %s (best epoch %ld: val_acc %.4f val_uar "
-			         "%.4f)", cli_stop ? "interrupted: " : "", stopped, done, o.out, best_epoch,
-			         best_ev.acc, best_ev.uar);
-		else
-			cli_warn("%s%s after %ld epochs; saved %s", cli_stop ? "interrupted: " : "",
-			         stopped, done, o.out);
-	}
-	if (logf && fclose(logf) != 0)
-		cli_die(EXIT_DATA, "%s: %s", o.log, strerror(errno));
-	ser_clf_free(clf);
-	ser_aug_free(aug);
-	ser_optim_free(opt);
-	ser_net_free(m.net);
-	for (int c = 0; c < ncls; c++)
-		free(m.class_names[c]);
-	free(m.class_names);
-	free(m.feat_settings);
-	free(m.norm_mean);
-	free(m.norm_std);
-	free(m.idct);
-	free(rec.s);
-	free(x);
-	free(work);
-	free(best);
-	free(y);
-	free(bidx);
-	free(y2);
-	free(perm);
-	free(xm);
-	free(order);
-	free(vin);
-	free(vlab);
-	free(cw);
-	free(ct.mask);
-	free(ct.w);
-	free(ntr);
-	free(nva);
-	ser_ds_free(&ds);
-	ser_labelmap_free(map);
-	if (init)
-		ser_model_free(init);
-	cli_close_stdout();
-	return aborted_utts ? EXIT_DATA : EXIT_OK;
+	struct job j;
+	memset(&j, 0, sizeof j);
+	j.o = o;
+	build(&j, argc - optind, argv + optind);
+	record(&j, argc, argv, lopts);
+	run(&j);
+	return finish(&j);
 }

@@ -8,9 +8,8 @@
 #include <stdio.h>
 #include "ser.h"
 
-/* Limits enforced by every reader (also stated in ser-formats(5)). */
-#define SER_RATE_MIN 1000       /* Hz */
-#define SER_RATE_MAX 384000     /* Hz */
+/* Limits enforced by every reader (also stated in ser-formats(5); the
+ * sample rates, SER_RATE_MIN and SER_RATE_MAX, in ser.h). */
 #define SER_CHANNELS_MAX 64
 
 /* ---- resampling (libsoxr), streaming ---- */

@@ -284,6 +284,42 @@ done:
 	return rc;
 }
 
+/* The band gains of chain a->nchain from p (nf frames of the white noise
+ * through it) against the noise itself: the pass band, the leak of the
+ * stop band into it. */
+static int chain_gains(ser_aug *a, const float *p, int nf, ser_error *err)
+{
+	int c2 = a->nchain;
+	double cpass = 0;
+	float *num = calloc((size_t)a->nm, sizeof *num), *den = calloc((size_t)a->nm, sizeof *den);
+	a->chain_gain[c2] = calloc((size_t)a->nm, sizeof(float));
+	a->chain_leak[c2] = calloc((size_t)a->nm, sizeof(float));
+	a->chain_pass[c2] = calloc((size_t)a->nm, 1);
+	if (!num || !den || !a->chain_gain[c2] || !a->chain_leak[c2] || !a->chain_pass[c2]) {
+		free(num), free(den);
+		return ser_seterr(err, SER_ENOMEM, "out of memory");
+	}
+	for (int m = 0; m < a->nm; m++) {
+		for (int t = SKIP_FRAMES; t < nf - SKIP_FRAMES && t < a->nf; t++) {
+			num[m] += p[(size_t)t * a->nm + m];
+			den[m] += a->noise[0][(size_t)t * a->nm + m];
+		}
+		a->chain_pass[c2][m] = den[m] > 0 && num[m] >= PASS_GAIN * den[m];
+		if (a->chain_pass[c2][m])
+			cpass += num[m];
+	}
+	for (int m = 0; m < a->nm; m++) {
+		double gm = den[m] > 0 ? fmin(num[m] / den[m], 1.0) : 1.0;
+		if (gm < STOP_GAIN && cpass > 0)
+			a->chain_leak[c2][m] = (float)(num[m] / cpass);
+		else
+			a->chain_gain[c2][m] = (float)gm;
+	}
+	free(num);
+	free(den);
+	return 0;
+}
+
 ser_aug *ser_aug_new(const char *settings, const ser_aug_opts *o, ser_error *err)
 {
 	ser_feat_opts f;
@@ -304,7 +340,11 @@ ser_aug *ser_aug_new(const char *settings, const ser_aug_opts *o, ser_error *err
 	}
 	a->o = *o;
 	a->nm = f.n_mels;
-	a->cep = f.dct == SER_DCT_ORTHO;
+	{
+		ser_frame_layout l;
+		ser_frame_layout_of(&f, &l);
+		a->cep = l.cepstra;
+	}
 	a->db = f.log == SER_LOG_DB;
 	a->log_floor = (float)f.log_floor;
 	{
@@ -322,11 +362,7 @@ ser_aug *ser_aug_new(const char *settings, const ser_aug_opts *o, ser_error *err
 		ser_seterr(err, SER_ENOMEM, "out of memory");
 		goto fail;
 	}
-	/* orthonormal DCT-II, as the front end's (tested against it) */
-	for (int k = 0; k < a->nm; k++)
-		for (int m = 0; m < a->nm; m++)
-			a->dct[(size_t)k * a->nm + m] = (float)(sqrt((k ? 2.0 : 1.0) / a->nm) *
-			                                        cos(M_PI * k * (m + 0.5) / a->nm));
+	ser_dct_ortho_matrix(a->dct, a->nm);   /* the front end's */
 	for (int kind = 0; kind < 2; kind++) {
 		double tot = 0;
 		make_noise(x, n, kind, 0x6e6f697365ULL + (uint64_t)kind);
@@ -346,36 +382,9 @@ ser_aug *ser_aug_new(const char *settings, const ser_aug_opts *o, ser_error *err
 		if (through_chain(x, n, f.rate, chain_rates[c], y, err) < 0 ||
 		    powers_of(a, &f, y, n, &p, &nf, err) < 0)
 			goto fail;
-		{
-			int c2 = a->nchain;
-			double cpass = 0;
-			float *num = calloc((size_t)a->nm, sizeof *num), *den = calloc((size_t)a->nm, sizeof *den);
-			a->chain_gain[c2] = calloc((size_t)a->nm, sizeof(float));
-			a->chain_leak[c2] = calloc((size_t)a->nm, sizeof(float));
-			a->chain_pass[c2] = calloc((size_t)a->nm, 1);
-			if (!num || !den || !a->chain_gain[c2] || !a->chain_leak[c2] || !a->chain_pass[c2]) {
-				free(p), free(num), free(den);
-				ser_seterr(err, SER_ENOMEM, "out of memory");
-				goto fail;
-			}
-			for (int m = 0; m < a->nm; m++) {
-				for (int t = SKIP_FRAMES; t < nf - SKIP_FRAMES && t < a->nf; t++) {
-					num[m] += p[(size_t)t * a->nm + m];
-					den[m] += a->noise[0][(size_t)t * a->nm + m];
-				}
-				a->chain_pass[c2][m] = den[m] > 0 && num[m] >= PASS_GAIN * den[m];
-				if (a->chain_pass[c2][m])
-					cpass += num[m];
-			}
-			for (int m = 0; m < a->nm; m++) {
-				double gm = den[m] > 0 ? fmin(num[m] / den[m], 1.0) : 1.0;
-				if (gm < STOP_GAIN && cpass > 0)
-					a->chain_leak[c2][m] = (float)(num[m] / cpass);
-				else
-					a->chain_gain[c2][m] = (float)gm;
-			}
-			free(num);
-			free(den);
+		if (chain_gains(a, p, nf, err) < 0) {
+			free(p);
+			goto fail;
 		}
 		free(p);
 		a->chain_rate[a->nchain++] = chain_rates[c];

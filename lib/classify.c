@@ -1,5 +1,6 @@
 /* Inference with a ser model on utterances and windows. */
 #include "classify.h"
+#include "nn.h"
 #include "labels.h"
 #include "trim.h"
 
@@ -194,11 +195,7 @@ int ser_clf_run_utt(ser_clf *c, const float *frames, int n, float *probs, ser_er
 
 int ser_clf_argmax(const float *probs, int n)
 {
-	int best = 0;
-	for (int i = 1; i < n; i++)
-		if (probs[i] > probs[best])
-			best = i;
-	return best;
+	return ser_argmax(probs, n);
 }
 
 /* ---- deciding among some classes ---- */

@@ -4,6 +4,7 @@
 #include "trim.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -354,6 +355,42 @@ void ser_ds_class_counts(const ser_dataset *ds, int part, int ncls, long *count)
 	for (size_t i = 0; i < ds->n; i++)
 		if (ds->u[i].part == part && ds->u[i].label >= 0 && ds->u[i].label < ncls)
 			count[ds->u[i].label]++;
+}
+
+long ser_ds_count(const ser_dataset *ds, int part)
+{
+	long n = 0;
+	for (size_t i = 0; i < ds->n; i++)
+		n += ds->u[i].part == part;
+	return n;
+}
+
+int ser_ds_label(ser_dataset *ds, const ser_labelmap *map, const ser_classes *cls,
+                 ser_ds_skipped *sk, ser_error *err)
+{
+	memset(sk, 0, sizeof *sk);
+	for (size_t i = 0; i < ds->n; i++) {
+		ser_utt *u = &ds->u[i];
+		ser_label_info li;
+		int c;
+		if (!ser_label_resolve(map, u->key, &li)) {
+			sk->nolabel++;
+		} else if ((c = ser_classes_index(cls, li.emotion)) < 0) {
+			sk->unknown++;
+		} else if (u->n < 1) {
+			sk->empty++;
+		} else {
+			u->label = c;
+			u->group = li.corpus;
+			if (li.speaker[0] && (u->speaker = ser_ds_speaker(ds, li.speaker, err)) < 0)
+				return u->speaker;
+			continue;
+		}
+		if (!sk->first[0])
+			snprintf(sk->first, sizeof sk->first, "%s", u->key);
+	}
+	ser_ds_compact(ds);
+	return 0;
 }
 
 int ser_specaug_parse(ser_specaug *s, const char *text, ser_error *err)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include "ser.h"
 #include "featio.h"
+#include "labels.h"
 #include "augment.h"
 #include "model.h"
 #include "rng.h"
@@ -55,6 +56,20 @@ int ser_ds_read(ser_dataset *ds, ser_fr *r, ser_error *err);
 
 /* Index of speaker name, added if new; negative status on error. */
 int ser_ds_speaker(ser_dataset *ds, const char *name, ser_error *err);
+
+/* Labels (class index in cls), corpora and speakers of every utterance
+ * from map (labels.h: a TSV map, or NULL for file names); utterances
+ * without a label, with a label not in cls or without frames are counted
+ * in *sk and removed (ser_ds_compact). Negative status on error. */
+typedef struct ser_ds_skipped {
+	long nolabel, unknown, empty;
+	char first[128];          /* key of the first skipped, "" if none */
+} ser_ds_skipped;
+int ser_ds_label(ser_dataset *ds, const ser_labelmap *map, const ser_classes *cls,
+                 ser_ds_skipped *sk, ser_error *err);
+
+/* Utterances in part (enum ser_ds_part). */
+long ser_ds_count(const ser_dataset *ds, int part);
 
 /* Removes (and frees) utterances with label < 0 or no frames; returns how
  * many were removed. */

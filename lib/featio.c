@@ -13,7 +13,7 @@
  * Little-endian throughout; every crc32 covers the bytes of its header or
  * record before it. */
 #include "featio.h"
-#include "audio.h"
+#include "bytes.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -37,12 +37,7 @@ static const char tag_abort[4] = { 'A', 'B', 'R', 'T' };
 
 uint64_t ser_fingerprint_more(uint64_t h, const void *p, size_t n)
 {
-	const unsigned char *s = p;
-	for (size_t i = 0; i < n; i++) {
-		h ^= s[i];
-		h *= 0x100000001b3u;
-	}
-	return h;
+	return ser_fnv1a64_more(h, p, n);
 }
 
 uint64_t ser_fingerprint(const void *p, size_t n)
@@ -89,30 +84,6 @@ uint32_t ser_crc32(const void *p, size_t n)
 	return ~crc_update(0xffffffffu, p, n);
 }
 
-static void put32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-	p[2] = (unsigned char)(v >> 16);
-	p[3] = (unsigned char)(v >> 24);
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
 /* n floats as little-endian float32 at p */
 static void putfs(unsigned char *p, const float *x, size_t n)
 {
@@ -122,7 +93,7 @@ static void putfs(unsigned char *p, const float *x, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		uint32_t u;
 		memcpy(&u, x + i, 4);
-		put32(p + 4 * i, u);
+		ser_put_le32(p + 4 * i, u);
 	}
 #endif
 }
@@ -266,14 +237,14 @@ ser_fw *ser_fw_new(FILE *f, int format, const ser_feat_info *info, ser_error *er
 		unsigned char *p = w->buf;
 		memcpy(p, SER_FEAT_MAGIC, 7);
 		p[7] = SER_FEAT_VERSION;
-		put32(p + 8, info->dim);
-		put32(p + 12, info->rate);
-		put32(p + 16, info->shift);
-		put32(p + 20, info->length);
-		put64(p + 24, info->fingerprint);
-		put32(p + 32, (uint32_t)sl);
+		ser_put_le32(p + 8, info->dim);
+		ser_put_le32(p + 12, info->rate);
+		ser_put_le32(p + 16, info->shift);
+		ser_put_le32(p + 20, info->length);
+		ser_put_le64(p + 24, info->fingerprint);
+		ser_put_le32(p + 32, (uint32_t)sl);
 		memcpy(p + HDR_FIXED, info->settings, sl);
-		put32(p + HDR_FIXED + sl, ser_crc32(p, HDR_FIXED + sl));
+		ser_put_le32(p + HDR_FIXED + sl, ser_crc32(p, HDR_FIXED + sl));
 		if (wr(w, p, HDR_FIXED + sl + 4, err) < 0) {
 			ser_fw_free(w);
 			return NULL;
@@ -288,11 +259,11 @@ static int wr_record(ser_fw *w, const char tag[4], uint32_t count, const void *b
 {
 	unsigned char *p = w->buf;
 	memcpy(p, tag, 4);
-	put32(p + 4, count);
-	put32(p + 8, ~count);
+	ser_put_le32(p + 4, count);
+	ser_put_le32(p + 8, ~count);
 	if (blen)
 		memcpy(p + REC_HEAD, body, blen);
-	put32(p + REC_HEAD + blen, ser_crc32(p, REC_HEAD + blen));
+	ser_put_le32(p + REC_HEAD + blen, ser_crc32(p, REC_HEAD + blen));
 	return wr(w, p, REC_HEAD + blen + 4, err);
 }
 
@@ -373,11 +344,11 @@ int ser_fw_frames(ser_fw *w, const float *x, size_t n, ser_error *err)
 		int rc;
 		if (w->fmt == SER_FW_BINARY) {
 			memcpy(p, tag_frames, 4);
-			put32(p + 4, (uint32_t)k);
-			put32(p + 8, ~(uint32_t)k);
+			ser_put_le32(p + 4, (uint32_t)k);
+			ser_put_le32(p + 8, ~(uint32_t)k);
 			putfs(p + REC_HEAD, x, k * d);
 			len = REC_HEAD + k * d * 4;
-			put32(p + len, ser_crc32(p, len));
+			ser_put_le32(p + len, ser_crc32(p, len));
 			len += 4;
 		} else if (w->fmt == SER_FW_RAW) {
 			putfs(p, x, k * d);
@@ -422,9 +393,9 @@ int ser_fw_end(ser_fw *w, ser_error *err)
 		p = w->ark + ARK_PREFIX - pl;
 		memcpy(p, w->key, w->keylen);
 		memcpy(p + w->keylen, " \0BFM \4", 7);
-		put32(p + w->keylen + 7, rows);
+		ser_put_le32(p + w->keylen + 7, rows);
 		p[w->keylen + 11] = 4;
-		put32(p + w->keylen + 12, cols);
+		ser_put_le32(p + w->keylen + 12, cols);
 		rc = wr(w, p, pl + data, err);
 	}
 	w->nframes = 0;
@@ -579,19 +550,19 @@ static int rd_header(ser_fr *r, uint64_t start, ser_error *err)
 	if (h[7] != SER_FEAT_VERSION)
 		return fail(r, err, SER_EFORMAT, "feature stream version %u is not supported (this reader: %d)",
 		            h[7], SER_FEAT_VERSION);
-	dim = get32(h + 8);
-	rate = get32(h + 12);
-	shift = get32(h + 16);
-	length = get32(h + 20);
-	fp = get64(h + 24);
-	sl = get32(h + 32);
+	dim = ser_get_le32(h + 8);
+	rate = ser_get_le32(h + 12);
+	shift = ser_get_le32(h + 16);
+	length = ser_get_le32(h + 20);
+	fp = ser_get_le64(h + 24);
+	sl = ser_get_le32(h + 32);
 	if (sl > SER_FEAT_SETTINGS_MAX)
 		return fail(r, err, SER_ELIMIT, "header at byte offset %" PRIu64 ": settings text of %" PRIu32
 		            " bytes exceeds %d", start, sl, SER_FEAT_SETTINGS_MAX);
 	if ((rc = rd_body(r, sl, "the stream header", err)) < 0 || (rc = rd(r, cb, 4, "the stream header", err)) < 0)
 		return rc;
 	crc = ~crc_update(crc_update(0xffffffffu, h, HDR_FIXED), r->buf, sl);
-	if (crc != get32(cb))
+	if (crc != ser_get_le32(cb))
 		return fail(r, err, SER_EFORMAT, "header at byte offset %" PRIu64 " is damaged (CRC mismatch)", start);
 	if (check_fields(dim, rate, shift, length, &e) < 0)
 		return fail(r, err, e.code, "header at byte offset %" PRIu64 ": %s", start, e.msg);
@@ -678,6 +649,60 @@ static const char *tag_name(const unsigned char *t)
 	       : !memcmp(t, tag_abort, 4) ? "ABORT" : "END";
 }
 
+/* The body length of a record of tag h with count, checked against the
+ * state of the stream (an utterance open or not) and the limits. */
+static int rec_body_len(ser_fr *r, const unsigned char *h, uint32_t count, uint64_t start,
+                        size_t *blen, ser_error *err)
+{
+	if (!memcmp(h, tag_begin, 4)) {
+		if (r->open)
+			return fail(r, err, SER_EFORMAT, "utterance %s has no END before the BEGIN at byte offset %"
+			            PRIu64, r->key, start);
+		if (count < 1 || count > SER_FEAT_KEY_MAX)
+			return fail(r, err, count ? SER_ELIMIT : SER_EFORMAT, "key of %" PRIu32
+			            " bytes at byte offset %" PRIu64 " (1..%d allowed)", count, start, SER_FEAT_KEY_MAX);
+		*blen = count;
+	} else if (!memcmp(h, tag_frames, 4)) {
+		if (!r->open)
+			return fail(r, err, SER_EFORMAT, "FRAMES record outside an utterance at byte offset %" PRIu64, start);
+		if (count < 1 || count > SER_FEAT_BLOCK_MAX || (uint64_t)count * r->info.dim > SER_FEAT_BLOCK_VALUES_MAX)
+			return fail(r, err, count ? SER_ELIMIT : SER_EFORMAT, "FRAMES record at byte offset %" PRIu64
+			            " of %" PRIu32 " frames (1..%d, and at most %d values, allowed)", start, count,
+			            SER_FEAT_BLOCK_MAX, SER_FEAT_BLOCK_VALUES_MAX);
+		if (r->nframes + count > SER_FEAT_UTT_MAX)
+			return fail(r, err, SER_ELIMIT, "utterance %s exceeds %d frames", r->key, SER_FEAT_UTT_MAX);
+		*blen = (size_t)count * r->info.dim * 4;
+	} else if (!r->open) {
+		return fail(r, err, SER_EFORMAT, "%s record outside an utterance at byte offset %" PRIu64,
+		            tag_name(h), start);
+	}
+	return 0;
+}
+
+/* The frames of a FRAMES record read into r->buf: decoded in place, each
+ * value finite. */
+static int frames_event(ser_fr *r, ser_fr_ev *ev, uint32_t count, ser_error *err)
+{
+	size_t nv = (size_t)count * r->info.dim;
+	float *x = (float *)(void *)r->buf;    /* malloc'd: aligned, no declared type */
+	for (size_t i = 0; i < nv; i++) {
+		uint32_t u = ser_get_le32(r->buf + 4 * i);
+		float v;
+		memcpy(&v, &u, 4);
+		if (!isfinite(v))
+			return fail(r, err, SER_EFORMAT, "utterance %s frame %" PRIu64 " value %zu is %s",
+			            r->key, r->nframes + i / r->info.dim, i % r->info.dim,
+			            isnan(v) ? "NaN" : "infinite");
+		x[i] = v;
+	}
+	r->nframes += count;
+	ev->type = SER_FR_FRAMES;
+	ev->key = r->key;
+	ev->x = x;
+	ev->n = count;
+	return SER_FR_FRAMES;
+}
+
 int ser_fr_next(ser_fr *r, ser_fr_ev *ev, ser_error *err)
 {
 	for (;;) {
@@ -719,36 +744,16 @@ int ser_fr_next(ser_fr *r, ser_fr_ev *ev, ser_error *err)
 			            h[0], h[1], h[2], h[3], start);
 		if ((rc = rd(r, h + 4, 8, tag_name(h), err)) < 0)
 			return rc;
-		count = get32(h + 4);
-		if (get32(h + 8) != ~count)
+		count = ser_get_le32(h + 4);
+		if (ser_get_le32(h + 8) != ~count)
 			return fail(r, err, SER_EFORMAT, "%s record at byte offset %" PRIu64 " is damaged (count check)",
 			            tag_name(h), start);
-		if (!memcmp(h, tag_begin, 4)) {
-			if (r->open)
-				return fail(r, err, SER_EFORMAT, "utterance %s has no END before the BEGIN at byte offset %"
-				            PRIu64, r->key, start);
-			if (count < 1 || count > SER_FEAT_KEY_MAX)
-				return fail(r, err, count ? SER_ELIMIT : SER_EFORMAT, "key of %" PRIu32
-				            " bytes at byte offset %" PRIu64 " (1..%d allowed)", count, start, SER_FEAT_KEY_MAX);
-			blen = count;
-		} else if (!memcmp(h, tag_frames, 4)) {
-			if (!r->open)
-				return fail(r, err, SER_EFORMAT, "FRAMES record outside an utterance at byte offset %" PRIu64, start);
-			if (count < 1 || count > SER_FEAT_BLOCK_MAX || (uint64_t)count * r->info.dim > SER_FEAT_BLOCK_VALUES_MAX)
-				return fail(r, err, count ? SER_ELIMIT : SER_EFORMAT, "FRAMES record at byte offset %" PRIu64
-				            " of %" PRIu32 " frames (1..%d, and at most %d values, allowed)", start, count,
-				            SER_FEAT_BLOCK_MAX, SER_FEAT_BLOCK_VALUES_MAX);
-			if (r->nframes + count > SER_FEAT_UTT_MAX)
-				return fail(r, err, SER_ELIMIT, "utterance %s exceeds %d frames", r->key, SER_FEAT_UTT_MAX);
-			blen = (size_t)count * r->info.dim * 4;
-		} else if (!r->open) {
-			return fail(r, err, SER_EFORMAT, "%s record outside an utterance at byte offset %" PRIu64,
-			            tag_name(h), start);
-		}
+		if ((rc = rec_body_len(r, h, count, start, &blen, err)) < 0)
+			return rc;
 		if ((rc = rd_body(r, blen, tag_name(h), err)) < 0 || (rc = rd(r, cb, 4, tag_name(h), err)) < 0)
 			return rc;
 		crc = ~crc_update(crc_update(0xffffffffu, h, REC_HEAD), r->buf, blen);
-		if (crc != get32(cb))
+		if (crc != ser_get_le32(cb))
 			return fail(r, err, SER_EFORMAT, "%s record at byte offset %" PRIu64 " is damaged (CRC mismatch)",
 			            tag_name(h), start);
 		if (!memcmp(h, tag_begin, 4)) {
@@ -764,26 +769,8 @@ int ser_fr_next(ser_fr *r, ser_fr_ev *ev, ser_error *err)
 			ev->n = 0;
 			return SER_FR_BEGIN;
 		}
-		if (!memcmp(h, tag_frames, 4)) {
-			size_t nv = (size_t)count * r->info.dim;
-			float *x = (float *)(void *)r->buf;    /* malloc'd: aligned, no declared type */
-			for (size_t i = 0; i < nv; i++) {
-				uint32_t u = get32(r->buf + 4 * i);
-				float v;
-				memcpy(&v, &u, 4);
-				if (!isfinite(v))
-					return fail(r, err, SER_EFORMAT, "utterance %s frame %" PRIu64 " value %zu is %s",
-					            r->key, r->nframes + i / r->info.dim, i % r->info.dim,
-					            isnan(v) ? "NaN" : "infinite");
-				x[i] = v;
-			}
-			r->nframes += count;
-			ev->type = SER_FR_FRAMES;
-			ev->key = r->key;
-			ev->x = x;
-			ev->n = count;
-			return SER_FR_FRAMES;
-		}
+		if (!memcmp(h, tag_frames, 4))
+			return frames_event(r, ev, count, err);
 		if (count != r->nframes)
 			return fail(r, err, SER_EFORMAT, "%s of utterance %s says %" PRIu32 " frames, %" PRIu64
 			            " were read", tag_name(h), r->key, count, r->nframes);

@@ -76,6 +76,50 @@ struct ser_fe {
 	size_t q_head, q_n, q_cap;
 };
 
+void ser_frame_layout_of(const ser_feat_opts *o, ser_frame_layout *l)
+{
+	double db = 10 / log(10.0);   /* dB per neper of power */
+	memset(l, 0, sizeof *l);
+	l->dim = ser_feat_dim(o);
+	l->n_mels = o->n_mels;
+	l->dct = o->dct;
+	if (o->energy != SER_ENERGY_NONE || o->dct != SER_DCT_NONE) {
+		l->energy_first = o->c0 == SER_C0_LAST ? o->n_ceps - 1 : 0;
+		l->energy_count = 1;
+	} else {
+		l->energy_first = 0;
+		l->energy_count = o->n_mels;
+	}
+	if (o->energy != SER_ENERGY_NONE) {
+		l->energy_k = db;   /* C0 = ln of the time-domain energy */
+	} else {
+		l->energy_k = o->log == SER_LOG_DB ? 1 : db;
+		if (o->spectrum == SER_SPEC_MAGNITUDE)
+			l->energy_k *= 2;
+		if (o->dct == SER_DCT_ORTHO)
+			l->energy_k /= sqrt((double)o->n_mels);
+		else if (o->dct == SER_DCT_HTK)
+			l->energy_k /= sqrt(2.0 * o->n_mels);
+	}
+	l->scale_db = o->scale > 0 ? 20 * log10(o->scale) : 0;
+	l->absolute = o->cmvn == SER_CMVN_NONE && o->pool == SER_POOL_NONE;
+	l->invertible = ser_feat_invertible(o, NULL) == 0;
+	l->cepstra = l->invertible && o->dct == SER_DCT_ORTHO;
+}
+
+double ser_dct_coef(int kind, int n, int k, int m)
+{
+	double s = (k == 0 && kind == SER_DCT_ORTHO) ? sqrt(1.0 / n) : sqrt(2.0 / n);
+	return s * cos(M_PI * k * (m + 0.5) / n);
+}
+
+void ser_dct_ortho_matrix(float *d, int n)
+{
+	for (int k = 0; k < n; k++)
+		for (int m = 0; m < n; m++)
+			d[(size_t)k * n + m] = (float)ser_dct_coef(SER_DCT_ORTHO, n, k, m);
+}
+
 double ser_hz_to_mel(double hz, int scale)
 {
 	if (scale == SER_MEL_SLANEY) {
@@ -370,77 +414,82 @@ static double sum4(const double *x, int n)
 	return (a0 + a1) + (a2 + a3);
 }
 
-static int frame_lm(ser_fe *fe, long long t, int at_end)
+/* Frame t's samples, scaled, into fe->frame; *dc gets their mean when it
+ * is summed on the way (remove_dc without dither), and 1 is returned. */
+static int frame_samples(ser_fe *fe, long long t, int at_end, double *dc)
 {
 	const ser_feat_opts *o = &fe->o;
-	int L = fe->L, nm = fe->nm;
+	int L = fe->L;
 	long long s = t * fe->S - fe->pad;
-	double *f = fe->frame, e = 0, sc = o->scale, dc = 0, pe = o->preemph > 0 ? o->preemph : 0;
-	const double *win = fe->win;
-	float *fin = fe->fin;
-	int raw = o->energy == SER_ENERGY_RAW, wined = o->energy == SER_ENERGY_WINDOWED;
-	int summed = 0;
-	if (!at_end && s >= 0) {
-		const float *x = fe->sb + (s - fe->sb0);
-		if (o->remove_dc && !(o->dither > 0)) {
-			/* scale and DC sum in one pass, four partial sums */
-			double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-			int i = 0;
-			for (; i + 4 <= L; i += 4) {
-				a0 += f[i] = sc * x[i];
-				a1 += f[i + 1] = sc * x[i + 1];
-				a2 += f[i + 2] = sc * x[i + 2];
-				a3 += f[i + 3] = sc * x[i + 3];
-			}
-			for (; i < L; i++)
-				a0 += f[i] = sc * x[i];
-			dc = ((a0 + a1) + (a2 + a3)) / L;
-			summed = 1;
-		} else {
-			for (int i = 0; i < L; i++)
-				f[i] = sc * x[i];
-		}
-	} else {
+	double *f = fe->frame, sc = o->scale;
+	if (at_end || s < 0) {
 		for (int i = 0; i < L; i++)
 			f[i] = sc * edge_sample(fe, s + i, at_end ? fe->n_seen : (long long)1 << 62);
+		return 0;
 	}
-	/* ref: Kaldi feature-window.cc ProcessWindow: dither, DC, raw energy,
-	 * pre-emphasis, window; the last four fused in one pass below (g = f - dc) */
-	if (o->dither > 0)
+	const float *x = fe->sb + (s - fe->sb0);
+	if (!o->remove_dc || o->dither > 0) {
 		for (int i = 0; i < L; i++)
-			f[i] += o->dither * gauss(fe);
-	if (o->remove_dc && !summed)
-		dc = sum4(f, L) / L;
-	{
-		/* energy of g (raw) or of y (windowed): four partial sums */
-		double e0 = 0, e1 = 0, e2 = 0, e3 = 0;
-		int i = L - 1;
-		/* pre-emphasis runs backwards: g[i] - pe g[i-1], g[0] - pe g[0] */
-		for (; i >= 4; i -= 4) {
-			double g3 = f[i] - dc, g2 = f[i - 1] - dc, g1 = f[i - 2] - dc, g0 = f[i - 3] - dc;
-			double gm = f[i - 4] - dc;
-			double y3 = (g3 - pe * g2) * win[i], y2 = (g2 - pe * g1) * win[i - 1];
-			double y1 = (g1 - pe * g0) * win[i - 2], y0 = (g0 - pe * gm) * win[i - 3];
-			double q3 = raw ? g3 : y3, q2 = raw ? g2 : y2, q1 = raw ? g1 : y1, q0 = raw ? g0 : y0;
-			e3 += q3 * q3;
-			e2 += q2 * q2;
-			e1 += q1 * q1;
-			e0 += q0 * q0;
-			fin[i] = (float)y3;
-			fin[i - 1] = (float)y2;
-			fin[i - 2] = (float)y1;
-			fin[i - 3] = (float)y0;
-		}
-		for (; i >= 0; i--) {
-			double g = f[i] - dc, y = (g - pe * (i > 0 ? f[i - 1] - dc : g)) * win[i];
-			double q = raw ? g : y;
-			e0 += q * q;
-			fin[i] = (float)y;
-		}
-		if (raw || wined)
-			e = (e0 + e1) + (e2 + e3);
+			f[i] = sc * x[i];
+		return 0;
+	}
+	/* scale and DC sum in one pass, four partial sums */
+	double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+	int i = 0;
+	for (; i + 4 <= L; i += 4) {
+		a0 += f[i] = sc * x[i];
+		a1 += f[i + 1] = sc * x[i + 1];
+		a2 += f[i + 2] = sc * x[i + 2];
+		a3 += f[i + 3] = sc * x[i + 3];
+	}
+	for (; i < L; i++)
+		a0 += f[i] = sc * x[i];
+	*dc = ((a0 + a1) + (a2 + a3)) / L;
+	return 1;
+}
+
+/* DC removed (g = f - dc), pre-emphasis and window into fe->fin (zero
+ * padded to N); returns the energy of g (raw) or of the windowed frame. */
+static double frame_window(ser_fe *fe, double dc)
+{
+	const ser_feat_opts *o = &fe->o;
+	int L = fe->L, raw = o->energy == SER_ENERGY_RAW, wined = o->energy == SER_ENERGY_WINDOWED;
+	const double *f = fe->frame, *win = fe->win;
+	double pe = o->preemph > 0 ? o->preemph : 0;
+	float *fin = fe->fin;
+	/* energy: four partial sums */
+	double e0 = 0, e1 = 0, e2 = 0, e3 = 0;
+	int i = L - 1;
+	/* pre-emphasis runs backwards: g[i] - pe g[i-1], g[0] - pe g[0] */
+	for (; i >= 4; i -= 4) {
+		double g3 = f[i] - dc, g2 = f[i - 1] - dc, g1 = f[i - 2] - dc, g0 = f[i - 3] - dc;
+		double gm = f[i - 4] - dc;
+		double y3 = (g3 - pe * g2) * win[i], y2 = (g2 - pe * g1) * win[i - 1];
+		double y1 = (g1 - pe * g0) * win[i - 2], y0 = (g0 - pe * gm) * win[i - 3];
+		double q3 = raw ? g3 : y3, q2 = raw ? g2 : y2, q1 = raw ? g1 : y1, q0 = raw ? g0 : y0;
+		e3 += q3 * q3;
+		e2 += q2 * q2;
+		e1 += q1 * q1;
+		e0 += q0 * q0;
+		fin[i] = (float)y3;
+		fin[i - 1] = (float)y2;
+		fin[i - 2] = (float)y1;
+		fin[i - 3] = (float)y0;
+	}
+	for (; i >= 0; i--) {
+		double g = f[i] - dc, y = (g - pe * (i > 0 ? f[i - 1] - dc : g)) * win[i];
+		double q = raw ? g : y;
+		e0 += q * q;
+		fin[i] = (float)y;
 	}
 	memset(fin + L, 0, (size_t)(fe->N - L) * sizeof *fin);
+	return raw || wined ? (e0 + e1) + (e2 + e3) : 0;
+}
+
+/* The spectrum of fe->fin through the filterbank to log mel energies. */
+static void frame_mel(ser_fe *fe)
+{
+	const ser_feat_opts *o = &fe->o;
 	fftwf_execute(fe->plan);
 	for (int k = 0; k < fe->nb; k++) {
 		double re = fe->fout[k][0], im = fe->fout[k][1];
@@ -449,7 +498,7 @@ static int frame_lm(ser_fe *fe, long long t, int at_end)
 	if (o->spectrum == SER_SPEC_MAGNITUDE)
 		for (int k = 0; k < fe->nb; k++)
 			fe->pow[k] = sqrt(fe->pow[k]);
-	for (int m = 0; m < nm; m++) {
+	for (int m = 0; m < fe->nm; m++) {
 		const float *w = fe->fb_w + fe->fb_off[m];
 		const double *p = fe->pow + fe->fb_first[m];
 		int n = fe->fb_len[m], k = 0;
@@ -465,6 +514,23 @@ static int frame_lm(ser_fe *fe, long long t, int at_end)
 			acc = o->log_floor;
 		fe->lm[m] = o->log == SER_LOG_DB ? 10 * log10(acc) : log(acc);
 	}
+}
+
+static int frame_lm(ser_fe *fe, long long t, int at_end)
+{
+	const ser_feat_opts *o = &fe->o;
+	int L = fe->L, nm = fe->nm;
+	double *f = fe->frame, e, dc = 0;
+	int summed = frame_samples(fe, t, at_end, &dc);
+	/* ref: Kaldi feature-window.cc ProcessWindow: dither, DC, raw energy,
+	 * pre-emphasis, window; the last four fused in one pass (frame_window) */
+	if (o->dither > 0)
+		for (int i = 0; i < L; i++)
+			f[i] += o->dither * gauss(fe);
+	if (o->remove_dc && !summed)
+		dc = sum4(f, L) / L;
+	e = frame_window(fe, dc);
+	frame_mel(fe);
 	if (o->energy != SER_ENERGY_NONE) {
 		/* ref: Kaldi: log(max(energy, FLT_EPSILON)), then energy floor */
 		if (e < FLT_EPSILON)
@@ -817,13 +883,10 @@ ser_fe *ser_fe_new(const ser_feat_opts *o, ser_error *err)
 	}
 	if (make_filterbank(fe) < 0)
 		goto nomem;
-	/* DCT-II (nc, nm). ref: Kaldi matrix-functions.cc ComputeDctMatrix
-	 * (orthonormal); HTK HSigP.c FBank2MFCC: sqrt(2/N) for every row */
+	/* DCT-II (nc, nm) */
 	for (int k = 0; k < fe->nc && o->dct != SER_DCT_NONE; k++)
-		for (int m = 0; m < fe->nm; m++) {
-			double s = (k == 0 && o->dct == SER_DCT_ORTHO) ? sqrt(1.0 / fe->nm) : sqrt(2.0 / fe->nm);
-			fe->dct[(size_t)k * fe->nm + m] = s * cos(M_PI * k * (m + 0.5) / fe->nm);
-		}
+		for (int m = 0; m < fe->nm; m++)
+			fe->dct[(size_t)k * fe->nm + m] = ser_dct_coef(o->dct, fe->nm, k, m);
 	/* ref: Kaldi mel-computations.cc ComputeLifterCoeffs, HTK WeightCepstrum */
 	for (int k = 0; k < fe->nc; k++)
 		fe->lift[k] = o->lifter > 0 ? 1 + 0.5 * o->lifter * sin(M_PI * k / o->lifter) : 1;

@@ -143,9 +143,37 @@ int ser_feat_settings_diff(const char *a, const char *b, const char *name_a,
 int ser_feat_info_fill(const ser_feat_opts *o, ser_feat_info *info, char *text,
                        size_t n, ser_error *err);
 
+/* ---- what a feature frame holds: one description, derived from the
+ * settings, for the voice-activity detector, augmentation, the model's
+ * input and the trainer ---- */
+typedef struct ser_frame_layout {
+	int dim;                /* values per frame (ser_feat_dim) */
+	int n_mels;
+	int dct;                /* enum ser_fe_dct of the cepstra, SER_DCT_NONE: log mels */
+	/* the frame's log energy: k * mean of values [energy_first, +energy_count)
+	 * in dB, less scale_db (20 log10 of the sample scale) for full scale:
+	 * C0 (at 0, or n_ceps - 1 with c0 last) with energy or a DCT, else the
+	 * mean of the log mel energies */
+	int energy_first, energy_count;
+	double energy_k;        /* dB per unit of that mean */
+	double scale_db;
+	int absolute;           /* 0: CMVN or pooling took the absolute level away */
+	int invertible;         /* frames go back to log mel energies (ser_feat_invertible) */
+	int cepstra;            /* invertible through the orthonormal DCT (ser_dct_ortho_matrix) */
+} ser_frame_layout;
+void ser_frame_layout_of(const ser_feat_opts *o, ser_frame_layout *l);
+
 /* ---- conversions used by the front end (exposed for tests) ---- */
 double ser_hz_to_mel(double hz, int scale);   /* enum ser_fe_melscale */
 double ser_mel_to_hz(double mel, int scale);
+/* Coefficient (k, m) of the DCT-II of n points, kind SER_DCT_ORTHO
+ * (orthonormal: row 0 scaled sqrt(1/n), the others sqrt(2/n)) or SER_DCT_HTK
+ * (sqrt(2/n) every row): c_k = sum_m coef(k, m) l_m. The one definition the
+ * front end, the model's inverse DCT and augmentation use. ref: Kaldi
+ * matrix-functions.cc ComputeDctMatrix, HTK HSigP.c FBank2MFCC. */
+double ser_dct_coef(int kind, int n, int k, int m);
+/* The orthonormal (n, n) matrix in floats; its inverse is its transpose. */
+void ser_dct_ortho_matrix(float *d, int n);
 /* Window of length L (enum ser_fe_window) into w. */
 void ser_window_fill(float *w, int L, int type);
 

@@ -12,6 +12,8 @@
  *   u64 FNV-1a 64 of every byte before it
  * All integers and floats little-endian; strings without NUL. */
 #include "model.h"
+#include "bytes.h"
+#include "mfcc.h"
 #include "outfile.h"
 #include "trim.h"
 
@@ -27,16 +29,6 @@
 #include <unistd.h>
 
 #define MODEL_FILE_MAX ((size_t)SER_NET_PARAMS_MAX * 4 + 8 * (size_t)SER_MODEL_TEXT_MAX)
-
-static uint64_t fnv1a64(const unsigned char *p, size_t n)
-{
-	uint64_t h = UINT64_C(0xcbf29ce484222325);
-	for (size_t i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= UINT64_C(0x100000001b3);
-	}
-	return h;
-}
 
 /* ---- writer into a growing buffer ---- */
 typedef struct wbuf {
@@ -66,8 +58,8 @@ static void put(wbuf *w, const void *src, size_t n)
 
 static void put_u32(wbuf *w, uint32_t v)
 {
-	unsigned char b[4] = { (unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
-	                       (unsigned char)(v >> 24) };
+	unsigned char b[4];
+	ser_put_le32(b, v);
 	put(w, b, 4);
 }
 
@@ -205,7 +197,7 @@ int ser_model_to_mem(const ser_model *m, unsigned char **buf, size_t *len, ser_e
 	for (size_t i = 0; i < np; i++)
 		put_f32(&w, P[i]);
 	if (!w.oom)
-		put_u64(&w, fnv1a64(w.p, w.n));
+		put_u64(&w, ser_fnv1a64_more(SER_FNV1A64_BASIS, w.p, w.n));
 	if (w.oom) {
 		free(w.p);
 		return ser_seterr(err, SER_ENOMEM, "model: out of memory");
@@ -259,7 +251,7 @@ static uint32_t get_u32(rbuf *r)
 		return 0;
 	const unsigned char *b = r->p + r->off;
 	r->off += 4;
-	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+	return ser_get_le32(b);
 }
 
 static uint64_t get_u64(rbuf *r)
@@ -317,165 +309,204 @@ void ser_model_free(ser_model *m)
 	free(m);
 }
 
-ser_model *ser_model_from_mem(const unsigned char *buf, size_t len, const char *name,
-                              ser_error *err)
+/* The reading of a model body: how a part failed (enum below), and for
+ * MR_BAD why (at the reader's offset), with which status. */
+enum { MR_OK = 0, MR_BAD, MR_BAD_STR, MR_OOM, MR_FAIL /* err set */ };
+typedef struct mread {
+	rbuf r;
+	const char *name, *why;
+	int code, over;
+	ser_error *err;
+} mread;
+
+static int bad(mread *d, const char *why, int code)
+{
+	d->why = why, d->code = code;
+	return MR_BAD;
+}
+
+/* Magic, version and checksum: the version, or 0 with err set. */
+static uint32_t model_envelope(const unsigned char *buf, size_t len, const char *name,
+                               ser_error *err)
 {
 	if (len < 12 || memcmp(buf, SER_MODEL_MAGIC, 8) != 0) {
 		ser_seterr(err, SER_EFORMAT, "%s: not a ser model", name);
-		return NULL;
+		return 0;
 	}
 	rbuf r = { buf, len, 8, 0 };
 	uint32_t version = get_u32(&r);
 	if (version < 1 || version > SER_MODEL_VERSION) {
 		ser_seterr(err, SER_EFORMAT, "%s: model version %u is not supported (this ser reads 1 to %d)",
 		           name, version, SER_MODEL_VERSION);
-		return NULL;
+		return 0;
 	}
 	/* checksum first: nothing of a damaged file is trusted */
 	if (len < 20 + 8) {
 		ser_seterr(err, SER_ETRUNC, "%s: truncated model file (%zu bytes)", name, len);
-		return NULL;
+		return 0;
 	}
 	rbuf tail = { buf, len, len - 8, 0 };
-	if (get_u64(&tail) != fnv1a64(buf, len - 8)) {
+	if (get_u64(&tail) != ser_fnv1a64_more(SER_FNV1A64_BASIS, buf, len - 8)) {
 		ser_seterr(err, SER_EFORMAT, "%s: checksum mismatch: file damaged", name);
-		return NULL;
+		return 0;
 	}
-	r.n = len - 8; /* the checksum is not part of the body */
-	ser_model *m = calloc(1, sizeof *m);
-	char *arch = NULL;
-	int over = 0, code = SER_EFORMAT;
-	const char *why = "truncated";
-	if (!m)
-		goto oom;
-	uint32_t flags = get_u32(&r);
-	m->layout = (int)get_u32(&r);
-	uint32_t in_c = get_u32(&r), in_len = get_u32(&r), ncls = get_u32(&r);
-	if (r.bad)
-		goto bad;
-	if (flags != 0 || ncls < 2 || ncls > SER_MODEL_CLASSES_MAX || in_c < 1 ||
-	    in_c > SER_NET_WIDTH_MAX || in_len > 100000000) {
-		why = "size out of limits", code = SER_ELIMIT;
-		goto bad;
-	}
-	arch = get_str(&r, SER_NET_ARCH_MAX - 1, &over);
-	if (!arch)
-		goto bad_str;
+	return version;
+}
+
+/* Flags, layout, net sizes, architecture and class names. */
+static int read_classes(mread *d, ser_model *m, char **arch, uint32_t *in_c, uint32_t *in_len)
+{
+	rbuf *r = &d->r;
+	uint32_t flags = get_u32(r), ncls;
+	m->layout = (int)get_u32(r);
+	*in_c = get_u32(r), *in_len = get_u32(r), ncls = get_u32(r);
+	if (r->bad)
+		return MR_BAD;
+	if (flags != 0 || ncls < 2 || ncls > SER_MODEL_CLASSES_MAX || *in_c < 1 ||
+	    *in_c > SER_NET_WIDTH_MAX || *in_len > 100000000)
+		return bad(d, "size out of limits", SER_ELIMIT);
+	if (!(*arch = get_str(r, SER_NET_ARCH_MAX - 1, &d->over)))
+		return MR_BAD_STR;
 	m->n_classes = (int)ncls;
 	if (!(m->class_names = calloc(ncls, sizeof *m->class_names)))
-		goto oom;
+		return MR_OOM;
 	for (uint32_t i = 0; i < ncls; i++) {
-		if (!(m->class_names[i] = get_str(&r, SER_MODEL_NAME_MAX - 1, &over)))
-			goto bad_str;
-		if (!class_name_ok(m->class_names[i])) {   /* never printed raw to a terminal */
-			why = m->class_names[i][0] ? "a class name holds a control character"
-			                           : "an empty class name";
-			goto bad;
-		}
+		if (!(m->class_names[i] = get_str(r, SER_MODEL_NAME_MAX - 1, &d->over)))
+			return MR_BAD_STR;
+		if (!class_name_ok(m->class_names[i]))   /* never printed raw to a terminal */
+			return bad(d, m->class_names[i][0] ? "a class name holds a control character"
+			                                   : "an empty class name", SER_EFORMAT);
 	}
-	m->feat_dim = get_u32(&r);
-	m->feat_rate = get_u32(&r);
-	m->feat_shift = get_u32(&r);
-	m->feat_length = get_u32(&r);
-	m->feat_fingerprint = get_u64(&r);
-	if (!r.bad && (m->feat_dim < 1 || m->feat_dim > SER_MODEL_DIM_MAX)) {
-		why = "feature dimension out of limits", code = SER_ELIMIT;
-		goto bad;
-	}
-	if (!(m->feat_settings = get_str(&r, SER_MODEL_TEXT_MAX, &over)))
-		goto bad_str;
-	m->norm_mode = (int)get_u32(&r);
-	if (!r.bad && m->norm_mode != SER_NORM_NONE) {
-		if (m->norm_mode < 0 || m->norm_mode > SER_NORM_LAST) {
-			why = "unknown normalisation mode";
-			goto bad;
-		}
-		if (!need(&r, 8 * (size_t)m->feat_dim))
-			goto bad;
+	return MR_OK;
+}
+
+/* Feature settings, normalisation, trimming, windows, input transform,
+ * training record. */
+static int read_input(mread *d, ser_model *m, uint32_t version)
+{
+	rbuf *r = &d->r;
+	m->feat_dim = get_u32(r);
+	m->feat_rate = get_u32(r);
+	m->feat_shift = get_u32(r);
+	m->feat_length = get_u32(r);
+	m->feat_fingerprint = get_u64(r);
+	if (!r->bad && (m->feat_dim < 1 || m->feat_dim > SER_MODEL_DIM_MAX))
+		return bad(d, "feature dimension out of limits", SER_ELIMIT);
+	if (!(m->feat_settings = get_str(r, SER_MODEL_TEXT_MAX, &d->over)))
+		return MR_BAD_STR;
+	m->norm_mode = (int)get_u32(r);
+	if (!r->bad && m->norm_mode != SER_NORM_NONE) {
+		if (m->norm_mode < 0 || m->norm_mode > SER_NORM_LAST)
+			return bad(d, "unknown normalisation mode", SER_EFORMAT);
+		if (!need(r, 8 * (size_t)m->feat_dim))
+			return MR_BAD;
 		m->norm_mean = malloc(m->feat_dim * sizeof(float));
 		m->norm_std = malloc(m->feat_dim * sizeof(float));
 		if (!m->norm_mean || !m->norm_std)
-			goto oom;
+			return MR_OOM;
 		for (uint32_t j = 0; j < m->feat_dim; j++)
-			m->norm_mean[j] = get_f32(&r);
+			m->norm_mean[j] = get_f32(r);
 		for (uint32_t j = 0; j < m->feat_dim; j++)
-			m->norm_std[j] = get_f32(&r);
+			m->norm_std[j] = get_f32(r);
 	}
 	if (version >= 2)
-		m->trim_db = get_f32(&r);   /* range checked by validate() */
+		m->trim_db = get_f32(r);   /* range checked by validate() */
 	if (version >= 3) {
-		uint32_t uw = get_u32(&r), uh = get_u32(&r);
+		uint32_t uw = get_u32(r), uh = get_u32(r);
 		/* clamp to a value validate() refuses rather than wrapping the int */
 		m->utt_window = uw > SER_MODEL_WINDOW_MAX ? SER_MODEL_WINDOW_MAX + 1 : (int)uw;
 		m->utt_hop = uh > SER_MODEL_WINDOW_MAX ? SER_MODEL_WINDOW_MAX + 1 : (int)uh;
-		uint32_t ti = get_u32(&r);
-		if (!r.bad && ti != 0) {
-			if (ti != 1 || m->layout != SER_LAYOUT_FRAMES) {
-				why = "unknown input transform";
-				goto bad;
-			}
-			if (ser_model_set_idct(m, 1, err) < 0)
-				goto oom;
+		uint32_t ti = get_u32(r);
+		if (!r->bad && ti != 0) {
+			if (ti != 1 || m->layout != SER_LAYOUT_FRAMES)
+				return bad(d, "unknown input transform", SER_EFORMAT);
+			if (ser_model_set_idct(m, 1, d->err) < 0)
+				return MR_OOM;
 		}
 	}
-	if (!(m->train_record = get_str(&r, SER_MODEL_TEXT_MAX, &over)))
-		goto bad_str;
-	uint64_t np = get_u64(&r);
-	if (r.bad)
-		goto bad;
-	if (np > SER_NET_PARAMS_MAX) {
-		why = "parameter count out of limits", code = SER_ELIMIT;
-		goto bad;
-	}
-	if (!need(&r, 4 * np))
-		goto bad;
-	if (r.n - r.off != 4 * np) {
-		why = "trailing bytes after the parameters";
-		goto bad;
-	}
+	if (!(m->train_record = get_str(r, SER_MODEL_TEXT_MAX, &d->over)))
+		return MR_BAD_STR;
+	return MR_OK;
+}
+
+/* The network of arch and its parameters, checked. */
+static int read_net(mread *d, ser_model *m, const char *arch, uint32_t in_c, uint32_t in_len)
+{
+	rbuf *r = &d->r;
+	uint64_t np = get_u64(r);
 	ser_error e2;
-	m->net = ser_net_new(arch, (int)in_c, (int)in_len, (int)ncls, &e2);
+	if (r->bad)
+		return MR_BAD;
+	if (np > SER_NET_PARAMS_MAX)
+		return bad(d, "parameter count out of limits", SER_ELIMIT);
+	if (!need(r, 4 * np))
+		return MR_BAD;
+	if (r->n - r->off != 4 * np)
+		return bad(d, "trailing bytes after the parameters", SER_EFORMAT);
+	m->net = ser_net_new(arch, (int)in_c, (int)in_len, m->n_classes, &e2);
 	if (!m->net) {
-		ser_seterr(err, e2.code == SER_ENOMEM ? SER_ENOMEM : SER_EFORMAT, "%s: %s", name, e2.msg);
-		goto fail;
+		ser_seterr(d->err, e2.code == SER_ENOMEM ? SER_ENOMEM : SER_EFORMAT, "%s: %s", d->name,
+		           e2.msg);
+		return MR_FAIL;
 	}
 	if (ser_net_nparams(m->net) != np) {
-		ser_seterr(err, SER_EFORMAT, "%s: %llu parameters stored, the architecture has %zu", name,
-		           (unsigned long long)np, ser_net_nparams(m->net));
-		goto fail;
+		ser_seterr(d->err, SER_EFORMAT, "%s: %llu parameters stored, the architecture has %zu",
+		           d->name, (unsigned long long)np, ser_net_nparams(m->net));
+		return MR_FAIL;
 	}
 	float *P = ser_net_params(m->net);
 	for (uint64_t i = 0; i < np; i++) {
-		P[i] = get_f32(&r);
+		P[i] = get_f32(r);
 		if (!isfinite(P[i])) {
-			ser_seterr(err, SER_EFORMAT, "%s: parameter %llu is not finite", name, (unsigned long long)i);
-			goto fail;
+			ser_seterr(d->err, SER_EFORMAT, "%s: parameter %llu is not finite", d->name,
+			           (unsigned long long)i);
+			return MR_FAIL;
 		}
 	}
-	if (ser_net_check_params(m->net, &e2) < 0) {
-		ser_seterr(err, SER_EFORMAT, "%s: %s", name, e2.msg);
-		goto fail;
+	if (ser_net_check_params(m->net, &e2) < 0 || validate(m, &e2) < 0) {
+		ser_seterr(d->err, SER_EFORMAT, "%s: %s", d->name, e2.msg);
+		return MR_FAIL;
 	}
-	if (validate(m, &e2) < 0) {
-		ser_seterr(err, SER_EFORMAT, "%s: %s", name, e2.msg);
-		goto fail;
+	return MR_OK;
+}
+
+/* The message of a part that failed with rc. */
+static void read_error(mread *d, int rc)
+{
+	if (rc == MR_BAD_STR) {
+		if (d->over == 1)
+			d->why = "string longer than its limit", d->code = SER_ELIMIT;
+		else if (d->over == 2)
+			d->why = "NUL byte inside a string";
+		else if (!d->r.bad)
+			rc = MR_OOM;
 	}
+	if (rc == MR_OOM)
+		ser_seterr(d->err, SER_ENOMEM, "%s: out of memory", d->name);
+	else if (rc != MR_FAIL)
+		ser_seterr(d->err, d->code, "%s: bad model file: %s (at byte %zu)", d->name, d->why,
+		           d->r.off);
+}
+
+ser_model *ser_model_from_mem(const unsigned char *buf, size_t len, const char *name,
+                              ser_error *err)
+{
+	uint32_t version = model_envelope(buf, len, name, err), in_c = 0, in_len = 0;
+	if (!version)
+		return NULL;
+	/* the checksum is not part of the body */
+	mread d = { { buf, len - 8, 12, 0 }, name, "truncated", SER_EFORMAT, 0, err };
+	ser_model *m = calloc(1, sizeof *m);
+	char *arch = NULL;
+	int rc = !m ? MR_OOM : read_classes(&d, m, &arch, &in_c, &in_len);
+	if (rc == MR_OK)
+		rc = read_input(&d, m, version);
+	if (rc == MR_OK)
+		rc = read_net(&d, m, arch, in_c, in_len);
 	free(arch);
-	return m;
-bad_str:
-	if (over == 1)
-		why = "string longer than its limit", code = SER_ELIMIT;
-	else if (over == 2)
-		why = "NUL byte inside a string";
-	else if (!r.bad)
-		goto oom;
-bad:
-	ser_seterr(err, code, "%s: bad model file: %s (at byte %zu)", name, why, r.off);
-	goto fail;
-oom:
-	ser_seterr(err, SER_ENOMEM, "%s: out of memory", name);
-fail:
-	free(arch);
+	if (rc == MR_OK)
+		return m;
+	read_error(&d, rc);
 	ser_model_free(m);
 	return NULL;
 }
@@ -530,12 +561,9 @@ int ser_model_set_idct(ser_model *m, int on, ser_error *err)
 		return ser_seterr(err, SER_EINVAL, "model: feature dimension %d for the inverse DCT", D);
 	if (!(m->idct = malloc((size_t)D * D * sizeof *m->idct)))
 		return ser_seterr(err, SER_ENOMEM, "out of memory");
-	/* orthonormal DCT-II, c_k = sum_m dct[k][m] l_m, as the front end's; its
+	/* the front end's orthonormal DCT-II, c_k = sum_m dct[k][m] l_m; its
 	 * inverse is its transpose: l_m = sum_k c_k dct[k][m] */
-	for (int k = 0; k < D; k++)
-		for (int j = 0; j < D; j++)
-			m->idct[(size_t)k * D + j] = (float)(sqrt((k ? 2.0 : 1.0) / D) *
-			                                     cos(3.14159265358979323846 * k * (j + 0.5) / D));
+	ser_dct_ortho_matrix(m->idct, D);
 	m->input_idct = 1;
 	return 0;
 }

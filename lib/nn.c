@@ -5,94 +5,11 @@
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
-/* Runs stmt for i in [0, n): blocks of 8 through a fixed-count inner loop,
- * which GCC's -O2 (very-cheap) vector cost model does vectorise, then the
- * scalar tail. */
-#define FOR_VEC(i, n, stmt)                                                    \
-	do {                                                                   \
-		size_t i##0_ = 0, i##n_ = (size_t)(n);                         \
-		for (; i##0_ + 8 <= i##n_; i##0_ += 8)                         \
-			for (size_t i = i##0_; i < i##0_ + 8; i++) {           \
-				stmt;                                          \
-			}                                                      \
-		for (size_t i = i##0_; i < i##n_; i++) {                       \
-			stmt;                                                  \
-		}                                                              \
-	} while (0)
-
-/* sum x[0..n) in 8 float lanes, lanes added in double: vectorisable. */
-static double row_sum(const float *restrict x, int n)
-{
-	float acc[8] = { 0 };
-	int t = 0;
-	for (; t + 8 <= n; t += 8)
-		for (int j = 0; j < 8; j++)
-			acc[j] += x[t + j];
-	double s = 0.0;
-	for (int j = 0; j < 8; j++)
-		s += acc[j];
-	for (; t < n; t++)
-		s += x[t];
-	return s;
-}
-
-/* sum (x - m)^2 over x[0..n), as row_sum. */
-static double row_ssd(const float *restrict x, int n, float m)
-{
-	float acc[8] = { 0 };
-	int t = 0;
-	for (; t + 8 <= n; t += 8)
-		for (int j = 0; j < 8; j++)
-			acc[j] += (x[t + j] - m) * (x[t + j] - m);
-	double s = 0.0;
-	for (int j = 0; j < 8; j++)
-		s += acc[j];
-	for (; t < n; t++)
-		s += (x[t] - m) * (x[t] - m);
-	return s;
-}
-
-/* sum g and sum g * (x - m) over [0..n), as row_sum. */
-static void row_sum_gx(const float *restrict g, const float *restrict x, int n, float m,
-                       double *sg, double *sgx)
-{
-	float a[8] = { 0 }, b[8] = { 0 };
-	int t = 0;
-	for (; t + 8 <= n; t += 8)
-		for (int j = 0; j < 8; j++) {
-			a[j] += g[t + j];
-			b[j] += g[t + j] * (x[t + j] - m);
-		}
-	double s = 0.0, sx = 0.0;
-	for (int j = 0; j < 8; j++)
-		s += a[j], sx += b[j];
-	for (; t < n; t++)
-		s += g[t], sx += g[t] * (x[t] - m);
-	*sg += s;
-	*sgx += sx;
-}
-
-/* y = a * (x - m) + c over [0..n). */
-static void row_affine(float *restrict y, const float *restrict x, int n, float a, float m,
-                       float c)
-{
-	FOR_VEC(t, n, y[t] = a * (x[t] - m) + c);
-}
-
-/* dx += a + b * (x - m) over [0..n). */
-static void row_add_affine(float *restrict dx, const float *restrict x, int n, float a,
-                           float b, float m)
-{
-	FOR_VEC(t, n, dx[t] += a + b * (x[t] - m));
-}
-
-/* dx += k * (N * g - mg - (x - m) * rs * mgx) over [0..n): batchnorm dinp. */
-static void row_bn_dx(float *restrict dx, const float *restrict g, const float *restrict x,
-                      int n, float k, float N, float mg, float m, float rs, float mgx)
-{
-	FOR_VEC(t, n, dx[t] += k * (N * g[t] - mg - (x[t] - m) * rs * mgx));
-}
+#include "nn_rows.h"
 
 /* ---- 1D convolution ---------------------------------------------------- */
 
@@ -493,6 +410,15 @@ void ser_dense_backward(float *dinp, float *dw, float *db, const float *dout,
 		            n_out, w, n_in, 1.0f, dinp, n_in);
 }
 
+int ser_argmax(const float *p, int n)
+{
+	int best = 0;
+	for (int i = 1; i < n; i++)
+		if (p[i] > p[best])
+			best = i;
+	return best;
+}
+
 /* ---- ReLU ------------------------------------------------------------------ */
 
 void ser_relu_forward(float *restrict out, const float *restrict inp, size_t n)
@@ -508,34 +434,21 @@ void ser_relu_backward(float *restrict dinp, const float *restrict dout,
 
 /* ---- dropout ----------------------------------------------------------------- */
 
-/* One xoshiro256** step, the same as ser_rng_next in rng.c, inlined: the
- * dropout mask costs one draw per element. */
-static inline uint64_t xoshiro_next(uint64_t *restrict s)
-{
-	uint64_t x = s[1] * 5, result = ((x << 7) | (x >> 57)) * 9, t = s[1] << 17;
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = (s[3] << 45) | (s[3] >> 19);
-	return result;
-}
-
 /* Dropout of one sample from its generator state s. */
 static void dropout_row(float *restrict y, float *restrict mk, const float *restrict x, size_t n,
                         float p, float keep, uint64_t *restrict s)
 {
 	for (size_t i = 0; i < n; i++) {
 		/* as ser_rng_uniform(&r) < p: top 24 bits / 2^24, exact */
-		float u = (float)(xoshiro_next(s) >> 40) * (1.0f / 16777216.0f);
+		float u = (float)(ser_xoshiro_step(s) >> 40) * (1.0f / 16777216.0f);
 		float m = u < p ? 0.0f : keep;
 		mk[i] = m;
 		y[i] = x[i] * m;
 	}
 }
 
-/* One xoshiro256** step on state (a, b, c, d), result in r. */
+/* ser_xoshiro_step (rng.h) on a state held in four variables (a, b, c, d),
+ * result in r: four chains stay in registers. */
 #define XOSHIRO_STEP(a, b, c, d, r)                                            \
 	do {                                                                   \
 		uint64_t v_ = (b) * 5, t_ = (b) << 17;                         \
@@ -632,9 +545,41 @@ static __attribute__((target("avx2"))) void dropout_rows4_avx2(float *restrict y
 }
 #endif
 
+int ser_nn_avx2(void)
+{
+#ifdef DROPOUT_AVX2
+	return __builtin_cpu_supports("avx2") != 0;
+#else
+	return 0;
+#endif
+}
+
 void ser_dropout_forward(float *out, float *mask, const float *inp, int B, size_t n_per,
                          float p, uint64_t seed, const uint64_t *sample_id)
 {
+	ser_dropout_forward_path(out, mask, inp, B, n_per, p, seed, sample_id,
+	                         ser_nn_avx2() ? SER_NN_AVX2 : SER_NN_LANES4);
+}
+
+void ser_dropout_forward_naive(float *out, float *mask, const float *inp, int B, size_t n_per,
+                               float p, uint64_t seed, const uint64_t *sample_id)
+{
+	float keep = 1.0f / (1.0f - p);
+	for (int b = 0; b < B; b++) {
+		ser_rng r;
+		ser_rng_seed(&r, ser_rng_mix(seed, sample_id ? sample_id[b] : (uint64_t)b));
+		for (size_t i = (size_t)b * n_per; i < (size_t)(b + 1) * n_per; i++) {
+			mask[i] = ser_rng_uniform(&r) < p ? 0.0f : keep;
+			out[i] = inp[i] * mask[i];
+		}
+	}
+}
+
+void ser_dropout_forward_path(float *out, float *mask, const float *inp, int B, size_t n_per,
+                              float p, uint64_t seed, const uint64_t *sample_id, int path)
+{
+	if (path == SER_NN_BEST)
+		path = ser_nn_avx2() ? SER_NN_AVX2 : SER_NN_LANES4;
 	float keep = 1.0f / (1.0f - p);
 	uint64_t s[4][4];
 	int n = 0;
@@ -644,10 +589,15 @@ void ser_dropout_forward(float *out, float *mask, const float *inp, int B, size_
 		ser_rng_seed(&r, ser_rng_mix(seed, sample_id ? sample_id[n] : (uint64_t)n));
 		memcpy(s[j], r.s, sizeof s[j]);
 		size_t off = (size_t)(n - j) * n_per;
+		if (path == SER_NN_SCALAR) {   /* one chain at a time */
+			dropout_row(out + off + (size_t)j * n_per, mask + off + (size_t)j * n_per,
+			            inp + off + (size_t)j * n_per, n_per, p, keep, s[j]);
+			continue;
+		}
 		if (j != 3)
 			continue;
 #ifdef DROPOUT_AVX2
-		if (__builtin_cpu_supports("avx2")) {
+		if (path == SER_NN_AVX2) {
 			size_t n4 = n_per - n_per % 4;
 			dropout_rows4_avx2(out + off, mask + off, inp + off, n_per, p, keep, s);
 			for (int q = 0; q < 4 && n4 < n_per; q++) {
@@ -659,7 +609,7 @@ void ser_dropout_forward(float *out, float *mask, const float *inp, int B, size_
 #endif
 		dropout_rows4(out + off, mask + off, inp + off, n_per, p, keep, s);
 	}
-	for (int m = B - B % 4; m < B; m++) {
+	for (int m = path == SER_NN_SCALAR ? B : B - B % 4; m < B; m++) {
 		size_t off = (size_t)m * n_per;
 		dropout_row(out + off, mask + off, inp + off, n_per, p, keep, s[m % 4]);
 	}
@@ -671,276 +621,74 @@ void ser_dropout_backward(float *restrict dinp, const float *restrict dout,
 	FOR_VEC(i, n, dinp[i] += dout[i] * mask[i]);
 }
 
-/* ---- pooling ------------------------------------------------------------------ */
-
-int ser_pool_outlen(int T, int size, int stride)
+/* a = relu(a) in place over [0, n): the values of ser_relu_forward. */
+void ser_relu_inplace(float *a, size_t n)
 {
-	if (size < 1 || stride < 1 || T < size)
-		return 0;
-	return (T - size) / stride + 1;
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128 zero = _mm_setzero_ps();
+	for (; i + 4 <= n; i += 4) {
+		__m128 v = _mm_loadu_ps(a + i);
+		_mm_storeu_ps(a + i, _mm_and_ps(_mm_cmpgt_ps(v, zero), v));
+	}
+#endif
+	for (; i < n; i++)
+		a[i] = a[i] > 0.0f ? a[i] : 0.0f;
 }
 
-void ser_maxpool_forward(float *out, int *argmax, const float *inp, int B, int C, int T,
-                         int size, int stride)
+/* din = 0 + (inp > 0 ? dout : 0) over [0, n): exactly ser_relu_backward
+ * into a zeroed din (0 + -0 is +0), without the zeroing. SSE2 select:
+ * GCC -O2 compiles the scalar loop to a mispredicted branch. */
+void ser_relu_backward_set(float *restrict din, const float *restrict dout,
+                           const float *restrict inp, size_t n)
 {
-	int To = ser_pool_outlen(T, size, stride);
-	for (size_t bc = 0; bc < (size_t)B * C; bc++) {
-		const float *x = inp + bc * T;
-		if (size == 2) { /* branch-free: first on ties */
-			for (int t = 0; t < To; t++) {
-				int u = t * stride, hi = x[u + 1] > x[u];
-				out[bc * To + t] = hi ? x[u + 1] : x[u];
-				argmax[bc * To + t] = u + hi;
-			}
-			continue;
-		}
-		for (int t = 0; t < To; t++) {
-			int best = t * stride;
-			for (int k = 1; k < size; k++)
-				if (x[t * stride + k] > x[best])
-					best = t * stride + k;
-			out[bc * To + t] = x[best];
-			argmax[bc * To + t] = best;
-		}
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128 zero = _mm_setzero_ps();
+	for (; i + 4 <= n; i += 4) {
+		__m128 keep = _mm_cmpgt_ps(_mm_loadu_ps(inp + i), zero);
+		__m128 g = _mm_and_ps(keep, _mm_loadu_ps(dout + i));
+		_mm_storeu_ps(din + i, _mm_add_ps(zero, g));
+	}
+#endif
+	for (; i < n; i++)
+		din[i] = 0.0f + (inp[i] > 0.0f ? dout[i] : 0.0f);
+}
+
+/* din = 0 + dout * mask over [0, n): exactly ser_dropout_backward into a
+ * zeroed din. Blocks of 8 so that -O2 vectorises. */
+void ser_dropout_backward_set(float *restrict din, const float *restrict dout,
+                              const float *restrict mask, size_t n)
+{
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8)
+		for (size_t j = i; j < i + 8; j++)
+			din[j] = 0.0f + dout[j] * mask[j];
+	for (; i < n; i++)
+		din[i] = 0.0f + dout[i] * mask[i];
+}
+
+/* din = 0 + (inp > 0 ? 0 + dout * mask : 0) over [0, n): ser_dropout_backward_set
+ * then ser_relu_backward_set (relu input inp) in one pass, the same bits. */
+void ser_dropout_relu_backward_set(float *restrict din, const float *restrict dout,
+                                   const float *restrict mask, const float *restrict inp,
+                                   size_t n)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128 zero = _mm_setzero_ps();
+	for (; i + 4 <= n; i += 4) {
+		__m128 g = _mm_add_ps(zero, _mm_mul_ps(_mm_loadu_ps(dout + i), _mm_loadu_ps(mask + i)));
+		__m128 keep = _mm_cmpgt_ps(_mm_loadu_ps(inp + i), zero);
+		_mm_storeu_ps(din + i, _mm_add_ps(zero, _mm_and_ps(keep, g)));
+	}
+#endif
+	for (; i < n; i++) {
+		float g = 0.0f + dout[i] * mask[i];
+		din[i] = 0.0f + (inp[i] > 0.0f ? g : 0.0f);
 	}
 }
 
-void ser_maxpool_backward(float *dinp, const float *dout, const int *argmax, int B, int C,
-                          int T, int size, int stride)
-{
-	int To = ser_pool_outlen(T, size, stride);
-	for (size_t bc = 0; bc < (size_t)B * C; bc++)
-		for (int t = 0; t < To; t++)
-			dinp[bc * T + argmax[bc * To + t]] += dout[bc * To + t];
-}
-
-/* One row pair of the 2x2 case: out[t] = max of r0[2t], r0[2t+1], r1[2t],
- * r1[2t+1], taken in that order with ">" (first on ties, as the general
- * loop). Branch-free: winners depend on the data, and branches on them are
- * mispredicted about half the time. */
-static void maxpool2x2_row(float *restrict y, int *restrict am, const float *restrict r0,
-                           const float *restrict r1, int To, int base, int T)
-{
-	for (int t = 0; t < To; t++) {
-		int u = 2 * t;
-		float a = r0[u], b = r0[u + 1], c = r1[u], d = r1[u + 1];
-		int hb = b > a;
-		float m = hb ? b : a;
-		int k = u + hb;
-		int hc = c > m;
-		m = hc ? c : m;
-		k = hc ? u + T : k;
-		int hd = d > m;
-		m = hd ? d : m;
-		k = hd ? u + 1 + T : k;
-		y[t] = m;
-		am[t] = base + k;
-	}
-}
-
-static void maxpool2x2_row_values(float *restrict y, const float *restrict r0,
-                                  const float *restrict r1, int To)
-{
-	for (int t = 0; t < To; t++) {
-		int u = 2 * t;
-		float m = r0[u];
-		m = r0[u + 1] > m ? r0[u + 1] : m;
-		m = r1[u] > m ? r1[u] : m;
-		m = r1[u + 1] > m ? r1[u + 1] : m;
-		y[t] = m;
-	}
-}
-
-void ser_maxpool2d_forward(float *out, int *argmax, const float *inp, int B, int C, int F,
-                           int T, int pf, int pt)
-{
-	const int Fo = F / pf, To = T / pt;
-	for (size_t bc = 0; bc < (size_t)B * C; bc++) {
-		const float *x = inp + bc * F * T;
-		float *y = out + bc * Fo * To;
-		int *am = argmax ? argmax + bc * Fo * To : NULL;
-		if (pf == 2 && pt == 2) { /* the common case, same winners as below */
-			for (int f = 0; f < Fo; f++) {
-				const float *r0 = x + (size_t)2 * f * T, *r1 = r0 + T;
-				if (am)
-					maxpool2x2_row(y + f * To, am + f * To, r0, r1, To, 2 * f * T, T);
-				else
-					maxpool2x2_row_values(y + f * To, r0, r1, To);
-			}
-			continue;
-		}
-		for (int f = 0; f < Fo; f++)
-			for (int t = 0; t < To; t++) {
-				int best = f * pf * T + t * pt;
-				for (int u = 0; u < pf; u++)
-					for (int v = 0; v < pt; v++) {
-						int k = (f * pf + u) * T + t * pt + v;
-						if (x[k] > x[best])
-							best = k;
-					}
-				y[f * To + t] = x[best];
-				if (am)
-					am[f * To + t] = best;
-			}
-	}
-}
-
-void ser_maxpool2d_backward(float *dinp, const float *dout, const int *argmax, int B, int C,
-                            int F, int T, int pf, int pt)
-{
-	const size_t no = (size_t)(F / pf) * (T / pt);
-	for (size_t bc = 0; bc < (size_t)B * C; bc++)
-		for (size_t k = 0; k < no; k++)
-			dinp[bc * F * T + argmax[bc * no + k]] += dout[bc * no + k];
-}
-
-void ser_avgpool_forward(float *out, const float *inp, int B, int C, int T, int size, int stride)
-{
-	int To = ser_pool_outlen(T, size, stride);
-	float sc = 1.0f / (float)size;
-	for (size_t bc = 0; bc < (size_t)B * C; bc++) {
-		const float *x = inp + bc * T;
-		for (int t = 0; t < To; t++) {
-			float acc = 0.0f;
-			for (int k = 0; k < size; k++)
-				acc += x[t * stride + k];
-			out[bc * To + t] = acc * sc;
-		}
-	}
-}
-
-void ser_avgpool_backward(float *dinp, const float *dout, int B, int C, int T, int size,
-                          int stride)
-{
-	int To = ser_pool_outlen(T, size, stride);
-	float sc = 1.0f / (float)size;
-	for (size_t bc = 0; bc < (size_t)B * C; bc++)
-		for (int t = 0; t < To; t++) {
-			float g = dout[bc * To + t] * sc;
-			for (int k = 0; k < size; k++)
-				dinp[bc * T + t * stride + k] += g;
-		}
-}
-
-/* ---- batch normalisation ---------------------------------------------------- */
-
-static inline int len_of(const int *len, int n, int T)
-{
-	return len ? (len[n] < T ? len[n] : T) : T;
-}
-
-void ser_batchnorm_forward(float *out, float *mean, float *rstd, const float *inp,
-                           const float *gamma, const float *beta, float *rmean, float *rvar,
-                           int B, int C, int T, const int *len, int train, float momentum,
-                           float eps)
-{
-	for (int c = 0; c < C; c++) {
-		float mu, rs;
-		if (train) {
-			double sum = 0.0, ss = 0.0;
-			long cnt = 0;
-			for (int n = 0; n < B; n++) {
-				int L = len_of(len, n, T);
-				sum += row_sum(inp + ((size_t)n * C + c) * T, L);
-				cnt += L;
-			}
-			double m = cnt ? sum / (double)cnt : 0.0;
-			for (int n = 0; n < B; n++)
-				ss += row_ssd(inp + ((size_t)n * C + c) * T, len_of(len, n, T), (float)m);
-			double var = cnt ? ss / (double)cnt : 0.0;
-			mu = (float)m;
-			rs = (float)(1.0 / sqrt(var + eps));
-			if (rmean && rvar) {
-				rmean[c] = momentum * rmean[c] + (1.0f - momentum) * mu;
-				rvar[c] = momentum * rvar[c] + (1.0f - momentum) * (float)var;
-			}
-		} else {
-			mu = rmean[c];
-			rs = (float)(1.0 / sqrt((double)rvar[c] + eps));
-		}
-		mean[c] = mu;
-		rstd[c] = rs;
-		float g = gamma[c] * rs, bb = beta[c];
-		for (int n = 0; n < B; n++) {
-			const float *restrict x = inp + ((size_t)n * C + c) * T;
-			float *restrict y = out + ((size_t)n * C + c) * T;
-			int L = len_of(len, n, T);
-			row_affine(y, x, L, g, mu, bb);
-			for (int t = L; t < T; t++)
-				y[t] = 0.0f;
-		}
-	}
-}
-
-void ser_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout,
-                            const float *inp, const float *mean, const float *rstd,
-                            const float *gamma, int B, int C, int T, const int *len)
-{
-	for (int c = 0; c < C; c++) {
-		float mu = mean[c], rs = rstd[c];
-		double sg = 0.0, sgx = 0.0; /* sum dout, sum dout*xhat */
-		long cnt = 0;
-		for (int n = 0; n < B; n++) {
-			int L = len_of(len, n, T);
-			row_sum_gx(dout + ((size_t)n * C + c) * T, inp + ((size_t)n * C + c) * T, L, mu,
-			           &sg, &sgx);
-			cnt += L;
-		}
-		sgx *= rs;
-		dbeta[c] += (float)sg;
-		dgamma[c] += (float)sgx;
-		if (!dinp || cnt == 0)
-			continue;
-		/* dx = gamma*rstd/N * (N*g - sum g - xhat * sum g*xhat) */
-		float k = gamma[c] * rs / (float)cnt;
-		float mg = (float)sg, mgx = (float)sgx, N = (float)cnt;
-		for (int n = 0; n < B; n++) {
-			const float *restrict x = inp + ((size_t)n * C + c) * T;
-			const float *restrict g = dout + ((size_t)n * C + c) * T;
-			float *restrict dx = dinp + ((size_t)n * C + c) * T;
-			int L = len_of(len, n, T);
-			row_bn_dx(dx, g, x, L, k, N, mg, mu, rs, mgx);
-		}
-	}
-}
-
-/* ---- statistics pooling ---------------------------------------------------- */
-
-void ser_statpool_forward(float *out, const float *inp, int B, int C, int T, const int *len,
-                          float eps)
-{
-	for (int n = 0; n < B; n++) {
-		int L = len_of(len, n, T);
-		for (int c = 0; c < C; c++) {
-			const float *x = inp + ((size_t)n * C + c) * T;
-			double sum = row_sum(x, L);
-			double m = L > 0 ? sum / L : 0.0;
-			double ss = row_ssd(x, L, (float)m);
-			double var = L > 0 ? ss / L : 0.0;
-			out[(size_t)n * 2 * C + c] = (float)m;
-			out[(size_t)n * 2 * C + C + c] = (float)sqrt(var + eps);
-		}
-	}
-}
-
-void ser_statpool_backward(float *dinp, const float *dout, const float *out, const float *inp,
-                           int B, int C, int T, const int *len)
-{
-	for (int n = 0; n < B; n++) {
-		int L = len_of(len, n, T);
-		if (L <= 0)
-			continue;
-		for (int c = 0; c < C; c++) {
-			const float *restrict x = inp + ((size_t)n * C + c) * T;
-			float *restrict dx = dinp + ((size_t)n * C + c) * T;
-			float m = out[(size_t)n * 2 * C + c], sd = out[(size_t)n * 2 * C + C + c];
-			float gm = dout[(size_t)n * 2 * C + c] / (float)L;
-			float gs = dout[(size_t)n * 2 * C + C + c] / ((float)L * sd);
-			/* d sd / dx_t = (x_t - mean) / (L sd) */
-			row_add_affine(dx, x, L, gm, gs, m);
-		}
-	}
-}
 
 /* ---- softmax and cross-entropy ------------------------------------------------ */
 
@@ -1036,3 +784,18 @@ float ser_crossentropy_masked_forward_backward(float *probs, float *dlogits, con
 	return crossentropy(probs, dlogits, logits, labels, mask, B, n, NULL, weight, smoothing, norm);
 }
 
+/* ---- initialisers ---- */
+
+void ser_init_glorot_uniform(float *w, size_t n, int fan_in, int fan_out, ser_rng *r)
+{
+	float a = (float)sqrt(6.0 / (double)(fan_in + fan_out));
+	for (size_t i = 0; i < n; i++)
+		w[i] = ser_rng_range_f(r, -a, a);
+}
+
+void ser_init_he_uniform(float *w, size_t n, int fan_in, ser_rng *r)
+{
+	float a = (float)sqrt(6.0 / (double)fan_in);
+	for (size_t i = 0; i < n; i++)
+		w[i] = ser_rng_range_f(r, -a, a);
+}

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "rng.h"
 
 /* ---- 1D convolution ---------------------------------------------------- */
 enum ser_pad { SER_PAD_VALID = 0, SER_PAD_SAME = 1 };
@@ -96,6 +97,9 @@ void ser_dense_forward_naive(float *out, const float *inp, const float *w, const
 void ser_dense_backward_naive(float *dinp, float *dw, float *db, const float *dout,
                               const float *inp, const float *w, int B, int n_in, int n_out);
 
+/* Index of the largest of p[0..n) (the first on ties). */
+int ser_argmax(const float *p, int n);
+
 /* ---- ReLU (any shape, n elements; arrays must not overlap) ------------ */
 void ser_relu_forward(float *restrict out, const float *restrict inp, size_t n);
 /* dinp += dout where inp > 0. */
@@ -113,6 +117,33 @@ void ser_dropout_forward(float *out, float *mask, const float *inp, int B, size_
 /* dinp += dout * mask (arrays must not overlap). */
 void ser_dropout_backward(float *restrict dinp, const float *restrict dout,
                           const float *restrict mask, size_t n);
+/* The same draws along one path of the optimised forward (SER_NN_BEST:
+ * the fastest this CPU has); every path gives the bits of the naive
+ * reference, one ser_rng_uniform per element. */
+enum ser_nn_path { SER_NN_BEST = 0, SER_NN_SCALAR = 1, SER_NN_LANES4 = 2, SER_NN_AVX2 = 3 };
+void ser_dropout_forward_path(float *out, float *mask, const float *inp, int B, size_t n_per,
+                              float p, uint64_t seed, const uint64_t *sample_id, int path);
+void ser_dropout_forward_naive(float *out, float *mask, const float *inp, int B, size_t n_per,
+                               float p, uint64_t seed, const uint64_t *sample_id);
+/* 1 if the CPU runs the AVX2 path (checked at run time). */
+int ser_nn_avx2(void);
+
+/* ---- element-wise kernels of the network's passes -------------------------
+ * Optimised (SSE2 4 lanes, scalar tail); each gives exactly the bits of the
+ * naive form named, which the unit tests compare at every length 0..40. */
+/* a = relu(a) in place: ser_relu_forward(a, a, n). */
+void ser_relu_inplace(float *a, size_t n);
+/* din = 0 + (inp > 0 ? dout : 0): ser_relu_backward into a zeroed din. */
+void ser_relu_backward_set(float *restrict din, const float *restrict dout,
+                           const float *restrict inp, size_t n);
+/* din = 0 + dout * mask: ser_dropout_backward into a zeroed din. */
+void ser_dropout_backward_set(float *restrict din, const float *restrict dout,
+                              const float *restrict mask, size_t n);
+/* The fused pair dropout then relu (relu input inp): ser_dropout_backward_set
+ * into a temporary, then ser_relu_backward_set from it. */
+void ser_dropout_relu_backward_set(float *restrict din, const float *restrict dout,
+                                   const float *restrict mask, const float *restrict inp,
+                                   size_t n);
 
 /* ---- pooling over time --------------------------------------------------- */
 /* T_out = floor((T - size) / stride) + 1 (0 if T < size): Keras "valid". */
@@ -197,5 +228,12 @@ float ser_crossentropy_masked_forward_backward(float *probs, float *dlogits, con
                                                const int *labels, const unsigned char *mask,
                                                int B, int n, const float *weight,
                                                float smoothing, float norm);
+
+/* ---- initialisers (Keras) ---------------------------------------------- */
+/* glorot_uniform: U(-a, a), a = sqrt(6 / (fan_in + fan_out)).
+ * For conv1d, fan_in = C_in*K, fan_out = C_out*K; dense: n_in, n_out. */
+void ser_init_glorot_uniform(float *w, size_t n, int fan_in, int fan_out, ser_rng *r);
+/* he_uniform: U(-a, a), a = sqrt(6 / fan_in). */
+void ser_init_he_uniform(float *w, size_t n, int fan_in, ser_rng *r);
 
 #endif

@@ -200,17 +200,3 @@ float ser_lr_at(const ser_lr_sched *s, long step)
 		return s->lr;
 	}
 }
-
-void ser_init_glorot_uniform(float *w, size_t n, int fan_in, int fan_out, ser_rng *r)
-{
-	float a = (float)sqrt(6.0 / (double)(fan_in + fan_out));
-	for (size_t i = 0; i < n; i++)
-		w[i] = ser_rng_range_f(r, -a, a);
-}
-
-void ser_init_he_uniform(float *w, size_t n, int fan_in, ser_rng *r)
-{
-	float a = (float)sqrt(6.0 / (double)fan_in);
-	for (size_t i = 0; i < n; i++)
-		w[i] = ser_rng_range_f(r, -a, a);
-}

@@ -5,7 +5,6 @@
 
 #include <stddef.h>
 #include "ser.h"
-#include "rng.h"
 
 enum ser_opt_kind {
 	SER_OPT_SGD = 0,     /* p -= lr * g (momentum m: v = m*v + g; p -= lr*v) */
@@ -62,12 +61,5 @@ typedef struct ser_lr_sched {
 } ser_lr_sched;
 /* Learning rate at step (0-based); during warm-up lr*(step+1)/warmup. */
 float ser_lr_at(const ser_lr_sched *s, long step);
-
-/* ---- initialisers (Keras) ---------------------------------------------- */
-/* glorot_uniform: U(-a, a), a = sqrt(6 / (fan_in + fan_out)).
- * For conv1d, fan_in = C_in*K, fan_out = C_out*K; dense: n_in, n_out. */
-void ser_init_glorot_uniform(float *w, size_t n, int fan_in, int fan_out, ser_rng *r);
-/* he_uniform: U(-a, a), a = sqrt(6 / fan_in). */
-void ser_init_he_uniform(float *w, size_t n, int fan_in, ser_rng *r);
 
 #endif

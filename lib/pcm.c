@@ -3,6 +3,7 @@
  * arecord to a pipe writes data size 0x80000000 (older: 0x7fffffff), sox
  * 0x7ffff000; all of these mean "read to the end". */
 #include "audio.h"
+#include "bytes.h"
 
 #include <errno.h>
 #include <math.h>
@@ -32,16 +33,6 @@ struct ser_pcm_in {
 	size_t have;        /* bytes in raw */
 	unsigned char raw[RAWCAP];
 };
-
-static uint32_t le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint16_t le16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
 
 /* One read(2), served first from the bytes given at open. */
 static ssize_t src_read(ser_pcm_in *s, unsigned char *p, size_t n)
@@ -92,13 +83,13 @@ static int skip_bytes(ser_pcm_in *s, uint64_t n, ser_error *err)
 
 static int parse_fmt(ser_pcm_in *p, const unsigned char *f, uint32_t size, ser_error *err)
 {
-	unsigned tag = le16(f), ch = le16(f + 2), bits = le16(f + 14), align = le16(f + 12);
-	uint32_t rate = le32(f + 4);
+	unsigned tag = ser_get_le16(f), ch = ser_get_le16(f + 2), bits = ser_get_le16(f + 14), align = ser_get_le16(f + 12);
+	uint32_t rate = ser_get_le32(f + 4);
 
 	if (tag == 0xFFFE) {            /* WAVE_FORMAT_EXTENSIBLE: subformat GUID at 24 */
 		if (size < 40)
 			return ser_seterr(err, SER_EFORMAT, "WAV header: short extensible fmt chunk");
-		tag = le16(f + 24);
+		tag = ser_get_le16(f + 24);
 	}
 	if (ch < 1 || ch > SER_CHANNELS_MAX)
 		return ser_seterr(err, SER_ELIMIT, "WAV header: %u channels outside [1, %d]",
@@ -137,7 +128,7 @@ static int parse_wav(ser_pcm_in *p, ser_error *err)
 		if (r < 8)
 			return ser_seterr(err, r ? SER_ETRUNC : SER_EFORMAT,
 			                  "WAV header: no data chunk");
-		uint32_t size = le32(h + 4);
+		uint32_t size = ser_get_le32(h + 4);
 		if (memcmp(h, "fmt ", 4) == 0) {
 			if (have_fmt)
 				return ser_seterr(err, SER_EFORMAT, "WAV header: two fmt chunks");
@@ -241,14 +232,14 @@ static float sample(const unsigned char *b, int kind)
 {
 	switch (kind) {
 	case K_U8: return (float)(b[0] - 128) / 128.0f;
-	case K_S16: return (float)(int16_t)le16(b) / 32768.0f;
+	case K_S16: return (float)(int16_t)ser_get_le16(b) / 32768.0f;
 	case K_S24: {
 		int32_t v = (int32_t)((uint32_t)b[0] << 8 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 24);
 		return (float)((double)(v >> 8) / 8388608.0);
 	}
-	case K_S32: return (float)((double)(int32_t)le32(b) / 2147483648.0);
+	case K_S32: return (float)((double)(int32_t)ser_get_le32(b) / 2147483648.0);
 	default: {
-		uint32_t u = le32(b);
+		uint32_t u = ser_get_le32(b);
 		float f;
 		memcpy(&f, &u, sizeof f);
 		return f;
@@ -298,7 +289,7 @@ long ser_pcm_in_read(ser_pcm_in *p, float *buf, size_t n, ser_error *err)
 		/* the common case in one tight loop; same values as sample() */
 		const unsigned char *f = p->raw;
 		for (i = 0; i < k; i++, f += 2)
-			buf[i] = (float)(int16_t)le16(f) / 32768.0f;
+			buf[i] = (float)(int16_t)ser_get_le16(f) / 32768.0f;
 	}
 	for (i = p->channels == 1 && p->kind == K_S16 ? k : 0; i < k; i++) {
 		const unsigned char *f = p->raw + i * fb;
@@ -360,20 +351,6 @@ size_t ser_pcm_encode(const float *x, size_t n, int enc, void *out)
 	return 2 * n;
 }
 
-static void put32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-	p[2] = (unsigned char)(v >> 16);
-	p[3] = (unsigned char)(v >> 24);
-}
-
-static void put16(unsigned char *p, unsigned v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-}
-
 size_t ser_wav_header(unsigned char *hdr, int rate, int enc, uint32_t data_bytes)
 {
 	int f32 = enc == SER_PCM_F32;
@@ -386,24 +363,24 @@ size_t ser_wav_header(unsigned char *hdr, int rate, int enc, uint32_t data_bytes
 	riff = data_bytes > 0xffffffffu - (uint32_t)(len - 8) ? 0xffffffffu
 	                                                      : data_bytes + (uint32_t)(len - 8);
 	memcpy(p, "RIFF", 4);
-	put32(p + 4, riff);
+	ser_put_le32(p + 4, riff);
 	memcpy(p + 8, "WAVEfmt ", 8);
-	put32(p + 16, f32 ? 18 : 16);
-	put16(p + 20, f32 ? 3 : 1);                 /* PCM or IEEE float */
-	put16(p + 22, 1);                           /* channels */
-	put32(p + 24, (uint32_t)rate);
-	put32(p + 28, (uint32_t)rate * bps);        /* bytes per second */
-	put16(p + 32, bps);                         /* block align */
-	put16(p + 34, bps * 8);                     /* bits per sample */
+	ser_put_le32(p + 16, f32 ? 18 : 16);
+	ser_put_le16(p + 20, f32 ? 3 : 1);                 /* PCM or IEEE float */
+	ser_put_le16(p + 22, 1);                           /* channels */
+	ser_put_le32(p + 24, (uint32_t)rate);
+	ser_put_le32(p + 28, (uint32_t)rate * bps);        /* bytes per second */
+	ser_put_le16(p + 32, bps);                         /* block align */
+	ser_put_le16(p + 34, bps * 8);                     /* bits per sample */
 	p += 36;
 	if (f32) {
-		put16(p, 0);                            /* cbSize */
+		ser_put_le16(p, 0);                            /* cbSize */
 		memcpy(p + 2, "fact", 4);
-		put32(p + 6, 4);
-		put32(p + 10, data_bytes == 0xffffffffu ? 0xffffffffu : data_bytes / 4);
+		ser_put_le32(p + 6, 4);
+		ser_put_le32(p + 10, data_bytes == 0xffffffffu ? 0xffffffffu : data_bytes / 4);
 		p += 14;
 	}
 	memcpy(p, "data", 4);
-	put32(p + 4, data_bytes);
+	ser_put_le32(p + 4, data_bytes);
 	return len;
 }

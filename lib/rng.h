@@ -19,6 +19,19 @@ void ser_rng_seed(ser_rng *r, uint64_t seed);
  * for independent per-sample / per-layer streams. */
 uint64_t ser_rng_mix(uint64_t seed, uint64_t id);
 uint64_t ser_rng_next(ser_rng *r);
+/* One xoshiro256** step on the state s[4]: the one definition, inlined
+ * where a draw per element counts (the dropout masks of nn.c). */
+static inline uint64_t ser_xoshiro_step(uint64_t *restrict s)
+{
+	uint64_t x = s[1] * 5, result = ((x << 7) | (x >> 57)) * 9, t = s[1] << 17;
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = (s[3] << 45) | (s[3] >> 19);
+	return result;
+}
 /* Uniform in [0, 1): top 24 bits / 2^24. */
 float ser_rng_uniform(ser_rng *r);
 /* Uniform in [0, 1): top 53 bits / 2^53. */

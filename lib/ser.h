@@ -12,6 +12,10 @@
 
 #define SER_ERRMSG_MAX 256
 
+/* Sample rates libser accepts anywhere (audio, feature streams). */
+#define SER_RATE_MIN 1000       /* Hz */
+#define SER_RATE_MAX 384000     /* Hz */
+
 enum ser_status {
 	SER_OK = 0,
 	SER_ENOMEM = -1,    /* allocation failed */

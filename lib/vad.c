@@ -26,44 +26,30 @@ void ser_vad_defaults(ser_vad_opts *o)
 ser_vad *ser_vad_new(const ser_vad_opts *o, const char *settings, uint32_t dim, ser_error *err)
 {
 	ser_feat_opts f;
+	ser_frame_layout l;
 	ser_vad *v;
-	double db = 10 / log(10.0);   /* dB per neper of power */
 	if (!(o->margin >= 0 && o->margin <= 100) || !(o->gate >= -200 && o->gate <= 100)
 	    || !(o->rise >= 0 && o->rise <= 1000))
 		return ser_seterr(err, SER_EINVAL, "VAD: option out of range"), NULL;
 	if (ser_feat_parse_settings(&f, settings ? settings : "", err) < 0)
 		return NULL;
-	if (f.cmvn != SER_CMVN_NONE || f.pool != SER_POOL_NONE)
+	ser_frame_layout_of(&f, &l);
+	if (!l.absolute)
 		return ser_seterr(err, SER_EINVAL, "VAD: features with %s have no absolute energy",
 		                  f.pool != SER_POOL_NONE ? "pooling" : "CMVN"), NULL;
 	if (!(v = calloc(1, sizeof *v)))
 		return ser_seterr(err, SER_ENOMEM, "out of memory"), NULL;
 	v->o = *o;
-	if (f.energy != SER_ENERGY_NONE || f.dct != SER_DCT_NONE) {
-		v->first = f.c0 == SER_C0_LAST ? f.n_ceps - 1 : 0;
-		v->count = 1;
-	} else {
-		v->first = 0;
-		v->count = f.n_mels;
-	}
-	if (f.energy != SER_ENERGY_NONE) {
-		v->k = db;   /* C0 = ln of the time-domain energy */
-	} else {
-		v->k = f.log == SER_LOG_DB ? 1 : db;
-		if (f.spectrum == SER_SPEC_MAGNITUDE)
-			v->k *= 2;
-		if (f.dct == SER_DCT_ORTHO)
-			v->k /= sqrt((double)f.n_mels);
-		else if (f.dct == SER_DCT_HTK)
-			v->k /= sqrt(2.0 * f.n_mels);
-	}
+	v->first = l.energy_first;
+	v->count = l.energy_count;
+	v->k = l.energy_k;
 	if ((uint32_t)(v->first + v->count) > dim) {
 		int last = v->first + v->count - 1;
 		free(v);
 		return ser_seterr(err, SER_EINVAL, "VAD: energy at value %d, frames have %u",
 		                  last, dim), NULL;
 	}
-	v->offset = f.scale > 0 ? 20 * log10(f.scale) : 0;
+	v->offset = l.scale_db;
 	v->rise = o->rise * ser_feat_frame_shift(&f) / f.rate;
 	return v;
 }

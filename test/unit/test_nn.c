@@ -828,6 +828,76 @@ static void test_rng_optim(void)
 	CHECK(mx <= a_lim && mx > 0.95f * a_lim, "glorot_uniform bound %g (limit %g)", mx, a_lim);
 }
 
+/* The element-wise kernels of the network's passes against their naive
+ * forms, bit for bit, at every length 0..40 (SSE2 blocks of 4 and the
+ * scalar tail; zeros and -0 in the inputs). */
+static void test_kernels(void)
+{
+	int bad[4] = { 0 };
+	for (size_t n = 0; n <= 40; n++) {
+		float *x = rnd(n, 1), *d = rnd(n, 1), *mk = rnd(n, 1);
+		float *a = malloc((n + 1) * 4), *b = calloc(n + 1, 4), *t = calloc(n + 1, 4);
+		for (size_t i = 0; i < n; i += 5)
+			x[i] = i % 10 ? -0.0f : 0.0f;
+		for (size_t i = 0; i < n; i++)
+			mk[i] = mk[i] < 0 ? 0.0f : 1.25f;
+		memcpy(a, x, n * 4);
+		ser_relu_inplace(a, n);
+		ser_relu_forward(b, x, n);
+		bad[0] += memcmp(a, b, n * 4) != 0;
+		memset(b, 0, n * 4);
+		ser_relu_backward_set(a, d, x, n);
+		ser_relu_backward(b, d, x, n);
+		bad[1] += memcmp(a, b, n * 4) != 0;
+		memset(b, 0, n * 4);
+		ser_dropout_backward_set(a, d, mk, n);
+		ser_dropout_backward(b, d, mk, n);
+		bad[2] += memcmp(a, b, n * 4) != 0;
+		memset(b, 0, n * 4);
+		memset(t, 0, n * 4);
+		ser_dropout_relu_backward_set(a, d, mk, x, n);
+		ser_dropout_backward(t, d, mk, n);
+		ser_relu_backward(b, t, x, n);
+		bad[3] += memcmp(a, b, n * 4) != 0;
+		free(x), free(d), free(mk), free(a), free(b), free(t);
+	}
+	CHECK(!bad[0], "relu in place = ser_relu_forward, lengths 0..40 (%d differ)", bad[0]);
+	CHECK(!bad[1], "relu backward set = ser_relu_backward into zeros (%d differ)", bad[1]);
+	CHECK(!bad[2], "dropout backward set = ser_dropout_backward into zeros (%d differ)", bad[2]);
+	CHECK(!bad[3], "fused dropout+relu backward = the two in turn (%d differ)", bad[3]);
+}
+
+/* Dropout forward along each path (scalar chains, 4 chains, AVX2 when the
+ * CPU has it, the best) against the naive reference, bit for bit, over
+ * batch sizes 1..9 (groups of 4 and the rest) and row lengths reaching
+ * the 4-wide blocks and their tails. */
+static void test_dropout_paths(void)
+{
+	static const size_t lens[] = { 1, 3, 4, 5, 7, 8, 9, 16, 17 };
+	static const char *const pname[] = { "best", "scalar", "4 chains", "AVX2" };
+	uint64_t ids[9] = { 5, 1, 99, 3, 1234567, 8, 2, 77, 40 };
+	int npaths = ser_nn_avx2() ? 4 : 3;
+	for (int path = 0; path < npaths; path++) {
+		int bad = 0, cases = 0;
+		for (int B = 1; B <= 9; B++)
+			for (size_t k = 0; k < sizeof lens / sizeof *lens; k++) {
+				size_t n = (size_t)B * lens[k];
+				float *x = rnd(n, 1), *y0 = malloc(n * 4), *m0 = malloc(n * 4);
+				float *y1 = malloc(n * 4), *m1 = malloc(n * 4);
+				const uint64_t *id = B % 2 ? ids : NULL;
+				ser_dropout_forward_naive(y0, m0, x, B, lens[k], 0.3f, 11, id);
+				ser_dropout_forward_path(y1, m1, x, B, lens[k], 0.3f, 11, id, path);
+				bad += memcmp(y0, y1, n * 4) != 0 || memcmp(m0, m1, n * 4) != 0;
+				cases++;
+				free(x), free(y0), free(m0), free(y1), free(m1);
+			}
+		CHECK(bad == 0, "dropout forward, %s path = naive reference (%d of %d cases differ)",
+		      pname[path], bad, cases);
+	}
+	if (npaths == 3)
+		printf("# no AVX2 on this CPU: its dropout path not run\n");
+}
+
 int main(void)
 {
 	ser_rng_seed(&R, 12345);
@@ -836,6 +906,8 @@ int main(void)
 	test_conv2d();
 	test_dense();
 	test_simple();
+	test_kernels();
+	test_dropout_paths();
 	test_bn();
 	test_stats();
 	test_ce();
