@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "classify.h"
 #include "featio.h"
+#include "kaldi.h"
 #include "labels.h"
 #include "mfcc.h"
 #include "model.h"
@@ -88,6 +89,11 @@ static void usage(void)
 	"      --classes        print the model's classes (with --only the listed ones),\n"
 	"                       one a line in model order, and exit\n"
 	"      --info           print the model's summary and training record, and exit\n"
+	"      --settings S     the feature settings of Kaldi archive inputs (binary or\n"
+	"                       text ark; FILE.scp: the objects it lists), which carry\n"
+	"                       none: a preset, a settings text (KEY=VALUE ...) or a ser\n"
+	"                       feature stream whose header to use; they must be the\n"
+	"                       model's (default: none, archives refused)\n"
 	"  -h, --help           this help\n"
 	"\n"
 	"Windowed lines: key<TAB>start<TAB>end<TAB>label<TAB>confidence (seconds);\n"
@@ -97,7 +103,7 @@ static void usage(void)
 }
 
 enum { O_CLASSES = 256, O_INFO, O_WHOLE, O_NOVAD, O_MINV, O_VMARGIN, O_VGATE, O_VRISE, O_METER, O_PLAIN,
-       O_ONLY, O_SEGMENTS, O_MERGE, O_FORMAT, O_MINPAUSE, O_MAXSEG, O_MINSEG };
+       O_ONLY, O_SEGMENTS, O_MERGE, O_FORMAT, O_MINPAUSE, O_MAXSEG, O_MINSEG, O_SETTINGS };
 
 struct ctx {
 	ser_model *m;
@@ -117,6 +123,7 @@ struct ctx {
 	int status;
 	struct segs *segs;       /* --segments, else NULL */
 	int fmt;                 /* --format: enum ser_span_fmt */
+	const ser_feat_info *kaldi; /* --settings of Kaldi archives, or NULL */
 };
 
 static void export_span(struct ctx *c, const char *key, double start, double end, const char *label,
@@ -766,7 +773,7 @@ static void run_stream(struct ctx *c, FILE *f, const char *name)
 {
 	ser_error err;
 	ser_fr_ev ev;
-	ser_fr *r = ser_fr_open(f, name, &err);
+	ser_fr *r = f ? ser_fr_open_as(f, name, c->kaldi, &err) : ser_kaldi_open_scp(name, c->kaldi, &err);
 	const ser_feat_info *info;
 	int rc = 0;
 	if (!r) {
@@ -929,7 +936,8 @@ static void run_fd(struct ctx *c, int fd, const char *name)
 	int kind = ser_sniff(fd, head, &n, &err);
 	if (kind == SER_SNIFF_EMPTY)
 		ser_seterr(&err, SER_EFORMAT, "empty input");
-	if (kind == SER_SNIFF_FEATURES && (f = ser_replay_stream(fd, head, n, &err))) {
+	if ((kind == SER_SNIFF_FEATURES || (kind == SER_SNIFF_OTHER && ser_kaldi_sniff(head, n))) &&
+	    (f = ser_replay_stream(fd, head, n, &err))) {
 		open_stream = f;
 		run_stream(c, f, name);
 		fclose(f);
@@ -960,6 +968,10 @@ static void run_path(struct ctx *c, const char *path)
 	int fd;
 	if (!strcmp(path, "-")) {
 		run_fd(c, 0, "-");
+		return;
+	}
+	if (ser_kaldi_is_scp(path)) {   /* a Kaldi scp file: the objects it names */
+		run_stream(c, NULL, path);
 		return;
 	}
 	if ((fd = open(path, O_RDONLY)) < 0) {
@@ -1098,6 +1110,7 @@ int main(int argc, char **argv)
 		{ "min-pause", required_argument, NULL, O_MINPAUSE },
 		{ "max-segment", required_argument, NULL, O_MAXSEG },
 		{ "min-segment", required_argument, NULL, O_MINSEG },
+		{ "settings", required_argument, NULL, O_SETTINGS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -1112,6 +1125,8 @@ int main(int argc, char **argv)
 	ser_clfs_opts so = { 0, 0, 1, 0.2 };
 	int segments = 0, merge = 0;
 	double pause = 0.3, maxseg = 10, minseg = 0.25;   /* seconds */
+	static ser_feat_info kaldi_as;
+	static char kaldi_text[SER_FEAT_SETTINGS_MAX];
 
 	cli_init("ser-classify", synopsis);
 	memset(&c, 0, sizeof c);
@@ -1142,6 +1157,11 @@ int main(int argc, char **argv)
 		case O_MINPAUSE: pause = cli_double("--min-pause", optarg, 0.01, 60); break;
 		case O_MAXSEG: maxseg = cli_double("--max-segment", optarg, 0.1, 3600); break;
 		case O_MINSEG: minseg = cli_double("--min-segment", optarg, 0.01, 60); break;
+		case O_SETTINGS:
+			if (ser_kaldi_settings(optarg, &kaldi_as, kaldi_text, sizeof kaldi_text, &err) < 0)
+				cli_usage_error("--settings: %s", err.msg);
+			c.kaldi = &kaldi_as;
+			break;
 		case 'h': usage(); cli_close_stdout(); return EXIT_OK;
 		default: cli_usage_error("unknown option");
 		}

@@ -3,19 +3,23 @@
 #include "cli.h"
 #include "featio.h"
 #include "mfcc.h"
+#include "outfile.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #define BLOCK 4096      /* samples read at a time */
 #define YMAX 256        /* frames taken from the front end at a time */
 
 static const char synopsis[] =
 	"Usage: ser-mfcc [-p PRESET] [--KEY VALUE]... [-r HZ] [-e s16|f32] [--input-rate HZ]\n"
-	"                [-k KEY] [-t|--raw|--ark] [--print-settings] [FILE...]\n";
+	"                [-k KEY] [-t|--raw|--ark] [-o FILE [--scp FILE]] [--print-settings]\n"
+	"                [--wav-scp FILE [--wav-scp-commands]] [FILE...]\n";
 
-enum { O_INPUT_RATE = 256, O_VHQ, O_RAW, O_ARK, O_PRINT, O_KEYS = 512 };
+enum { O_INPUT_RATE = 256, O_VHQ, O_RAW, O_ARK, O_PRINT, O_SCP, O_WAVSCP, O_WAVCMD, O_KEYS = 512 };
 
 struct ctx {
 	ser_fe *fe;
@@ -31,6 +35,12 @@ struct ctx {
 	float in[BLOCK];
 	float *y;            /* (YMAX, dim) */
 	size_t dim;
+	FILE *out;           /* the feature output (stdout or -o) */
+	FILE *scp;           /* --scp: "KEY ARK:OFFSET" lines, else NULL */
+	const char *ark;     /* -o FILE, as named in those lines */
+	off_t begin_at;      /* byte offset of the open utterance in out */
+	const char *wav_key; /* --wav-scp: the key of the input being read */
+	int cmd_fd;          /* --wav-scp command output being read, else -1 */
 };
 
 /* Value of key in a settings text (for the defaults shown by --help). */
@@ -81,6 +91,15 @@ static void usage(void)
 	"  -t, --text             Kaldi text archive output (default: binary stream)\n"
 	"      --raw              bare float32 output, frames back to back\n"
 	"      --ark              Kaldi binary archive output\n"
+	"  -o, --output FILE      write the features to FILE, replaced only when\n"
+	"                         complete (default: stdout)\n"
+	"      --scp FILE         with --ark or -t and -o: also a Kaldi scp file of\n"
+	"                         \"KEY FILE:OFFSET\" lines (the byte offset of each\n"
+	"                         utterance in the -o FILE), as Kaldi's ark,scp: writes\n"
+	"      --wav-scp FILE     inputs from a Kaldi wav.scp: \"KEY PATH\" lines, each\n"
+	"                         PATH read as a FILE keyed KEY\n"
+	"      --wav-scp-commands also run \"KEY COMMAND |\" lines through /bin/sh, the\n"
+	"                         command's output read like stdin (default: refused)\n"
 	"      --print-settings   print the canonical settings text and exit\n"
 	"  -h, --help             print this help and exit\n"
 	"\n"
@@ -100,9 +119,11 @@ static void usage(void)
 	"after marking the open utterance aborted.\n");
 }
 
+static const char *out_name = "stdout";
+
 static void out_error(const ser_error *err)
 {
-	cli_report("stdout", err);
+	cli_report(out_name, err);
 	exit(EXIT_DATA);
 }
 
@@ -123,6 +144,8 @@ static void begin_utt(struct ctx *c)
 	ser_error err;
 	if (c->begun)
 		return;
+	if (c->scp && (c->begin_at = ftello(c->out)) < 0)
+		cli_die(EXIT_DATA, "%s: %s", out_name, strerror(errno));
 	if (ser_fw_begin(c->fw, c->key, &err) < 0)
 		out_error(&err);
 	c->begun = 1;
@@ -136,7 +159,7 @@ static int feed(struct ctx *c, const float *x, size_t n, ser_error *err)
 		return rc;
 	drain(c);
 	if (c->live)
-		cli_flush(stdout);
+		cli_flush(c->out);
 	return 0;
 }
 
@@ -155,10 +178,12 @@ static void end_utt(struct ctx *c, int aborted)
 		drain(c);
 		if (ser_fw_end(c->fw, &err) < 0)
 			out_error(&err);
+		if (c->scp)   /* ref: Kaldi kaldi-table-inl.h: the offset after "KEY " */
+			fprintf(c->scp, "%s %s:%lld\n", c->key, c->ark, (long long)c->begin_at + (long long)strlen(c->key) + 1);
 	}
 	c->begun = 0;
 	ser_fe_reset(c->fe);
-	cli_flush(stdout);
+	cli_flush(c->out);
 }
 
 /* Decodes a into one utterance. Returns 0, EXIT_DATA (reported; the
@@ -193,10 +218,10 @@ static int run_input(struct ctx *c, const char *path)
 {
 	ser_error err;
 	ser_audio *a;
-	int rc, is_stdin = !strcmp(path, "-");
-	const char *name = is_stdin ? "-" : path;
-	c->key = is_stdin ? c->stdin_key : path;
-	c->live = is_stdin;
+	int rc, is_stdin = !strcmp(path, "-") || c->cmd_fd >= 0;
+	const char *name = c->cmd_fd >= 0 ? c->wav_key : is_stdin ? "-" : path;
+	c->key = c->wav_key ? c->wav_key : is_stdin ? c->stdin_key : path;
+	c->live = is_stdin && c->cmd_fd < 0;
 	if (ser_fw_key_check(c->fw, c->key, &err) < 0) {  /* that input's error alone */
 		cli_report(name, &err);
 		return EXIT_DATA;
@@ -206,7 +231,8 @@ static int run_input(struct ctx *c, const char *path)
 		unsigned char head[SER_SNIFF_BYTES];
 		size_t n;
 		ser_raw_fmt raw = { c->enc, c->input_rate ? c->input_rate : c->rate, 1 };
-		int kind = ser_sniff(0, head, &n, &err);
+		int fd = c->cmd_fd >= 0 ? c->cmd_fd : 0;
+		int kind = ser_sniff(fd, head, &n, &err);
 		a = NULL;
 		if (kind == SER_SNIFF_EMPTY) {       /* a stream that ended at once */
 			end_utt(c, 0);
@@ -217,7 +243,7 @@ static int run_input(struct ctx *c, const char *path)
 			ser_seterr(&err, SER_EFORMAT, "already features (a ser feature stream): give it to "
 			           "ser-classify or ser-train");
 		else if (kind > 0)
-			a = ser_audio_open_fd(0, head, n, &raw, c->rate, c->quality, &err);
+			a = ser_audio_open_fd(fd, head, n, &raw, c->rate, c->quality, &err);
 	} else {
 		a = ser_audio_open(path, c->rate, c->quality, &err);
 	}
@@ -252,6 +278,103 @@ static void check_applies(const char *stdin_opt, int print, int nfmt, char **in,
 		cli_usage_error("only one of -t, --raw and --ark");
 }
 
+/* -o, --scp and --wav-scp: what they need and what they exclude. */
+static void check_outputs(const char *o, const char *scp, int fmt, const char *wavscp, int wavcmd,
+                          char **in, int n)
+{
+	if (scp && !o)
+		cli_usage_error("--scp needs -o FILE (the archive its offsets point into)");
+	if (scp && fmt != SER_FW_ARK && fmt != SER_FW_TEXT)
+		cli_usage_error("--scp needs --ark or -t (a Kaldi archive)");
+	if (wavcmd && !wavscp)
+		cli_usage_error("--wav-scp-commands applies to --wav-scp");
+	if (wavscp && n)
+		cli_usage_error("--wav-scp names the inputs: no FILE with it");
+	if (o) {
+		cli_check_output("--output", o);
+		cli_check_not_input("--output", o, (const char *const *)in, n);
+	}
+	if (scp) {
+		cli_check_output("--scp", scp);
+		cli_check_not_input("--scp", scp, (const char *const *)in, n);
+		if (ser_same_file(o, scp) || !strcmp(o, scp))
+			cli_usage_error("--scp and -o name the same file");
+	}
+}
+
+static void commit_output(ser_out *o, const char *name)
+{
+	ser_error err;
+	if (o && ser_out_commit(o, &err) < 0)
+		cli_die(EXIT_DATA, "%s: %s", name, err.msg);
+}
+
+/* --wav-scp: each "KEY PATH" line an input keyed KEY; "KEY COMMAND |"
+ * (with commands allowed) the output of sh -c COMMAND. Returns as
+ * run_input, for the whole list. */
+static int run_wav_scp(struct ctx *c, const char *list, int commands)
+{
+	FILE *f = strcmp(list, "-") ? fopen(list, "r") : stdin;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	long lineno = 0;
+	int status = 0;
+	if (!f)
+		cli_die(EXIT_DATA, "%s: %s", list, strerror(errno));
+	while (status >= 0 && (len = getline(&line, &cap, f)) >= 0) {
+		char *s = line, *key, *rx;
+		int rc;
+		lineno++;
+		while (len > 0 && strchr(" \t\r\n", line[len - 1]))
+			line[--len] = '\0';
+		s += strspn(s, " \t");
+		if (!*s)
+			continue;
+		key = s;
+		s += strcspn(s, " \t");
+		if (*s)
+			*s++ = '\0';
+		rx = s + strspn(s, " \t");
+		if (!*rx) {
+			cli_warn("%s: line %ld: no file after the key %s", list, lineno, key);
+			status = EXIT_DATA;
+			continue;
+		}
+		c->wav_key = key;
+		if (rx[strlen(rx) - 1] == '|') {
+			FILE *p;
+			if (!commands) {
+				cli_warn("%s: line %ld: %s is a command: not run without --wav-scp-commands", list, lineno, key);
+				status = EXIT_DATA;
+				continue;
+			}
+			rx[strlen(rx) - 1] = '\0';
+			fflush(NULL);
+			if (!(p = popen(rx, "r")))
+				cli_die(EXIT_DATA, "%s: line %ld: %s", list, lineno, strerror(errno));
+			c->cmd_fd = fileno(p);
+			rc = run_input(c, key);
+			c->cmd_fd = -1;
+			if (pclose(p) != 0 && rc == 0) {
+				cli_warn("%s: line %ld: the command of %s failed", list, lineno, key);
+				rc = EXIT_DATA;
+			}
+		} else {
+			rc = run_input(c, rx);
+		}
+		if (rc)
+			status = rc;
+	}
+	if (ferror(f))
+		cli_die(EXIT_DATA, "%s: %s", list, strerror(errno));
+	c->wav_key = NULL;
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const encs[] = { "s16", "f32", NULL };
@@ -261,6 +384,9 @@ int main(int argc, char **argv)
 	const char **ov_val = calloc((size_t)argc, sizeof *ov_val);
 	int nov = 0, fmt = SER_FW_BINARY, print = 0, nl = 0, ch, status = 0, nfmt = 0;
 	const char *stdin_opt = NULL;   /* an option only standard input uses */
+	const char *scp = NULL, *wavscp = NULL;
+	int wavcmd = 0;
+	ser_out *out = NULL, *scp_out = NULL;
 	struct ctx c;
 	ser_feat_opts o;
 	ser_feat_info info;
@@ -285,12 +411,16 @@ int main(int argc, char **argv)
 			{ "text", no_argument, NULL, 't' },
 			{ "raw", no_argument, NULL, O_RAW },
 			{ "ark", no_argument, NULL, O_ARK },
+			{ "output", required_argument, NULL, 'o' },
+			{ "scp", required_argument, NULL, O_SCP },
+			{ "wav-scp", required_argument, NULL, O_WAVSCP },
+			{ "wav-scp-commands", no_argument, NULL, O_WAVCMD },
 			{ "print-settings", no_argument, NULL, O_PRINT },
 			{ "help", no_argument, NULL, 'h' },
 		};
 		for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
 			lopts[nl++] = fixed[i];
-		for (int i = 0; ser_feat_keys[i] && nl < 64 + 14; i++) {
+		for (int i = 0; ser_feat_keys[i] && nl < 64 + 15; i++) {
 			if (!strcmp(ser_feat_keys[i], "rate"))
 				continue;
 			lopts[nl].name = ser_feat_keys[i];
@@ -301,7 +431,7 @@ int main(int argc, char **argv)
 		}
 		memset(&lopts[nl], 0, sizeof lopts[nl]);
 	}
-	while ((ch = getopt_long(argc, argv, "p:r:e:k:th", lopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "p:r:e:k:o:th", lopts, NULL)) != -1) {
 		switch (ch) {
 		case 'p': preset = optarg; break;
 		case 'r':
@@ -322,6 +452,10 @@ int main(int argc, char **argv)
 		case O_RAW: fmt = SER_FW_RAW; nfmt++; break;
 		case O_ARK: fmt = SER_FW_ARK; nfmt++; break;
 		case O_PRINT: print = 1; break;
+		case 'o': c.ark = optarg; break;
+		case O_SCP: scp = optarg; break;
+		case O_WAVSCP: wavscp = optarg; break;
+		case O_WAVCMD: wavcmd = 1; break;
 		case 'h':
 			free(ov_key);
 			free(ov_val);
@@ -338,6 +472,7 @@ int main(int argc, char **argv)
 		}
 	}
 	check_applies(stdin_opt, print, nfmt, argv + optind, argc - optind);
+	check_outputs(c.ark, scp, fmt, wavscp, wavcmd, argv + optind, argc - optind);
 	if (ser_feat_preset(&o, preset, &err) < 0)
 		cli_usage_error("--preset: %s", err.msg);
 	for (int i = 0; i < nov; i++)
@@ -356,8 +491,26 @@ int main(int argc, char **argv)
 		cli_close_stdout();
 		return EXIT_OK;
 	}
-	cli_check_stdout_not_input((const char *const *)argv + optind, argc - optind);
+	if (!c.ark)
+		cli_check_stdout_not_input((const char *const *)argv + optind, argc - optind);
 	c.rate = o.rate;
+	c.cmd_fd = -1;
+	c.out = stdout;
+	if (c.ark) {
+		if (!(out = ser_out_open(c.ark, &err))) {
+			cli_report(c.ark, &err);
+			return EXIT_DATA;
+		}
+		c.out = ser_out_file(out);
+		out_name = c.ark;
+	}
+	if (scp) {
+		if (!(scp_out = ser_out_open(scp, &err))) {
+			cli_report(scp, &err);
+			return EXIT_DATA;
+		}
+		c.scp = ser_out_file(scp_out);
+	}
 	c.fe = ser_fe_new(&o, &err);
 	if (!c.fe)
 		cli_die(EXIT_DATA, "%s", err.msg);
@@ -365,12 +518,14 @@ int main(int argc, char **argv)
 	c.y = malloc(YMAX * c.dim * sizeof *c.y);
 	if (!c.y)
 		cli_die(EXIT_DATA, "out of memory");
-	c.fw = ser_fw_new(stdout, fmt, &info, &err);
+	c.fw = ser_fw_new(c.out, fmt, &info, &err);
 	if (!c.fw)
 		out_error(&err);
 	cli_catch_stop();
 	c.stdin_key = key;
-	if (optind == argc)
+	if (wavscp)
+		status = run_wav_scp(&c, wavscp, wavcmd);
+	else if (optind == argc)
 		status = run_input(&c, "-");
 	for (int i = optind; i < argc && status >= 0; i++) {
 		int rc = run_input(&c, argv[i]);
@@ -383,10 +538,14 @@ int main(int argc, char **argv)
 	ser_fe_free(c.fe);
 	free(c.y);
 	if (status < 0) {
+		ser_out_abort(out);
+		ser_out_abort(scp_out);
 		cli_flush(stdout);
 		cli_reraise();
 		status = EXIT_DATA;
 	}
+	commit_output(out, c.ark);
+	commit_output(scp_out, scp);
 	cli_close_stdout();
 	return status;
 }

@@ -15,6 +15,7 @@
 #include "classify.h"
 #include "dataset.h"
 #include "featio.h"
+#include "kaldi.h"
 #include "labels.h"
 #include "metrics.h"
 #include "mfcc.h"
@@ -114,6 +115,10 @@ static void usage(void)
 	"                          byte, as a run never interrupted\n"
 	"      --log FILE          per-epoch TSV: epoch train_loss train_acc val_loss\n"
 	"                          val_acc val_uar lr seconds (default: none)\n"
+	"      --settings S        the feature settings of Kaldi archive inputs (ark or\n"
+	"                          .scp FILEs, which carry none): a preset name, a\n"
+	"                          settings text (KEY=VALUE ...) or a ser feature stream\n"
+	"                          whose header to use (default: none; archives refused)\n"
 	"  -q, --quiet             no progress on stderr\n"
 	"  -h, --help              this help\n"
 	"\n"
@@ -125,7 +130,8 @@ static void usage(void)
 
 enum {
 	O_VAL = 256, O_EXCL, O_OPTIM, O_LR, O_WD, O_SCHED, O_PATIENCE, O_CROP, O_NORM,
-	O_CW, O_LS, O_SPECAUG, O_LOG, O_TRIM, O_AUGMENT, O_MIXUP, O_WHOLE, O_IDCT, O_LOSSCLS, O_INIT, O_TRAINL, O_CKPT, O_RESUME
+	O_CW, O_LS, O_SPECAUG, O_LOG, O_TRIM, O_AUGMENT, O_MIXUP, O_WHOLE, O_IDCT, O_LOSSCLS, O_INIT, O_TRAINL, O_CKPT, O_RESUME,
+	O_SETTINGS
 };
 
 struct opts {
@@ -195,6 +201,8 @@ static void tprintf(struct text *t, const char *fmt, ...)
 }
 
 static int aborted_utts;   /* utterances skipped as aborted: exit 2 at the end */
+static ser_feat_info kaldi_as;   /* --settings: of Kaldi archive inputs */
+static char kaldi_text[SER_FEAT_SETTINGS_MAX];
 
 /* Reads one input into ds; exits 2 on any error. */
 static void read_input(ser_dataset *ds, const char *name, const char **first)
@@ -205,7 +213,8 @@ static void read_input(ser_dataset *ds, const char *name, const char **first)
 	ser_fr *r;
 	if (!f)
 		cli_die(EXIT_DATA, "%s: %s", name, strerror(errno));
-	r = ser_fr_open(f, name, &err);
+	r = ser_kaldi_is_scp(name) ? ser_kaldi_open_scp(name, kaldi_as.dim ? &kaldi_as : NULL, &err)
+	    : ser_fr_open_as(f, name, kaldi_as.dim ? &kaldi_as : NULL, &err);
 	if (!r) {
 		cli_report(name, &err);
 		exit(EXIT_DATA);
@@ -625,6 +634,7 @@ int main(int argc, char **argv)
 		{ "threads", required_argument, NULL, 'j' },
 		{ "log", required_argument, NULL, O_LOG },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "settings", required_argument, NULL, O_SETTINGS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -683,6 +693,10 @@ int main(int argc, char **argv)
 		case 'j': o.threads = cli_long("--threads", optarg, 1, SER_NET_THREADS_MAX); break;
 		case O_LOG: o.log = optarg; break;
 		case 'q': o.quiet = 1; break;
+		case O_SETTINGS:
+			if (ser_kaldi_settings(optarg, &kaldi_as, kaldi_text, sizeof kaldi_text, &err) < 0)
+				cli_usage_error("--settings: %s", err.msg);
+			break;
 		case 'h': usage(); cli_close_stdout(); return EXIT_OK;
 		default: cli_usage_error("unknown option");
 		}

@@ -14,6 +14,7 @@
  * record before it. */
 #include "featio.h"
 #include "audio.h"
+#include "kaldi.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -471,6 +472,9 @@ struct ser_fr {
 	size_t cap;               /* bytes */
 	int failed;               /* sticky status */
 	char failmsg[SER_ERRMSG_MAX];
+	void *src;                /* another format's reader (ser_fr_from), or NULL */
+	int (*src_next)(void *, ser_fr_ev *, ser_error *);
+	void (*src_free)(void *);
 };
 
 static int fail(ser_fr *r, ser_error *err, int code, const char *fmt, ...)
@@ -639,6 +643,11 @@ static int rd_header(ser_fr *r, uint64_t start, ser_error *err)
 
 ser_fr *ser_fr_open(FILE *f, const char *name, ser_error *err)
 {
+	return ser_fr_open_as(f, name, NULL, err);
+}
+
+ser_fr *ser_fr_open_as(FILE *f, const char *name, const ser_feat_info *as, ser_error *err)
+{
 	ser_fr *r = calloc(1, sizeof *r);
 	unsigned char m[4];
 	size_t got, nl = strlen(name ? name : "-");
@@ -657,7 +666,8 @@ ser_fr *ser_fr_open(FILE *f, const char *name, ser_error *err)
 	} else if (got < 4 && ferror(f)) {
 		ser_seterr(err, errno == EINTR ? SER_EINTR : SER_EIO, "read error: %s", strerror(errno ? errno : EIO));
 	} else if (memcmp(m, SER_FEAT_MAGIC, got) != 0) {
-		ser_seterr(err, SER_EFORMAT, "not a ser feature stream (bad magic)");
+		ser_fr_free(r);
+		return ser_kaldi_open(f, m, got, name, as, err);
 	} else if (got < 4) {
 		ser_seterr(err, SER_ETRUNC, "truncated at byte offset %zu inside the stream header", got);
 	} else if (rd_header(r, 0, err) == 0) {
@@ -672,6 +682,29 @@ const ser_feat_info *ser_fr_info(const ser_fr *r)
 	return &r->info;
 }
 
+ser_fr *ser_fr_from(void *p, int (*next)(void *, ser_fr_ev *, ser_error *), void (*free_p)(void *),
+                    const char *name, const ser_feat_info *info, ser_error *err)
+{
+	ser_fr *r = calloc(1, sizeof *r);
+	size_t sl = strlen(info->settings), nl = strlen(name ? name : "-");
+	if (!r || !(r->name = malloc(nl + 1)) || !(r->settings = malloc(sl + 1))) {
+		if (r)
+			free(r->name);
+		free(r);
+		free_p(p);
+		ser_seterr(err, SER_ENOMEM, "out of memory");
+		return NULL;
+	}
+	memcpy(r->name, name ? name : "-", nl + 1);
+	memcpy(r->settings, info->settings, sl + 1);
+	r->info = *info;
+	r->info.settings = r->settings;
+	r->src = p;
+	r->src_next = next;
+	r->src_free = free_p;
+	return r;
+}
+
 static const char *tag_name(const unsigned char *t)
 {
 	return !memcmp(t, tag_begin, 4) ? "BEGIN" : !memcmp(t, tag_frames, 4) ? "FRAMES"
@@ -680,6 +713,8 @@ static const char *tag_name(const unsigned char *t)
 
 int ser_fr_next(ser_fr *r, ser_fr_ev *ev, ser_error *err)
 {
+	if (r->src)
+		return r->src_next(r->src, ev, err);
 	for (;;) {
 		unsigned char h[REC_HEAD], cb[4];
 		uint64_t start = r->off;
@@ -799,6 +834,8 @@ int ser_fr_next(ser_fr *r, ser_fr_ev *ev, ser_error *err)
 void ser_fr_free(ser_fr *r)
 {
 	if (r) {
+		if (r->src)
+			r->src_free(r->src);
 		free(r->name);
 		free(r->settings);
 		free(r->buf);

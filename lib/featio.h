@@ -114,4 +114,16 @@ const ser_feat_info *ser_fr_info(const ser_fr *r);
 int ser_fr_next(ser_fr *r, ser_fr_ev *ev, ser_error *err);
 void ser_fr_free(ser_fr *r);
 
+/* ---- other feature formats read through ser_fr (lib/kaldi.c) ---- */
+/* ser_fr_open, and when f holds a Kaldi archive (binary or text: "KEY "
+ * then "\0B" or "[") rather than a ser stream: read with the settings as
+ * (copied) when given, else refused (SER_EFORMAT, saying how to give
+ * them). ser_fr_open(f, name, err) = ser_fr_open_as(f, name, NULL, err). */
+ser_fr *ser_fr_open_as(FILE *f, const char *name, const ser_feat_info *as, ser_error *err);
+/* A reader whose events come from next(p, ...) (errors sticky there),
+ * with the stream description info (copied); free(p) at ser_fr_free, and
+ * at once when this fails. */
+ser_fr *ser_fr_from(void *p, int (*next)(void *, ser_fr_ev *, ser_error *), void (*free_p)(void *),
+                    const char *name, const ser_feat_info *info, ser_error *err);
+
 #endif
