@@ -16,10 +16,10 @@
 
 static const char synopsis[] =
 	"Usage: ser-mfcc [-p PRESET] [--KEY VALUE]... [-r HZ] [-e s16|f32] [--input-rate HZ]\n"
-	"                [-k KEY] [-t|--raw|--ark] [-o FILE [--scp FILE]] [--print-settings]\n"
+	"                [-k KEY] [-t|--raw|--ark|--npy|--npz] [-o FILE [--scp FILE]] [--print-settings]\n"
 	"                [--wav-scp FILE [--wav-scp-commands]] [FILE...]\n";
 
-enum { O_INPUT_RATE = 256, O_VHQ, O_RAW, O_ARK, O_PRINT, O_SCP, O_WAVSCP, O_WAVCMD, O_KEYS = 512 };
+enum { O_INPUT_RATE = 256, O_VHQ, O_RAW, O_ARK, O_PRINT, O_SCP, O_WAVSCP, O_WAVCMD, O_NPY, O_NPZ, O_KEYS = 512 };
 
 struct ctx {
 	ser_fe *fe;
@@ -91,6 +91,9 @@ static void usage(void)
 	"  -t, --text             Kaldi text archive output (default: binary stream)\n"
 	"      --raw              bare float32 output, frames back to back\n"
 	"      --ark              Kaldi binary archive output\n"
+	"      --npy              NumPy .npy output: one utterance, (frames, dim) float32\n"
+	"      --npz              NumPy .npz output: a zip of KEY.npy arrays, one per\n"
+	"                         utterance (numpy.load reads both without pickle)\n"
 	"  -o, --output FILE      write the features to FILE, replaced only when\n"
 	"                         complete (default: stdout)\n"
 	"      --scp FILE         with --ark or -t and -o: also a Kaldi scp file of\n"
@@ -275,7 +278,7 @@ static void check_applies(const char *stdin_opt, int print, int nfmt, char **in,
 		cli_usage_error("%s applies to standard input, and no input is (give - among the FILEs)",
 		                stdin_opt);
 	if (nfmt > 1)
-		cli_usage_error("only one of -t, --raw and --ark");
+		cli_usage_error("only one of -t, --raw, --ark, --npy and --npz");
 }
 
 /* -o, --scp and --wav-scp: what they need and what they exclude. */
@@ -411,6 +414,8 @@ int main(int argc, char **argv)
 			{ "text", no_argument, NULL, 't' },
 			{ "raw", no_argument, NULL, O_RAW },
 			{ "ark", no_argument, NULL, O_ARK },
+			{ "npy", no_argument, NULL, O_NPY },
+			{ "npz", no_argument, NULL, O_NPZ },
 			{ "output", required_argument, NULL, 'o' },
 			{ "scp", required_argument, NULL, O_SCP },
 			{ "wav-scp", required_argument, NULL, O_WAVSCP },
@@ -451,6 +456,8 @@ int main(int argc, char **argv)
 		case 't': fmt = SER_FW_TEXT; nfmt++; break;
 		case O_RAW: fmt = SER_FW_RAW; nfmt++; break;
 		case O_ARK: fmt = SER_FW_ARK; nfmt++; break;
+		case O_NPY: fmt = SER_FW_NPY; nfmt++; break;
+		case O_NPZ: fmt = SER_FW_NPZ; nfmt++; break;
 		case O_PRINT: print = 1; break;
 		case 'o': c.ark = optarg; break;
 		case O_SCP: scp = optarg; break;
@@ -534,6 +541,8 @@ int main(int argc, char **argv)
 		if (rc < 0 && argc - i - 1 > 0)
 			cli_warn("interrupted: %d of %d files not read", argc - i - 1, argc - optind);
 	}
+	if (status >= 0 && ser_fw_finish(c.fw, &err) < 0)
+		out_error(&err);
 	ser_fw_free(c.fw);
 	ser_fe_free(c.fe);
 	free(c.y);

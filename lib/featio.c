@@ -15,6 +15,7 @@
 #include "featio.h"
 #include "audio.h"
 #include "kaldi.h"
+#include "npy.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -178,6 +179,7 @@ struct ser_fw {
 	size_t per_rec;           /* frames per record / per text write */
 	unsigned char *ark;       /* ARK_PREFIX bytes, then (nframes, dim) float32 */
 	size_t arkcap;            /* bytes */
+	ser_npw *np;              /* SER_FW_NPY, SER_FW_NPZ */
 };
 
 static int wr(ser_fw *w, const void *p, size_t n, ser_error *err)
@@ -205,7 +207,7 @@ ser_fw *ser_fw_new(FILE *f, int format, const ser_feat_info *info, ser_error *er
 {
 	ser_fw *w;
 	size_t cap;
-	if (format < SER_FW_BINARY || format > SER_FW_ARK) {
+	if (format < SER_FW_BINARY || format > SER_FW_NPZ) {
 		ser_seterr(err, SER_EINVAL, "unknown output format %d", format);
 		return NULL;
 	}
@@ -241,6 +243,10 @@ ser_fw *ser_fw_new(FILE *f, int format, const ser_feat_info *info, ser_error *er
 	w->f = f;
 	w->fmt = format;
 	w->dim = info->dim;
+	if (format >= SER_FW_NPY && !(w->np = ser_npw_new(f, format == SER_FW_NPZ, w->dim, err))) {
+		free(w);
+		return NULL;
+	}
 	w->per_rec = WREC_BYTES / (4 * (size_t)w->dim);
 	if (w->per_rec < 1)
 		w->per_rec = 1;
@@ -319,7 +325,11 @@ int ser_fw_begin(ser_fw *w, const char *key, ser_error *err)
 	memcpy(w->key, key, kl + 1);
 	w->keylen = kl;
 	w->nframes = 0;
-	if (w->fmt == SER_FW_BINARY) {
+	if (w->np) {
+		int rc = ser_npw_begin(w->np, key, err);
+		if (rc < 0)
+			return rc;
+	} else if (w->fmt == SER_FW_BINARY) {
 		int rc = wr_record(w, tag_begin, (uint32_t)kl, key, kl, err);
 		if (rc < 0)
 			return rc;
@@ -359,6 +369,12 @@ int ser_fw_frames(ser_fw *w, const float *x, size_t n, ser_error *err)
 			if (!isfinite(x[i]))
 				return ser_seterr(err, SER_EINVAL, "utterance %s frame %" PRIu64 " value %zu is %s",
 				                  w->key, w->nframes + i / d, i % d, isnan(x[i]) ? "NaN" : "infinite");
+	if (w->np) {
+		int rc = ser_npw_frames(w->np, x, n, err);
+		if (rc == 0)
+			w->nframes += n;
+		return rc;
+	}
 	if (w->fmt == SER_FW_ARK) {
 		size_t at = ARK_PREFIX + (size_t)w->nframes * d * 4;
 		int rc = grow_ark(w, at + n * d * 4, err);
@@ -407,7 +423,9 @@ int ser_fw_end(ser_fw *w, ser_error *err)
 	if (!w->open)
 		return ser_seterr(err, SER_EINVAL, "end outside an utterance");
 	w->open = 0;
-	if (w->fmt == SER_FW_BINARY) {
+	if (w->np) {
+		rc = ser_npw_end(w->np, err);
+	} else if (w->fmt == SER_FW_BINARY) {
 		rc = wr_record(w, tag_end, (uint32_t)w->nframes, NULL, 0, err);
 	} else if (w->fmt == SER_FW_TEXT) {
 		rc = w->nframes ? wr(w, "]\n", 2, err) : wr(w, " ]\n", 3, err);
@@ -438,7 +456,9 @@ int ser_fw_abort(ser_fw *w, ser_error *err)
 	if (!w->open)
 		return ser_seterr(err, SER_EINVAL, "abort outside an utterance");
 	w->open = 0;
-	if (w->fmt == SER_FW_BINARY)
+	if (w->np)
+		ser_npw_abort(w->np);
+	else if (w->fmt == SER_FW_BINARY)
 		rc = wr_record(w, tag_abort, (uint32_t)w->nframes, NULL, 0, err);
 	else if (w->fmt == SER_FW_TEXT)   /* not a number: a Kaldi reader refuses the matrix */
 		rc = wr(w, " ABORTED ]\n", 11, err);
@@ -448,9 +468,15 @@ int ser_fw_abort(ser_fw *w, ser_error *err)
 	return rc;
 }
 
+int ser_fw_finish(ser_fw *w, ser_error *err)
+{
+	return w->np ? ser_npw_finish(w->np, err) : 0;
+}
+
 void ser_fw_free(ser_fw *w)
 {
 	if (w) {
+		ser_npw_free(w->np);
 		free(w->buf);
 		free(w->ark);
 		free(w);
@@ -680,6 +706,11 @@ ser_fr *ser_fr_open_as(FILE *f, const char *name, const ser_feat_info *as, ser_e
 const ser_feat_info *ser_fr_info(const ser_fr *r)
 {
 	return &r->info;
+}
+
+int ser_fr_foreign(const ser_fr *r)
+{
+	return r->src != NULL;
 }
 
 ser_fr *ser_fr_from(void *p, int (*next)(void *, ser_fr_ev *, ser_error *), void (*free_p)(void *),

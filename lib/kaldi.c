@@ -1,8 +1,10 @@
 /* Kaldi archives and scp files as feature streams: see kaldi.h. */
 #include "kaldi.h"
+#include "bytes.h"
 #include "mfcc.h"
 
 #include <errno.h>
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -103,11 +105,6 @@ static int is_space(int c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
 
-static uint32_t le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* Binary int32 as Kaldi's WriteBasicType writes it: size byte 4, value. */
 static int rd_int(kr *k, const char *what, int32_t *v, ser_error *err)
 {
@@ -118,7 +115,7 @@ static int rd_int(kr *k, const char *what, int32_t *v, ser_error *err)
 	if (b[0] != 4)
 		return kfail(k, err, SER_EFORMAT, "utterance %s: %s has size byte %u, not 4 (byte offset %" PRIu64 ")",
 		             k->key, what, b[0], k->off - 5);
-	u = le32(b + 1);
+	u = ser_get_le32(b + 1);
 	memcpy(v, &u, 4);
 	return 0;
 }
@@ -183,13 +180,10 @@ static int rd_binary(kr *k, size_t max, ser_error *err)
 	for (size_t i = 0; i < nv; i++) {
 		float v;
 		if (k->dbl) {
-			uint64_t u = (uint64_t)le32(k->raw + 8 * i) | (uint64_t)le32(k->raw + 8 * i + 4) << 32;
-			double d;
-			memcpy(&d, &u, 8);
-			v = (float)d;
+			double d = ser_bits_f64(ser_get_le64(k->raw + 8 * i));
+			v = fabs(d) <= FLT_MAX ? (float)d : (float)INFINITY;   /* NaN and beyond: refused below */
 		} else {
-			uint32_t u = le32(k->raw + 4 * i);
-			memcpy(&v, &u, 4);
+			v = ser_bits_f32(ser_get_le32(k->raw + 4 * i));
 		}
 		if (!isfinite(v))
 			return kfail(k, err, SER_EFORMAT, "utterance %s frame %" PRIu64 " value %zu is %s", k->key,

@@ -129,3 +129,92 @@ check "train: the same model (the record but for the command)" cmp -s "$T/si" "$
 check "train: the same parameters (same labels and probabilities)" sh -c "ser-classify -m '$T/s.ser' -p --no-vad '$T/f.feat' > '$T/sp' && ser-classify -m '$T/k.ser' -p --no-vad '$T/f.feat' > '$T/kp' && cmp -s '$T/sp' '$T/kp'"
 status 2 "train: archive without --settings -> 2" ser-train -q -o "$T/n.ser" "$T/f.ark"
 check "train: ... the message says --settings" grep -q 'name them with --settings' "$T/err"
+
+# ---- ser-feat: info, keys, copy with exact round trips
+status 0 "feat: info of a stream" ser-feat info "$T/f.feat"
+check "feat: info dim 40" grep -qx 'dim: 40' "$T/out"
+check "feat: info 4 utterances" grep -qx 'utterances: 4' "$T/out"
+check "feat: info format" grep -qx 'format: ser feature stream' "$T/out"
+frames=$(ser-feat keys "$T/f.feat" | awk -F'\t' '{ s += $2 } END { print s }')
+check "feat: info frames = sum of keys' ($frames)" grep -qx "frames: $frames" "$T/out"
+check "feat: info fingerprint 16 hex digits" grep -qE '^fingerprint: [0-9a-f]{16}$' "$T/out"
+status 0 "feat: info of an scp" ser-feat info --settings ser "$T/f.scp"
+check "feat: scp format and frames" sh -c "grep -qx 'format: kaldi scp' '$T/out' && grep -qx 'frames: $frames' '$T/out'"
+status 2 "feat: info of an archive without --settings -> 2" ser-feat info "$T/f.ark"
+ser-feat keys "$T/f.feat" > "$T/k1"
+ser-feat keys --settings ser "$T/f.ark" > "$T/k2"
+ser-feat keys --settings ser "$T/t.scp" > "$T/k3"
+check "feat: keys the same from stream, ark and text scp" sh -c "cmp -s '$T/k1' '$T/k2' && cmp -s '$T/k1' '$T/k3'"
+check "feat: keys lines are key<TAB>frames" sh -c "test \"\$(cut -f1 '$T/k1' | tr '\n' ' ')\" = '$* '"
+ser-feat copy --to ark "$T/f.feat" > "$T/c.ark"
+check "feat: copy --to ark = ser-mfcc --ark" cmp -s "$T/c.ark" "$T/f.ark"
+ser-feat copy --to ser "$T/f.feat" > "$T/c1.feat"
+ser-feat copy --to ser --settings "$T/f.feat" "$T/c.ark" > "$T/c2.feat"
+check "feat: ser -> ark -> ser = ser -> ser (cmp)" cmp -s "$T/c1.feat" "$T/c2.feat"
+check "feat: ... and -> ark again (cmp)" sh -c "ser-feat copy --to ark '$T/c2.feat' | cmp -s - '$T/c.ark'"
+check "feat: the copy has the stream's header" sh -c "ser-feat info '$T/c2.feat' | grep -v '^file:' > '$T/i2'; ser-feat info '$T/f.feat' | grep -v '^file:' | cmp -s - '$T/i2'"
+ser-feat copy --to text "$T/f.feat" > "$T/c.txt"
+check "feat: copy --to text = ser-mfcc -t" cmp -s "$T/c.txt" "$T/t.ark"
+check "feat: text -> ser -> text (cmp)" sh -c "ser-feat copy --to ser --settings ser '$T/c.txt' | ser-feat copy --to text - | cmp -s - '$T/c.txt'"
+ser-feat copy --to raw "$T/f.feat" > "$T/c.raw"
+check "feat: raw is frames x 40 x 4 bytes" test "$(size "$T/c.raw")" -eq $((frames * 160))
+check "feat: copy --to raw = ser-mfcc --raw" sh -c "ser-mfcc --raw $* | cmp -s - '$T/c.raw'"
+status 0 "feat: --keys" ser-feat copy --to ser --keys "$2,$4" "$T/f.feat"
+check "feat: --keys selects two, in input order" sh -c "ser-feat keys - < '$T/out' | cut -f1 | tr '\n' ' ' | grep -qx '$2 $4 '"
+printf '%s spk1\n' "$3" > "$T/utt2spk"
+status 0 "feat: --keys-from an utt2spk" ser-feat copy --to ark --keys-from "$T/utt2spk" --settings ser "$T/f.scp"
+check "feat: ... one utterance" sh -c "ser-feat keys --settings ser - < '$T/out' | cut -f1 | grep -qx '$3'"
+status 2 "feat: a listed key in no input -> 2" ser-feat copy --to ser --keys nosuch "$T/f.feat"
+check "feat: ... named" grep -q 'key nosuch: in no input' "$T/err"
+ser-mfcc -p kaldi "$1" > "$T/kaldi.feat"
+status 2 "feat: copy of two settings -> 2" ser-feat copy --to ser "$T/f.feat" "$T/kaldi.feat"
+check "feat: ... names the difference" grep -q 'feature settings differ' "$T/err"
+status 1 "feat: copy without --to -> 1" ser-feat copy "$T/f.feat"
+status 1 "feat: --to bogus -> 1" ser-feat copy --to bogus "$T/f.feat"
+status 1 "feat: no command -> 1" ser-feat
+status 1 "feat: unknown command -> 1" ser-feat frobnicate "$T/f.feat"
+status 1 "feat: --to with info -> 1" ser-feat info --to ark "$T/f.feat"
+status 1 "feat: --keys and --keys-from -> 1" ser-feat copy --to ser --keys a --keys-from "$T/utt2spk" "$T/f.feat"
+status 1 "feat: -o onto its input -> 1" ser-feat copy --to ser -o "$T/f.feat" "$T/f.feat"
+status 0 "feat: -o FILE" ser-feat copy --to ser -o "$T/o2.feat" "$T/f.feat"
+check "feat: -o FILE = stdout copy" cmp -s "$T/o2.feat" "$T/c1.feat"
+head -c 3000 "$T/f.feat" > "$T/cut.feat"
+status 2 "feat: keys of a truncated stream -> 2" ser-feat keys "$T/cut.feat"
+status 2 "feat: info of a missing file -> 2, the others read" ser-feat info "$T/none.feat" "$T/f.feat"
+check "feat: ... the other file's info printed" grep -qx 'utterances: 4' "$T/out"
+
+# ---- NumPy: read back with Debian's numpy, without pickle
+if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+	ser-mfcc --npz -o "$T/f.npz" "$@"
+	ser-feat copy --to npz "$T/f.feat" > "$T/c.npz"
+	check "npz: ser-mfcc --npz = ser-feat copy --to npz" cmp -s "$T/f.npz" "$T/c.npz"
+	ser-mfcc --npy "$1" > "$T/one.npy"
+	/usr/bin/python3 - "$T" "$@" > "$T/py.out" 2>&1 <<'PY'
+import struct, sys
+import numpy as np
+T, keys = sys.argv[1], sys.argv[2:]
+# the Kaldi archive, parsed here independently, is the reference
+ref, b = {}, open(T + "/f.ark", "rb").read()
+i = 0
+while i < len(b):
+    sp = b.index(b" ", i)
+    k = b[i:sp].decode()
+    rows, cols = struct.unpack("<xi", b[sp + 6:sp + 11])[0], struct.unpack("<xi", b[sp + 11:sp + 16])[0]
+    ref[k] = np.frombuffer(b[sp + 16:sp + 16 + 4 * rows * cols], "<f4").reshape(rows, cols)
+    i = sp + 16 + 4 * rows * cols
+z = np.load(T + "/f.npz", allow_pickle=False)
+print("keys", z.files == keys)
+print("exact", all(z[k].dtype == np.float32 and np.array_equal(z[k], ref[k]) for k in keys))
+a = np.load(T + "/one.npy", allow_pickle=False)
+print("npy", a.dtype == np.float32 and np.array_equal(a, ref[keys[0]]))
+PY
+	check "npz: numpy.load lists the keys in order" grep -qx 'keys True' "$T/py.out"
+	check "npz: arrays equal the ark's values exactly (float32)" grep -qx 'exact True' "$T/py.out"
+	check "npy: numpy.load gives the first utterance exactly" grep -qx 'npy True' "$T/py.out"
+	check "npz: unzip -t finds no error" sh -c "! command -v unzip >/dev/null || unzip -tq '$T/f.npz' >/dev/null"
+	status 2 "npy: a second utterance -> 2" ser-mfcc --npy "$1" "$2"
+	check "npy: ... says use .npz" grep -q 'holds one utterance.*use .npz' "$T/err"
+	status 2 "npz: a key twice -> 2" ser-feat copy --to npz "$T/f.feat" "$T/f.feat"
+else
+	skip "npz: /usr/bin/python3 has no numpy (scripts/install-deps installs python3-numpy)"
+fi
