@@ -23,6 +23,7 @@
 #include "net.h"
 #include "optim.h"
 #include "outfile.h"
+#include "spkmap.h"
 #include "rng.h"
 #include "trim.h"
 
@@ -53,6 +54,10 @@ static void usage(void)
 	"  -l, --labels FILE       TSV map key<TAB>label[<TAB>speaker] (default: labels\n"
 	"                          and speakers from RAVDESS/TESS/EmoDB/nEMO/ASED file\n"
 	"                          names)\n"
+	"      --utt2spk FILE      Kaldi utt2spk (UTTERANCE SPEAKER lines): the speakers\n"
+	"                          (exact key, else both without extensions; keys not in\n"
+	"                          it keep the --labels or file name speaker)\n"
+	"      --spk2utt FILE      the same from a Kaldi spk2utt (SPEAKER UTTERANCE...)\n"
 	"      --val-speakers LIST   comma-separated speakers held out for validation\n"
 	"                          (e.g. ravdess-17,ravdess-18; default: none)\n"
 	"      --exclude-speakers LIST  speakers dropped entirely (default: none)\n"
@@ -131,7 +136,7 @@ static void usage(void)
 enum {
 	O_VAL = 256, O_EXCL, O_OPTIM, O_LR, O_WD, O_SCHED, O_PATIENCE, O_CROP, O_NORM,
 	O_CW, O_LS, O_SPECAUG, O_LOG, O_TRIM, O_AUGMENT, O_MIXUP, O_WHOLE, O_IDCT, O_LOSSCLS, O_INIT, O_TRAINL, O_CKPT, O_RESUME,
-	O_SETTINGS
+	O_SETTINGS, O_UTT2SPK, O_SPK2UTT
 };
 
 struct opts {
@@ -635,6 +640,8 @@ int main(int argc, char **argv)
 		{ "log", required_argument, NULL, O_LOG },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "settings", required_argument, NULL, O_SETTINGS },
+		{ "utt2spk", required_argument, NULL, O_UTT2SPK },
+		{ "spk2utt", required_argument, NULL, O_SPK2UTT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -644,7 +651,9 @@ int main(int argc, char **argv)
 	ser_classes cls;
 	ser_labelmap *map = NULL;
 	const char *first = NULL, *spec;
-	int ch, seed_arch, ncls, layout;
+	int ch, seed_arch, ncls, layout, spk2utt = 0;
+	const char *spkpath = NULL;
+	ser_spkmap *spk = NULL;
 	long cores;
 
 	cli_init("ser-train", synopsis);
@@ -693,6 +702,12 @@ int main(int argc, char **argv)
 		case 'j': o.threads = cli_long("--threads", optarg, 1, SER_NET_THREADS_MAX); break;
 		case O_LOG: o.log = optarg; break;
 		case 'q': o.quiet = 1; break;
+		case O_UTT2SPK: case O_SPK2UTT:
+			if (spkpath)
+				cli_usage_error("only one of --utt2spk and --spk2utt");
+			spkpath = optarg;
+			spk2utt = ch == O_SPK2UTT;
+			break;
 		case O_SETTINGS:
 			if (ser_kaldi_settings(optarg, &kaldi_as, kaldi_text, sizeof kaldi_text, &err) < 0)
 				cli_usage_error("--settings: %s", err.msg);
@@ -783,6 +798,10 @@ int main(int argc, char **argv)
 
 	/* labels and speakers */
 	long nolabel = 0, unknown = 0, empty = 0;
+	if (spkpath && !(spk = ser_spkmap_load(spkpath, spk2utt, &err))) {
+		cli_report(NULL, &err);
+		exit(EXIT_DATA);
+	}
 	const char *first_skip = NULL;
 	char first_skip_buf[128] = "";
 	for (size_t i = 0; i < ds.n; i++) {
@@ -798,6 +817,15 @@ int main(int argc, char **argv)
 		} else {
 			u->label = c;
 			u->group = li.corpus;
+			if (spk) {
+				int clash;
+				const char *sp = ser_spkmap_get(spk, u->key, &clash);
+				if (clash)
+					cli_die(EXIT_DATA, "%s: key %s matches two utterances without their extensions: "
+					        "give the full key", spkpath, u->key);
+				if (sp)
+					snprintf(li.speaker, sizeof li.speaker, "%s", sp);
+			}
 			if (li.speaker[0] && (u->speaker = ser_ds_speaker(&ds, li.speaker, &err)) < 0)
 				cli_die(EXIT_DATA, "%s", err.msg);
 			continue;
@@ -807,6 +835,7 @@ int main(int argc, char **argv)
 			first_skip = first_skip_buf;
 		}
 	}
+	ser_spkmap_free(spk);
 	if (nolabel + unknown + empty)
 		cli_warn("skipped %ld utterances: %ld without a label, %ld with a label not in the "
 		         "class set, %ld without frames (first: %s)",

@@ -358,6 +358,7 @@ struct ser_labelmap {
 	size_t n, cap;
 	size_t *slot;           /* (nslot) hash table: entry index + 1, 0 = empty */
 	size_t nslot;           /* power of 2 */
+	size_t *sslot;          /* (nslot) the same by key stem (ser_key_stem), built after reading */
 };
 
 /* FNV-1a 64 */
@@ -408,6 +409,54 @@ static int grow_table(ser_labelmap *m)
 	return SER_OK;
 }
 
+/* A key's stem: its file name without the last extension, as ser_key_stem. */
+static const char *stem_of(const char *key, size_t *n)
+{
+	const char *b = base_name(key), *dot = strrchr(b, '.');
+	*n = dot && dot != b ? (size_t)(dot - b) : strlen(b);
+	return b;
+}
+
+static int build_stems(ser_labelmap *m)
+{
+	if (!m->nslot)
+		return SER_OK;
+	if (!(m->sslot = calloc(m->nslot, sizeof *m->sslot)))
+		return SER_ENOMEM;
+	for (size_t k = 0; k < m->n; k++) {
+		size_t n;
+		const char *st = stem_of(m->e[k].key, &n);
+		size_t i = (size_t)hash_n(st, n) & (m->nslot - 1);
+		while (m->sslot[i])
+			i = (i + 1) & (m->nslot - 1);
+		m->sslot[i] = k + 1;
+	}
+	return SER_OK;
+}
+
+const ser_labelmap_entry *ser_labelmap_match(const ser_labelmap *m, const char *key,
+                                             const ser_labelmap_entry **clash)
+{
+	const ser_labelmap_entry *e = ser_labelmap_find(m, key), *hit = NULL;
+	size_t n, kn;
+	const char *st = stem_of(key, &n);
+	*clash = NULL;
+	if (e || !m->sslot)
+		return e;
+	for (size_t i = (size_t)hash_n(st, n) & (m->nslot - 1); m->sslot[i]; i = (i + 1) & (m->nslot - 1)) {
+		const ser_labelmap_entry *c = &m->e[m->sslot[i] - 1];
+		const char *cs = stem_of(c->key, &kn);
+		if (kn != n || memcmp(cs, st, n))
+			continue;
+		if (hit) {
+			*clash = hit->line < c->line ? c : hit;
+			return NULL;
+		}
+		hit = c;
+	}
+	return hit;
+}
+
 void ser_labelmap_free(ser_labelmap *m)
 {
 	if (!m)
@@ -416,6 +465,7 @@ void ser_labelmap_free(ser_labelmap *m)
 		free((char *)m->e[i].key);
 	free(m->e);
 	free(m->slot);
+	free(m->sslot);
 	free(m);
 }
 
@@ -511,6 +561,8 @@ ser_labelmap *ser_labelmap_read(FILE *f, const char *name, ser_error *err)
 			break;
 	}
 	free(buf);
+	if (r >= 0 && build_stems(m) < 0)
+		r = ser_seterr(err, SER_ENOMEM, "%s: out of memory", name);
 	if (r < 0) {
 		ser_labelmap_free(m);
 		return NULL;
@@ -563,7 +615,7 @@ int ser_label_resolve(const ser_labelmap *m, const char *key, ser_label_info *ou
 	int known = ser_label_from_name(key, out);
 	if (!m)
 		return known;
-	const ser_labelmap_entry *e = ser_labelmap_find(m, key);
+	const ser_labelmap_entry *clash, *e = ser_labelmap_match(m, key, &clash);
 	if (!e) {
 		memset(out, 0, sizeof *out);
 		return 0;
