@@ -94,6 +94,8 @@ static void usage(void)
 	"                       none: a preset, a settings text (KEY=VALUE ...) or a ser\n"
 	"                       feature stream whose header to use; they must be the\n"
 	"                       model's (default: none, archives refused)\n"
+	"  -q, --quiet          no progress line (shown over many FILEs when stderr is\n"
+	"                       a terminal: files done, rate, time left)\n"
 	"  -h, --help           this help\n"
 	"\n"
 	"Windowed lines: key<TAB>start<TAB>end<TAB>label<TAB>confidence (seconds);\n"
@@ -1111,6 +1113,7 @@ int main(int argc, char **argv)
 		{ "max-segment", required_argument, NULL, O_MAXSEG },
 		{ "min-segment", required_argument, NULL, O_MINSEG },
 		{ "settings", required_argument, NULL, O_SETTINGS },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -1123,7 +1126,7 @@ int main(int argc, char **argv)
 	const char *vadopt = NULL;   /* the first voice-activity option given */
 	ser_vad_opts vo;
 	ser_clfs_opts so = { 0, 0, 1, 0.2 };
-	int segments = 0, merge = 0;
+	int segments = 0, merge = 0, quiet = 0;
 	double pause = 0.3, maxseg = 10, minseg = 0.25;   /* seconds */
 	static ser_feat_info kaldi_as;
 	static char kaldi_text[SER_FEAT_SETTINGS_MAX];
@@ -1131,7 +1134,7 @@ int main(int argc, char **argv)
 	cli_init("ser-classify", synopsis);
 	memset(&c, 0, sizeof c);
 	ser_vad_defaults(&vo);
-	while ((ch = getopt_long(argc, argv, "m:pJw:H:ls:h", lopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "m:pJw:H:ls:qh", lopts, NULL)) != -1) {
 		switch (ch) {
 		case 'm': mopt = optarg; break;
 		case 'p': c.probs = 1; break;
@@ -1157,6 +1160,7 @@ int main(int argc, char **argv)
 		case O_MINPAUSE: pause = cli_double("--min-pause", optarg, 0.01, 60); break;
 		case O_MAXSEG: maxseg = cli_double("--max-segment", optarg, 0.1, 3600); break;
 		case O_MINSEG: minseg = cli_double("--min-segment", optarg, 0.01, 60); break;
+		case 'q': quiet = 1; break;
 		case O_SETTINGS:
 			if (ser_kaldi_settings(optarg, &kaldi_as, kaldi_text, sizeof kaldi_text, &err) < 0)
 				cli_usage_error("--settings: %s", err.msg);
@@ -1263,8 +1267,12 @@ int main(int argc, char **argv)
 
 	if (optind == argc)
 		run_fd(&c, 0, "-");
-	for (int i = optind; i < argc; i++)
+	cli_progress_start(c.live ? 0 : argc - optind, quiet);
+	for (int i = optind; i < argc; i++) {
 		run_path(&c, argv[i]);
+		cli_progress(i - optind + 1);
+	}
+	cli_progress_end();
 
 	if (c.segs && c.live && cli_stop)
 		seg_finish(&c, NULL);   /* interrupted: the segment in progress */

@@ -17,7 +17,7 @@
 static const char synopsis[] =
 	"Usage: ser-mfcc [-p PRESET] [--KEY VALUE]... [-r HZ] [-e s16|f32] [--input-rate HZ]\n"
 	"                [-k KEY] [-t|--raw|--ark|--npy|--npz] [-o FILE [--scp FILE]] [--print-settings]\n"
-	"                [--wav-scp FILE [--wav-scp-commands]] [FILE...]\n";
+	"                [--wav-scp FILE [--wav-scp-commands]] [-q] [FILE...]\n";
 
 enum { O_INPUT_RATE = 256, O_VHQ, O_RAW, O_ARK, O_PRINT, O_SCP, O_WAVSCP, O_WAVCMD, O_NPY, O_NPZ, O_KEYS = 512 };
 
@@ -41,6 +41,7 @@ struct ctx {
 	off_t begin_at;      /* byte offset of the open utterance in out */
 	const char *wav_key; /* --wav-scp: the key of the input being read */
 	int cmd_fd;          /* --wav-scp command output being read, else -1 */
+	int quiet;           /* -q: no progress line */
 };
 
 /* Value of key in a settings text (for the defaults shown by --help). */
@@ -104,6 +105,8 @@ static void usage(void)
 	"      --wav-scp-commands also run \"KEY COMMAND |\" lines through /bin/sh, the\n"
 	"                         command's output read like stdin (default: refused)\n"
 	"      --print-settings   print the canonical settings text and exit\n"
+	"  -q, --quiet            no progress line (shown over many files when stderr\n"
+	"                         is a terminal: files done, rate, time left)\n"
 	"  -h, --help             print this help and exit\n"
 	"\n"
 	"Settings (--KEY VALUE; default: the ser preset's value):\n",
@@ -321,10 +324,17 @@ static int run_wav_scp(struct ctx *c, const char *list, int commands)
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
-	long lineno = 0;
+	long lineno = 0, done = 0;
 	int status = 0;
+	long total = 0;
 	if (!f)
 		cli_die(EXIT_DATA, "%s: %s", list, strerror(errno));
+	if (f != stdin) {   /* the lines to do, for the progress line */
+		while (getline(&line, &cap, f) >= 0)
+			total += line[strspn(line, " \t\r\n")] != '\0';
+		rewind(f);
+	}
+	cli_progress_start(total, c->quiet);
 	while (status >= 0 && (len = getline(&line, &cap, f)) >= 0) {
 		char *s = line, *key, *rx;
 		int rc;
@@ -368,7 +378,9 @@ static int run_wav_scp(struct ctx *c, const char *list, int commands)
 		}
 		if (rc)
 			status = rc;
+		cli_progress(++done);
 	}
+	cli_progress_end();
 	if (ferror(f))
 		cli_die(EXIT_DATA, "%s: %s", list, strerror(errno));
 	c->wav_key = NULL;
@@ -381,14 +393,14 @@ static int run_wav_scp(struct ctx *c, const char *list, int commands)
 int main(int argc, char **argv)
 {
 	static const char *const encs[] = { "s16", "f32", NULL };
-	struct option lopts[64 + 16];
+	struct option lopts[64 + 16];   /* 18 fixed, the settings keys, the end */
 	const char *preset = "ser", *key = "-";
 	const char **ov_key = calloc((size_t)argc, sizeof *ov_key);
 	const char **ov_val = calloc((size_t)argc, sizeof *ov_val);
 	int nov = 0, fmt = SER_FW_BINARY, print = 0, nl = 0, ch, status = 0, nfmt = 0;
 	const char *stdin_opt = NULL;   /* an option only standard input uses */
 	const char *scp = NULL, *wavscp = NULL;
-	int wavcmd = 0;
+	int wavcmd = 0, quiet = 0;
 	ser_out *out = NULL, *scp_out = NULL;
 	struct ctx c;
 	ser_feat_opts o;
@@ -421,11 +433,12 @@ int main(int argc, char **argv)
 			{ "wav-scp", required_argument, NULL, O_WAVSCP },
 			{ "wav-scp-commands", no_argument, NULL, O_WAVCMD },
 			{ "print-settings", no_argument, NULL, O_PRINT },
+			{ "quiet", no_argument, NULL, 'q' },
 			{ "help", no_argument, NULL, 'h' },
 		};
 		for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
 			lopts[nl++] = fixed[i];
-		for (int i = 0; ser_feat_keys[i] && nl < 64 + 15; i++) {
+		for (int i = 0; ser_feat_keys[i] && nl < 64 + 14; i++) {
 			if (!strcmp(ser_feat_keys[i], "rate"))
 				continue;
 			lopts[nl].name = ser_feat_keys[i];
@@ -436,7 +449,7 @@ int main(int argc, char **argv)
 		}
 		memset(&lopts[nl], 0, sizeof lopts[nl]);
 	}
-	while ((ch = getopt_long(argc, argv, "p:r:e:k:o:th", lopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "p:r:e:k:o:tqh", lopts, NULL)) != -1) {
 		switch (ch) {
 		case 'p': preset = optarg; break;
 		case 'r':
@@ -463,6 +476,7 @@ int main(int argc, char **argv)
 		case O_SCP: scp = optarg; break;
 		case O_WAVSCP: wavscp = optarg; break;
 		case O_WAVCMD: wavcmd = 1; break;
+		case 'q': quiet = 1; break;
 		case 'h':
 			free(ov_key);
 			free(ov_val);
@@ -530,17 +544,21 @@ int main(int argc, char **argv)
 		out_error(&err);
 	cli_catch_stop();
 	c.stdin_key = key;
+	c.quiet = quiet;
 	if (wavscp)
 		status = run_wav_scp(&c, wavscp, wavcmd);
 	else if (optind == argc)
 		status = run_input(&c, "-");
+	cli_progress_start(argc - optind, quiet);
 	for (int i = optind; i < argc && status >= 0; i++) {
 		int rc = run_input(&c, argv[i]);
+		cli_progress(i - optind + 1);
 		if (rc)
 			status = rc;
 		if (rc < 0 && argc - i - 1 > 0)
 			cli_warn("interrupted: %d of %d files not read", argc - i - 1, argc - optind);
 	}
+	cli_progress_end();
 	if (status >= 0 && ser_fw_finish(c.fw, &err) < 0)
 		out_error(&err);
 	ser_fw_free(c.fw);
