@@ -4,6 +4,8 @@
 #include "featio.h"
 #include "mfcc.h"
 #include "outfile.h"
+#include "spkcmvn.h"
+#include "spkmap.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -17,9 +19,10 @@
 static const char synopsis[] =
 	"Usage: ser-mfcc [-p PRESET] [--KEY VALUE]... [-r HZ] [-e s16|f32] [--input-rate HZ]\n"
 	"                [-k KEY] [-t|--raw|--ark|--npy|--npz] [-o FILE [--scp FILE]] [--print-settings]\n"
-	"                [--wav-scp FILE [--wav-scp-commands]] [-q] [FILE...]\n";
+	"                [--wav-scp FILE [--wav-scp-commands]] [--utt2spk FILE|--spk2utt FILE]\n"
+	"                [-q] [FILE...]\n";
 
-enum { O_INPUT_RATE = 256, O_VHQ, O_RAW, O_ARK, O_PRINT, O_SCP, O_WAVSCP, O_WAVCMD, O_NPY, O_NPZ, O_KEYS = 512 };
+enum { O_INPUT_RATE = 256, O_VHQ, O_RAW, O_ARK, O_PRINT, O_SCP, O_WAVSCP, O_WAVCMD, O_NPY, O_NPZ, O_UTT2SPK, O_SPK2UTT, O_KEYS = 512 };
 
 struct ctx {
 	ser_fe *fe;
@@ -42,6 +45,9 @@ struct ctx {
 	const char *wav_key; /* --wav-scp: the key of the input being read */
 	int cmd_fd;          /* --wav-scp command output being read, else -1 */
 	int quiet;           /* -q: no progress line */
+	ser_spkmap *spk;     /* --cmvn speaker: the speakers, else NULL */
+	ser_spkcmvn *sc;     /* --cmvn speaker: the held utterances */
+	const char *speaker; /* of the open utterance */
 };
 
 /* Value of key in a settings text (for the defaults shown by --help). */
@@ -102,6 +108,10 @@ static void usage(void)
 	"                         utterance in the -o FILE), as Kaldi's ark,scp: writes\n"
 	"      --wav-scp FILE     inputs from a Kaldi wav.scp: \"KEY PATH\" lines, each\n"
 	"                         PATH read as a FILE keyed KEY\n"
+	"      --utt2spk FILE     with --cmvn speaker: the utterances' speakers (Kaldi\n"
+	"                         utt2spk; keys matched exactly, else without\n"
+	"                         extensions); every utterance is held until the end\n"
+	"      --spk2utt FILE     the same from a Kaldi spk2utt\n"
 	"      --wav-scp-commands also run \"KEY COMMAND |\" lines through /bin/sh, the\n"
 	"                         command's output read like stdin (default: refused)\n"
 	"      --print-settings   print the canonical settings text and exit\n"
@@ -139,7 +149,7 @@ static void drain(struct ctx *c)
 	size_t k;
 	ser_error err;
 	while ((k = ser_fe_get(c->fe, c->y, YMAX)) > 0)
-		if (ser_fw_frames(c->fw, c->y, k, &err) < 0)
+		if ((c->sc ? ser_spkcmvn_frames(c->sc, c->y, k, &err) : ser_fw_frames(c->fw, c->y, k, &err)) < 0)
 			out_error(&err);
 }
 
@@ -152,7 +162,7 @@ static void begin_utt(struct ctx *c)
 		return;
 	if (c->scp && (c->begin_at = ftello(c->out)) < 0)
 		cli_die(EXIT_DATA, "%s: %s", out_name, strerror(errno));
-	if (ser_fw_begin(c->fw, c->key, &err) < 0)
+	if ((c->sc ? ser_spkcmvn_begin(c->sc, c->key, c->speaker, &err) : ser_fw_begin(c->fw, c->key, &err)) < 0)
 		out_error(&err);
 	c->begun = 1;
 }
@@ -174,8 +184,17 @@ static int feed(struct ctx *c, const float *x, size_t n, ser_error *err)
 static void end_utt(struct ctx *c, int aborted)
 {
 	ser_error err;
-	if (aborted) {
+	if (aborted && c->sc) {
+		ser_spkcmvn_drop(c->sc);
+	} else if (aborted) {
 		if (c->begun && ser_fw_abort(c->fw, &err) < 0)
+			out_error(&err);
+	} else if (c->sc) {
+		begin_utt(c);
+		if (ser_fe_finish(c->fe, &err) < 0)
+			cli_report("front end", &err);
+		drain(c);
+		if (ser_spkcmvn_end(c->sc, &err) < 0)
 			out_error(&err);
 	} else {
 		begin_utt(c);
@@ -231,6 +250,14 @@ static int run_input(struct ctx *c, const char *path)
 	if (ser_fw_key_check(c->fw, c->key, &err) < 0) {  /* that input's error alone */
 		cli_report(name, &err);
 		return EXIT_DATA;
+	}
+	if (c->spk) {
+		int clash;
+		if (!(c->speaker = ser_spkmap_get(c->spk, c->key, &clash))) {
+			cli_warn("%s: key %s %s", name, c->key, clash ? "matches two utterances of the speaker map "
+			         "without their extensions" : "is not in the speaker map (--cmvn speaker)");
+			return EXIT_DATA;
+		}
 	}
 	cli_noise_begin(name);
 	if (is_stdin) {
@@ -400,7 +427,8 @@ int main(int argc, char **argv)
 	int nov = 0, fmt = SER_FW_BINARY, print = 0, nl = 0, ch, status = 0, nfmt = 0;
 	const char *stdin_opt = NULL;   /* an option only standard input uses */
 	const char *scp = NULL, *wavscp = NULL;
-	int wavcmd = 0, quiet = 0;
+	int wavcmd = 0, quiet = 0, spk2utt = 0;
+	const char *spkpath = NULL;
 	ser_out *out = NULL, *scp_out = NULL;
 	struct ctx c;
 	ser_feat_opts o;
@@ -434,6 +462,8 @@ int main(int argc, char **argv)
 			{ "wav-scp-commands", no_argument, NULL, O_WAVCMD },
 			{ "print-settings", no_argument, NULL, O_PRINT },
 			{ "quiet", no_argument, NULL, 'q' },
+			{ "utt2spk", required_argument, NULL, O_UTT2SPK },
+			{ "spk2utt", required_argument, NULL, O_SPK2UTT },
 			{ "help", no_argument, NULL, 'h' },
 		};
 		for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
@@ -477,6 +507,12 @@ int main(int argc, char **argv)
 		case O_WAVSCP: wavscp = optarg; break;
 		case O_WAVCMD: wavcmd = 1; break;
 		case 'q': quiet = 1; break;
+		case O_UTT2SPK: case O_SPK2UTT:
+			if (spkpath)
+				cli_usage_error("only one of --utt2spk and --spk2utt");
+			spkpath = optarg;
+			spk2utt = ch == O_SPK2UTT;
+			break;
 		case 'h':
 			free(ov_key);
 			free(ov_val);
@@ -532,6 +568,20 @@ int main(int argc, char **argv)
 		}
 		c.scp = ser_out_file(scp_out);
 	}
+	if ((o.cmvn == SER_CMVN_SPEAKER) != (spkpath != NULL))
+		cli_usage_error(spkpath ? "%s applies to --cmvn speaker" : "--cmvn speaker needs the speakers: "
+		                "--utt2spk FILE or --spk2utt FILE", spk2utt ? "--spk2utt" : "--utt2spk");
+	if (spkpath && scp)
+		cli_usage_error("--scp with --cmvn speaker is not supported (write the archive, then its scp "
+		                "with a second pass)");
+	if (spkpath) {
+		if (!(c.spk = ser_spkmap_load(spkpath, spk2utt, &err)) ||
+		    !(c.sc = ser_spkcmvn_new(ser_feat_dim(&o), o.cmvn_vars, &err))) {
+			cli_report(NULL, &err);
+			return EXIT_DATA;
+		}
+		o.cmvn = SER_CMVN_NONE;   /* the front end's part; info keeps cmvn=speaker */
+	}
 	c.fe = ser_fe_new(&o, &err);
 	if (!c.fe)
 		cli_die(EXIT_DATA, "%s", err.msg);
@@ -559,6 +609,10 @@ int main(int argc, char **argv)
 			cli_warn("interrupted: %d of %d files not read", argc - i - 1, argc - optind);
 	}
 	cli_progress_end();
+	if (c.sc && status >= 0 && ser_spkcmvn_write(c.sc, c.fw, &err) < 0)
+		out_error(&err);
+	ser_spkcmvn_free(c.sc);
+	ser_spkmap_free(c.spk);
 	if (status >= 0 && ser_fw_finish(c.fw, &err) < 0)
 		out_error(&err);
 	ser_fw_free(c.fw);

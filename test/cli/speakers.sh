@@ -79,3 +79,45 @@ status 0 "spk: ser-train --utt2spk with --val-speakers spkB" ser-train -q -o "$T
 check "spk: the record names spkB as the validation speaker" sh -c "ser-classify -m '$T/m.ser' --info | grep -q '^validation speakers: spkB'"
 status 0 "spk: ser-train without it: spkB is unknown" ser-train -q -o "$T/m2.ser" --arch "conv:4:3 relu stats dense" --classes neutral,angry --epochs 1 --crop 20 -j 1 --val-speakers spkB "$T/f.feat"
 check "spk: ... and is warned about" grep -q 'speaker spkB: no utterance' "$T/err"
+
+# ser-mfcc --cmvn speaker: each speaker's mean (and std) over all its utterances
+i=0
+for f in "$D"/*.wav; do i=$((i + 1)); echo "u$i $f"; done > "$T/cm.wav.scp"
+printf 'u1 sa\nu2 sa\nu3 sb\nu4 sb\n' > "$T/cm.utt2spk"
+status 0 "cmvn: --cmvn speaker --utt2spk" ser-mfcc --wav-scp "$T/cm.wav.scp" --cmvn speaker --utt2spk "$T/cm.utt2spk" -o "$T/cs.feat"
+check "cmvn: the header says cmvn=speaker" sh -c "ser-feat info '$T/cs.feat' | grep -q '^settings: .* cmvn=speaker '"
+check "cmvn: four utterances in input order" sh -c "ser-feat keys '$T/cs.feat' | cut -f1 | tr '\n' ' ' | grep -qx 'u1 u2 u3 u4 '"
+printf 'sa u1 u2\nsb u3 u4\n' > "$T/cm.spk2utt"
+status 0 "cmvn: --cmvn speaker --cmvn-vars 1 --spk2utt" ser-mfcc --wav-scp "$T/cm.wav.scp" --cmvn speaker --cmvn-vars 1 --spk2utt "$T/cm.spk2utt" -o "$T/cv.feat"
+ser-mfcc --wav-scp "$T/cm.wav.scp" -o "$T/raw.feat"
+if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+	for f in raw cs cv; do ser-feat copy --to npz "$T/$f.feat" > "$T/$f.npz"; done
+	/usr/bin/python3 - "$T" > "$T/cm.out" 2>&1 <<'PY'
+import sys
+import numpy as np
+T = sys.argv[1]
+raw, cs, cv = (np.load(T + "/%s.npz" % n) for n in ("raw", "cs", "cv"))
+worst = 0.0
+for spk in (("u1", "u2"), ("u3", "u4")):
+    x = np.concatenate([raw[u].astype(np.float64) for u in spk])
+    m, sd = x.mean(axis=0), x.std(axis=0)
+    for u in spk:
+        worst = max(worst, np.abs(cs[u] - (raw[u] - m)).max(),
+                    np.abs(cv[u] - np.where(sd > 1e-10, (raw[u] - m) / np.where(sd > 1e-10, sd, 1), raw[u] - m)).max())
+print("worst %.3g" % worst)
+print("ok" if worst < 1e-3 else "bad")
+PY
+	check "cmvn: = each speaker's mean (and std) removed, by numpy ($(head -1 "$T/cm.out"))" grep -qx ok "$T/cm.out"
+else
+	skip "cmvn: /usr/bin/python3 has no numpy"
+fi
+status 1 "cmvn: --cmvn speaker without a map -> 1" ser-mfcc --cmvn speaker "$D/03-01-01-01-01-01-01.wav"
+status 1 "cmvn: --utt2spk without --cmvn speaker -> 1" ser-mfcc --utt2spk "$T/cm.utt2spk" "$D/03-01-01-01-01-01-01.wav"
+status 1 "cmvn: --cmvn speaker with deltas -> 1" ser-mfcc --cmvn speaker --deltas 1 --utt2spk "$T/cm.utt2spk" "$D/03-01-01-01-01-01-01.wav"
+printf 'u1 sa\n' > "$T/one.utt2spk"
+status 2 "cmvn: an utterance without a speaker -> 2" ser-mfcc --wav-scp "$T/cm.wav.scp" --cmvn speaker --utt2spk "$T/one.utt2spk" -o "$T/y.feat"
+check "cmvn: ... named, the others written" sh -c "grep -q 'key u2 is not in the speaker map' '$T/err' && ser-feat keys '$T/y.feat' | cut -f1 | grep -qx u1"
+printf 'u1\tneutral\nu2\tneutral\nu3\tangry\nu4\tangry\n' > "$T/cm.labels"
+ser-train -q -o "$T/cs.ser" --arch "conv:4:3 relu stats dense" --classes neutral,angry --epochs 1 --crop 20 -j 1 --labels "$T/cm.labels" --utt2spk "$T/cm.utt2spk" "$T/cs.feat" 2>/dev/null
+status 2 "cmvn: a cmvn=speaker model refuses audio" ser-classify -m "$T/cs.ser" "$D/03-01-01-01-01-01-01.wav"
+check "cmvn: ... saying why" grep -q 'cmvn=speaker is not computed frame by frame' "$T/err"
