@@ -204,6 +204,14 @@ static void keys_from_file(struct keyset *s, const char *path)
 		fclose(f);
 }
 
+static ser_out *pending;   /* -o not yet committed: removed at an exit on error */
+
+static void drop_pending(void)
+{
+	ser_out_abort(pending);
+	pending = NULL;
+}
+
 static void write_failed(const char *out, const ser_error *err)
 {
 	cli_report(out, err);
@@ -258,6 +266,8 @@ static int copy(char **in, int n, int fmt, struct keyset *sel, const char *outpa
 		if (!(o = ser_out_open(outpath, &err)))
 			write_failed(outpath, &err);
 		out = ser_out_file(o);
+		pending = o;
+		atexit(drop_pending);
 	}
 	for (int i = 0; i < n; i++) {
 		FILE *f;
@@ -265,7 +275,6 @@ static int copy(char **in, int n, int fmt, struct keyset *sel, const char *outpa
 		ser_fr_ev ev;
 		int rc, take = 0;
 		if (!r) {
-			ser_out_abort(o);
 			exit(EXIT_DATA);
 		}
 		if (!w) {
@@ -279,7 +288,6 @@ static int copy(char **in, int n, int fmt, struct keyset *sel, const char *outpa
 			char diff[1024];
 			ser_feat_settings_diff(ser_fr_info(r)->settings, first, "here", "in the first input", diff, sizeof diff);
 			cli_warn("%s: feature settings differ from those of %s: %s", in[i], in[0], diff);
-			ser_out_abort(o);
 			exit(EXIT_DATA);
 		}
 		while ((rc = ser_fr_next(r, &ev, &err)) > 0) {
@@ -305,7 +313,6 @@ static int copy(char **in, int n, int fmt, struct keyset *sel, const char *outpa
 		}
 		if (rc < 0) {
 			cli_report(in[i], &err);
-			ser_out_abort(o);
 			exit(EXIT_DATA);
 		}
 		close_input(r, f);
@@ -320,6 +327,7 @@ static int copy(char **in, int n, int fmt, struct keyset *sel, const char *outpa
 	ser_fw_free(w);
 	free(first);
 	free(b.x);
+	pending = NULL;
 	if (o && ser_out_commit(o, &err) < 0)
 		write_failed(outpath, &err);
 	return status;

@@ -335,9 +335,24 @@ static void check_outputs(const char *o, const char *scp, int fmt, const char *w
 	}
 }
 
+/* -o and --scp outputs not yet committed: an exit on an error removes
+ * their temporaries (the targets stay as they were). */
+static ser_out *pending[2];
+
+static void drop_pending(void)
+{
+	for (int i = 0; i < 2; i++) {
+		ser_out_abort(pending[i]);
+		pending[i] = NULL;
+	}
+}
+
 static void commit_output(ser_out *o, const char *name)
 {
 	ser_error err;
+	for (int i = 0; i < 2; i++)
+		if (pending[i] == o)
+			pending[i] = NULL;
 	if (o && ser_out_commit(o, &err) < 0)
 		cli_die(EXIT_DATA, "%s: %s", name, err.msg);
 }
@@ -560,6 +575,8 @@ int main(int argc, char **argv)
 		}
 		c.out = ser_out_file(out);
 		out_name = c.ark;
+		pending[0] = out;
+		atexit(drop_pending);
 	}
 	if (scp) {
 		if (!(scp_out = ser_out_open(scp, &err))) {
@@ -567,6 +584,7 @@ int main(int argc, char **argv)
 			return EXIT_DATA;
 		}
 		c.scp = ser_out_file(scp_out);
+		pending[1] = scp_out;
 	}
 	if ((o.cmvn == SER_CMVN_SPEAKER) != (spkpath != NULL))
 		cli_usage_error(spkpath ? "%s applies to --cmvn speaker" : "--cmvn speaker needs the speakers: "
@@ -619,8 +637,7 @@ int main(int argc, char **argv)
 	ser_fe_free(c.fe);
 	free(c.y);
 	if (status < 0) {
-		ser_out_abort(out);
-		ser_out_abort(scp_out);
+		drop_pending();
 		cli_flush(stdout);
 		cli_reraise();
 		status = EXIT_DATA;

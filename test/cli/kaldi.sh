@@ -215,6 +215,10 @@ PY
 	status 2 "npy: a second utterance -> 2" ser-mfcc --npy "$1" "$2"
 	check "npy: ... says use .npz" grep -q 'holds one utterance.*use .npz' "$T/err"
 	status 2 "npz: a key twice -> 2" ser-feat copy --to npz "$T/f.feat" "$T/f.feat"
+	mkdir -p "$T/npyo"
+	status 2 "npy: -o with a second utterance -> 2" ser-mfcc --npy -o "$T/npyo/x.npy" "$1" "$2"
+	status 2 "npz: -o with a key twice -> 2" ser-feat copy --to npz -o "$T/npyo/y.npz" "$T/f.feat" "$T/f.feat"
+	check "npy/npz: a failed -o leaves no file and no temporary" test -z "$(ls -A "$T/npyo")"
 else
 	skip "npz: /usr/bin/python3 has no numpy (scripts/install-deps installs python3-numpy)"
 fi
