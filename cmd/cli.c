@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 const char *cli_prog = "ser";
@@ -41,12 +42,18 @@ static void put_err(const char *s, size_t n)
 	}
 }
 
+static int progress_drawn;   /* a progress line is on the terminal */
+
 static void vwarn(const char *fmt, va_list ap)
 {
 	char b[4096];
 	int k = snprintf(b, sizeof b, "%s: ", cli_prog);
 	fflush(stdout);
 	fflush(stderr);
+	if (progress_drawn) {
+		put_err("\r\033[K", 4);
+		progress_drawn = 0;
+	}
 	cli_noise_relay();
 	if (k > 0 && (size_t)k < sizeof b)
 		k += vsnprintf(b + k, sizeof b - (size_t)k, fmt, ap);
@@ -299,4 +306,56 @@ const char *cli_find_model(const char *opt, char *buf, size_t n)
 		return NULL;
 	strcpy(slash, "/../weights/default.ser");
 	return access(buf, R_OK) == 0 ? buf : NULL;
+}
+
+/* ---- progress over many inputs ---- */
+static struct {
+	int on;
+	long total;
+	double t0, last;   /* s, monotonic */
+} prog;
+
+static double mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void cli_progress_start(long total, int quiet)
+{
+	prog.on = !quiet && total > 1 && isatty(STDERR_FILENO);
+	prog.total = total;
+	prog.t0 = mono_now();
+	prog.last = 0;
+}
+
+void cli_progress(long done)
+{
+	char b[160];
+	double t, rate;
+	int k;
+	if (!prog.on)
+		return;
+	t = mono_now();
+	if (done < prog.total && t - prog.last < 0.25)
+		return;
+	prog.last = t;
+	rate = t > prog.t0 ? (double)done / (t - prog.t0) : 0;
+	k = snprintf(b, sizeof b, "\r\033[K%s: %ld/%ld files, %.1f files/s", cli_prog, done, prog.total, rate);
+	if (rate > 0 && done < prog.total && k > 0 && (size_t)k < sizeof b)
+		k += snprintf(b + k, sizeof b - (size_t)k, ", %.0f s left", (double)(prog.total - done) / rate);
+	if (k > 0 && (size_t)k < sizeof b) {
+		put_err(b, (size_t)k);
+		progress_drawn = 1;
+	}
+}
+
+void cli_progress_end(void)
+{
+	if (prog.on && progress_drawn) {
+		put_err("\r\033[K", 4);
+		progress_drawn = 0;
+	}
+	prog.on = 0;
 }

@@ -80,4 +80,12 @@ void cli_reraise(void);
  * none is readable. */
 const char *cli_find_model(const char *opt, char *buf, size_t n);
 
+/* Progress over many inputs on stderr, only when it is a terminal, not
+ * quiet and total > 1: "prog: DONE/TOTAL files, R files/s, S s left" on
+ * one line redrawn at most 4 times a second (and at the last file);
+ * cli_warn clears it first; cli_progress_end clears it. */
+void cli_progress_start(long total, int quiet);
+void cli_progress(long done);
+void cli_progress_end(void);
+
 #endif

@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "classify.h"
 #include "featio.h"
+#include "kaldi.h"
 #include "labels.h"
 #include "mfcc.h"
 #include "model.h"
@@ -100,6 +101,13 @@ static void usage(void)
 	"      --classes        print the model's classes (with --only the listed ones),\n"
 	"                       one a line in model order, and exit\n"
 	"      --info           print the model's summary and training record, and exit\n"
+	"      --settings S     the feature settings of Kaldi archive inputs (binary or\n"
+	"                       text ark; FILE.scp: the objects it lists), which carry\n"
+	"                       none: a preset, a settings text (KEY=VALUE ...) or a ser\n"
+	"                       feature stream whose header to use; they must be the\n"
+	"                       model's (default: none, archives refused)\n"
+	"  -q, --quiet          no progress line (shown over many FILEs when stderr is\n"
+	"                       a terminal: files done, rate, time left)\n"
 	"  -h, --help           this help\n"
 	"\n"
 	"Windowed lines: key<TAB>start<TAB>end<TAB>label<TAB>confidence (seconds);\n"
@@ -109,8 +117,8 @@ static void usage(void)
 }
 
 enum { O_CLASSES = 256, O_INFO, O_WHOLE, O_NOVAD, O_MINV, O_VMARGIN, O_VGATE, O_VRISE, O_METER, O_PLAIN,
-       O_ONLY, O_SEGMENTS, O_MERGE, O_FORMAT, O_MINPAUSE, O_MAXSEG, O_MINSEG, O_ADAPT, O_SPEAKERS,
-       O_ADSTATS, O_ADSAVE, O_ADTAU };
+       O_ONLY, O_SEGMENTS, O_MERGE, O_FORMAT, O_MINPAUSE, O_MAXSEG, O_MINSEG, O_SETTINGS, O_ADAPT,
+       O_SPEAKERS, O_ADSTATS, O_ADSAVE, O_ADTAU };
 
 struct ctx {
 	ser_model *m;
@@ -132,6 +140,7 @@ struct ctx {
 	int fmt;                 /* --format: enum ser_span_fmt */
 	int collect;             /* --adapt's first pass: statistics, no labels */
 	int skip;                /* the stream's utterance gets no label (reported) */
+	const ser_feat_info *kaldi; /* --settings of Kaldi archives, or NULL */
 };
 
 static void export_span(struct ctx *c, const char *key, double start, double end, const char *label,
@@ -990,7 +999,7 @@ static void run_stream(struct ctx *c, FILE *f, const char *name)
 {
 	ser_error err;
 	ser_fr_ev ev;
-	ser_fr *r = ser_fr_open(f, name, &err);
+	ser_fr *r = f ? ser_fr_open_as(f, name, c->kaldi, &err) : ser_kaldi_open_scp(name, c->kaldi, &err);
 	const ser_feat_info *info;
 	int rc = 0;
 	if (!r) {
@@ -1160,7 +1169,8 @@ static void run_fd(struct ctx *c, int fd, const char *name)
 	int kind = ser_sniff(fd, head, &n, &err);
 	if (kind == SER_SNIFF_EMPTY)
 		ser_seterr(&err, SER_EFORMAT, "empty input");
-	if (kind == SER_SNIFF_FEATURES && (f = ser_replay_stream(fd, head, n, &err))) {
+	if ((kind == SER_SNIFF_FEATURES || (kind == SER_SNIFF_OTHER && ser_kaldi_sniff(head, n))) &&
+	    (f = ser_replay_stream(fd, head, n, &err))) {
 		open_stream = f;
 		run_stream(c, f, name);
 		fclose(f);
@@ -1191,6 +1201,10 @@ static void run_path(struct ctx *c, const char *path)
 	int fd;
 	if (!strcmp(path, "-")) {
 		run_fd(c, 0, "-");
+		return;
+	}
+	if (ser_kaldi_is_scp(path)) {   /* a Kaldi scp file: the objects it names */
+		run_stream(c, NULL, path);
 		return;
 	}
 	if ((fd = open(path, O_RDONLY)) < 0) {
@@ -1340,6 +1354,8 @@ int main(int argc, char **argv)
 		{ "adapt-stats", required_argument, NULL, O_ADSTATS },
 		{ "save-adapt-stats", required_argument, NULL, O_ADSAVE },
 		{ "adapt-tau", required_argument, NULL, O_ADTAU },
+		{ "settings", required_argument, NULL, O_SETTINGS },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -1352,13 +1368,15 @@ int main(int argc, char **argv)
 	const char *vadopt = NULL;   /* the first voice-activity option given */
 	ser_vad_opts vo;
 	ser_clfs_opts so = { 0, 0, 1, 0.2 };
-	int segments = 0, merge = 0;
+	int segments = 0, merge = 0, quiet = 0;
 	double pause = 0.3, maxseg = 10, minseg = 0.25;   /* seconds */
+	static ser_feat_info kaldi_as;
+	static char kaldi_text[SER_FEAT_SETTINGS_MAX];
 
 	cli_init("ser-classify", synopsis);
 	memset(&c, 0, sizeof c);
 	ser_vad_defaults(&vo);
-	while ((ch = getopt_long(argc, argv, "m:pJw:H:ls:h", lopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "m:pJw:H:ls:qh", lopts, NULL)) != -1) {
 		switch (ch) {
 		case 'm': mopt = optarg; break;
 		case 'p': c.probs = 1; break;
@@ -1389,6 +1407,12 @@ int main(int argc, char **argv)
 		case O_ADSTATS: ad.stats_in = optarg; break;
 		case O_ADSAVE: ad.stats_out = optarg; break;
 		case O_ADTAU: ad.tau = cli_double("--adapt-tau", optarg, 1, 86400); break;
+		case 'q': quiet = 1; break;
+		case O_SETTINGS:
+			if (ser_kaldi_settings(optarg, &kaldi_as, kaldi_text, sizeof kaldi_text, &err) < 0)
+				cli_usage_error("--settings: %s", err.msg);
+			c.kaldi = &kaldi_as;
+			break;
 		case 'h': usage(); cli_close_stdout(); return EXIT_OK;
 		default: cli_usage_error("unknown option");
 		}
@@ -1496,9 +1520,13 @@ int main(int argc, char **argv)
 
 	if (optind == argc)
 		run_fd(&c, 0, "-");
-	for (int i = optind; i < argc; i++)
+	cli_progress_start(c.live ? 0 : argc - optind, quiet);
+	for (int i = optind; i < argc; i++) {
 		if (!(ad.failed && ad.failed[i - optind]))
 			run_path(&c, argv[i]);
+		cli_progress(i - optind + 1);
+	}
+	cli_progress_end();
 done:
 
 	if (c.segs && c.live && cli_stop)

@@ -10,13 +10,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bootstrap.h"
 #include "cli.h"
 #include "labels.h"
 #include "metrics.h"
 #include "outfile.h"
+#include "spkmap.h"
 
 static const char synopsis[] =
-	"Usage: ser-eval [-j] [-t TRUTH.tsv] [-c LIST] [-b KIND]... [-s OUT.svg] [FILE...]\n";
+	"Usage: ser-eval [-j] [-t TRUTH.tsv] [-c LIST] [-b KIND]... [-s OUT.svg]\n"
+	"                [--utt2spk FILE|--spk2utt FILE] [--bootstrap N [--seed S]] [FILE...]\n";
 
 static void help(void)
 {
@@ -29,8 +32,18 @@ static void help(void)
 "\n"
 "  -t, --truth FILE    TSV map key<TAB>label[<TAB>speaker]; a key matches\n"
 "                      exactly, else by its file name, else by that name\n"
-"                      without extension (default: truth from RAVDESS, TESS,\n"
-"                      EmoDB, nEMO or ASED file names in the keys)\n"
+"                      without extension, else both without extensions\n"
+"                      (a.flac in the map matches a.wav; two map keys of\n"
+"                      that name are an error) (default: truth from RAVDESS,\n"
+"                      TESS, EmoDB, nEMO or ASED file names in the keys)\n"
+"      --utt2spk FILE  Kaldi utt2spk (UTTERANCE SPEAKER lines): the speakers of\n"
+"                      --by speaker (keys matched as for --truth; keys not in\n"
+"                      it keep the truth map's or file name's speaker)\n"
+"      --spk2utt FILE  the same from a Kaldi spk2utt (SPEAKER UTTERANCE... lines)\n"
+"      --bootstrap N   integer 1..%d: 95%% confidence intervals of accuracy\n"
+"                      and UAR from N resamples of the utterances (percentile\n"
+"                      method; 1000 is usual) (default: none)\n"
+"      --seed S        integer 0..2^63-1: the resamples' seed (default: 1)\n"
 "  -c, --classes LIST  comma-separated class names, 1..%d of them (default:\n"
 "                      neutral,calm,happy,sad,angry,fearful,disgust,surprised)\n"
 "  -b, --by KIND       after the report, a table of the scores per group:\n"
@@ -49,7 +62,7 @@ static void help(void)
 "warning with a count); predictions outside the classes count as errors;\n"
 "a key seen again is counted once (the first line), with a warning.\n"
 "Exit status: 0 ok, 1 usage error, 2 bad input line, I/O error, or no\n"
-"labelled lines.\n", SER_CLASSES_MAX);
+"labelled lines.\n", SER_BOOTSTRAP_MAX, SER_CLASSES_MAX);
 }
 
 /* ---- a set of keys seen, for duplicates ---- */
@@ -126,6 +139,10 @@ typedef struct eval {
 	keyset seen;
 	tally unknown, outside, other, dup;
 	ser_groups *by[2];       /* per by_kind[b], or NULL when not asked for */
+	const ser_spkmap *spk;   /* --utt2spk/--spk2utt, or NULL */
+	int *t, *q;              /* (n) truth and prediction per counted line, for --bootstrap */
+	size_t n, cap;
+	int keep;                /* store them */
 } eval;
 
 /* --by: the tables, in the order they are printed */
@@ -149,6 +166,11 @@ static void eval_file(eval *ev, FILE *f, const char *name)
 			continue;
 		}
 		if (!ser_label_resolve(ev->truth, p.key, &li)) {
+			const ser_labelmap_entry *clash;
+			if (ev->truth && !ser_labelmap_match(ev->truth, p.key, &clash) && clash)
+				cli_die(EXIT_DATA, "%s: key %s matches two truth keys without their extensions "
+				        "(%s on line %ld, and another before it): give the full key", name, p.key,
+				        clash->key, clash->line);
 			tally_add(&ev->unknown, p.key, NULL);
 			continue;
 		}
@@ -161,6 +183,25 @@ static void eval_file(eval *ev, FILE *f, const char *name)
 		if (q < 0)
 			tally_add(&ev->other, p.key, p.label);
 		ser_confusion_add(&ev->cm, t, q);
+		if (ev->spk) {
+			int clash;
+			const char *sp = ser_spkmap_get(ev->spk, p.key, &clash);
+			if (clash)
+				cli_die(EXIT_DATA, "%s: key %s matches two utterances of the speaker map without their "
+				        "extensions: give the full key", name, p.key);
+			if (sp)
+				snprintf(li.speaker, sizeof li.speaker, "%s", sp);
+		}
+		if (ev->keep) {
+			if (ev->n == ev->cap) {
+				ev->cap = ev->cap ? 2 * ev->cap : 1024;
+				if (!(ev->t = realloc(ev->t, ev->cap * sizeof *ev->t)) ||
+				    !(ev->q = realloc(ev->q, ev->cap * sizeof *ev->q)))
+					cli_die(EXIT_DATA, "out of memory");
+			}
+			ev->t[ev->n] = t;
+			ev->q[ev->n++] = q;
+		}
 		for (int b = 0; b < 2; b++)
 			if (ev->by[b] && ser_groups_add(ev->by[b], ser_label_group(&li, by_kind[b]), t, q, &err) < 0) {
 				cli_report(NULL, &err);
@@ -233,6 +274,9 @@ static void report_table_text(const table *t)
 	       t->mean.uar, t->mean.macro_f1, "-");
 }
 
+/* --bootstrap: the intervals, resamples and seed (reps 0: none) */
+static struct { long reps; uint64_t seed; ser_ci acc, uar; } boot;
+
 static void report_text(const eval *ev, const ser_metrics *s, const ser_class_metrics *q,
                         const table *tab, int nt)
 {
@@ -241,6 +285,11 @@ static void report_text(const eval *ev, const ser_metrics *s, const ser_class_me
 	printf("utterances  %ld\n", s->total);
 	printf("accuracy    %.4f  (%ld/%ld)\n", s->accuracy, s->correct, s->total);
 	printf("UAR         %.4f  (mean recall over %d classes in the truth)\n", s->uar, s->n_truth);
+	if (boot.reps) {
+		printf("accuracy    95%% CI [%.4f, %.4f]  (bootstrap: %ld resamples of the utterances, seed %llu)\n",
+		       boot.acc.lo, boot.acc.hi, boot.reps, (unsigned long long)boot.seed);
+		printf("UAR         95%% CI [%.4f, %.4f]\n", boot.uar.lo, boot.uar.hi);
+	}
 	printf("macro F1    %.4f  (mean over %d classes in truth or predictions)\n", s->macro_f1, s->n_f1);
 	if (s->other)
 		printf("other       %ld  (predictions outside the classes, counted as errors)\n", s->other);
@@ -312,6 +361,10 @@ static void report_json(const eval *ev, const ser_metrics *s, const ser_class_me
 	       "\"macro_f1\": %.10g,\n", s->total, s->correct, s->accuracy, s->uar, s->macro_f1);
 	printf(" \"uar_classes\": %d, \"f1_classes\": %d, \"predicted_outside\": %ld,\n",
 	       s->n_truth, s->n_f1, s->other);
+	if (boot.reps)
+		printf(" \"bootstrap\": {\"resamples\": %ld, \"seed\": %llu, \"accuracy_ci95\": [%.10g, %.10g], "
+		       "\"uar_ci95\": [%.10g, %.10g]},\n", boot.reps, (unsigned long long)boot.seed, boot.acc.lo,
+		       boot.acc.hi, boot.uar.lo, boot.uar.hi);
 	printf(" \"skipped\": {\"unknown_truth\": %ld, \"truth_outside\": %ld, \"duplicate_keys\": %ld},\n",
 	       ev->unknown.n, ev->outside.n, ev->dup.n);
 	printf(" \"classes\": [");
@@ -447,11 +500,18 @@ int main(int argc, char **argv)
 		{"json", no_argument, NULL, 'j'},
 		{"svg", required_argument, NULL, 's'},
 		{"by", required_argument, NULL, 'b'},
+		{"utt2spk", required_argument, NULL, 256},
+		{"spk2utt", required_argument, NULL, 257},
+		{"bootstrap", required_argument, NULL, 258},
+		{"seed", required_argument, NULL, 259},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
 	const char *truth = NULL, *classes = NULL, *svg = NULL;
-	int json = 0, by[2] = {0, 0}, c;
+	int json = 0, by[2] = {0, 0}, c, seed_given = 0;
+	const char *spkpath = NULL;
+	int spk2utt = 0;
+	ser_spkmap *spk = NULL;
 	ser_error err;
 	static eval ev;
 
@@ -463,12 +523,33 @@ int main(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 's': svg = optarg; break;
 		case 'b': by[cli_choice("--by", optarg, by_names)] = 1; break;
+		case 256: case 257:
+			if (spkpath)
+				cli_usage_error("only one of --utt2spk and --spk2utt");
+			spkpath = optarg;
+			spk2utt = c == 257;
+			break;
+		case 258: boot.reps = cli_long("--bootstrap", optarg, 1, SER_BOOTSTRAP_MAX); break;
+		case 259: boot.seed = (uint64_t)cli_long("--seed", optarg, 0, 0x7fffffffffffffffL); seed_given = 1; break;
 		case 'h': help(); cli_close_stdout(); return EXIT_OK;
 		default: cli_usage_error("unknown option or missing argument");
 		}
 	}
+	if (seed_given && !boot.reps)
+		cli_usage_error("--seed applies to --bootstrap");
+	if (!seed_given)
+		boot.seed = 1;
+	if (spkpath && !by[1])
+		cli_usage_error("%s gives speakers for --by speaker, which is not asked for",
+		                spk2utt ? "--spk2utt" : "--utt2spk");
 	if (svg)
 		check_svg(svg, truth, argv + optind, argc - optind);
+	if (spkpath && !(spk = ser_spkmap_load(spkpath, spk2utt, &err))) {
+		cli_report(NULL, &err);
+		return EXIT_DATA;
+	}
+	ev.spk = spk;
+	ev.keep = boot.reps > 0;
 	if (classes) {
 		if (ser_classes_parse(&ev.cls, classes, &err) < 0)
 			cli_usage_error("--classes: %s", err.msg);
@@ -526,6 +607,9 @@ int main(int argc, char **argv)
 	ser_metrics_compute(&ev.cm, &s, q);
 	if (s.total == 0)
 		cli_die(EXIT_DATA, "no labelled lines");
+	if (boot.reps && ser_bootstrap(ev.t, ev.q, ev.n, ev.cls.n, boot.reps, boot.seed, &boot.acc, &boot.uar,
+	                               &err) < 0)
+		cli_die(EXIT_DATA, "%s", err.msg);
 	table tab[2];
 	int nt = score_tables(&ev, tab);
 	if (json)
@@ -541,6 +625,9 @@ int main(int argc, char **argv)
 	ser_confusion_free(&ev.cm);
 	ser_labelmap_free(map);
 	keyset_free(&ev.seen);
+	ser_spkmap_free(spk);
+	free(ev.t);
+	free(ev.q);
 	cli_close_stdout();
 	return EXIT_OK;
 }

@@ -3,19 +3,26 @@
 #include "cli.h"
 #include "featio.h"
 #include "mfcc.h"
+#include "outfile.h"
+#include "spkcmvn.h"
+#include "spkmap.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #define BLOCK 4096      /* samples read at a time */
 #define YMAX 256        /* frames taken from the front end at a time */
 
 static const char synopsis[] =
 	"Usage: ser-mfcc [-p PRESET] [--KEY VALUE]... [-r HZ] [-e s16|f32] [--input-rate HZ]\n"
-	"                [-k KEY] [-t|--raw|--ark] [--print-settings] [FILE...]\n";
+	"                [-k KEY] [-t|--raw|--ark|--npy|--npz] [-o FILE [--scp FILE]] [--print-settings]\n"
+	"                [--wav-scp FILE [--wav-scp-commands]] [--utt2spk FILE|--spk2utt FILE]\n"
+	"                [-q] [FILE...]\n";
 
-enum { O_INPUT_RATE = 256, O_VHQ, O_RAW, O_ARK, O_PRINT, O_KEYS = 512 };
+enum { O_INPUT_RATE = 256, O_VHQ, O_RAW, O_ARK, O_PRINT, O_SCP, O_WAVSCP, O_WAVCMD, O_NPY, O_NPZ, O_UTT2SPK, O_SPK2UTT, O_KEYS = 512 };
 
 struct ctx {
 	ser_fe *fe;
@@ -31,6 +38,16 @@ struct ctx {
 	float in[BLOCK];
 	float *y;            /* (YMAX, dim) */
 	size_t dim;
+	FILE *out;           /* the feature output (stdout or -o) */
+	FILE *scp;           /* --scp: "KEY ARK:OFFSET" lines, else NULL */
+	const char *ark;     /* -o FILE, as named in those lines */
+	off_t begin_at;      /* byte offset of the open utterance in out */
+	const char *wav_key; /* --wav-scp: the key of the input being read */
+	int cmd_fd;          /* --wav-scp command output being read, else -1 */
+	int quiet;           /* -q: no progress line */
+	ser_spkmap *spk;     /* --cmvn speaker: the speakers, else NULL */
+	ser_spkcmvn *sc;     /* --cmvn speaker: the held utterances */
+	const char *speaker; /* of the open utterance */
 };
 
 /* Value of key in a settings text (for the defaults shown by --help). */
@@ -81,7 +98,25 @@ static void usage(void)
 	"  -t, --text             Kaldi text archive output (default: binary stream)\n"
 	"      --raw              bare float32 output, frames back to back\n"
 	"      --ark              Kaldi binary archive output\n"
+	"      --npy              NumPy .npy output: one utterance, (frames, dim) float32\n"
+	"      --npz              NumPy .npz output: a zip of KEY.npy arrays, one per\n"
+	"                         utterance (numpy.load reads both without pickle)\n"
+	"  -o, --output FILE      write the features to FILE, replaced only when\n"
+	"                         complete (default: stdout)\n"
+	"      --scp FILE         with --ark or -t and -o: also a Kaldi scp file of\n"
+	"                         \"KEY FILE:OFFSET\" lines (the byte offset of each\n"
+	"                         utterance in the -o FILE), as Kaldi's ark,scp: writes\n"
+	"      --wav-scp FILE     inputs from a Kaldi wav.scp: \"KEY PATH\" lines, each\n"
+	"                         PATH read as a FILE keyed KEY\n"
+	"      --utt2spk FILE     with --cmvn speaker: the utterances' speakers (Kaldi\n"
+	"                         utt2spk; keys matched exactly, else without\n"
+	"                         extensions); every utterance is held until the end\n"
+	"      --spk2utt FILE     the same from a Kaldi spk2utt\n"
+	"      --wav-scp-commands also run \"KEY COMMAND |\" lines through /bin/sh, the\n"
+	"                         command's output read like stdin (default: refused)\n"
 	"      --print-settings   print the canonical settings text and exit\n"
+	"  -q, --quiet            no progress line (shown over many files when stderr\n"
+	"                         is a terminal: files done, rate, time left)\n"
 	"  -h, --help             print this help and exit\n"
 	"\n"
 	"Settings (--KEY VALUE; default: the ser preset's value):\n",
@@ -100,9 +135,11 @@ static void usage(void)
 	"after marking the open utterance aborted.\n");
 }
 
+static const char *out_name = "stdout";
+
 static void out_error(const ser_error *err)
 {
-	cli_report("stdout", err);
+	cli_report(out_name, err);
 	exit(EXIT_DATA);
 }
 
@@ -112,7 +149,7 @@ static void drain(struct ctx *c)
 	size_t k;
 	ser_error err;
 	while ((k = ser_fe_get(c->fe, c->y, YMAX)) > 0)
-		if (ser_fw_frames(c->fw, c->y, k, &err) < 0)
+		if ((c->sc ? ser_spkcmvn_frames(c->sc, c->y, k, &err) : ser_fw_frames(c->fw, c->y, k, &err)) < 0)
 			out_error(&err);
 }
 
@@ -123,7 +160,9 @@ static void begin_utt(struct ctx *c)
 	ser_error err;
 	if (c->begun)
 		return;
-	if (ser_fw_begin(c->fw, c->key, &err) < 0)
+	if (c->scp && (c->begin_at = ftello(c->out)) < 0)
+		cli_die(EXIT_DATA, "%s: %s", out_name, strerror(errno));
+	if ((c->sc ? ser_spkcmvn_begin(c->sc, c->key, c->speaker, &err) : ser_fw_begin(c->fw, c->key, &err)) < 0)
 		out_error(&err);
 	c->begun = 1;
 }
@@ -136,7 +175,7 @@ static int feed(struct ctx *c, const float *x, size_t n, ser_error *err)
 		return rc;
 	drain(c);
 	if (c->live)
-		cli_flush(stdout);
+		cli_flush(c->out);
 	return 0;
 }
 
@@ -145,8 +184,17 @@ static int feed(struct ctx *c, const float *x, size_t n, ser_error *err)
 static void end_utt(struct ctx *c, int aborted)
 {
 	ser_error err;
-	if (aborted) {
+	if (aborted && c->sc) {
+		ser_spkcmvn_drop(c->sc);
+	} else if (aborted) {
 		if (c->begun && ser_fw_abort(c->fw, &err) < 0)
+			out_error(&err);
+	} else if (c->sc) {
+		begin_utt(c);
+		if (ser_fe_finish(c->fe, &err) < 0)
+			cli_report("front end", &err);
+		drain(c);
+		if (ser_spkcmvn_end(c->sc, &err) < 0)
 			out_error(&err);
 	} else {
 		begin_utt(c);
@@ -155,10 +203,12 @@ static void end_utt(struct ctx *c, int aborted)
 		drain(c);
 		if (ser_fw_end(c->fw, &err) < 0)
 			out_error(&err);
+		if (c->scp)   /* ref: Kaldi kaldi-table-inl.h: the offset after "KEY " */
+			fprintf(c->scp, "%s %s:%lld\n", c->key, c->ark, (long long)c->begin_at + (long long)strlen(c->key) + 1);
 	}
 	c->begun = 0;
 	ser_fe_reset(c->fe);
-	cli_flush(stdout);
+	cli_flush(c->out);
 }
 
 /* Decodes a into one utterance. Returns 0, EXIT_DATA (reported; the
@@ -193,20 +243,29 @@ static int run_input(struct ctx *c, const char *path)
 {
 	ser_error err;
 	ser_audio *a;
-	int rc, is_stdin = !strcmp(path, "-");
-	const char *name = is_stdin ? "-" : path;
-	c->key = is_stdin ? c->stdin_key : path;
-	c->live = is_stdin;
+	int rc, is_stdin = !strcmp(path, "-") || c->cmd_fd >= 0;
+	const char *name = c->cmd_fd >= 0 ? c->wav_key : is_stdin ? "-" : path;
+	c->key = c->wav_key ? c->wav_key : is_stdin ? c->stdin_key : path;
+	c->live = is_stdin && c->cmd_fd < 0;
 	if (ser_fw_key_check(c->fw, c->key, &err) < 0) {  /* that input's error alone */
 		cli_report(name, &err);
 		return EXIT_DATA;
+	}
+	if (c->spk) {
+		int clash;
+		if (!(c->speaker = ser_spkmap_get(c->spk, c->key, &clash))) {
+			cli_warn("%s: key %s %s", name, c->key, clash ? "matches two utterances of the speaker map "
+			         "without their extensions" : "is not in the speaker map (--cmvn speaker)");
+			return EXIT_DATA;
+		}
 	}
 	cli_noise_begin(name);
 	if (is_stdin) {
 		unsigned char head[SER_SNIFF_BYTES];
 		size_t n;
 		ser_raw_fmt raw = { c->enc, c->input_rate ? c->input_rate : c->rate, 1 };
-		int kind = ser_sniff(0, head, &n, &err);
+		int fd = c->cmd_fd >= 0 ? c->cmd_fd : 0;
+		int kind = ser_sniff(fd, head, &n, &err);
 		a = NULL;
 		if (kind == SER_SNIFF_EMPTY) {       /* a stream that ended at once */
 			end_utt(c, 0);
@@ -217,7 +276,7 @@ static int run_input(struct ctx *c, const char *path)
 			ser_seterr(&err, SER_EFORMAT, "already features (a ser feature stream): give it to "
 			           "ser-classify or ser-train");
 		else if (kind > 0)
-			a = ser_audio_open_fd(0, head, n, &raw, c->rate, c->quality, &err);
+			a = ser_audio_open_fd(fd, head, n, &raw, c->rate, c->quality, &err);
 	} else {
 		a = ser_audio_open(path, c->rate, c->quality, &err);
 	}
@@ -249,18 +308,143 @@ static void check_applies(const char *stdin_opt, int print, int nfmt, char **in,
 		cli_usage_error("%s applies to standard input, and no input is (give - among the FILEs)",
 		                stdin_opt);
 	if (nfmt > 1)
-		cli_usage_error("only one of -t, --raw and --ark");
+		cli_usage_error("only one of -t, --raw, --ark, --npy and --npz");
+}
+
+/* -o, --scp and --wav-scp: what they need and what they exclude. */
+static void check_outputs(const char *o, const char *scp, int fmt, const char *wavscp, int wavcmd,
+                          char **in, int n)
+{
+	if (scp && !o)
+		cli_usage_error("--scp needs -o FILE (the archive its offsets point into)");
+	if (scp && fmt != SER_FW_ARK && fmt != SER_FW_TEXT)
+		cli_usage_error("--scp needs --ark or -t (a Kaldi archive)");
+	if (wavcmd && !wavscp)
+		cli_usage_error("--wav-scp-commands applies to --wav-scp");
+	if (wavscp && n)
+		cli_usage_error("--wav-scp names the inputs: no FILE with it");
+	if (o) {
+		cli_check_output("--output", o);
+		cli_check_not_input("--output", o, (const char *const *)in, n);
+	}
+	if (scp) {
+		cli_check_output("--scp", scp);
+		cli_check_not_input("--scp", scp, (const char *const *)in, n);
+		if (ser_same_file(o, scp) || !strcmp(o, scp))
+			cli_usage_error("--scp and -o name the same file");
+	}
+}
+
+/* -o and --scp outputs not yet committed: an exit on an error removes
+ * their temporaries (the targets stay as they were). */
+static ser_out *pending[2];
+
+static void drop_pending(void)
+{
+	for (int i = 0; i < 2; i++) {
+		ser_out_abort(pending[i]);
+		pending[i] = NULL;
+	}
+}
+
+static void commit_output(ser_out *o, const char *name)
+{
+	ser_error err;
+	for (int i = 0; i < 2; i++)
+		if (pending[i] == o)
+			pending[i] = NULL;
+	if (o && ser_out_commit(o, &err) < 0)
+		cli_die(EXIT_DATA, "%s: %s", name, err.msg);
+}
+
+/* --wav-scp: each "KEY PATH" line an input keyed KEY; "KEY COMMAND |"
+ * (with commands allowed) the output of sh -c COMMAND. Returns as
+ * run_input, for the whole list. */
+static int run_wav_scp(struct ctx *c, const char *list, int commands)
+{
+	FILE *f = strcmp(list, "-") ? fopen(list, "r") : stdin;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	long lineno = 0, done = 0;
+	int status = 0;
+	long total = 0;
+	if (!f)
+		cli_die(EXIT_DATA, "%s: %s", list, strerror(errno));
+	if (f != stdin) {   /* the lines to do, for the progress line */
+		while (getline(&line, &cap, f) >= 0)
+			total += line[strspn(line, " \t\r\n")] != '\0';
+		rewind(f);
+	}
+	cli_progress_start(total, c->quiet);
+	while (status >= 0 && (len = getline(&line, &cap, f)) >= 0) {
+		char *s = line, *key, *rx;
+		int rc;
+		lineno++;
+		while (len > 0 && strchr(" \t\r\n", line[len - 1]))
+			line[--len] = '\0';
+		s += strspn(s, " \t");
+		if (!*s)
+			continue;
+		key = s;
+		s += strcspn(s, " \t");
+		if (*s)
+			*s++ = '\0';
+		rx = s + strspn(s, " \t");
+		if (!*rx) {
+			cli_warn("%s: line %ld: no file after the key %s", list, lineno, key);
+			status = EXIT_DATA;
+			continue;
+		}
+		c->wav_key = key;
+		if (rx[strlen(rx) - 1] == '|') {
+			FILE *p;
+			if (!commands) {
+				cli_warn("%s: line %ld: %s is a command: not run without --wav-scp-commands", list, lineno, key);
+				status = EXIT_DATA;
+				continue;
+			}
+			rx[strlen(rx) - 1] = '\0';
+			fflush(NULL);
+			if (!(p = popen(rx, "r")))
+				cli_die(EXIT_DATA, "%s: line %ld: %s", list, lineno, strerror(errno));
+			c->cmd_fd = fileno(p);
+			rc = run_input(c, key);
+			c->cmd_fd = -1;
+			if (pclose(p) != 0 && rc == 0) {
+				cli_warn("%s: line %ld: the command of %s failed", list, lineno, key);
+				rc = EXIT_DATA;
+			}
+		} else {
+			rc = run_input(c, rx);
+		}
+		if (rc)
+			status = rc;
+		cli_progress(++done);
+	}
+	cli_progress_end();
+	if (ferror(f))
+		cli_die(EXIT_DATA, "%s: %s", list, strerror(errno));
+	c->wav_key = NULL;
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return status;
 }
 
 int main(int argc, char **argv)
 {
 	static const char *const encs[] = { "s16", "f32", NULL };
-	struct option lopts[64 + 16];
+	struct option lopts[64 + 16];   /* 18 fixed, the settings keys, the end */
 	const char *preset = "ser", *key = "-";
 	const char **ov_key = calloc((size_t)argc, sizeof *ov_key);
 	const char **ov_val = calloc((size_t)argc, sizeof *ov_val);
 	int nov = 0, fmt = SER_FW_BINARY, print = 0, nl = 0, ch, status = 0, nfmt = 0;
 	const char *stdin_opt = NULL;   /* an option only standard input uses */
+	const char *scp = NULL, *wavscp = NULL;
+	int wavcmd = 0, quiet = 0, spk2utt = 0;
+	const char *spkpath = NULL;
+	ser_out *out = NULL, *scp_out = NULL;
 	struct ctx c;
 	ser_feat_opts o;
 	ser_feat_info info;
@@ -285,7 +469,16 @@ int main(int argc, char **argv)
 			{ "text", no_argument, NULL, 't' },
 			{ "raw", no_argument, NULL, O_RAW },
 			{ "ark", no_argument, NULL, O_ARK },
+			{ "npy", no_argument, NULL, O_NPY },
+			{ "npz", no_argument, NULL, O_NPZ },
+			{ "output", required_argument, NULL, 'o' },
+			{ "scp", required_argument, NULL, O_SCP },
+			{ "wav-scp", required_argument, NULL, O_WAVSCP },
+			{ "wav-scp-commands", no_argument, NULL, O_WAVCMD },
 			{ "print-settings", no_argument, NULL, O_PRINT },
+			{ "quiet", no_argument, NULL, 'q' },
+			{ "utt2spk", required_argument, NULL, O_UTT2SPK },
+			{ "spk2utt", required_argument, NULL, O_SPK2UTT },
 			{ "help", no_argument, NULL, 'h' },
 		};
 		for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
@@ -301,7 +494,7 @@ int main(int argc, char **argv)
 		}
 		memset(&lopts[nl], 0, sizeof lopts[nl]);
 	}
-	while ((ch = getopt_long(argc, argv, "p:r:e:k:th", lopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "p:r:e:k:o:tqh", lopts, NULL)) != -1) {
 		switch (ch) {
 		case 'p': preset = optarg; break;
 		case 'r':
@@ -321,7 +514,20 @@ int main(int argc, char **argv)
 		case 't': fmt = SER_FW_TEXT; nfmt++; break;
 		case O_RAW: fmt = SER_FW_RAW; nfmt++; break;
 		case O_ARK: fmt = SER_FW_ARK; nfmt++; break;
+		case O_NPY: fmt = SER_FW_NPY; nfmt++; break;
+		case O_NPZ: fmt = SER_FW_NPZ; nfmt++; break;
 		case O_PRINT: print = 1; break;
+		case 'o': c.ark = optarg; break;
+		case O_SCP: scp = optarg; break;
+		case O_WAVSCP: wavscp = optarg; break;
+		case O_WAVCMD: wavcmd = 1; break;
+		case 'q': quiet = 1; break;
+		case O_UTT2SPK: case O_SPK2UTT:
+			if (spkpath)
+				cli_usage_error("only one of --utt2spk and --spk2utt");
+			spkpath = optarg;
+			spk2utt = ch == O_SPK2UTT;
+			break;
 		case 'h':
 			free(ov_key);
 			free(ov_val);
@@ -338,6 +544,7 @@ int main(int argc, char **argv)
 		}
 	}
 	check_applies(stdin_opt, print, nfmt, argv + optind, argc - optind);
+	check_outputs(c.ark, scp, fmt, wavscp, wavcmd, argv + optind, argc - optind);
 	if (ser_feat_preset(&o, preset, &err) < 0)
 		cli_usage_error("--preset: %s", err.msg);
 	for (int i = 0; i < nov; i++)
@@ -356,8 +563,43 @@ int main(int argc, char **argv)
 		cli_close_stdout();
 		return EXIT_OK;
 	}
-	cli_check_stdout_not_input((const char *const *)argv + optind, argc - optind);
+	if (!c.ark)
+		cli_check_stdout_not_input((const char *const *)argv + optind, argc - optind);
 	c.rate = o.rate;
+	c.cmd_fd = -1;
+	c.out = stdout;
+	if (c.ark) {
+		if (!(out = ser_out_open(c.ark, &err))) {
+			cli_report(c.ark, &err);
+			return EXIT_DATA;
+		}
+		c.out = ser_out_file(out);
+		out_name = c.ark;
+		pending[0] = out;
+		atexit(drop_pending);
+	}
+	if (scp) {
+		if (!(scp_out = ser_out_open(scp, &err))) {
+			cli_report(scp, &err);
+			return EXIT_DATA;
+		}
+		c.scp = ser_out_file(scp_out);
+		pending[1] = scp_out;
+	}
+	if ((o.cmvn == SER_CMVN_SPEAKER) != (spkpath != NULL))
+		cli_usage_error(spkpath ? "%s applies to --cmvn speaker" : "--cmvn speaker needs the speakers: "
+		                "--utt2spk FILE or --spk2utt FILE", spk2utt ? "--spk2utt" : "--utt2spk");
+	if (spkpath && scp)
+		cli_usage_error("--scp with --cmvn speaker is not supported (write the archive, then its scp "
+		                "with a second pass)");
+	if (spkpath) {
+		if (!(c.spk = ser_spkmap_load(spkpath, spk2utt, &err)) ||
+		    !(c.sc = ser_spkcmvn_new(ser_feat_dim(&o), o.cmvn_vars, &err))) {
+			cli_report(NULL, &err);
+			return EXIT_DATA;
+		}
+		o.cmvn = SER_CMVN_NONE;   /* the front end's part; info keeps cmvn=speaker */
+	}
 	c.fe = ser_fe_new(&o, &err);
 	if (!c.fe)
 		cli_die(EXIT_DATA, "%s", err.msg);
@@ -365,28 +607,43 @@ int main(int argc, char **argv)
 	c.y = malloc(YMAX * c.dim * sizeof *c.y);
 	if (!c.y)
 		cli_die(EXIT_DATA, "out of memory");
-	c.fw = ser_fw_new(stdout, fmt, &info, &err);
+	c.fw = ser_fw_new(c.out, fmt, &info, &err);
 	if (!c.fw)
 		out_error(&err);
 	cli_catch_stop();
 	c.stdin_key = key;
-	if (optind == argc)
+	c.quiet = quiet;
+	if (wavscp)
+		status = run_wav_scp(&c, wavscp, wavcmd);
+	else if (optind == argc)
 		status = run_input(&c, "-");
+	cli_progress_start(argc - optind, quiet);
 	for (int i = optind; i < argc && status >= 0; i++) {
 		int rc = run_input(&c, argv[i]);
+		cli_progress(i - optind + 1);
 		if (rc)
 			status = rc;
 		if (rc < 0 && argc - i - 1 > 0)
 			cli_warn("interrupted: %d of %d files not read", argc - i - 1, argc - optind);
 	}
+	cli_progress_end();
+	if (c.sc && status >= 0 && ser_spkcmvn_write(c.sc, c.fw, &err) < 0)
+		out_error(&err);
+	ser_spkcmvn_free(c.sc);
+	ser_spkmap_free(c.spk);
+	if (status >= 0 && ser_fw_finish(c.fw, &err) < 0)
+		out_error(&err);
 	ser_fw_free(c.fw);
 	ser_fe_free(c.fe);
 	free(c.y);
 	if (status < 0) {
+		drop_pending();
 		cli_flush(stdout);
 		cli_reraise();
 		status = EXIT_DATA;
 	}
+	commit_output(out, c.ark);
+	commit_output(scp_out, scp);
 	cli_close_stdout();
 	return status;
 }

@@ -15,6 +15,7 @@
 #include "classify.h"
 #include "dataset.h"
 #include "featio.h"
+#include "kaldi.h"
 #include "labels.h"
 #include "metrics.h"
 #include "mfcc.h"
@@ -22,6 +23,7 @@
 #include "net.h"
 #include "optim.h"
 #include "outfile.h"
+#include "spkmap.h"
 #include "rng.h"
 #include "train.h"
 #include "trim.h"
@@ -53,6 +55,10 @@ static void usage(void)
 	"  -l, --labels FILE       TSV map key<TAB>label[<TAB>speaker] (default: labels\n"
 	"                          and speakers from RAVDESS/TESS/EmoDB/nEMO/ASED file\n"
 	"                          names)\n"
+	"      --utt2spk FILE      Kaldi utt2spk (UTTERANCE SPEAKER lines): the speakers\n"
+	"                          (exact key, else both without extensions; keys not in\n"
+	"                          it keep the --labels or file name speaker)\n"
+	"      --spk2utt FILE      the same from a Kaldi spk2utt (SPEAKER UTTERANCE...)\n"
 	"      --val-speakers LIST   comma-separated speakers held out for validation\n"
 	"                          (e.g. ravdess-17,ravdess-18; default: none)\n"
 	"      --exclude-speakers LIST  speakers dropped entirely (default: none)\n"
@@ -117,6 +123,10 @@ static void usage(void)
 	"                          byte, as a run never interrupted\n"
 	"      --log FILE          per-epoch TSV: epoch train_loss train_acc val_loss\n"
 	"                          val_acc val_uar lr seconds (default: none)\n"
+	"      --settings S        the feature settings of Kaldi archive inputs (ark or\n"
+	"                          .scp FILEs, which carry none): a preset name, a\n"
+	"                          settings text (KEY=VALUE ...) or a ser feature stream\n"
+	"                          whose header to use (default: none; archives refused)\n"
 	"  -q, --quiet             no progress on stderr\n"
 	"  -h, --help              this help\n"
 	"\n"
@@ -128,7 +138,8 @@ static void usage(void)
 
 enum {
 	O_VAL = 256, O_EXCL, O_OPTIM, O_LR, O_WD, O_SCHED, O_PATIENCE, O_CROP, O_NORM,
-	O_CW, O_LS, O_SPECAUG, O_LOG, O_TRIM, O_AUGMENT, O_MIXUP, O_WHOLE, O_IDCT, O_LOSSCLS, O_INIT, O_TRAINL, O_CKPT, O_RESUME
+	O_CW, O_LS, O_SPECAUG, O_LOG, O_TRIM, O_AUGMENT, O_MIXUP, O_WHOLE, O_IDCT, O_LOSSCLS, O_INIT, O_TRAINL, O_CKPT, O_RESUME,
+	O_SETTINGS, O_UTT2SPK, O_SPK2UTT
 };
 
 struct opts {
@@ -140,6 +151,8 @@ struct opts {
 	int optim, sched, norm, cw, quiet, whole, losscls;
 	double lr, wd, ls, trim, mixup;
 	const char *specaug, *augment, *idct;
+	const char *spkpath;     /* --utt2spk / --spk2utt, or NULL */
+	int spk2utt;             /* 1: spkpath is a spk2utt */
 	uint64_t seed;
 };
 
@@ -172,6 +185,8 @@ static void tprintf(ser_text *t, const char *fmt, ...)
 }
 
 static int aborted_utts;   /* utterances skipped as aborted: exit 2 at the end */
+static ser_feat_info kaldi_as;   /* --settings: of Kaldi archive inputs */
+static char kaldi_text[SER_FEAT_SETTINGS_MAX];
 
 /* Reads one input into ds; exits 2 on any error. */
 static void read_input(ser_dataset *ds, const char *name, const char **first)
@@ -182,7 +197,8 @@ static void read_input(ser_dataset *ds, const char *name, const char **first)
 	ser_fr *r;
 	if (!f)
 		cli_die(EXIT_DATA, "%s: %s", name, strerror(errno));
-	r = ser_fr_open(f, name, &err);
+	r = ser_kaldi_is_scp(name) ? ser_kaldi_open_scp(name, kaldi_as.dim ? &kaldi_as : NULL, &err)
+	    : ser_fr_open_as(f, name, kaldi_as.dim ? &kaldi_as : NULL, &err);
 	if (!r) {
 		cli_report(name, &err);
 		exit(EXIT_DATA);
@@ -461,6 +477,29 @@ static void classes(struct job *j)
 	}
 }
 
+/* --utt2spk / --spk2utt: the map's speaker for the utterances it names (exact
+ * key, else both without their extensions), over the label's or the name's. */
+static void apply_spkmap(ser_dataset *ds, const char *path, int spk2utt)
+{
+	ser_error err;
+	ser_spkmap *spk = ser_spkmap_load(path, spk2utt, &err);
+	if (!spk) {
+		cli_report(NULL, &err);
+		exit(EXIT_DATA);
+	}
+	for (size_t i = 0; i < ds->n; i++) {
+		ser_utt *u = &ds->u[i];
+		int clash;
+		const char *sp = ser_spkmap_get(spk, u->key, &clash);
+		if (clash)
+			cli_die(EXIT_DATA, "%s: key %s matches two utterances without their extensions: "
+			        "give the full key", path, u->key);
+		if (sp && (u->speaker = ser_ds_speaker(ds, sp, &err)) < 0)
+			cli_die(EXIT_DATA, "%s", err.msg);
+	}
+	ser_spkmap_free(spk);
+}
+
 /* The features of every input, labelled and split by speaker. */
 static void data(struct job *j, int n, char **inputs)
 {
@@ -484,6 +523,8 @@ static void data(struct job *j, int n, char **inputs)
 	}
 	if (ser_ds_label(ds, j->map, &j->cls, sk, &err) < 0)
 		cli_die(EXIT_DATA, "%s", err.msg);
+	if (j->o.spkpath)
+		apply_spkmap(ds, j->o.spkpath, j->o.spk2utt);
 	skipped = sk->nolabel + sk->unknown + sk->empty;
 	if (skipped)
 		cli_warn("skipped %ld utterances: %ld without a label, %ld with a label not in the "
@@ -918,10 +959,14 @@ int main(int argc, char **argv)
 		{ "threads", required_argument, NULL, 'j' },
 		{ "log", required_argument, NULL, O_LOG },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "settings", required_argument, NULL, O_SETTINGS },
+		{ "utt2spk", required_argument, NULL, O_UTT2SPK },
+		{ "spk2utt", required_argument, NULL, O_SPK2UTT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct opts o;
+	ser_error err;
 	int ch;
 
 	cli_init("ser-train", synopsis);
@@ -970,6 +1015,16 @@ int main(int argc, char **argv)
 		case 'j': o.threads = cli_long("--threads", optarg, 1, SER_NET_THREADS_MAX); break;
 		case O_LOG: o.log = optarg; break;
 		case 'q': o.quiet = 1; break;
+		case O_UTT2SPK: case O_SPK2UTT:
+			if (o.spkpath)
+				cli_usage_error("only one of --utt2spk and --spk2utt");
+			o.spkpath = optarg;
+			o.spk2utt = ch == O_SPK2UTT;
+			break;
+		case O_SETTINGS:
+			if (ser_kaldi_settings(optarg, &kaldi_as, kaldi_text, sizeof kaldi_text, &err) < 0)
+				cli_usage_error("--settings: %s", err.msg);
+			break;
 		case 'h': usage(); cli_close_stdout(); return EXIT_OK;
 		default: cli_usage_error("unknown option");
 		}

@@ -18,7 +18,7 @@ const char *ser_corpus_name(int corpus)
 	}
 }
 
-static const char *base_name(const char *path)
+const char *ser_key_base(const char *path)
 {
 	const char *s = strrchr(path, '/');
 	return s ? s + 1 : path;
@@ -26,7 +26,7 @@ static const char *base_name(const char *path)
 
 size_t ser_key_stem(const char *path, char *buf, size_t cap)
 {
-	const char *b = base_name(path);
+	const char *b = ser_key_base(path);
 	const char *dot = strrchr(b, '.');
 	size_t len = dot && dot != b ? (size_t)(dot - b) : strlen(b);
 	if (cap) {
@@ -202,7 +202,7 @@ int ser_label_from_name(const char *path, ser_label_info *out)
 	memset(out, 0, sizeof *out);
 	if (!path)
 		return 0;
-	const char *b = base_name(path);
+	const char *b = ser_key_base(path);
 	const char *dot = strchr(b, '.');
 	size_t len = dot ? (size_t)(dot - b) : strlen(b);
 	if (parse_ravdess(b, len, out) || parse_tess(b, len, out) || parse_emodb(b, len, out) ||

@@ -22,7 +22,7 @@ static const char *const log_names[] = { "ln", "db", NULL };
 static const char *const dct_names[] = { "ortho", "htk", "none", NULL };
 static const char *const energy_names[] = { "none", "raw", "windowed", NULL };
 static const char *const c0_names[] = { "first", "last", NULL };
-static const char *const cmvn_names[] = { "none", "utterance", "sliding", NULL };
+static const char *const cmvn_names[] = { "none", "utterance", "sliding", "speaker", NULL };
 static const char *const pool_names[] = { "none", "mean", "meanstd", NULL };
 
 struct key {
@@ -64,7 +64,7 @@ static const struct key keys[] = {
 	{ "energy", T_ENUM, F(energy), 0, 0, 0, energy_names, "none|raw|windowed: log frame energy (before pre-emphasis, or after the window) replaces C0" },
 	{ "energy-floor", T_DBL, F(energy_floor), 0, 0, 1e300, NULL, "number >= 0: floor of the frame energy, 0 = none" },
 	{ "c0", T_ENUM, F(c0), 0, 0, 0, c0_names, "first|last: position of C0 (last as HTK _0)" },
-	{ "cmvn", T_ENUM, F(cmvn), 0, 0, 0, cmvn_names, "none|utterance|sliding: mean normalisation (utterance holds it; sliding is causal)" },
+	{ "cmvn", T_ENUM, F(cmvn), 0, 0, 0, cmvn_names, "none|utterance|sliding|speaker: mean normalisation (utterance holds it; sliding is causal; speaker: over each speaker's utterances, ser-mfcc --utt2spk)" },
 	{ "cmvn-vars", T_BOOL, F(cmvn_vars), 0, 0, 1, NULL, "0|1: also variance normalisation" },
 	{ "cmvn-window", T_INT, F(cmvn_window), 0, 1, 1000000, NULL, "frames 1..1000000: sliding CMVN window (this frame and earlier ones)" },
 	{ "deltas", T_INT, F(deltas), 0, 0, 2, NULL, "integer 0..2: delta orders appended" },
@@ -373,12 +373,15 @@ int ser_feat_check(const ser_feat_opts *o, ser_error *err)
 		return ser_seterr(err, SER_EINVAL, "dct=none: lifter, energy and c0 need a DCT");
 	if (o->deltas < 0 || o->deltas > 2 || o->delta_window < 1 || o->delta_window > 100)
 		return ser_seterr(err, SER_EINVAL, "deltas 0..2 and delta-window 1..100");
+	if (o->cmvn == SER_CMVN_SPEAKER && (o->deltas || o->pool != SER_POOL_NONE))
+		return ser_seterr(err, SER_EINVAL, "cmvn=speaker needs deltas 0 and pool none (it normalises the "
+		                  "output frames over each speaker's utterances)");
 	if (o->cmvn_window < 1 || o->cmvn_window > 1000000)
 		return ser_seterr(err, SER_EINVAL, "cmvn-window: %d is out of range [1, 1000000]", o->cmvn_window);
 	if ((unsigned)o->edge > 2 || (unsigned)o->window > 5 || (unsigned)o->spectrum > 1 ||
 	    (unsigned)o->mel_scale > 1 || (unsigned)o->mel_shape > 1 || (unsigned)o->mel_norm > 1 ||
 	    (unsigned)o->log > 1 || (unsigned)o->dct > 2 || (unsigned)o->energy > 2 ||
-	    (unsigned)o->c0 > 1 || (unsigned)o->cmvn > 2 || (unsigned)o->pool > 2)
+	    (unsigned)o->c0 > 1 || (unsigned)o->cmvn > 3 || (unsigned)o->pool > 2)
 		return ser_seterr(err, SER_EINVAL, "a choice setting has an unknown value");
 	return 0;
 }

@@ -14,6 +14,8 @@
  * record before it. */
 #include "featio.h"
 #include "bytes.h"
+#include "kaldi.h"
+#include "npy.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -148,6 +150,7 @@ struct ser_fw {
 	size_t per_rec;           /* frames per record / per text write */
 	unsigned char *ark;       /* ARK_PREFIX bytes, then (nframes, dim) float32 */
 	size_t arkcap;            /* bytes */
+	ser_npw *np;              /* SER_FW_NPY, SER_FW_NPZ */
 };
 
 static int wr(ser_fw *w, const void *p, size_t n, ser_error *err)
@@ -175,7 +178,7 @@ ser_fw *ser_fw_new(FILE *f, int format, const ser_feat_info *info, ser_error *er
 {
 	ser_fw *w;
 	size_t cap;
-	if (format < SER_FW_BINARY || format > SER_FW_ARK) {
+	if (format < SER_FW_BINARY || format > SER_FW_NPZ) {
 		ser_seterr(err, SER_EINVAL, "unknown output format %d", format);
 		return NULL;
 	}
@@ -211,6 +214,10 @@ ser_fw *ser_fw_new(FILE *f, int format, const ser_feat_info *info, ser_error *er
 	w->f = f;
 	w->fmt = format;
 	w->dim = info->dim;
+	if (format >= SER_FW_NPY && !(w->np = ser_npw_new(f, format == SER_FW_NPZ, w->dim, err))) {
+		free(w);
+		return NULL;
+	}
 	w->per_rec = WREC_BYTES / (4 * (size_t)w->dim);
 	if (w->per_rec < 1)
 		w->per_rec = 1;
@@ -289,7 +296,11 @@ int ser_fw_begin(ser_fw *w, const char *key, ser_error *err)
 	memcpy(w->key, key, kl + 1);
 	w->keylen = kl;
 	w->nframes = 0;
-	if (w->fmt == SER_FW_BINARY) {
+	if (w->np) {
+		int rc = ser_npw_begin(w->np, key, err);
+		if (rc < 0)
+			return rc;
+	} else if (w->fmt == SER_FW_BINARY) {
 		int rc = wr_record(w, tag_begin, (uint32_t)kl, key, kl, err);
 		if (rc < 0)
 			return rc;
@@ -329,6 +340,12 @@ int ser_fw_frames(ser_fw *w, const float *x, size_t n, ser_error *err)
 			if (!isfinite(x[i]))
 				return ser_seterr(err, SER_EINVAL, "utterance %s frame %" PRIu64 " value %zu is %s",
 				                  w->key, w->nframes + i / d, i % d, isnan(x[i]) ? "NaN" : "infinite");
+	if (w->np) {
+		int rc = ser_npw_frames(w->np, x, n, err);
+		if (rc == 0)
+			w->nframes += n;
+		return rc;
+	}
 	if (w->fmt == SER_FW_ARK) {
 		size_t at = ARK_PREFIX + (size_t)w->nframes * d * 4;
 		int rc = grow_ark(w, at + n * d * 4, err);
@@ -377,7 +394,9 @@ int ser_fw_end(ser_fw *w, ser_error *err)
 	if (!w->open)
 		return ser_seterr(err, SER_EINVAL, "end outside an utterance");
 	w->open = 0;
-	if (w->fmt == SER_FW_BINARY) {
+	if (w->np) {
+		rc = ser_npw_end(w->np, err);
+	} else if (w->fmt == SER_FW_BINARY) {
 		rc = wr_record(w, tag_end, (uint32_t)w->nframes, NULL, 0, err);
 	} else if (w->fmt == SER_FW_TEXT) {
 		rc = w->nframes ? wr(w, "]\n", 2, err) : wr(w, " ]\n", 3, err);
@@ -408,7 +427,9 @@ int ser_fw_abort(ser_fw *w, ser_error *err)
 	if (!w->open)
 		return ser_seterr(err, SER_EINVAL, "abort outside an utterance");
 	w->open = 0;
-	if (w->fmt == SER_FW_BINARY)
+	if (w->np)
+		ser_npw_abort(w->np);
+	else if (w->fmt == SER_FW_BINARY)
 		rc = wr_record(w, tag_abort, (uint32_t)w->nframes, NULL, 0, err);
 	else if (w->fmt == SER_FW_TEXT)   /* not a number: a Kaldi reader refuses the matrix */
 		rc = wr(w, " ABORTED ]\n", 11, err);
@@ -418,9 +439,15 @@ int ser_fw_abort(ser_fw *w, ser_error *err)
 	return rc;
 }
 
+int ser_fw_finish(ser_fw *w, ser_error *err)
+{
+	return w->np ? ser_npw_finish(w->np, err) : 0;
+}
+
 void ser_fw_free(ser_fw *w)
 {
 	if (w) {
+		ser_npw_free(w->np);
 		free(w->buf);
 		free(w->ark);
 		free(w);
@@ -442,6 +469,9 @@ struct ser_fr {
 	size_t cap;               /* bytes */
 	int failed;               /* sticky status */
 	char failmsg[SER_ERRMSG_MAX];
+	void *src;                /* another format's reader (ser_fr_from), or NULL */
+	int (*src_next)(void *, ser_fr_ev *, ser_error *);
+	void (*src_free)(void *);
 };
 
 static int fail(ser_fr *r, ser_error *err, int code, const char *fmt, ...)
@@ -610,6 +640,11 @@ static int rd_header(ser_fr *r, uint64_t start, ser_error *err)
 
 ser_fr *ser_fr_open(FILE *f, const char *name, ser_error *err)
 {
+	return ser_fr_open_as(f, name, NULL, err);
+}
+
+ser_fr *ser_fr_open_as(FILE *f, const char *name, const ser_feat_info *as, ser_error *err)
+{
 	ser_fr *r = calloc(1, sizeof *r);
 	unsigned char m[4];
 	size_t got, nl = strlen(name ? name : "-");
@@ -628,7 +663,8 @@ ser_fr *ser_fr_open(FILE *f, const char *name, ser_error *err)
 	} else if (got < 4 && ferror(f)) {
 		ser_seterr(err, errno == EINTR ? SER_EINTR : SER_EIO, "read error: %s", strerror(errno ? errno : EIO));
 	} else if (memcmp(m, SER_FEAT_MAGIC, got) != 0) {
-		ser_seterr(err, SER_EFORMAT, "not a ser feature stream (bad magic)");
+		ser_fr_free(r);
+		return ser_kaldi_open(f, m, got, name, as, err);
 	} else if (got < 4) {
 		ser_seterr(err, SER_ETRUNC, "truncated at byte offset %zu inside the stream header", got);
 	} else if (rd_header(r, 0, err) == 0) {
@@ -641,6 +677,34 @@ ser_fr *ser_fr_open(FILE *f, const char *name, ser_error *err)
 const ser_feat_info *ser_fr_info(const ser_fr *r)
 {
 	return &r->info;
+}
+
+int ser_fr_foreign(const ser_fr *r)
+{
+	return r->src != NULL;
+}
+
+ser_fr *ser_fr_from(void *p, int (*next)(void *, ser_fr_ev *, ser_error *), void (*free_p)(void *),
+                    const char *name, const ser_feat_info *info, ser_error *err)
+{
+	ser_fr *r = calloc(1, sizeof *r);
+	size_t sl = strlen(info->settings), nl = strlen(name ? name : "-");
+	if (!r || !(r->name = malloc(nl + 1)) || !(r->settings = malloc(sl + 1))) {
+		if (r)
+			free(r->name);
+		free(r);
+		free_p(p);
+		ser_seterr(err, SER_ENOMEM, "out of memory");
+		return NULL;
+	}
+	memcpy(r->name, name ? name : "-", nl + 1);
+	memcpy(r->settings, info->settings, sl + 1);
+	r->info = *info;
+	r->info.settings = r->settings;
+	r->src = p;
+	r->src_next = next;
+	r->src_free = free_p;
+	return r;
 }
 
 static const char *tag_name(const unsigned char *t)
@@ -705,6 +769,8 @@ static int frames_event(ser_fr *r, ser_fr_ev *ev, uint32_t count, ser_error *err
 
 int ser_fr_next(ser_fr *r, ser_fr_ev *ev, ser_error *err)
 {
+	if (r->src)
+		return r->src_next(r->src, ev, err);
 	for (;;) {
 		unsigned char h[REC_HEAD], cb[4];
 		uint64_t start = r->off;
@@ -786,6 +852,8 @@ int ser_fr_next(ser_fr *r, ser_fr_ev *ev, ser_error *err)
 void ser_fr_free(ser_fr *r)
 {
 	if (r) {
+		if (r->src)
+			r->src_free(r->src);
 		free(r->name);
 		free(r->settings);
 		free(r->buf);

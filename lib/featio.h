@@ -53,7 +53,9 @@ enum ser_fw_format {
 	SER_FW_TEXT = 1,   /* Kaldi text archive, as copy-feats ark,t: writes it:
 	                      "KEY  [", "\n  v v ... v " a frame, "]\n"; %.7g */
 	SER_FW_RAW = 2,    /* bare float32 little-endian, frames back to back */
-	SER_FW_ARK = 3     /* Kaldi binary archive ("KEY \0BFM ..."), buffers an utterance */
+	SER_FW_ARK = 3,    /* Kaldi binary archive ("KEY \0BFM ..."), buffers an utterance */
+	SER_FW_NPY = 4,    /* NumPy .npy: one utterance, (frames, dim) float32 (npy.h) */
+	SER_FW_NPZ = 5     /* NumPy .npz: a zip of "KEY.npy" arrays; needs ser_fw_finish */
 };
 
 typedef struct ser_fw ser_fw;
@@ -78,6 +80,9 @@ int ser_fw_end(ser_fw *w, ser_error *err);
  * a number: Kaldi refuses the matrix); the ark form drops the buffered
  * utterance; raw float32 cannot say it. */
 int ser_fw_abort(ser_fw *w, ser_error *err);
+/* Ends the output (the .npz directory; a .npy without an utterance gets
+ * an empty array); nothing for the other formats. */
+int ser_fw_finish(ser_fw *w, ser_error *err);
 void ser_fw_free(ser_fw *w);
 
 enum ser_fr_event {
@@ -113,5 +118,19 @@ const ser_feat_info *ser_fr_info(const ser_fr *r);
  * are sticky: later calls return the same status. */
 int ser_fr_next(ser_fr *r, ser_fr_ev *ev, ser_error *err);
 void ser_fr_free(ser_fr *r);
+
+/* ---- other feature formats read through ser_fr (lib/kaldi.c) ---- */
+/* ser_fr_open, and when f holds a Kaldi archive (binary or text: "KEY "
+ * then "\0B" or "[") rather than a ser stream: read with the settings as
+ * (copied) when given, else refused (SER_EFORMAT, saying how to give
+ * them). ser_fr_open(f, name, err) = ser_fr_open_as(f, name, NULL, err). */
+ser_fr *ser_fr_open_as(FILE *f, const char *name, const ser_feat_info *as, ser_error *err);
+/* A reader whose events come from next(p, ...) (errors sticky there),
+ * with the stream description info (copied); free(p) at ser_fr_free, and
+ * at once when this fails. */
+/* 1 when r reads another format (ser_fr_from), 0 for a ser stream. */
+int ser_fr_foreign(const ser_fr *r);
+ser_fr *ser_fr_from(void *p, int (*next)(void *, ser_fr_ev *, ser_error *), void (*free_p)(void *),
+                    const char *name, const ser_feat_info *info, ser_error *err);
 
 #endif

@@ -153,6 +153,7 @@ struct ser_labelmap {
 	size_t *slot;           /* (nslot) hash table: entry index + 1, 0 = empty */
 	size_t nslot;           /* power of 2 */
 	int speakers;           /* key<TAB>speaker lines too (ser_speakermap_load) */
+	size_t *sslot;          /* (nslot) the same by key stem (ser_key_stem), built after reading */
 };
 
 static uint64_t hash_n(const char *s, size_t n)
@@ -197,6 +198,54 @@ static int grow_table(ser_labelmap *m)
 	return SER_OK;
 }
 
+/* A key's stem: its file name without the last extension, as ser_key_stem. */
+static const char *stem_of(const char *key, size_t *n)
+{
+	const char *b = ser_key_base(key), *dot = strrchr(b, '.');
+	*n = dot && dot != b ? (size_t)(dot - b) : strlen(b);
+	return b;
+}
+
+static int build_stems(ser_labelmap *m)
+{
+	if (!m->nslot)
+		return SER_OK;
+	if (!(m->sslot = calloc(m->nslot, sizeof *m->sslot)))
+		return SER_ENOMEM;
+	for (size_t k = 0; k < m->n; k++) {
+		size_t n;
+		const char *st = stem_of(m->e[k].key, &n);
+		size_t i = (size_t)hash_n(st, n) & (m->nslot - 1);
+		while (m->sslot[i])
+			i = (i + 1) & (m->nslot - 1);
+		m->sslot[i] = k + 1;
+	}
+	return SER_OK;
+}
+
+const ser_labelmap_entry *ser_labelmap_match(const ser_labelmap *m, const char *key,
+                                             const ser_labelmap_entry **clash)
+{
+	const ser_labelmap_entry *e = ser_labelmap_find(m, key), *hit = NULL;
+	size_t n, kn;
+	const char *st = stem_of(key, &n);
+	*clash = NULL;
+	if (e || !m->sslot)
+		return e;
+	for (size_t i = (size_t)hash_n(st, n) & (m->nslot - 1); m->sslot[i]; i = (i + 1) & (m->nslot - 1)) {
+		const ser_labelmap_entry *c = &m->e[m->sslot[i] - 1];
+		const char *cs = stem_of(c->key, &kn);
+		if (kn != n || memcmp(cs, st, n))
+			continue;
+		if (hit) {
+			*clash = hit->line < c->line ? c : hit;
+			return NULL;
+		}
+		hit = c;
+	}
+	return hit;
+}
+
 void ser_labelmap_free(ser_labelmap *m)
 {
 	if (!m)
@@ -205,6 +254,7 @@ void ser_labelmap_free(ser_labelmap *m)
 		free((char *)m->e[i].key);
 	free(m->e);
 	free(m->slot);
+	free(m->sslot);
 	free(m);
 }
 
@@ -309,6 +359,8 @@ static ser_labelmap *map_read(FILE *f, const char *name, int speakers, ser_error
 			break;
 	}
 	free(buf);
+	if (r >= 0 && build_stems(m) < 0)
+		r = ser_seterr(err, SER_ENOMEM, "%s: out of memory", name);
 	if (r < 0) {
 		ser_labelmap_free(m);
 		return NULL;
@@ -362,7 +414,7 @@ const ser_labelmap_entry *ser_labelmap_find(const ser_labelmap *m, const char *k
 	const ser_labelmap_entry *e = ser_labelmap_get(m, key);
 	if (e)
 		return e;
-	const char *b = strrchr(key, '/') ? strrchr(key, '/') + 1 : key;
+	const char *b = ser_key_base(key);
 	if (b != key && (e = ser_labelmap_get(m, b)))
 		return e;
 	const char *dot = strrchr(b, '.');
@@ -376,7 +428,7 @@ int ser_label_resolve(const ser_labelmap *m, const char *key, ser_label_info *ou
 	int known = ser_label_from_name(key, out);
 	if (!m)
 		return known;
-	const ser_labelmap_entry *e = ser_labelmap_find(m, key);
+	const ser_labelmap_entry *clash, *e = ser_labelmap_match(m, key, &clash);
 	if (!e) {
 		memset(out, 0, sizeof *out);
 		return 0;

@@ -93,6 +93,8 @@ typedef struct ser_label_info {
  * out->known. Never fails. */
 int ser_label_from_name(const char *path, ser_label_info *out);
 
+/* The file name of path: the part after its last '/' (all of it if none). */
+const char *ser_key_base(const char *path);
 /* The file name of path without directory and without its last extension
  * ("a/b/x.16000.wav" -> "x.16000"), into buf (cap bytes); returns the
  * length it needs (like snprintf). */
@@ -129,9 +131,16 @@ const ser_labelmap_entry *ser_labelmap_get(const ser_labelmap *m, const char *ke
  * file name of key (no directory), then that name without its last
  * extension (ser_key_stem). NULL if none matches. */
 const ser_labelmap_entry *ser_labelmap_find(const ser_labelmap *m, const char *key);
+/* ser_labelmap_find, then the stems (ser_key_stem) compared on both
+ * sides, so a map's "a.flac" (or "dir/a.flac") matches the input "a.wav".
+ * When two map keys have that stem, NULL with *clash the later of them
+ * (else *clash is NULL). ser_label_resolve uses this rule (a clash: not
+ * found). */
+const ser_labelmap_entry *ser_labelmap_match(const ser_labelmap *m, const char *key,
+                                             const ser_labelmap_entry **clash);
 void ser_labelmap_free(ser_labelmap *m);
 
-/* Truth for one key: with a map (m != NULL) by ser_labelmap_find (the
+/* Truth for one key: with a map (m != NULL) by ser_labelmap_match (the
  * speaker from the map's third field, else from the file name if it
  * follows a convention, else ""); without a map by ser_label_from_name.
  * out->emotion is then the label. Returns 1 if found, 0 if not. */

@@ -834,6 +834,11 @@ ser_fe *ser_fe_new(const ser_feat_opts *o, ser_error *err)
 	int rc = ser_feat_check(o, err);
 	if (rc < 0)
 		return NULL;
+	if (o->cmvn == SER_CMVN_SPEAKER) {
+		ser_seterr(err, SER_EINVAL, "cmvn=speaker is not computed frame by frame: it needs all the "
+		           "utterances of each speaker (ser-mfcc --cmvn speaker --utt2spk FILE)");
+		return NULL;
+	}
 	fe = calloc(1, sizeof *fe);
 	if (!fe)
 		goto nomem;

@@ -53,7 +53,9 @@ enum ser_fe_log { SER_LOG_LN = 0, SER_LOG_DB = 1 };
 enum ser_fe_dct { SER_DCT_ORTHO = 0, SER_DCT_HTK = 1, SER_DCT_NONE = 2 };
 enum ser_fe_energy { SER_ENERGY_NONE = 0, SER_ENERGY_RAW = 1, SER_ENERGY_WINDOWED = 2 };
 enum ser_fe_c0 { SER_C0_FIRST = 0, SER_C0_LAST = 1 };
-enum ser_fe_cmvn { SER_CMVN_NONE = 0, SER_CMVN_UTTERANCE = 1, SER_CMVN_SLIDING = 2 };
+/* SER_CMVN_SPEAKER: over all the utterances of each speaker, applied by
+ * ser-mfcc to the output frames (lib/spkcmvn.h); ser_fe_new refuses it. */
+enum ser_fe_cmvn { SER_CMVN_NONE = 0, SER_CMVN_UTTERANCE = 1, SER_CMVN_SLIDING = 2, SER_CMVN_SPEAKER = 3 };
 enum ser_fe_pool { SER_POOL_NONE = 0, SER_POOL_MEAN = 1, SER_POOL_MEANSTD = 2 };
 
 /* Every parameter of the front end. Keys (ser_feat_set, the settings text,

@@ -3,7 +3,7 @@
 # option exits 1 with a message on stderr and nothing on stdout, a missing
 # input exits 2, --help exits 0 with the usage on stdout.
 . "$SER_ROOT/test/cli/lib.sh"
-for p in ser-capture ser-mfcc ser-classify ser-train ser-eval ser-play ser-plot; do
+for p in ser-capture ser-mfcc ser-classify ser-train ser-eval ser-play ser-plot ser-feat; do
 	m=$SER_ROOT/man/$p.1
 	for sec in NAME SYNOPSIS DESCRIPTION OPTIONS "EXIT STATUS" EXAMPLES; do
 		check "$p.1 has a $sec section" grep -q "^\.SH \"*$sec\"*\$" "$m"

@@ -37,6 +37,16 @@ if [ -f "$SER_ROOT/test/alsa/asoundrc.in" ]; then
 fi
 printf '03-01-05-01-01-01-20.flac\tangry\t0.9\n03-01-04-01-01-01-20.flac\tangry\t0.6\n' > "$T/l.tsv"
 vg "ser-eval" "$VB/ser-eval" "$T/l.tsv"
+printf '03-01-05-01-01-01-20 s1\n' > "$T/u2s"
+vg "ser-eval --bootstrap --by speaker --utt2spk" "$VB/ser-eval" --bootstrap 200 --by speaker --utt2spk "$T/u2s" "$T/l.tsv"
+"$VB/ser-mfcc" -k utt1 --ark -o "$T/a.ark" --scp "$T/a.scp" - < "$T/a.wav"
+vg "ser-mfcc --ark -o --scp" "$VB/ser-mfcc" --ark -o "$T/b.ark" --scp "$T/b.scp" "$T/a.wav"
+vg "ser-classify --settings on an scp" "$VB/ser-classify" -m "$SER_ROOT/weights/default.ser" --settings ser "$T/a.scp"
+"$VB/ser-feat" copy --to text "$T/a.feat" > "$T/a.txt"
+vg "ser-feat copy --to npz from a text ark" "$VB/ser-feat" copy --to npz --settings "$T/a.feat" "$T/a.txt"
+vg "ser-feat info and keys" "$VB/ser-feat" info --settings ser "$T/a.feat" "$T/a.ark" "$T/a.scp"
+printf '%s s1\n' "$T/a.wav" > "$T/mfcc.u2s"
+vg "ser-mfcc --cmvn speaker --npz" "$VB/ser-mfcc" --cmvn speaker --cmvn-vars 1 --utt2spk "$T/mfcc.u2s" --npz "$T/a.wav"
 for i in 1 2 3 4; do
 	"$VB/ser-mfcc" --key "03-01-0$((4 + i % 2))-01-01-01-0$i.wav" < "$T/a.wav"
 done > "$T/tr.feat"
