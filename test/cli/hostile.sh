@@ -179,9 +179,9 @@ if have ser-eval; then
 	refuse 2 ser-eval "eval: endless line from /dev/zero" sh -c 'head -c 50000000 /dev/zero | ser-eval'
 	refuse 2 ser-eval "eval: NUL in a line" sh -c 'printf "03-01-05-01-01-01-07\000\tangry\t0.9\n" | ser-eval'
 	refuse 2 ser-eval "eval: a directory as input" ser-eval "$H"
-	refuse 2 ser-eval "eval: a directory as truth" sh -c 'printf "03-01-05-01-01-01-07\tangry\t0.9\n" | ser-eval -t "$1"' sh "$H"
+	refuse 2 ser-eval "eval: a directory as truth" sh -c 'printf "03-01-05-01-01-01-07\tangry\t0.9\n" | ser-eval --truth "$1"' sh "$H"
 	status 0 "eval: non-UTF-8 key with a truth map" sh -c \
-		'printf "\377k\tangry\n" > "$1/truth"; printf "\377k\tangry\t0.9\n" | ser-eval -t "$1/truth"' sh "$H"
+		'printf "\377k\tangry\n" > "$1/truth"; printf "\377k\tangry\t0.9\n" | ser-eval --truth "$1/truth"' sh "$H"
 	refuse 2 ser-eval "eval: stdout full" sh -c 'printf "03-01-05-01-01-01-07\tangry\t0.9\n" | ser-eval > /dev/full'
 	refuse 2 ser-eval "eval: stdout closed" sh -c 'printf "03-01-05-01-01-01-07\tangry\t0.9\n" | ser-eval >&-'
 else
