@@ -366,7 +366,11 @@ static void range_text(const cli_opt *o, char *b, size_t n)
 {
 	size_t k = 0;
 	b[0] = '\0';
-	if (o->type == CLI_INT)
+	if ((o->type == CLI_INT || o->type == CLI_REAL) && o->hi >= 1e9)
+		/* no useful upper bound; a tiny positive lower one means > 0 */
+		k = (size_t)snprintf(b, n, o->lo > 0 && o->lo < 1e-6 ? "(%s > 0" : "(%s >= %g",
+		                     o->type == CLI_INT ? "integer" : "number", o->lo);
+	else if (o->type == CLI_INT)
 		k = (size_t)snprintf(b, n, "(integer %.0f..%.0f", o->lo, o->hi);
 	else if (o->type == CLI_REAL)
 		k = (size_t)snprintf(b, n, "(number %g..%g", o->lo, o->hi);
@@ -398,7 +402,7 @@ static void print_rows(const cli_opt *opts)
 		         o->key < 256 ? o->key : ' ', o->key < 256 ? ',' : ' ', o->name,
 		         o->arg ? " " : "", o->arg ? o->arg : "");
 		col = printf("%s", left);
-		if (col > 24) {
+		if (col > 22) {
 			printf("\n%24s", "");
 			col = 24;
 		} else

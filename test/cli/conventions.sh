@@ -3,7 +3,7 @@
 # - as standard output, binary data never to or from a terminal, one prefix
 # per message.
 . "$SER_ROOT/test/cli/lib.sh"
-progs="ser-eval"
+progs="ser-eval ser-capture"
 for p in $progs; do
 	status 0 "$p --version exits 0" "$p" --version
 	check "$p --version: name and version on stdout" grep -qx "$p (ser) [0-9][0-9.]*" "$T/out"
@@ -23,3 +23,10 @@ check "ser-eval --svg -: an SVG on stdout, no report" sh -c "head -c 5 '$T/out' 
 check "ser-eval --svg -: no file named -" test ! -e ./-
 status 1 "ser-eval --svg - with stdout the input" sh -c "ser-eval --svg - '$T/l.tsv' >> '$T/l.tsv'"
 status 1 "ser-eval -j (threads elsewhere) is not an option here" ser-eval -j "$T/l.tsv"
+# binary output to a terminal is refused (script(1) gives the program a terminal)
+if command -v script >/dev/null 2>&1; then
+	script -qec "ser-capture -d 0.01 '$SER_ROOT/test/cli/lib.sh'; echo rc=\$?" /dev/null > "$T/tty" 2>&1
+	check "ser-capture: PCM to a terminal refused, exit 1" sh -c "grep -q 'refusing to write PCM to a terminal' '$T/tty' && grep -q 'rc=1' '$T/tty'"
+else
+	skip "binary output to a terminal: script(1) not installed"
+fi
