@@ -4,7 +4,8 @@
 #include "featio.h"
 #include "mfcc.h"
 
-#include <getopt.h>
+#include <getopt.h>  /* optarg, optind */
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,10 +13,9 @@
 #define YMAX 256        /* frames taken from the front end at a time */
 
 static const char synopsis[] =
-	"Usage: ser-mfcc [-p PRESET] [--KEY VALUE]... [-r HZ] [-e s16|f32] [--input-rate HZ]\n"
-	"                [-k KEY] [-t|--raw|--ark] [--print-settings] [FILE...]\n";
+	"Usage: ser-mfcc [-p PRESET] [--KEY VALUE]... [-r HZ] [-e s16|f32] [-c N] [--input-rate HZ]\n"
+	"                [-k KEY] [--text|--raw|--ark] [--print-settings] [FILE...]\n";
 
-enum { O_INPUT_RATE = 256, O_VHQ, O_RAW, O_ARK, O_PRINT, O_KEYS = 512 };
 
 struct ctx {
 	ser_fe *fe;
@@ -23,6 +23,7 @@ struct ctx {
 	int rate;            /* analysis rate, Hz */
 	int quality;         /* SER_RS_* */
 	int enc;             /* raw stdin encoding */
+	int channels;        /* raw stdin channels (interleaved) */
 	int input_rate;      /* raw stdin rate, 0: the analysis rate */
 	int live;            /* flush after every block */
 	const char *stdin_key; /* -k */
@@ -53,51 +54,69 @@ static const char *text_value(const char *text, const char *key, char *buf, size
 	return buf;
 }
 
-static void usage(void)
-{
-	ser_feat_opts o;
-	char text[4096], v[64];
-	ser_feat_preset(&o, "ser", NULL);
-	ser_feat_settings_text(&o, text, sizeof text);
-	printf("%s", synopsis);
-	printf(
+static const char intro[] =
 	"Computes MFCC (or log mel) features of audio on stdin (any container libsndfile\n"
 	"recognises by its first bytes, else raw PCM as declared below; a feature stream\n"
-	"is refused) or of audio FILEs (anything libsndfile reads, one utterance each,\n"
-	"keyed by the path as given; - is stdin) and writes a feature stream to stdout.\n"
-	"Input at another rate than the analysis rate is resampled. An utterance cut\n"
-	"short (an input error, SIGINT, SIGTERM) is marked aborted in the stream.\n"
-	"\n"
-	"  -p, --preset NAME      ser, librosa, kaldi or htk (default: ser); applied\n"
-	"                         first, whatever the option order; every setting\n"
-	"                         below overrides it\n"
-	"  -r, --rate HZ          analysis sample rate, also of raw stdin (integer,\n"
-	"                         %d..%d; default: the preset's, ser: 16000)\n"
-	"  -e, --encoding ENC     raw stdin: s16 or f32, little-endian (default: s16)\n"
-	"      --input-rate HZ    raw stdin is at HZ, resampled to the analysis rate\n"
-	"                         (integer, %d..%d; default: the analysis rate)\n"
-	"      --vhq              very high quality resampling (default: high quality)\n"
-	"  -k, --key NAME         utterance key of stdin (string; default: -)\n"
-	"  -t, --text             Kaldi text archive output (default: binary stream)\n"
-	"      --raw              bare float32 output, frames back to back\n"
-	"      --ark              Kaldi binary archive output\n"
-	"      --print-settings   print the canonical settings text and exit\n"
-	"  -h, --help             print this help and exit\n"
-	"\n"
-	"Settings (--KEY VALUE; default: the ser preset's value):\n",
-	SER_RATE_MIN, SER_RATE_MAX, SER_RATE_MIN, SER_RATE_MAX);
-	for (int i = 0; ser_feat_keys[i]; i++) {
-		if (!strcmp(ser_feat_keys[i], "rate"))
-			continue;
-		printf("      --%-14s %s (default: %s)\n", ser_feat_keys[i],
-		       ser_feat_key_help(ser_feat_keys[i]),
-		       text_value(text, ser_feat_keys[i], v, sizeof v));
-	}
-	printf(
-	"\n"
+	"is refused, and so is a terminal) or of audio FILEs (anything libsndfile reads,\n"
+	"one utterance each, keyed by the path as given; - is stdin) and writes a feature\n"
+	"stream to stdout (the binary forms never to a terminal). Input at another rate\n"
+	"than the analysis rate is resampled. An utterance cut short (an input error,\n"
+	"SIGINT, SIGTERM) is marked aborted in the stream.\n";
+static const char outro[] =
 	"Exit status: 0 ok, 1 usage error (including invalid settings), 2 input or\n"
 	"output error (other FILEs are still processed); killed by SIGINT or SIGTERM\n"
-	"after marking the open utterance aborted.\n");
+	"after marking the open utterance aborted.\n";
+
+/* Kaldi's option names (compute-mfcc-feats), accepted with --preset kaldi:
+ * the ser setting each one sets and how its value is written there. */
+enum { K_SAME, K_MS, K_BOOL, K_ENERGY, K_RAWENERGY };
+static const struct kaldi_alias {
+	const char *name, *key;   /* Kaldi's name, the ser setting */
+	int conv;                 /* K_*: K_MS a bare number is milliseconds */
+	const char *help;
+} kaldi_aliases[] = {
+	{ "frame-length", "frame-length", K_MS, "with --preset kaldi a bare number is milliseconds, as in Kaldi (25 = 25 ms)" },
+	{ "frame-shift", "frame-shift", K_MS, "with --preset kaldi a bare number is milliseconds, as in Kaldi (10 = 10 ms)" },
+	{ "sample-frequency", "rate", K_SAME, "Hz: --rate" },
+	{ "num-mel-bins", "n-mels", K_SAME, "--n-mels" },
+	{ "num-ceps", "n-ceps", K_SAME, "--n-ceps" },
+	{ "cepstral-lifter", "lifter", K_SAME, "--lifter" },
+	{ "preemphasis-coefficient", "preemph", K_SAME, "--preemph" },
+	{ "window-type", "window", K_SAME, "--window" },
+	{ "remove-dc-offset", "remove-dc", K_BOOL, "true|false: --remove-dc" },
+	{ "use-energy", "energy", K_ENERGY, "true|false: --energy raw (or windowed with --raw-energy false) or none" },
+	{ "raw-energy", "energy", K_RAWENERGY, "true|false: with --use-energy, --energy raw or windowed" },
+};
+#define NALIAS (sizeof kaldi_aliases / sizeof kaldi_aliases[0])
+enum { O_INPUT_RATE = 256, O_VHQ, O_RAW, O_ARK, O_PRINT, O_TEXT, O_KEYS = 512, O_KALDI = 768 };
+
+/* Kaldi's true|false (also 1|0); -1 if neither. */
+static int kaldi_bool(const char *v)
+{
+	return !strcmp(v, "true") || !strcmp(v, "1") ? 1 : !strcmp(v, "false") || !strcmp(v, "0") ? 0 : -1;
+}
+
+/* Applies Kaldi option a = v to o (preset kaldi). */
+static void kaldi_set(ser_feat_opts *o, const struct kaldi_alias *a, const char *v, int *use_energy,
+                      int *raw_energy)
+{
+	ser_error err;
+	char buf[96];
+	int b = kaldi_bool(v);
+	if (a->conv == K_MS && v[0] && strspn(v, "0123456789.eE+-") == strlen(v)) {
+		snprintf(buf, sizeof buf, "%sms", v);
+		v = buf;
+	} else if (a->conv == K_BOOL || a->conv == K_ENERGY || a->conv == K_RAWENERGY) {
+		if (b < 0)
+			cli_usage_error("--%s: '%s' is not true or false", a->name, v);
+		if (a->conv == K_ENERGY)
+			*use_energy = b;
+		if (a->conv == K_RAWENERGY)
+			*raw_energy = b;
+		v = a->conv == K_BOOL ? (b ? "1" : "0") : !*use_energy ? "none" : *raw_energy ? "raw" : "windowed";
+	}
+	if (ser_feat_set(o, a->key, v, &err) < 0)
+		cli_usage_error("--%s: %s", a->name, err.msg);
 }
 
 static void out_error(const ser_error *err)
@@ -205,7 +224,7 @@ static int run_input(struct ctx *c, const char *path)
 	if (is_stdin) {
 		unsigned char head[SER_SNIFF_BYTES];
 		size_t n;
-		ser_raw_fmt raw = { c->enc, c->input_rate ? c->input_rate : c->rate, 1 };
+		ser_raw_fmt raw = { c->enc, c->input_rate ? c->input_rate : c->rate, c->channels };
 		int kind = ser_sniff(0, head, &n, &err);
 		a = NULL;
 		if (kind == SER_SNIFF_EMPTY) {       /* a stream that ended at once */
@@ -249,100 +268,141 @@ static void check_applies(const char *stdin_opt, int print, int nfmt, char **in,
 		cli_usage_error("%s applies to standard input, and no input is (give - among the FILEs)",
 		                stdin_opt);
 	if (nfmt > 1)
-		cli_usage_error("only one of -t, --raw and --ark");
+		cli_usage_error("only one of --text, --raw and --ark");
+}
+
+/* The option table: the program's own options, then one row per setting
+ * (default: the ser preset's value, in defs), then Kaldi's names. */
+static void build_opts(cli_opt *t, size_t cap, const cli_opt *fixed, size_t nfixed, char (*defs)[64])
+{
+	ser_feat_opts d;
+	char text[SER_FEAT_SETTINGS_MAX];
+	size_t n = 0;
+	ser_feat_preset(&d, "ser", NULL);
+	ser_feat_settings_text(&d, text, sizeof text);
+	for (size_t i = 0; i < nfixed; i++)
+		t[n++] = fixed[i];
+	t[n++] = (cli_opt){ .help = "Settings (--KEY VALUE; default: the ser preset's value):" };
+	for (int i = 0; ser_feat_keys[i] && n + NALIAS + 3 < cap; i++) {
+		if (!strcmp(ser_feat_keys[i], "rate"))
+			continue;
+		t[n++] = (cli_opt){ .name = ser_feat_keys[i], .key = O_KEYS + i, .type = CLI_STR,
+		                    .def = text_value(text, ser_feat_keys[i], defs[i], 64),
+		                    .help = ser_feat_key_help(ser_feat_keys[i]) };
+	}
+	t[n++] = (cli_opt){ .help = "Kaldi's names, with --preset kaldi only (compute-mfcc-feats units; there\n"
+	                      "--frame-length and --frame-shift without a unit are milliseconds):" };
+	for (size_t i = 0; i < NALIAS; i++)
+		if (strcmp(kaldi_aliases[i].name, kaldi_aliases[i].key))
+			t[n++] = (cli_opt){ .name = kaldi_aliases[i].name, .key = O_KALDI + (int)i,
+			                    .type = CLI_STR, .help = kaldi_aliases[i].help };
+	t[n] = (cli_opt){ .name = NULL };
+}
+
+/* The Kaldi alias of option key ch (O_KALDI + i, or a setting O_KEYS + i
+ * of the same name with Kaldi's units), NULL if none. */
+static const struct kaldi_alias *alias_of(int ch)
+{
+	if (ch >= O_KALDI)
+		return &kaldi_aliases[ch - O_KALDI];
+	for (size_t i = 0; i < NALIAS; i++)
+		if (ch >= O_KEYS && !strcmp(kaldi_aliases[i].name, ser_feat_keys[ch - O_KEYS]))
+			return &kaldi_aliases[i];
+	return NULL;
 }
 
 int main(int argc, char **argv)
 {
 	static const char *const encs[] = { "s16", "f32", NULL };
-	struct option lopts[64 + 16];
+	static char defs[64][64];
+	static cli_opt table[64 + NALIAS + 24];
 	const char *preset = "ser", *key = "-";
 	const char **ov_key = calloc((size_t)argc, sizeof *ov_key);
 	const char **ov_val = calloc((size_t)argc, sizeof *ov_val);
-	int nov = 0, fmt = SER_FW_BINARY, print = 0, nl = 0, ch, status = 0, nfmt = 0;
+	int *ov_opt = calloc((size_t)argc, sizeof *ov_opt);
+	int nov = 0, fmt = SER_FW_BINARY, print = 0, ch, status = 0, nfmt = 0, enc = 0, vhq = 0;
+	int channels = 1, use_energy = 1, raw_energy = 1;
 	const char *stdin_opt = NULL;   /* an option only standard input uses */
 	struct ctx c;
 	ser_feat_opts o;
 	ser_feat_info info;
 	ser_error err;
 	char text[SER_FEAT_SETTINGS_MAX];
+	const cli_opt fixed[] = {
+		{ .name = "preset", .key = 'p', .type = CLI_STR, .arg = "NAME", .dest = &preset, .def = "ser",
+		  .help = "ser, librosa, kaldi or htk; applied first, whatever the option order; every "
+		          "setting below overrides it" },
+		{ .name = "rate", .key = 'r', .type = CLI_INT, .arg = "HZ", .lo = SER_RATE_MIN, .hi = SER_RATE_MAX,
+		  .def = "the preset's, ser: 16000", .help = "analysis sample rate, also of raw stdin" },
+		{ .name = "encoding", .key = 'e', .type = CLI_CHOICE, .arg = "ENC", .choices = encs,
+		  .dest = &enc, .def = "s16", .help = "raw stdin: s16 or f32, little-endian" },
+		{ .name = "channels", .key = 'c', .type = CLI_INT, .arg = "N", .lo = 1, .hi = SER_CHANNELS_MAX,
+		  .dest = &channels, .def = "1",
+		  .help = "raw stdin has N interleaved channels, averaged to mono (as sox -c)" },
+		{ .name = "input-rate", .key = O_INPUT_RATE, .type = CLI_INT, .arg = "HZ", .lo = SER_RATE_MIN,
+		  .hi = SER_RATE_MAX, .def = "the analysis rate",
+		  .help = "raw stdin is at HZ, resampled to the analysis rate" },
+		{ .name = "vhq", .key = O_VHQ, .type = CLI_FLAG, .dest = &vhq,
+		  .help = "very high quality resampling (default: high quality)" },
+		{ .name = "key", .key = 'k', .type = CLI_STR, .arg = "NAME", .dest = &key, .def = "-",
+		  .help = "utterance key of stdin" },
+		{ .name = "text", .key = O_TEXT, .type = CLI_FLAG,
+		  .help = "Kaldi text archive output (default: binary stream)" },
+		{ .name = "raw", .key = O_RAW, .type = CLI_FLAG, .help = "bare float32 output, frames back to back" },
+		{ .name = "ark", .key = O_ARK, .type = CLI_FLAG, .help = "Kaldi binary archive output" },
+		{ .name = "print-settings", .key = O_PRINT, .type = CLI_FLAG, .dest = &print,
+		  .help = "print the canonical settings text and exit" },
+	};
+	const cli_spec spec = { "ser-mfcc", synopsis, intro, table, outro };
 
-	cli_init("ser-mfcc", synopsis);
-	opterr = 0;
 	memset(&c, 0, sizeof c);
-	c.enc = SER_PCM_S16;
 	c.quality = SER_RS_HQ;
-	if (!ov_key || !ov_val)
+	if (!ov_key || !ov_val || !ov_opt)
 		cli_die(EXIT_DATA, "out of memory");
-	{
-		static const struct option fixed[] = {
-			{ "preset", required_argument, NULL, 'p' },
-			{ "rate", required_argument, NULL, 'r' },
-			{ "encoding", required_argument, NULL, 'e' },
-			{ "input-rate", required_argument, NULL, O_INPUT_RATE },
-			{ "vhq", no_argument, NULL, O_VHQ },
-			{ "key", required_argument, NULL, 'k' },
-			{ "text", no_argument, NULL, 't' },
-			{ "raw", no_argument, NULL, O_RAW },
-			{ "ark", no_argument, NULL, O_ARK },
-			{ "print-settings", no_argument, NULL, O_PRINT },
-			{ "help", no_argument, NULL, 'h' },
-		};
-		for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
-			lopts[nl++] = fixed[i];
-		for (int i = 0; ser_feat_keys[i] && nl < 64 + 14; i++) {
-			if (!strcmp(ser_feat_keys[i], "rate"))
-				continue;
-			lopts[nl].name = ser_feat_keys[i];
-			lopts[nl].has_arg = required_argument;
-			lopts[nl].flag = NULL;
-			lopts[nl].val = O_KEYS + i;
-			nl++;
-		}
-		memset(&lopts[nl], 0, sizeof lopts[nl]);
-	}
-	while ((ch = getopt_long(argc, argv, "p:r:e:k:th", lopts, NULL)) != -1) {
+	build_opts(table, sizeof table / sizeof table[0], fixed, sizeof fixed / sizeof fixed[0], defs);
+	while ((ch = cli_getopt(argc, argv, &spec)) != -1) {
 		switch (ch) {
-		case 'p': preset = optarg; break;
 		case 'r':
+			ov_opt[nov] = 0;
 			ov_key[nov] = "rate";
 			ov_val[nov++] = optarg;
 			break;
-		case 'e':
-			c.enc = cli_choice("--encoding", optarg, encs);
-			stdin_opt = "--encoding";
-			break;
+		case 'e': stdin_opt = "--encoding"; break;
+		case 'c': stdin_opt = "--channels"; break;
 		case O_INPUT_RATE:
-			c.input_rate = (int)cli_long("--input-rate", optarg, SER_RATE_MIN, SER_RATE_MAX);
+			c.input_rate = (int)cli_optnum;
 			stdin_opt = "--input-rate";
 			break;
-		case O_VHQ: c.quality = SER_RS_VHQ; break;
-		case 'k': key = optarg; stdin_opt = "--key"; break;
-		case 't': fmt = SER_FW_TEXT; nfmt++; break;
+		case 'k': stdin_opt = "--key"; break;
+		case O_TEXT: fmt = SER_FW_TEXT; nfmt++; break;
 		case O_RAW: fmt = SER_FW_RAW; nfmt++; break;
 		case O_ARK: fmt = SER_FW_ARK; nfmt++; break;
-		case O_PRINT: print = 1; break;
-		case 'h':
-			free(ov_key);
-			free(ov_val);
-			usage();
-			cli_close_stdout();
-			return EXIT_OK;
 		default:
-			if (ch >= O_KEYS && ch < O_KEYS + 64) {
-				ov_key[nov] = ser_feat_keys[ch - O_KEYS];
+			if (ch >= O_KEYS) {
+				ov_opt[nov] = ch;
+				ov_key[nov] = ch < O_KALDI ? ser_feat_keys[ch - O_KEYS] : kaldi_aliases[ch - O_KALDI].name;
 				ov_val[nov++] = optarg;
-				break;
 			}
-			cli_usage_error("unknown option or missing value: '%s'", argv[optind - 1]);
+			break;
 		}
 	}
+	c.enc = enc ? SER_PCM_F32 : SER_PCM_S16;
+	c.channels = channels;
+	if (vhq)
+		c.quality = SER_RS_VHQ;
 	check_applies(stdin_opt, print, nfmt, argv + optind, argc - optind);
 	if (ser_feat_preset(&o, preset, &err) < 0)
 		cli_usage_error("--preset: %s", err.msg);
-	for (int i = 0; i < nov; i++)
-		if (ser_feat_set(&o, ov_key[i], ov_val[i], &err) < 0)
+	for (int i = 0; i < nov; i++) {
+		const struct kaldi_alias *a = ov_opt[i] ? alias_of(ov_opt[i]) : NULL;
+		if (a && ov_opt[i] >= O_KALDI && strcmp(preset, "kaldi"))
+			cli_usage_error("--%s is Kaldi's name, accepted with --preset kaldi (ser's setting: --%s)",
+			                a->name, a->key);
+		if (a && !strcmp(preset, "kaldi"))
+			kaldi_set(&o, a, ov_val[i], &use_energy, &raw_energy);
+		else if (ser_feat_set(&o, ov_key[i], ov_val[i], &err) < 0)
 			cli_usage_error("--%s", err.msg);
+	}
 	if (ser_feat_check(&o, &err) < 0)
 		cli_usage_error("%s", err.msg);
 	if (strlen(key) == 0 || strlen(key) > SER_FEAT_KEY_MAX)
@@ -351,12 +411,17 @@ int main(int argc, char **argv)
 		cli_die(EXIT_DATA, "%s", err.msg);
 	free(ov_key);
 	free(ov_val);
+	free(ov_opt);
 	if (print) {
 		printf("%s\n", text);
 		cli_close_stdout();
 		return EXIT_OK;
 	}
 	cli_check_stdout_not_input((const char *const *)argv + optind, argc - optind);
+	if (fmt != SER_FW_TEXT)
+		cli_refuse_tty_out("a binary feature stream", "redirect it, pipe it into ser-classify, or use --text");
+	if (optind == argc)
+		cli_refuse_tty_in("audio", "give a FILE, or pipe audio in: ser-capture | ser-mfcc");
 	c.rate = o.rate;
 	c.fe = ser_fe_new(&o, &err);
 	if (!c.fe)

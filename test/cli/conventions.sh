@@ -3,7 +3,7 @@
 # - as standard output, binary data never to or from a terminal, one prefix
 # per message.
 . "$SER_ROOT/test/cli/lib.sh"
-progs="ser-eval ser-capture"
+progs="ser-eval ser-capture ser-mfcc"
 for p in $progs; do
 	status 0 "$p --version exits 0" "$p" --version
 	check "$p --version: name and version on stdout" grep -qx "$p (ser) [0-9][0-9.]*" "$T/out"
@@ -29,4 +29,46 @@ if command -v script >/dev/null 2>&1; then
 	check "ser-capture: PCM to a terminal refused, exit 1" sh -c "grep -q 'refusing to write PCM to a terminal' '$T/tty' && grep -q 'rc=1' '$T/tty'"
 else
 	skip "binary output to a terminal: script(1) not installed"
+fi
+# ser-mfcc: -c N for raw stereo (sox -c), Kaldi's names with the kaldi preset
+if command -v sox >/dev/null 2>&1; then
+	sox -n -r 16000 -c 1 -b 16 "$T/m.wav" synth 0.5 sine 300 vol 0.3 2>/dev/null
+	sox "$T/m.wav" -t raw -e signed -b 16 -c 1 "$T/m.raw"
+	sox "$T/m.wav" -t raw -e signed -b 16 -c 2 "$T/s.raw"
+	ser-mfcc -k k < "$T/m.raw" > "$T/m.feat"
+	status 0 "ser-mfcc -c 2: raw stereo" sh -c "ser-mfcc -c 2 -k k < '$T/s.raw'"
+	check "ser-mfcc -c 2: the same features as the mono stream" cmp -s "$T/out" "$T/m.feat"
+	ser-mfcc -k k < "$T/s.raw" > "$T/s1.feat"
+	check "ser-mfcc: stereo read as mono differs (what -c is for)" sh -c "! cmp -s '$T/s1.feat' '$T/m.feat'"
+	status 1 "ser-mfcc -c 2 with FILEs only (applies to stdin)" ser-mfcc -c 2 "$T/m.wav"
+	status 1 "ser-mfcc -c 0" sh -c "ser-mfcc -c 0 < '$T/m.raw'"
+else
+	skip "ser-mfcc -c: sox not installed"
+fi
+ser-mfcc -p kaldi --frame-length 25ms --frame-shift 10ms --n-mels 30 --n-ceps 20 --lifter 0 --preemph 0.9 \
+	--window hamming --remove-dc 0 --energy none --print-settings > "$T/ser.set"
+status 0 "ser-mfcc -p kaldi: Kaldi's names" ser-mfcc -p kaldi --frame-length=25 --frame-shift=10 --num-mel-bins=30 \
+	--num-ceps=20 --cepstral-lifter=0 --preemphasis-coefficient=0.9 --window-type=hamming \
+	--remove-dc-offset=false --use-energy=false --print-settings
+check "ser-mfcc -p kaldi: Kaldi's names and units give ser's settings" cmp -s "$T/out" "$T/ser.set"
+ser-mfcc -p kaldi --frame-length=25 --print-settings > "$T/k25.set"
+check "ser-mfcc -p kaldi --frame-length=25 is 25 ms (400 samples), not 25 samples" grep -q ' frame-length=400 ' "$T/k25.set"
+ser-mfcc -p kaldi --raw-energy=false --print-settings > "$T/kw.set"
+check "ser-mfcc -p kaldi --raw-energy=false: windowed energy" grep -q ' energy=windowed ' "$T/kw.set"
+ser-mfcc --frame-length=25 --print-settings > "$T/s25.set"
+check "ser-mfcc (ser preset) --frame-length=25 stays 25 samples" grep -q ' frame-length=25 ' "$T/s25.set"
+status 1 "ser-mfcc: a Kaldi name without the kaldi preset" ser-mfcc --num-mel-bins 30 --print-settings
+check "ser-mfcc: ... names ser's setting" grep -q "accepted with --preset kaldi (ser's setting: --n-mels)" "$T/err"
+status 1 "ser-mfcc -p kaldi --use-energy=maybe" ser-mfcc -p kaldi --use-energy=maybe --print-settings
+status 1 "ser-mfcc --pre kaldi (abbreviated)" ser-mfcc --pre kaldi --print-settings
+check "ser-mfcc --pre: the message names both options it could be" grep -q "not abbreviated: --preset, --preemph" "$T/err"
+status 1 "ser-mfcc -t (--text has no short option)" ser-mfcc -t --print-settings
+# terminals: binary features are not written to one, audio not typed on one
+if command -v script >/dev/null 2>&1 && command -v sox >/dev/null 2>&1; then
+	script -qec "ser-mfcc '$T/m.wav'; echo rc=\$?" /dev/null > "$T/tty" 2>&1
+	check "ser-mfcc: a binary stream to a terminal is refused, exit 1" sh -c "grep -q 'refusing to write a binary feature stream to a terminal' '$T/tty' && grep -q 'rc=1' '$T/tty'"
+	script -qec "ser-mfcc --text '$T/m.wav' | head -c 1 >/dev/null; echo rc=\$?" /dev/null > "$T/tty" 2>&1
+	check "ser-mfcc --text to a terminal is fine" sh -c "! grep -q refusing '$T/tty'"
+	script -qec "ser-mfcc > '$T/x.feat'; echo rc=\$?" /dev/null > "$T/tty" 2>&1 < /dev/null
+	check "ser-mfcc: audio from a terminal is refused, exit 1" sh -c "grep -q 'refusing to read audio from a terminal' '$T/tty' && grep -q 'rc=1' '$T/tty'"
 fi
