@@ -143,6 +143,10 @@ void cli_usage_error(const char *fmt, ...)
 void cli_report(const char *name, const ser_error *err)
 {
 	const char *m = err && err->msg[0] ? err->msg : ser_strerror(err ? err->code : SER_EIO);
+	size_t nl = name ? strlen(name) : 0;
+	/* a message that already starts with the name is not prefixed again */
+	if (name && !strncmp(m, name, nl) && m[nl] == ':')
+		name = NULL;
 	if (name)
 		cli_warn("%s: %s", name, m);
 	else
@@ -281,25 +285,58 @@ void cli_catch_stop(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
+/* buf = the directory of the running program + "/../weights/" + name;
+ * 0 if it is readable. */
+static int beside_exe(const char *name, char *buf, size_t n)
+{
+	ssize_t k;
+	char *slash;
+	if (n < 64 || (k = readlink("/proc/self/exe", buf, n - 1)) <= 0)
+		return -1;
+	buf[k] = '\0';
+	if (!(slash = strrchr(buf, '/')))
+		return -1;
+	*slash = '\0';
+	if (strlen(buf) + strlen(name) + 13 > n)
+		return -1;
+	strcat(strcat(buf, "/../weights/"), name);
+	return access(buf, R_OK);
+}
+
+/* An installed model by name: NAME or NAME.ser in SER_DATADIR, then in
+ * weights/ beside the program's directory (a source tree). */
+static const char *model_by_name(const char *name, char *buf, size_t n)
+{
+	for (int dir = 0; dir < 2; dir++)
+		for (int ext = 0; ext < 2; ext++) {
+			char file[512];
+			snprintf(file, sizeof file, "%s%s", name, ext ? ".ser" : "");
+			if (dir == 0) {
+				snprintf(buf, n, "%s/%s", SER_DATADIR, file);
+				if (access(buf, R_OK) == 0)
+					return buf;
+			} else if (beside_exe(file, buf, n) == 0)
+				return buf;
+		}
+	return NULL;
+}
+
 const char *cli_find_model(const char *opt, char *buf, size_t n)
 {
 	const char *env = getenv("SER_MODEL");
-	ssize_t k;
-	char *slash;
-	if (opt)
-		return opt;
+	if (opt) {
+		const char *found;
+		if (strchr(opt, '/') || access(opt, F_OK) == 0 || !*opt)
+			return opt;
+		found = model_by_name(opt, buf, n);
+		return found ? found : opt;   /* not found: the loader says so */
+	}
 	if (env && *env)
 		return env;
 	snprintf(buf, n, "%s/default.ser", SER_DATADIR);
 	if (access(buf, R_OK) == 0)
 		return buf;
-	if (n < 64 || (k = readlink("/proc/self/exe", buf, n - 32)) <= 0)
-		return NULL;
-	buf[k] = '\0';
-	if (!(slash = strrchr(buf, '/')))
-		return NULL;
-	strcpy(slash, "/../weights/default.ser");
-	return access(buf, R_OK) == 0 ? buf : NULL;
+	return beside_exe("default.ser", buf, n) == 0 ? buf : NULL;
 }
 
 /* ---- options from one table ---- */
@@ -381,8 +418,8 @@ static void range_text(const cli_opt *o, char *b, size_t n)
 	}
 	if (k >= n)
 		return;
-	if (o->def)
-		k += (size_t)snprintf(b + k, n - k, "%sdefault: %s", k ? "; " : "(", o->def);
+	if (o->def || o->about)
+		k += (size_t)snprintf(b + k, n - k, "%sdefault: %s", k ? "; " : "(", o->def ? o->def : o->about);
 	if (k > 0 && k < n)
 		snprintf(b + k, n - k, ")");
 }
@@ -477,7 +514,7 @@ static void store(const cli_opt *o, const char *s)
 	}
 }
 
-/* The table's defaults into their destinations (those that parse). */
+/* The table's defaults into their destinations. */
 static void store_defaults(const cli_opt *opts)
 {
 	for (const cli_opt *o = opts; o->name || o->help; o++) {
@@ -493,8 +530,9 @@ static void store_defaults(const cli_opt *opts)
 					*(int *)o->dest = i;
 		} else if (o->type == CLI_INT || o->type == CLI_REAL) {
 			v = strtod(o->def, &end);
-			if (end != o->def && !*end)
-				o->type == CLI_INT ? (void)(*(int *)o->dest = (int)v) : (void)(*(double *)o->dest = v);
+			if (end == o->def || *end)
+				cli_die(EXIT_DATA, "--%s: default '%s' is not a number (a bug)", o->name, o->def);
+			o->type == CLI_INT ? (void)(*(int *)o->dest = (int)v) : (void)(*(double *)o->dest = v);
 		}
 	}
 }

@@ -22,7 +22,8 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void cli_die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* "prog: reason\n" + synopsis + "Try 'prog --help'." on stderr, exit 1. */
 _Noreturn void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* "prog: NAME: err->msg" (or the generic text if msg is empty). */
+/* "prog: NAME: err->msg" (or the generic text if msg is empty); a
+ * message that already starts with "NAME:" is not prefixed twice. */
 void cli_report(const char *name, const ser_error *err);
 
 /* ---- options from one table ----
@@ -48,7 +49,8 @@ typedef struct cli_opt {
 	double lo, hi;          /* CLI_INT, CLI_REAL: closed range */
 	const char *const *choices; /* CLI_CHOICE: NULL-terminated */
 	void *dest;             /* where the value goes; NULL: only cli_optarg/cli_optnum */
-	const char *def;        /* default shown by --help; stored into dest first when it parses */
+	const char *def;        /* default value: stored into dest first, shown by --help */
+	const char *about;      /* or a default in words ("the window"), shown only */
 	const char *help;       /* one-line or wrapped text; NULL: not listed */
 } cli_opt;
 
@@ -137,7 +139,9 @@ void cli_reraise(void);
 /* The model to use: opt (-m) if given, else $SER_MODEL, else
  * SER_DATADIR/default.ser, else <exe dir>/../weights/default.ser (a
  * source tree after make); buf (n bytes) holds the path found. NULL when
- * none is readable. */
+ * none is readable. An opt without a '/' that names no file is a model's
+ * name: NAME or NAME.ser in SER_DATADIR, then in <exe dir>/../weights/
+ * ("-m seed"); found nowhere, opt itself (the loader reports it). */
 const char *cli_find_model(const char *opt, char *buf, size_t n);
 
 #endif

@@ -188,7 +188,7 @@ int main(int argc, char **argv)
 		{ .name = "rate", .key = 'r', .type = CLI_INT, .arg = "HZ", .lo = SER_RATE_MIN,
 		  .hi = SER_RATE_MAX, .dest = &rate, .def = "16000", .help = "output sample rate" },
 		{ .name = "duration", .key = 'd', .type = CLI_REAL, .arg = "SECONDS", .lo = 1e-9, .hi = 1e9,
-		  .dest = &duration, .def = "no limit", .help = "stop after SECONDS of output in total" },
+		  .dest = &duration, .about = "no limit", .help = "stop after SECONDS of output in total" },
 		{ .name = "encoding", .key = 'e', .type = CLI_CHOICE, .arg = "ENC", .choices = encs,
 		  .dest = &enc, .def = "s16",
 		  .help = "s16 (signed 16-bit) or f32 (32-bit float), little-endian" },

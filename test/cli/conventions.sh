@@ -3,7 +3,7 @@
 # - as standard output, binary data never to or from a terminal, one prefix
 # per message.
 . "$SER_ROOT/test/cli/lib.sh"
-progs="ser-eval ser-capture ser-mfcc"
+progs="ser-eval ser-capture ser-mfcc ser-classify"
 for p in $progs; do
 	status 0 "$p --version exits 0" "$p" --version
 	check "$p --version: name and version on stdout" grep -qx "$p (ser) [0-9][0-9.]*" "$T/out"
@@ -71,4 +71,23 @@ if command -v script >/dev/null 2>&1 && command -v sox >/dev/null 2>&1; then
 	check "ser-mfcc --text to a terminal is fine" sh -c "! grep -q refusing '$T/tty'"
 	script -qec "ser-mfcc > '$T/x.feat'; echo rc=\$?" /dev/null > "$T/tty" 2>&1 < /dev/null
 	check "ser-mfcc: audio from a terminal is refused, exit 1" sh -c "grep -q 'refusing to read audio from a terminal' '$T/tty' && grep -q 'rc=1' '$T/tty'"
+fi
+# ser-classify: -m NAME finds an installed model (here: weights/ beside bin/)
+if [ -f "$SER_ROOT/weights/seed.ser" ] && [ -f "$SER_ROOT/weights/default.ser" ]; then
+	mkdir -p "$T/tree/bin" && ln -s "$SER_ROOT/weights" "$T/tree/weights" && cp "$SER_BIN/ser-classify" "$T/tree/bin/"
+	(cd "$T" && "$T/tree/bin/ser-classify" -m seed --classes) > "$T/seed1" 2>"$T/err"
+	check "ser-classify -m seed: the installed model by name" sh -c "[ -s '$T/seed1' ] && [ ! -s '$T/err' ]"
+	(cd "$T" && "$T/tree/bin/ser-classify" -m seed.ser --info) > "$T/seed2" 2>&1
+	check "ser-classify -m seed.ser: weights/seed.ser" grep -q "^model: .*weights/seed.ser" "$T/seed2"
+	(cd "$T" && "$T/tree/bin/ser-classify" -m nosuch --classes) > "$T/out" 2>"$T/err"
+	check "ser-classify -m nosuch: one message, the name once" grep -qx "ser-classify: nosuch: No such file or directory" "$T/err"
+	status 2 "ser-classify -m missing.ser: exit 2" ser-classify -m "$T/missing.ser" --classes
+	check "ser-classify: the model's name is not doubled in the message" sh -c "[ \$(grep -o 'missing.ser' '$T/err' | wc -l) -eq 1 ]"
+else
+	skip "ser-classify -m NAME: weights/seed.ser or default.ser missing"
+fi
+status 1 "ser-classify -p (probs is -P)" ser-classify -p --classes
+if command -v script >/dev/null 2>&1; then
+	script -qec "ser-classify; echo rc=\$?" /dev/null > "$T/tty" 2>&1 < /dev/null
+	check "ser-classify: no FILE and a terminal: refused at once, exit 1" sh -c "grep -q 'refusing to read audio or features from a terminal' '$T/tty' && grep -q 'rc=1' '$T/tty'"
 fi
