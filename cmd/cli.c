@@ -4,6 +4,7 @@
 #include "outfile.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
@@ -403,11 +404,12 @@ static void range_text(const cli_opt *o, char *b, size_t n)
 {
 	size_t k = 0;
 	b[0] = '\0';
-	if ((o->type == CLI_INT || o->type == CLI_REAL) && o->hi >= 1e9)
+	int integer = o->type == CLI_INT || o->type == CLI_LONG;
+	if ((integer || o->type == CLI_REAL) && o->hi >= 1e9)
 		/* no useful upper bound; a tiny positive lower one means > 0 */
 		k = (size_t)snprintf(b, n, o->lo > 0 && o->lo < 1e-6 ? "(%s > 0" : "(%s >= %g",
-		                     o->type == CLI_INT ? "integer" : "number", o->lo);
-	else if (o->type == CLI_INT)
+		                     integer ? "integer" : "number", o->lo);
+	else if (integer)
 		k = (size_t)snprintf(b, n, "(integer %.0f..%.0f", o->lo, o->hi);
 	else if (o->type == CLI_REAL)
 		k = (size_t)snprintf(b, n, "(number %g..%g", o->lo, o->hi);
@@ -497,6 +499,13 @@ static void store(const cli_opt *o, const char *s)
 		if (o->dest)
 			*(int *)o->dest = (int)cli_optnum;
 		break;
+	case CLI_LONG: {
+		long v = cli_long(name, s, (long)o->lo, o->hi >= 9.2e18 ? LONG_MAX : (long)o->hi);
+		cli_optnum = (double)v;
+		if (o->dest)
+			*(long *)o->dest = v;
+		break;
+	}
 	case CLI_REAL:
 		cli_optnum = cli_double(name, s, o->lo, o->hi);
 		if (o->dest)
@@ -528,11 +537,16 @@ static void store_defaults(const cli_opt *opts)
 			for (int i = 0; o->choices[i]; i++)
 				if (!strcmp(o->choices[i], o->def))
 					*(int *)o->dest = i;
-		} else if (o->type == CLI_INT || o->type == CLI_REAL) {
+		} else if (o->type == CLI_INT || o->type == CLI_LONG || o->type == CLI_REAL) {
 			v = strtod(o->def, &end);
 			if (end == o->def || *end)
 				cli_die(EXIT_DATA, "--%s: default '%s' is not a number (a bug)", o->name, o->def);
-			o->type == CLI_INT ? (void)(*(int *)o->dest = (int)v) : (void)(*(double *)o->dest = v);
+			if (o->type == CLI_INT)
+				*(int *)o->dest = (int)v;
+			else if (o->type == CLI_LONG)
+				*(long *)o->dest = (long)v;
+			else
+				*(double *)o->dest = v;
 		}
 	}
 }

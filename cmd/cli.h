@@ -36,6 +36,7 @@ void cli_report(const char *name, const ser_error *err);
 typedef enum {
 	CLI_FLAG,    /* no argument; *(int *)dest = 1 */
 	CLI_INT,     /* integer in [lo, hi]; *(int *)dest */
+	CLI_LONG,    /* integer in [lo, hi] (hi >= LONG_MAX: LONG_MAX); *(long *)dest */
 	CLI_REAL,    /* finite number in [lo, hi]; *(double *)dest */
 	CLI_STR,     /* string; *(const char **)dest = the argument */
 	CLI_CHOICE,  /* one of choices; *(int *)dest = its index */

@@ -1,7 +1,7 @@
 /* ser-train: labelled feature streams to a model file.
  * Options and behaviour in man/ser-train.1. */
 #include <errno.h>
-#include <getopt.h>
+#include <getopt.h>  /* optind */
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -28,100 +28,13 @@
 static const char synopsis[] =
 	"Usage: ser-train -o MODEL [OPTION]... [FEATURES]...\n";
 
-static void usage(void)
-{
-	printf("%s", synopsis);
-	printf(
+static const char intro[] =
 	"Trains a network on labelled feature streams (files, or stdin when none or -)\n"
-	"and writes the best model (by validation UAR; without validation the last).\n"
-	"\n"
-	"  -o, --output FILE       model file to write atomically (required)\n"
-	"  -a, --arch NAME|SPEC    seed, default (= cnn), cnn, cnn2d, cnn2d-wide (2D\n"
-	"                          CNNs over log mel energies, see --idct), or a layer\n"
-	"                          spec string\n"
-	"                          (default: default)\n"
-	"  -c, --classes LIST      comma-separated class set and order (default:\n"
-	"                          neutral,calm,happy,sad,angry,fearful,disgust,surprised;\n"
-	"                          with --init the model's)\n"
-	"      --init MODEL        fine-tune MODEL: its architecture, feature settings,\n"
-	"                          input normalisation and parameters to start from (a\n"
-	"                          new output layer for classes it lacks); the features\n"
-	"                          must match its settings\n"
-	"      --train-layers N    integer 1..1000: with --init, train only the last N\n"
-	"                          layers that have parameters (default: all)\n"
-	"  -l, --labels FILE       TSV map key<TAB>label[<TAB>speaker] (default: labels\n"
-	"                          and speakers from RAVDESS/TESS/EmoDB/nEMO/ASED file\n"
-	"                          names)\n"
-	"      --val-speakers LIST   comma-separated speakers held out for validation\n"
-	"                          (e.g. ravdess-17,ravdess-18; default: none)\n"
-	"      --exclude-speakers LIST  speakers dropped entirely (default: none)\n"
-	"  -e, --epochs N          integer 1..1000000 (default: 1000 for seed, 15 with\n"
-	"                          --init, else 60)\n"
-	"  -b, --batch N           integer 1..4096, utterances per step (default: 32)\n"
-	"      --optim NAME        sgd|rmsprop|adam|adamw (default: rmsprop for seed,\n"
-	"                          else adamw)\n"
-	"      --lr X              number 0..10, learning rate (default: 0.0003 with\n"
-	"                          --init, else 0.001)\n"
-	"      --weight-decay X    number 0..1, AdamW decoupled decay (default: 0.004)\n"
-	"      --schedule NAME     constant|cosine (cosine: 1 epoch warm-up, then to 0\n"
-	"                          at the last epoch) (default: constant for seed, else cosine)\n"
-	"      --patience N        integer 0..1000000, stop after N epochs without a\n"
-	"                          better validation UAR; 0 = never (default: 0 for seed,\n"
-	"                          else 20)\n"
-	"      --crop N            integer 1..100000, frames per training crop (frame\n"
-	"                          features only) (default: 200)\n"
-	"      --trim-db X         number 0..%g: drop each utterance's leading and\n"
-	"                          trailing frames more than X dB below its loudest frame\n"
-	"                          (voice-activity trimming, also applied by ser-classify);\n"
-	"                          frame features with their energy only; 0 = off\n"
-	"                          (default: 0)\n"
-	"      --norm NAME         none|utt|global input normalisation: utt = utterance\n"
-	"                          mean removed then divided by the training std, global =\n"
-	"                          training mean and std (default: none for pooled\n"
-	"                          features, else utt)\n"
-	"      --class-weights NAME  none|balanced|corpus: balanced = classes weigh alike;\n"
-	"                          corpus = every (corpus, class) pair weighs alike\n"
-	"                          (default: none for seed, else balanced)\n"
-	"      --loss-classes NAME all|corpus: the loss of an utterance over all classes,\n"
-	"                          or over those its corpus has (by file name), so a\n"
-	"                          corpus without calm teaches nothing about calm\n"
-	"                          (default: corpus)\n"
-	"      --label-smoothing X number 0..0.99 (default: 0 for seed, else 0.1)\n"
-	"      --specaug SPEC      TW:TN:FW:FN time/frequency masks (up to TW frames, TN\n"
-	"                          masks; up to FW coefficients, FN masks) or none\n"
-	"                          (default: none for seed and pooled features, else 20:2:6:2)\n"
-	"      --augment SPEC      change training crops as if their audio had been\n"
-	"                          changed: comma-separated noise:P:LO:HI (white or pink\n"
-	"                          noise at an SNR from LO to HI dB), band:P (through an\n"
-	"                          8000 or 11025 Hz chain), gain:P:DB (down by up to DB dB\n"
-	"                          over a 16-bit floor), warp:P:A (frequency stretch by\n"
-	"                          1-A..1+A, vocal tract length), reverb:P:LO:HI (a room\n"
-	"                          with T60 LO..HI s); P = probability per crop; or\n"
-	"                          none (default: none)\n"
-	"      --idct auto|on|off  the model takes cepstra (dct ortho, n-ceps = n-mels) back\n"
-	"                          to log mel energies before its normalisation; auto: on\n"
-	"                          for a 2D network (conv2d) on such cepstra (default: auto)\n"
-	"      --whole-utterance   the model classifies an utterance in one pass (default:\n"
-	"                          as the mean over windows of --crop frames every crop/4,\n"
-	"                          as it was trained; also for validation)\n"
-	"      --mixup ALPHA       number 0..100: mixup of batch pairs, weight drawn\n"
-	"                          from Beta(ALPHA, ALPHA) per batch; 0 = off (default: 0)\n"
-	"  -s, --seed N            integer 0..2^63-1 (default: 1)\n"
-	"  -j, --threads N         integer 1..%d (default: number of cores, at most 8)\n"
-	"      --checkpoint FILE   write the training state after every epoch (atomically)\n"
-	"      --resume FILE       continue the run whose checkpoint FILE is (the same\n"
-	"                          command with --resume added): the same model, byte for\n"
-	"                          byte, as a run never interrupted\n"
-	"      --log FILE          per-epoch TSV: epoch train_loss train_acc val_loss\n"
-	"                          val_acc val_uar lr seconds (default: none)\n"
-	"  -q, --quiet             no progress on stderr\n"
-	"  -h, --help              this help\n"
-	"\n"
+	"and writes the best model (by validation UAR; without validation the last).\n";
+static const char outro[] =
 	"Same seed and same --threads give a bit-identical model file. SIGINT/SIGTERM\n"
 	"stop after the current batch and save the best model so far. Exit status:\n"
-	"0 ok (also after SIGINT), 1 usage error, 2 data or I/O error.\n",
-	SER_TRIM_DB_MAX, SER_NET_THREADS_MAX);
-}
+	"0 ok (also after SIGINT), 1 usage error, 2 data or I/O error.\n";
 
 enum {
 	O_VAL = 256, O_EXCL, O_OPTIM, O_LR, O_WD, O_SCHED, O_PATIENCE, O_CROP, O_NORM,
@@ -276,9 +189,21 @@ static void check_outputs(const struct opts *o, char **in, int n)
 	static const char *const std_in[] = { "-" };
 	const char *const *inputs = n ? (const char *const *)in : std_in;
 	const char *outs[3] = { o->out, o->log, o->ckpt }, *opts[3] = { "-o", "--log", "--checkpoint" };
+	if (cli_is_stdout(o->ckpt))
+		cli_usage_error("--checkpoint: a checkpoint is a file to resume from, not standard output");
+	if (cli_is_stdout(o->out) && cli_is_stdout(o->log))
+		cli_usage_error("-o - and --log -: only one of them can be standard output");
+	if (cli_is_stdout(o->log) && o->resume)
+		cli_usage_error("--log - with --resume: the log resumed is a file");
 	for (int k = 0; k < 3; k++) {
 		if (!outs[k])
 			continue;
+		if (cli_is_stdout(outs[k])) {
+			if (k == 0)
+				cli_refuse_tty_out("a model", "redirect it to a file, or give -o FILE");
+			cli_check_stdout_not_input(inputs, n ? n : 1);
+			continue;
+		}
 		cli_check_output(opts[k], outs[k]);
 		cli_check_not_input(opts[k], outs[k], inputs, n ? n : 1);
 		if (o->labels)
@@ -307,7 +232,17 @@ static void save(ser_model *m, const char *path, struct text *rec, const char *t
 	size_t n0 = rec->n;
 	tprintf(rec, "%s", tail);
 	m->train_record = rec->s;
-	if (ser_model_save(m, path, &err) < 0) {
+	if (cli_is_stdout(path)) {
+		unsigned char *buf;
+		size_t len;
+		if (ser_model_to_mem(m, &buf, &len, &err) < 0) {
+			cli_report("standard output", &err);
+			exit(EXIT_DATA);
+		}
+		cli_write(stdout, buf, len);
+		cli_flush(stdout);
+		free(buf);
+	} else if (ser_model_save(m, path, &err) < 0) {
 		m->train_record = NULL;
 		cli_report(path, &err);
 		exit(EXIT_DATA);
@@ -463,26 +398,42 @@ static int *init_class_map(const ser_model *init, const ser_classes *cls)
 	return map;
 }
 
-/* 1 if a is "--resume=FILE", 2 if it is "--resume" (or a prefix of it
- * getopt_long takes for it) followed by FILE, else 0. */
-static int resume_arg(const char *a, const struct option *lopts)
+/* 1 if name is an element of the comma-separated list. */
+static int in_list(const char *list, const char *name)
 {
-	const char *eq = strchr(a, '=');
-	size_t n = eq ? (size_t)(eq - a) - 2 : strlen(a) - 2;
-	int hits = 0, is = 0;
-	if (strncmp(a, "--", 2) || n == 0)
-		return 0;
-	for (const struct option *p = lopts; p->name; p++)
-		if (!strncmp(p->name, a + 2, n)) {
-			hits++;
-			is |= !strcmp(p->name, "resume");
-			if (strlen(p->name) == n) {  /* exact: no prefix ambiguity */
-				hits = 1;
-				is = !strcmp(p->name, "resume");
-				break;
-			}
+	size_t n = strlen(name);
+	for (const char *p = list; p && *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+		if (strcspn(p, ",") == n && !strncmp(p, name, n))
+			return 1;
+		if (!p[strcspn(p, ",")])
+			break;
+	}
+	return 0;
+}
+
+/* A speaker of --val-speakers or --exclude-speakers that no input has: a
+ * usage error (a typo would train on the speakers meant to be held out),
+ * with a speaker of the same corpus as an example of the names. */
+static _Noreturn void unknown_speaker(const ser_dataset *ds, const struct opts *o, const char *unk)
+{
+	const char *opt = in_list(o->val, unk) ? "--val-speakers" : "--exclude-speakers";
+	const char *like = ds->nspk ? ds->spk[0] : NULL;
+	size_t pre = strcspn(unk, "-");
+	for (int i = 0; i < ds->nspk; i++)
+		if (!strncmp(ds->spk[i], unk, pre) && ds->spk[i][pre] == '-') {
+			like = ds->spk[i];
+			break;
 		}
-	return hits == 1 && is ? (eq ? 1 : 2) : 0;
+	if (like)
+		cli_usage_error("%s: speaker %s: no input has it (speakers are named like %s)", opt, unk, like);
+	cli_usage_error("%s: speaker %s: no input has it (the inputs name no speaker)", opt, unk);
+}
+
+/* 1 if a is "--resume=FILE", 2 if it is "--resume" followed by FILE,
+ * else 0 (long options are never abbreviated). */
+static int resume_arg(const char *a)
+{
+	return !strncmp(a, "--resume=", 9) ? 1 : !strcmp(a, "--resume") ? 2 : 0;
 }
 
 /* The state a checkpoint holds, as ser-train keeps it. */
@@ -592,42 +543,6 @@ int main(int argc, char **argv)
 	static const char *const norms[] = { "none", "utt", "global", NULL };
 	static const char *const cws[] = { "none", "balanced", "corpus", NULL };
 	static const char *const losscls[] = { "all", "corpus", NULL };
-	static const struct option lopts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "arch", required_argument, NULL, 'a' },
-		{ "classes", required_argument, NULL, 'c' },
-		{ "labels", required_argument, NULL, 'l' },
-		{ "val-speakers", required_argument, NULL, O_VAL },
-		{ "exclude-speakers", required_argument, NULL, O_EXCL },
-		{ "epochs", required_argument, NULL, 'e' },
-		{ "batch", required_argument, NULL, 'b' },
-		{ "optim", required_argument, NULL, O_OPTIM },
-		{ "lr", required_argument, NULL, O_LR },
-		{ "weight-decay", required_argument, NULL, O_WD },
-		{ "schedule", required_argument, NULL, O_SCHED },
-		{ "patience", required_argument, NULL, O_PATIENCE },
-		{ "crop", required_argument, NULL, O_CROP },
-		{ "norm", required_argument, NULL, O_NORM },
-		{ "trim-db", required_argument, NULL, O_TRIM },
-		{ "class-weights", required_argument, NULL, O_CW },
-		{ "label-smoothing", required_argument, NULL, O_LS },
-		{ "loss-classes", required_argument, NULL, O_LOSSCLS },
-		{ "init", required_argument, NULL, O_INIT },
-		{ "train-layers", required_argument, NULL, O_TRAINL },
-		{ "checkpoint", required_argument, NULL, O_CKPT },
-		{ "resume", required_argument, NULL, O_RESUME },
-		{ "specaug", required_argument, NULL, O_SPECAUG },
-		{ "augment", required_argument, NULL, O_AUGMENT },
-		{ "mixup", required_argument, NULL, O_MIXUP },
-		{ "whole-utterance", no_argument, NULL, O_WHOLE },
-		{ "idct", required_argument, NULL, O_IDCT },
-		{ "seed", required_argument, NULL, 's' },
-		{ "threads", required_argument, NULL, 'j' },
-		{ "log", required_argument, NULL, O_LOG },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct opts o;
 	ser_error err;
 	ser_dataset ds;
@@ -635,64 +550,124 @@ int main(int argc, char **argv)
 	ser_labelmap *map = NULL;
 	const char *first = NULL, *spec;
 	int ch, seed_arch, ncls, layout;
-	long cores;
+	long cores, seed;
+	const cli_opt opts[] = {
+		{ .name = "output", .key = 'o', .type = CLI_STR, .arg = "FILE", .dest = &o.out,
+		  .help = "model file to write atomically (required); - is standard output (not a terminal), "
+		          "written once at the end" },
+		{ .name = "arch", .key = 'a', .type = CLI_STR, .arg = "NAME|SPEC", .dest = &o.arch,
+		  .def = "default", .help = "seed, default (= cnn), cnn, cnn2d, cnn2d-wide (2D CNNs over log "
+		          "mel energies, see --idct), or a layer spec string" },
+		{ .name = "classes", .key = 'C', .type = CLI_STR, .arg = "LIST", .dest = &o.classes,
+		  .about = "neutral,calm,happy,sad,angry,fearful,disgust,surprised; with --init the model's",
+		  .help = "comma-separated class set and order" },
+		{ .name = "init", .key = O_INIT, .type = CLI_STR, .arg = "MODEL", .dest = &o.init,
+		  .help = "fine-tune MODEL: its architecture, feature settings, input normalisation and "
+		          "parameters to start from (a new output layer for classes it lacks); the features "
+		          "must match its settings" },
+		{ .name = "train-layers", .key = O_TRAINL, .type = CLI_LONG, .arg = "N", .lo = 1, .hi = 1000,
+		  .dest = &o.train_layers, .about = "all",
+		  .help = "with --init, train only the last N layers that have parameters" },
+		{ .name = "labels", .key = 'L', .type = CLI_STR, .arg = "FILE", .dest = &o.labels,
+		  .about = "labels and speakers from RAVDESS/TESS/EmoDB/nEMO/ASED file names",
+		  .help = "TSV map key<TAB>label[<TAB>speaker]" },
+		{ .name = "val-speakers", .key = O_VAL, .type = CLI_STR, .arg = "LIST", .dest = &o.val,
+		  .about = "none", .help = "comma-separated speakers held out for validation (e.g. "
+		          "ravdess-17,ravdess-18); a speaker no input has is a usage error" },
+		{ .name = "exclude-speakers", .key = O_EXCL, .type = CLI_STR, .arg = "LIST", .dest = &o.excl,
+		  .about = "none", .help = "speakers dropped entirely; a speaker no input has is a usage error" },
+		{ .name = "epochs", .key = 'E', .type = CLI_LONG, .arg = "N", .lo = 1, .hi = 1000000,
+		  .dest = &o.epochs, .about = "1000 for seed, 15 with --init, else 60", .help = "epochs" },
+		{ .name = "batch", .key = 'b', .type = CLI_LONG, .arg = "N", .lo = 1, .hi = 4096,
+		  .dest = &o.batch, .def = "32", .help = "utterances per step" },
+		{ .name = "optim", .key = O_OPTIM, .type = CLI_CHOICE, .arg = "NAME", .choices = optims,
+		  .dest = &o.optim, .about = "rmsprop for seed, else adamw", .help = "optimiser" },
+		{ .name = "lr", .key = O_LR, .type = CLI_REAL, .arg = "X", .lo = 0, .hi = 10, .dest = &o.lr,
+		  .about = "0.0003 with --init, else 0.001", .help = "learning rate" },
+		{ .name = "weight-decay", .key = O_WD, .type = CLI_REAL, .arg = "X", .lo = 0, .hi = 1,
+		  .dest = &o.wd, .about = "0.004", .help = "AdamW decoupled decay" },
+		{ .name = "schedule", .key = O_SCHED, .type = CLI_CHOICE, .arg = "NAME", .choices = scheds,
+		  .dest = &o.sched, .about = "constant for seed, else cosine",
+		  .help = "cosine: 1 epoch warm-up, then to 0 at the last epoch" },
+		{ .name = "patience", .key = O_PATIENCE, .type = CLI_LONG, .arg = "N", .lo = 0, .hi = 1000000,
+		  .dest = &o.patience, .about = "0 for seed, else 20",
+		  .help = "stop after N epochs without a better validation UAR; 0 = never" },
+		{ .name = "crop", .key = O_CROP, .type = CLI_LONG, .arg = "N", .lo = 1, .hi = 100000,
+		  .dest = &o.crop, .def = "200", .help = "frames per training crop (frame features only)" },
+		{ .name = "trim-db", .key = O_TRIM, .type = CLI_REAL, .arg = "X", .lo = 0, .hi = SER_TRIM_DB_MAX,
+		  .dest = &o.trim, .def = "0",
+		  .help = "drop each utterance's leading and trailing frames more than X dB below its "
+		          "loudest frame (voice-activity trimming, also applied by ser-classify); frame "
+		          "features with their energy only; 0 = off" },
+		{ .name = "norm", .key = O_NORM, .type = CLI_CHOICE, .arg = "NAME", .choices = norms,
+		  .dest = &o.norm, .about = "none for pooled features, else utt",
+		  .help = "input normalisation: utt = utterance mean removed then divided by the training "
+		          "std, global = training mean and std" },
+		{ .name = "class-weights", .key = O_CW, .type = CLI_CHOICE, .arg = "NAME", .choices = cws,
+		  .dest = &o.cw, .about = "none for seed, else balanced",
+		  .help = "balanced = classes weigh alike; corpus = every (corpus, class) pair weighs alike" },
+		{ .name = "loss-classes", .key = O_LOSSCLS, .type = CLI_CHOICE, .arg = "NAME",
+		  .choices = losscls, .dest = &o.losscls, .def = "corpus",
+		  .help = "the loss of an utterance over all classes, or over those its corpus has (by file "
+		          "name), so a corpus without calm teaches nothing about calm" },
+		{ .name = "label-smoothing", .key = O_LS, .type = CLI_REAL, .arg = "X", .lo = 0, .hi = 0.99,
+		  .dest = &o.ls, .about = "0 for seed, else 0.1", .help = "label smoothing" },
+		{ .name = "specaug", .key = O_SPECAUG, .type = CLI_STR, .arg = "SPEC", .dest = &o.specaug,
+		  .about = "none for seed and pooled features, else 20:2:6:2",
+		  .help = "TW:TN:FW:FN time/frequency masks (up to TW frames, TN masks; up to FW "
+		          "coefficients, FN masks) or none" },
+		{ .name = "augment", .key = O_AUGMENT, .type = CLI_STR, .arg = "SPEC", .dest = &o.augment,
+		  .about = "none", .help = "change training crops as if their audio had been changed: "
+		          "comma-separated noise:P:LO:HI (white or pink noise at an SNR from LO to HI dB), "
+		          "band:P (through an 8000 or 11025 Hz chain), gain:P:DB (down by up to DB dB over a "
+		          "16-bit floor), warp:P:A (frequency stretch by 1-A..1+A, vocal tract length), "
+		          "reverb:P:LO:HI (a room with T60 LO..HI s); P = probability per crop; or none" },
+		{ .name = "idct", .key = O_IDCT, .type = CLI_STR, .arg = "auto|on|off", .dest = &o.idct,
+		  .about = "auto", .help = "the model takes cepstra (dct ortho, n-ceps = n-mels) back to log "
+		          "mel energies before its normalisation; auto: on for a 2D network (conv2d) on such "
+		          "cepstra" },
+		{ .name = "whole-utterance", .key = O_WHOLE, .type = CLI_FLAG, .dest = &o.whole,
+		  .help = "the model classifies an utterance in one pass (default: as the mean over windows "
+		          "of --crop frames every crop/4, as it was trained; also for validation)" },
+		{ .name = "mixup", .key = O_MIXUP, .type = CLI_REAL, .arg = "ALPHA", .lo = 0, .hi = 100,
+		  .dest = &o.mixup, .def = "0", .help = "mixup of batch pairs, weight drawn from "
+		          "Beta(ALPHA, ALPHA) per batch; 0 = off" },
+		{ .name = "seed", .key = 'S', .type = CLI_LONG, .arg = "N", .lo = 0, .hi = 9.3e18,
+		  .dest = &seed, .def = "1", .help = "random seed, up to 2^63-1" },
+		{ .name = "threads", .key = 'j', .type = CLI_LONG, .arg = "N", .lo = 1, .hi = SER_NET_THREADS_MAX,
+		  .dest = &o.threads, .about = "number of cores, at most 8", .help = "worker threads" },
+		{ .name = "checkpoint", .key = O_CKPT, .type = CLI_STR, .arg = "FILE", .dest = &o.ckpt,
+		  .help = "write the training state after every epoch (atomically)" },
+		{ .name = "resume", .key = O_RESUME, .type = CLI_STR, .arg = "FILE", .dest = &o.resume,
+		  .help = "continue the run whose checkpoint FILE is (the same command with --resume "
+		          "added): the same model, byte for byte, as a run never interrupted" },
+		{ .name = "log", .key = O_LOG, .type = CLI_STR, .arg = "FILE", .dest = &o.log, .about = "none",
+		  .help = "per-epoch TSV: epoch train_loss train_acc val_loss val_acc val_uar lr seconds" },
+		{ .name = "quiet", .key = 'q', .type = CLI_FLAG, .dest = &o.quiet, .help = "no progress on stderr" },
+		{ .name = NULL },
+	};
+	const cli_spec cspec = { "ser-train", synopsis, intro, opts, outro };
 
-	cli_init("ser-train", synopsis);
 	memset(&o, 0, sizeof o);
-	o.arch = "default";
 	o.epochs = o.patience = o.threads = -1;
-	o.batch = 32;
-	o.crop = 200;
 	o.optim = o.sched = o.norm = o.cw = -1;
-	o.losscls = 1;
 	o.lr = -1;
 	o.wd = -1;
 	o.ls = -1;
-	o.seed = 1;
-	while ((ch = getopt_long(argc, argv, "o:a:c:l:e:b:s:j:qh", lopts, NULL)) != -1) {
+	while ((ch = cli_getopt(argc, argv, &cspec)) != -1) {
 		switch (ch) {
-		case 'o': o.out = optarg; break;
-		case 'a': o.arch = optarg; o.arch_given = 1; break;
-		case 'c': o.classes = optarg; break;
-		case 'l': o.labels = optarg; break;
-		case O_VAL: o.val = optarg; break;
-		case O_EXCL: o.excl = optarg; break;
-		case 'e': o.epochs = cli_long("--epochs", optarg, 1, 1000000); break;
-		case 'b': o.batch = cli_long("--batch", optarg, 1, 4096); break;
-		case O_OPTIM: o.optim = cli_choice("--optim", optarg, optims); break;
-		case O_LR: o.lr = cli_double("--lr", optarg, 0, 10); break;
-		case O_WD: o.wd = cli_double("--weight-decay", optarg, 0, 1); break;
-		case O_SCHED: o.sched = cli_choice("--schedule", optarg, scheds); break;
-		case O_PATIENCE: o.patience = cli_long("--patience", optarg, 0, 1000000); break;
-		case O_CROP: o.crop = cli_long("--crop", optarg, 1, 100000); o.crop_set = 1; break;
-		case O_TRIM: o.trim = cli_double("--trim-db", optarg, 0, SER_TRIM_DB_MAX); o.trim_given = 1; break;
-		case O_NORM: o.norm = cli_choice("--norm", optarg, norms); break;
-		case O_CW: o.cw = cli_choice("--class-weights", optarg, cws); break;
-		case O_LS: o.ls = cli_double("--label-smoothing", optarg, 0, 0.99); break;
-		case O_LOSSCLS: o.losscls = cli_choice("--loss-classes", optarg, losscls); break;
-		case O_INIT: o.init = optarg; break;
-		case O_TRAINL: o.train_layers = cli_long("--train-layers", optarg, 1, 1000); break;
-		case O_CKPT: o.ckpt = optarg; break;
-		case O_RESUME: o.resume = optarg; break;
-		case O_SPECAUG: o.specaug = optarg; break;
-		case O_AUGMENT: o.augment = optarg; break;
-		case O_MIXUP: o.mixup = cli_double("--mixup", optarg, 0, 100); break;
-		case O_WHOLE: o.whole = 1; break;
-		case O_IDCT: o.idct = optarg; break;
-		case 's': o.seed = (uint64_t)cli_long("--seed", optarg, 0, 0x7fffffffffffffffL); break;
-		case 'j': o.threads = cli_long("--threads", optarg, 1, SER_NET_THREADS_MAX); break;
-		case O_LOG: o.log = optarg; break;
-		case 'q': o.quiet = 1; break;
-		case 'h': usage(); cli_close_stdout(); return EXIT_OK;
-		default: cli_usage_error("unknown option");
+		case 'a': o.arch_given = 1; break;
+		case O_CROP: o.crop_set = 1; break;
+		case O_TRIM: o.trim_given = 1; break;
 		}
 	}
+	o.seed = (uint64_t)seed;
 	if (!o.out)
 		cli_usage_error("no output model given (-o FILE)");
 	if (o.train_layers && !o.init)
 		cli_usage_error("--train-layers needs --init (a model to fine-tune)");
 	check_outputs(&o, argv + optind, argc - optind);
-	o.out_stream = is_stream(o.out);
+	o.out_stream = cli_is_stdout(o.out) || is_stream(o.out);
 	if (o.patience > 0 && !o.val)
 		cli_usage_error("--patience needs --val-speakers (it counts epochs without a better "
 		                "validation UAR)");
@@ -803,7 +778,7 @@ int main(int argc, char **argv)
 		if (ser_ds_split(&ds, o.val, o.excl, unk, sizeof unk, &err) < 0)
 			cli_usage_error("%s", err.msg);
 		if (unk[0])
-			cli_warn("speaker %s: no utterance in the training data", unk);
+			unknown_speaker(&ds, &o, unk);
 	}
 	long *ntr = xcalloc((size_t)ncls, sizeof *ntr), *nva = xcalloc((size_t)ncls, sizeof *nva);
 	long ntrain = 0, nval = 0, nexcl = 0;
@@ -972,7 +947,7 @@ int main(int argc, char **argv)
 	tprintf(&rec, "command:");
 	for (int i = 0; i < argc; i++) {
 		const char *a = i ? argv[i] : (strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0]);
-		int k = i ? resume_arg(a, lopts) : 0;
+		int k = i ? resume_arg(a) : 0;
 		if (k) {   /* the record is that of the run resumed */
 			i += k - 1;
 			continue;
@@ -1032,7 +1007,7 @@ int main(int argc, char **argv)
 
 	FILE *logf = NULL;
 	if (o.log && !o.resume) {
-		if (!(logf = fopen(o.log, "w")))
+		if (!(logf = cli_is_stdout(o.log) ? stdout : fopen(o.log, "w")))
 			cli_die(EXIT_DATA, "%s: %s", o.log, strerror(errno));
 		fprintf(logf, "epoch\ttrain_loss\ttrain_acc\tval_loss\tval_acc\tval_uar\tlr\tseconds\n");
 		fflush(logf);
@@ -1222,15 +1197,14 @@ int main(int argc, char **argv)
 		save(&m, o.out, &rec, tail);
 	}
 	if (!o.quiet || cli_stop) {
+		const char *where = cli_is_stdout(o.out) ? "standard output" : o.out;
 		if (nval)
-			cli_warn("%s%s after %ld epochs; saved %s (best epoch %ld: val_acc %.4f val_uar "
-			         "%.4f)", cli_stop ? "interrupted: " : "", stopped, done, o.out, best_epoch,
-			         best_ev.acc, best_ev.uar);
+			cli_warn("%s after %ld epoch%s; saved %s (best epoch %ld: val_acc %.4f val_uar %.4f)",
+			         stopped, done, done == 1 ? "" : "s", where, best_epoch, best_ev.acc, best_ev.uar);
 		else
-			cli_warn("%s%s after %ld epochs; saved %s", cli_stop ? "interrupted: " : "",
-			         stopped, done, o.out);
+			cli_warn("%s after %ld epoch%s; saved %s", stopped, done, done == 1 ? "" : "s", where);
 	}
-	if (logf && fclose(logf) != 0)
+	if (logf && logf != stdout && fclose(logf) != 0)
 		cli_die(EXIT_DATA, "%s: %s", o.log, strerror(errno));
 	ser_clf_free(clf);
 	ser_aug_free(aug);

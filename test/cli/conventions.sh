@@ -3,7 +3,7 @@
 # - as standard output, binary data never to or from a terminal, one prefix
 # per message.
 . "$SER_ROOT/test/cli/lib.sh"
-progs="ser-eval ser-capture ser-mfcc ser-classify"
+progs="ser-eval ser-capture ser-mfcc ser-classify ser-train"
 for p in $progs; do
 	status 0 "$p --version exits 0" "$p" --version
 	check "$p --version: name and version on stdout" grep -qx "$p (ser) [0-9][0-9.]*" "$T/out"
@@ -90,4 +90,31 @@ status 1 "ser-classify -p (probs is -P)" ser-classify -p --classes
 if command -v script >/dev/null 2>&1; then
 	script -qec "ser-classify; echo rc=\$?" /dev/null > "$T/tty" 2>&1 < /dev/null
 	check "ser-classify: no FILE and a terminal: refused at once, exit 1" sh -c "grep -q 'refusing to read audio or features from a terminal' '$T/tty' && grep -q 'rc=1' '$T/tty'"
+fi
+# ser-train: -o - is standard output; a speaker no input has is a usage error;
+# the final message says it once, with the right plural
+if command -v sox >/dev/null 2>&1; then
+	for a in 01 02; do
+		sox -n -r 16000 -b 16 -c 1 "$T/03-01-01-01-01-01-$a.wav" synth 0.5 sine 300 vol 0.3
+		sox -n -r 16000 -b 16 -c 1 "$T/03-01-05-01-01-01-$a.wav" synth 0.5 square 900 vol 0.3
+	done
+	ser-mfcc "$T"/03-*.wav > "$T/tr.feat"
+	trn() { ser-train --arch "conv:4:3 relu stats dense" --classes neutral,angry --epochs 1 --crop 20 -j 1 "$@"; }
+	(cd "$T" && trn -q -o m1.ser tr.feat) 2>/dev/null
+	status 0 "ser-train -o -: exit 0" sh -c "cd '$T' && ser-train --arch 'conv:4:3 relu stats dense' --classes neutral,angry --epochs 1 --crop 20 -j 1 -q -o - tr.feat"
+	check "ser-train -o -: the model on stdout, no file named -" sh -c "[ -s '$T/out' ] && [ ! -e '$T/-' ]"
+	cp "$T/out" "$T/stdout.ser"
+	check "ser-train -o -: a valid model, the record as with -o FILE" sh -c "ser-classify -m '$T/stdout.ser' --info > '$T/i1' && ser-classify -m '$T/m1.ser' --info > '$T/i2' && [ \$(diff '$T/i1' '$T/i2' | grep -c '^[<>]') -le 4 ]"
+	status 0 "ser-train: the final message" trn -o "$T/m2.ser" "$T/tr.feat"
+	check "ser-train: '1 epoch', no doubled 'interrupted'" sh -c "grep -q 'completed after 1 epoch;' '$T/err' && ! grep -q '1 epochs' '$T/err'"
+	status 1 "ser-train --exclude-speakers ravdess-1 (a typo of ravdess-01): exit 1" trn -q -o "$T/m3.ser" --exclude-speakers ravdess-1 "$T/tr.feat"
+	check "ser-train: the unknown speaker named, with a real name as example" grep -q -- "--exclude-speakers: speaker ravdess-1: no input has it (speakers are named like ravdess-0[12])" "$T/err"
+	check "ser-train: nothing trained, no model" test ! -e "$T/m3.ser"
+	status 1 "ser-train --val-speakers ravdess-09: exit 1" trn -q -o "$T/m3.ser" --val-speakers ravdess-09 "$T/tr.feat"
+	check "ser-train: --val-speakers named in the message" grep -q -- "--val-speakers: speaker ravdess-09" "$T/err"
+	status 1 "ser-train --checkpoint - is refused" trn -q -o "$T/m3.ser" --checkpoint - "$T/tr.feat"
+	if command -v script >/dev/null 2>&1; then
+		script -qec "ser-train -q -o - '$T/tr.feat'; echo rc=\$?" /dev/null > "$T/tty" 2>&1
+		check "ser-train -o - to a terminal is refused" sh -c "grep -q 'refusing to write a model to a terminal' '$T/tty' && grep -q 'rc=1' '$T/tty'"
+	fi
 fi

@@ -61,7 +61,7 @@ status 1 "train: -o through another name of the input: exit 1" train -o "$T/othe
 status 1 "train: -o the input read on stdin: exit 1" sh -c "ser-train -q --classes neutral,angry -o '$T/a.feat' < '$T/a.feat'"
 check "train: stdin case: the input is untouched" cmp -s "$T/f.feat" "$T/a.feat"
 printf '03-01-01-01-01-01-01\tneutral\n' > "$T/map.tsv"
-status 1 "train: -o the --labels map: exit 1" train -o "$T/map.tsv" -l "$T/map.tsv" "$T/a.feat"
+status 1 "train: -o the --labels map: exit 1" train -o "$T/map.tsv" --labels "$T/map.tsv" "$T/a.feat"
 status 1 "train: -o and --log the same file: exit 1" train -o "$T/o/m.ser" --log "$T/o/m.ser" "$T/a.feat"
 
 # 12: every output checked before training, with one clear message
