@@ -3,7 +3,7 @@
 # - as standard output, binary data never to or from a terminal, one prefix
 # per message.
 . "$SER_ROOT/test/cli/lib.sh"
-progs="ser-eval ser-capture ser-mfcc ser-classify ser-train"
+progs="ser-capture ser-mfcc ser-classify ser-train ser-eval ser-play ser-plot"
 for p in $progs; do
 	status 0 "$p --version exits 0" "$p" --version
 	check "$p --version: name and version on stdout" grep -qx "$p (ser) [0-9][0-9.]*" "$T/out"
@@ -117,4 +117,10 @@ if command -v sox >/dev/null 2>&1; then
 		script -qec "ser-train -q -o - '$T/tr.feat'; echo rc=\$?" /dev/null > "$T/tty" 2>&1
 		check "ser-train -o - to a terminal is refused" sh -c "grep -q 'refusing to write a model to a terminal' '$T/tty' && grep -q 'rc=1' '$T/tty'"
 	fi
+fi
+# ser-play without a playback device: one clear line, exit 2
+if command -v sox >/dev/null 2>&1; then
+	sox -n -r 16000 -b 16 -c 1 "$T/p.wav" synth 0.3 sine 300 2>/dev/null
+	status 2 "ser-play with no such device: exit 2" ser-play --plain -D nosuchdevice "$T/p.wav"
+	check "ser-play with no such device: one line, naming it, with a hint" sh -c "[ \$(wc -l < '$T/err') -eq 1 ] && grep -q '^ser-play: nosuchdevice: .*aplay -L' '$T/err'"
 fi
