@@ -124,3 +124,16 @@ if command -v sox >/dev/null 2>&1; then
 	status 2 "ser-play with no such device: exit 2" ser-play --plain -D nosuchdevice "$T/p.wav"
 	check "ser-play with no such device: one line, naming it, with a hint" sh -c "[ \$(wc -l < '$T/err') -eq 1 ] && grep -q '^ser-play: nosuchdevice: .*aplay -L' '$T/err'"
 fi
+# one meaning per short option: across every program's --help, a letter
+# names one long option, and ser(7)'s table lists each pair
+for p in $progs ser-live; do
+	"$p" --help 2>/dev/null | grep -o '^  -[A-Za-z], --[a-z0-9-]*' | sed "s/^  //; s/,//; s/\$/ $p/"
+done | sort -u > "$T/shorts"
+dup=$(awk '{ print $1, $2 }' "$T/shorts" | sort -u | awk '{ n[$1]++; l[$1] = l[$1] " " $2 } END { for (k in n) if (n[k] > 1) printf "%s:%s; ", k, l[k] }')
+check "one meaning per short option across the toolkit${dup:+ ($dup)}" test -z "$dup"
+sed -n '/^\.TS/,/^\.TE/p' "$SER_ROOT/man/ser.7" | sed 's/\\-/-/g' > "$T/table"
+miss=$(while read -r s l p; do
+	grep -q "^$s	$l[	 ]" "$T/table" || { printf '%s %s; ' "$s" "$l"; continue; }
+	[ "$s" = -h ] || grep "^$s	$l[	 ]" "$T/table" | grep -q "$p" || printf '%s %s in %s; ' "$s" "$l" "$p"
+done < "$T/shorts")
+check "ser(7)'s short option table lists every short option${miss:+ (missing: $miss)}" test -z "$miss"
