@@ -126,6 +126,7 @@ if command -v sox >/dev/null 2>&1; then
 fi
 # one meaning per short option: across every program's --help, a letter
 # names one long option, and ser(7)'s table lists each pair
+PATH="$SER_ROOT/scripts:$PATH"
 for p in $progs ser-live; do
 	"$p" --help 2>/dev/null | grep -o '^  -[A-Za-z], --[a-z0-9-]*' | sed "s/^  //; s/,//; s/\$/ $p/"
 done | sort -u > "$T/shorts"
