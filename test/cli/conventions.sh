@@ -138,3 +138,10 @@ miss=$(while read -r s l p; do
 	[ "$s" = -h ] || grep "^$s	$l[	 ]" "$T/table" | grep -q "$p" || printf '%s %s in %s; ' "$s" "$l" "$p"
 done < "$T/shorts")
 check "ser(7)'s short option table lists every short option${miss:+ (missing: $miss)}" test -z "$miss"
+# every script of the source tree answers --version too
+for s in "$SER_ROOT"/scripts/*; do
+	b=$(basename "$s")
+	case $b in version|*~) continue ;; *.py) command -v python3 >/dev/null 2>&1 || continue; set -- python3 "$s" ;; *) set -- "$s" ;; esac
+	"$@" --version > "$T/v" 2>&1
+	check "scripts/$b --version: '$b (ser) VERSION'" grep -qx "$b (ser) [0-9][0-9.]*" "$T/v"
+done
