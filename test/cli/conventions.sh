@@ -121,7 +121,7 @@ fi
 # ser-play without a playback device: one clear line, exit 2
 if command -v sox >/dev/null 2>&1; then
 	sox -n -r 16000 -b 16 -c 1 "$T/p.wav" synth 0.3 sine 300 2>/dev/null
-	status 2 "ser-play with no such device: exit 2" ser-play --plain -D nosuchdevice "$T/p.wav"
+	status 2 "ser-play with no such device: exit 2" ser-play --plain -m "$SER_ROOT/weights/default.ser" -D nosuchdevice "$T/p.wav"
 	check "ser-play with no such device: one line, naming it, with a hint" sh -c "[ \$(wc -l < '$T/err') -eq 1 ] && grep -q '^ser-play: nosuchdevice: .*aplay -L' '$T/err'"
 fi
 # one meaning per short option: across every program's --help, a letter
