@@ -11,6 +11,7 @@
 # Building (install-deps, make, make check) and README's library example
 # (test/cli/install.sh) are not run here.
 . "$SER_ROOT/test/cli/lib.sh"
+before=$(cat "$SER_ROOT"/weights/*.ser | cksum)
 have_data || { skip "docs: no corpus in $SER_DATA"; exit 0; }
 command -v sox >/dev/null 2>&1 || { skip "docs: sox not installed"; exit 0; }
 SER_DATA=$(cd "$SER_DATA" && pwd)
@@ -38,7 +39,8 @@ for e in 01 02 03 04 05 06; do sox "$(f 03 $e 01)" "clips/c$e.wav"; done
 for e in 01 02; do printf 'clips/c%s.wav\tneutral\n' $e >> truth.tsv; done
 for e in 03 04; do printf 'clips/c%s.wav\tpositive\n' $e >> truth.tsv; done
 for e in 05 06; do printf 'clips/c%s.wav\tnegative\n' $e >> truth.tsv; done
-ln -s "$SER_ROOT/weights" weights && ln -s "$SER_ROOT/weights/seed.ser" seed.ser
+# copies, not links: an example that writes seed.ser must not replace the shipped one
+mkdir -p weights && cp "$SER_ROOT/weights/default.ser" "$SER_ROOT/weights/seed.ser" weights/ && cp weights/seed.ser .
 ser-mfcc clips/*.wav > clips.feat && ser-train -q --epochs 2 --crop 50 -C positive,negative,neutral \
 	-L truth.tsv -o pos.ser --log train-log.tsv clips.feat && cp train-log.tsv cnn.tsv ||
 	notok "docs: the fixtures (pos.ser, train-log.tsv)"
@@ -84,3 +86,4 @@ while IFS="$(printf '\t')" read -r src cmd; do
 	else notok "docs: $src: $line (status $rc; ran: $(printf '%s' "$run" | head -1); $(head -c 300 "$T/err" | tr '\n' ' '))"; fi
 done < "$T/commands"
 check "docs: commands found in README.md and the EXAMPLES sections ($n)" test "$n" -ge 60
+check "docs: the source tree's weights are untouched" test "$(cat "$SER_ROOT"/weights/*.ser | cksum)" = "$before"
