@@ -4,6 +4,8 @@
 #include "outfile.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -149,6 +151,10 @@ void cli_usage_error(const char *fmt, ...)
 void cli_report(const char *name, const ser_error *err)
 {
 	const char *m = err && err->msg[0] ? err->msg : ser_strerror(err ? err->code : SER_EIO);
+	size_t nl = name ? strlen(name) : 0;
+	/* a message that already starts with the name is not prefixed again */
+	if (name && !strncmp(m, name, nl) && m[nl] == ':')
+		name = NULL;
 	if (name)
 		cli_warn("%s: %s", name, m);
 	else
@@ -287,25 +293,375 @@ void cli_catch_stop(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
+/* buf = the directory of the running program + "/../weights/" + name;
+ * 0 if it is readable. */
+static int beside_exe(const char *name, char *buf, size_t n)
+{
+	ssize_t k;
+	char *slash;
+	if (n < 64 || (k = readlink("/proc/self/exe", buf, n - 1)) <= 0)
+		return -1;
+	buf[k] = '\0';
+	if (!(slash = strrchr(buf, '/')))
+		return -1;
+	*slash = '\0';
+	if (strlen(buf) + strlen(name) + 13 > n)
+		return -1;
+	strcat(strcat(buf, "/../weights/"), name);
+	return access(buf, R_OK);
+}
+
+/* An installed model by name: NAME or NAME.ser in SER_DATADIR, then in
+ * weights/ beside the program's directory (a source tree). */
+static const char *model_by_name(const char *name, char *buf, size_t n)
+{
+	for (int dir = 0; dir < 2; dir++)
+		for (int ext = 0; ext < 2; ext++) {
+			char file[512];
+			snprintf(file, sizeof file, "%s%s", name, ext ? ".ser" : "");
+			if (dir == 0) {
+				snprintf(buf, n, "%s/%s", SER_DATADIR, file);
+				if (access(buf, R_OK) == 0)
+					return buf;
+			} else if (beside_exe(file, buf, n) == 0)
+				return buf;
+		}
+	return NULL;
+}
+
 const char *cli_find_model(const char *opt, char *buf, size_t n)
 {
 	const char *env = getenv("SER_MODEL");
-	ssize_t k;
-	char *slash;
-	if (opt)
-		return opt;
+	if (opt) {
+		const char *found;
+		if (strchr(opt, '/') || access(opt, F_OK) == 0 || !*opt)
+			return opt;
+		found = model_by_name(opt, buf, n);
+		return found ? found : opt;   /* not found: the loader says so */
+	}
 	if (env && *env)
 		return env;
 	snprintf(buf, n, "%s/default.ser", SER_DATADIR);
 	if (access(buf, R_OK) == 0)
 		return buf;
-	if (n < 64 || (k = readlink("/proc/self/exe", buf, n - 32)) <= 0)
-		return NULL;
-	buf[k] = '\0';
-	if (!(slash = strrchr(buf, '/')))
-		return NULL;
-	strcpy(slash, "/../weights/default.ser");
-	return access(buf, R_OK) == 0 ? buf : NULL;
+	return beside_exe("default.ser", buf, n) == 0 ? buf : NULL;
+}
+
+/* ---- options from one table ---- */
+
+const char *cli_optarg;
+double cli_optnum;
+
+static const cli_opt builtin_opts[] = {
+	{ .name = "help", .key = CLI_HELP, .type = CLI_FLAG, .help = "print this help and exit" },
+	{ .name = "version", .key = CLI_VERSION, .type = CLI_FLAG, .help = "print the version and exit" },
+	{ .name = NULL },
+};
+
+int cli_is_stdout(const char *path)
+{
+	return path && strcmp(path, "-") == 0;
+}
+
+void cli_print_version(const char *name)
+{
+	printf("%s (ser) %s\n", name, ser_version());
+}
+
+void cli_refuse_tty_out(const char *what, const char *hint)
+{
+	if (isatty(STDOUT_FILENO))
+		cli_usage_error("refusing to write %s to a terminal (%s)", what, hint);
+}
+
+void cli_refuse_tty_in(const char *what, const char *hint)
+{
+	if (isatty(STDIN_FILENO))
+		cli_usage_error("refusing to read %s from a terminal (%s)", what, hint);
+}
+
+/* Prints s from column col, wrapped at 79 columns with continuation lines
+ * indented to ind; returns the column after it. */
+static int put_wrapped(const char *s, int col, int ind)
+{
+	while (*s) {
+		size_t w = strcspn(s, " \n");
+		if (col > ind && col + 1 + (int)w > 79) {
+			printf("\n%*s", ind, "");
+			col = ind;
+		} else if (col > ind) {
+			putchar(' ');
+			col++;
+		}
+		printf("%.*s", (int)w, s);
+		col += (int)w;
+		s += w;
+		if (*s == '\n') {
+			printf("\n%*s", ind, "");
+			col = ind;
+		}
+		while (*s == ' ' || *s == '\n')
+			s++;
+	}
+	return col;
+}
+
+/* "(integer 1..1000; default: 1)" for a row, or "" when it has neither. */
+static void range_text(const cli_opt *o, char *b, size_t n)
+{
+	size_t k = 0;
+	b[0] = '\0';
+	int integer = o->type == CLI_INT || o->type == CLI_LONG;
+	if ((integer || o->type == CLI_REAL) && o->hi >= 1e9)
+		/* no useful upper bound; a tiny positive lower one means > 0 */
+		k = (size_t)snprintf(b, n, o->lo > 0 && o->lo < 1e-6 ? "(%s > 0" : "(%s >= %g",
+		                     integer ? "integer" : "number", o->lo);
+	else if (integer)
+		k = (size_t)snprintf(b, n, "(integer %.0f..%.0f", o->lo, o->hi);
+	else if (o->type == CLI_REAL)
+		k = (size_t)snprintf(b, n, "(number %g..%g", o->lo, o->hi);
+	else if (o->type == CLI_CHOICE) {
+		k = (size_t)snprintf(b, n, "(");
+		for (int i = 0; o->choices[i] && k < n; i++)
+			k += (size_t)snprintf(b + k, n - k, "%s%s", i ? "|" : "", o->choices[i]);
+	}
+	if (k >= n)
+		return;
+	if (o->def || o->about)
+		k += (size_t)snprintf(b + k, n - k, "%sdefault: %s", k ? "; " : "(", o->def ? o->def : o->about);
+	if (k > 0 && k < n)
+		snprintf(b + k, n - k, ")");
+}
+
+static void print_rows(const cli_opt *opts)
+{
+	for (const cli_opt *o = opts; o->name || o->help; o++) {
+		char left[96], r[512];
+		int col;
+		if (!o->name) {
+			printf("\n%s\n", o->help);
+			continue;
+		}
+		if (!o->help)
+			continue;
+		snprintf(left, sizeof left, "  %c%c%c --%s%s%s%s", o->key < 256 ? '-' : ' ',
+		         o->key < 256 ? o->key : ' ', o->key < 256 ? ',' : ' ', o->name,
+		         o->arg ? o->optional ? "[=" : " " : "", o->arg ? o->arg : "",
+		         o->arg && o->optional ? "]" : "");
+		col = printf("%s", left);
+		if (col > 22) {
+			printf("\n%24s", "");
+			col = 24;
+		} else
+			col += printf("%*s", 24 - col, "");
+		col = put_wrapped(o->help, col, 24);
+		range_text(o, r, sizeof r);
+		if (r[0])
+			put_wrapped(r, col, 24);
+		putchar('\n');
+	}
+}
+
+void cli_print_options(const cli_opt *opts)
+{
+	print_rows(opts);
+	print_rows(builtin_opts);
+}
+
+static void print_help(const cli_spec *sp)
+{
+	printf("%s", sp->synopsis);
+	if (sp->intro)
+		printf("%s\n", sp->intro);
+	cli_print_options(sp->opts);
+	if (sp->outro)
+		printf("\n%s", sp->outro);
+}
+
+/* The row of key (NULL if none). */
+static const cli_opt *row_of(const cli_spec *sp, int key)
+{
+	for (const cli_opt *o = sp->opts; o->name || o->help; o++)
+		if (o->name && o->key == key)
+			return o;
+	for (const cli_opt *o = builtin_opts; o->name; o++)
+		if (o->key == key)
+			return o;
+	return NULL;
+}
+
+/* Stores the value of o's argument s into its destination. */
+static void store(const cli_opt *o, const char *s)
+{
+	char name[80];
+	snprintf(name, sizeof name, "--%s", o->name);
+	cli_optarg = s;
+	switch (o->type) {
+	case CLI_FLAG:
+		cli_optnum = 1;
+		if (o->dest)
+			*(int *)o->dest = 1;
+		break;
+	case CLI_INT:
+		cli_optnum = (double)cli_long(name, s, (long)o->lo, (long)o->hi);
+		if (o->dest)
+			*(int *)o->dest = (int)cli_optnum;
+		break;
+	case CLI_LONG: {
+		long v = cli_long(name, s, (long)o->lo, o->hi >= 9.2e18 ? LONG_MAX : (long)o->hi);
+		cli_optnum = (double)v;
+		if (o->dest)
+			*(long *)o->dest = v;
+		break;
+	}
+	case CLI_REAL:
+		cli_optnum = cli_double(name, s, o->lo, o->hi);
+		if (o->dest)
+			*(double *)o->dest = cli_optnum;
+		break;
+	case CLI_STR:
+		if (o->dest)
+			*(const char **)o->dest = s;
+		break;
+	case CLI_CHOICE:
+		cli_optnum = cli_choice(name, s, o->choices);
+		if (o->dest)
+			*(int *)o->dest = (int)cli_optnum;
+		break;
+	}
+}
+
+/* The table's defaults into their destinations. */
+static void store_defaults(const cli_opt *opts)
+{
+	for (const cli_opt *o = opts; o->name || o->help; o++) {
+		char *end;
+		double v;
+		if (!o->name || !o->dest || !o->def)
+			continue;
+		if (o->type == CLI_STR)
+			*(const char **)o->dest = o->def;
+		else if (o->type == CLI_CHOICE) {
+			for (int i = 0; o->choices[i]; i++)
+				if (!strcmp(o->choices[i], o->def))
+					*(int *)o->dest = i;
+		} else if (o->type == CLI_INT || o->type == CLI_LONG || o->type == CLI_REAL) {
+			v = strtod(o->def, &end);
+			if (end == o->def || *end)
+				cli_die(EXIT_DATA, "--%s: default '%s' is not a number (a bug)", o->name, o->def);
+			if (o->type == CLI_INT)
+				*(int *)o->dest = (int)v;
+			else if (o->type == CLI_LONG)
+				*(long *)o->dest = (long)v;
+			else
+				*(double *)o->dest = v;
+		}
+	}
+}
+
+/* A long option typed as a prefix of one or more names: a usage error
+ * naming them (no abbreviations, ser(7)). */
+static _Noreturn void unknown_long(const cli_spec *sp, const char *word)
+{
+	char cand[512] = "";
+	size_t wl = strcspn(word + 2, "="), k = 0;
+	int nc = 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (const cli_opt *o = pass ? builtin_opts : sp->opts; o->name || o->help; o++)
+			if (o->name && wl > 0 && !strncmp(o->name, word + 2, wl) && k < sizeof cand)
+				k += (size_t)snprintf(cand + k, sizeof cand - k, "%s--%s", nc++ ? ", " : "", o->name);
+	if (nc)
+		cli_usage_error("unknown option '%.*s' (long options are not abbreviated: %s?)",
+		                (int)wl + 2, word, cand);
+	cli_usage_error("unknown option '%.*s'", (int)wl + 2, word);
+}
+
+static struct option *lopts;
+static char *shorts;
+
+/* Builds the getopt_long array and the short option string of the table. */
+static void build_getopt(const cli_spec *sp)
+{
+	size_t n = 0, k = 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (const cli_opt *o = pass ? builtin_opts : sp->opts; o->name || o->help; o++)
+			n += o->name != NULL;
+	lopts = calloc(n + 1, sizeof *lopts);
+	shorts = calloc(2 * n + 3, 1);
+	if (!lopts || !shorts)
+		cli_die(EXIT_DATA, "out of memory");
+	n = 0;
+	shorts[k++] = ':';
+	for (int pass = 0; pass < 2; pass++)
+		for (const cli_opt *o = pass ? builtin_opts : sp->opts; o->name || o->help; o++) {
+			if (!o->name)
+				continue;
+			lopts[n].name = o->name;
+			lopts[n].has_arg = o->type == CLI_FLAG ? no_argument
+			                   : o->optional ? optional_argument : required_argument;
+			lopts[n++].val = o->key;
+			if (o->key < 256) {
+				shorts[k++] = (char)o->key;
+				if (o->type != CLI_FLAG)
+					shorts[k++] = ':';
+			}
+		}
+}
+
+int cli_getopt(int argc, char **argv, const cli_spec *sp)
+{
+	const cli_opt *o;
+	int ch, li = -1, before = optind;
+	if (!lopts) {
+		cli_init(sp->name, sp->synopsis);
+		opterr = 0;
+		store_defaults(sp->opts);
+		build_getopt(sp);
+		before = optind;
+	}
+	ch = getopt_long(argc, argv, shorts, lopts, &li);
+	if (ch == -1) {
+		free(lopts);
+		free(shorts);
+		lopts = NULL;
+		shorts = NULL;
+		return -1;
+	}
+	if (ch == '?' || ch == ':') {
+		const char *w = argv[optind - 1 >= before ? optind - 1 : before];
+		if (ch == ':' && optopt && optopt < 256)
+			cli_usage_error("option '-%c' needs an argument", optopt);
+		if (ch == ':')
+			cli_usage_error("option '%s' needs an argument", w);
+		if (!strncmp(w, "--", 2) && optopt)
+			cli_usage_error("option '%.*s' takes no argument", (int)strcspn(w, "="), w);
+		if (optopt)
+			cli_usage_error("unknown option '-%c'", optopt);
+		unknown_long(sp, w);
+	}
+	if (li >= 0) {
+		/* the word typed: "--name", "--name=value" or "--name" before its value */
+		const char *w = argv[optind - 1];
+		if (lopts[li].has_arg && optarg == argv[optind - 1] && optind >= 2)
+			w = argv[optind - 2];
+		if (strncmp(w + 2, lopts[li].name, strlen(lopts[li].name))
+		    || (w[2 + strlen(lopts[li].name)] && w[2 + strlen(lopts[li].name)] != '='))
+			unknown_long(sp, w);
+	}
+	o = row_of(sp, ch);
+	if (ch == CLI_HELP) {
+		print_help(sp);
+		cli_close_stdout();
+		exit(EXIT_OK);
+	}
+	if (ch == CLI_VERSION) {
+		cli_print_version(sp->name);
+		cli_close_stdout();
+		exit(EXIT_OK);
+	}
+	if (o)
+		store(o, optarg || !o->optional ? optarg : o->def);
+	return ch;
 }
 
 /* ---- progress over many inputs ---- */

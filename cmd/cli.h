@@ -22,8 +22,73 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void cli_die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* "prog: reason\n" + synopsis + "Try 'prog --help'." on stderr, exit 1. */
 _Noreturn void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* "prog: NAME: err->msg" (or the generic text if msg is empty). */
+/* "prog: NAME: err->msg" (or the generic text if msg is empty); a
+ * message that already starts with "NAME:" is not prefixed twice. */
 void cli_report(const char *name, const ser_error *err);
+
+/* ---- options from one table ----
+ * One row per option: its long and short name, type, range, default, help
+ * text and destination. The table builds the getopt_long array, parses
+ * and range-checks each value into its destination, and prints the option
+ * lines of --help, so a range or a default is written once. --help and
+ * --version are added to every table. Long options are never abbreviated
+ * (ser(7)): "--pre" is refused with the names it could mean. */
+typedef enum {
+	CLI_FLAG,    /* no argument; *(int *)dest = 1 */
+	CLI_INT,     /* integer in [lo, hi]; *(int *)dest */
+	CLI_LONG,    /* integer in [lo, hi] (hi >= LONG_MAX: LONG_MAX); *(long *)dest */
+	CLI_REAL,    /* finite number in [lo, hi]; *(double *)dest */
+	CLI_STR,     /* string; *(const char **)dest = the argument */
+	CLI_CHOICE,  /* one of choices; *(int *)dest = its index */
+} cli_type;
+
+typedef struct cli_opt {
+	const char *name;       /* long name; NULL ends the table (with help: a heading line) */
+	int key;                /* short letter, or a code >= 256 for a long-only option */
+	cli_type type;
+	const char *arg;        /* the argument's name in --help (HZ, FILE, N) */
+	double lo, hi;          /* CLI_INT, CLI_REAL: closed range */
+	const char *const *choices; /* CLI_CHOICE: NULL-terminated */
+	void *dest;             /* where the value goes; NULL: only cli_optarg/cli_optnum */
+	const char *def;        /* default value: stored into dest first, shown by --help */
+	const char *about;      /* or a default in words ("the window"), shown only */
+	const char *help;       /* one-line or wrapped text; NULL: not listed */
+	int optional;           /* the argument may be left out (--name, or --name=VALUE
+	                           only; long options): then the value is def */
+} cli_opt;
+
+typedef struct cli_spec {
+	const char *name;       /* program name */
+	const char *synopsis;   /* "Usage: ..." lines, each ending in a newline */
+	const char *intro;      /* --help text before the options */
+	const cli_opt *opts;
+	const char *outro;      /* --help text after the options */
+} cli_spec;
+
+enum { CLI_HELP = 'h', CLI_VERSION = 0x7fff };
+
+/* The argument of the option just returned, and its value as a number
+ * (CLI_INT, CLI_REAL) or choice index (CLI_CHOICE). */
+extern const char *cli_optarg;
+extern double cli_optnum;
+/* Calls cli_init, stores the table's defaults, then returns one option's
+ * key at a time, like getopt_long, after storing its value; -1 at the end
+ * (optind is then the first operand). --help prints the usage to stdout
+ * and exits 0; --version prints "NAME (ser) VERSION" and exits 0; an
+ * unknown or abbreviated option, a missing or bad value is a usage error. */
+int cli_getopt(int argc, char **argv, const cli_spec *spec);
+/* The option lines of --help for opts (used by cli_getopt). */
+void cli_print_options(const cli_opt *opts);
+/* "ser-x (ser) 0.1.0" on stdout. */
+void cli_print_version(const char *name);
+
+/* Binary data and terminals (as gzip does): a usage error, with the hint,
+ * when standard output (cli_refuse_tty_out) or standard input
+ * (cli_refuse_tty_in) is a terminal. what: "a feature stream", ... */
+void cli_refuse_tty_out(const char *what, const char *hint);
+void cli_refuse_tty_in(const char *what, const char *hint);
+/* "-" as an output file name means standard output. */
+int cli_is_stdout(const char *path);
 
 /* Full-string numeric parsing with a closed range; on failure a usage
  * error naming the option (exit 1). */
@@ -77,7 +142,9 @@ void cli_reraise(void);
 /* The model to use: opt (-m) if given, else $SER_MODEL, else
  * SER_DATADIR/default.ser, else <exe dir>/../weights/default.ser (a
  * source tree after make); buf (n bytes) holds the path found. NULL when
- * none is readable. */
+ * none is readable. An opt without a '/' that names no file is a model's
+ * name: NAME or NAME.ser in SER_DATADIR, then in <exe dir>/../weights/
+ * ("-m seed"); found nowhere, opt itself (the loader reports it). */
 const char *cli_find_model(const char *opt, char *buf, size_t n);
 
 /* Progress over many inputs on stderr, only when it is a terminal, not

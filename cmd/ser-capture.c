@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -19,29 +18,11 @@ static const char synopsis[] =
 	"Usage: ser-capture [-D DEVICE] [-r HZ] [-d SECONDS] [-e s16|f32] [-t raw|wav]\n"
 	"                   [--vhq] [-q] [FILE...]\n";
 
-static void usage(void)
-{
-	printf("%s", synopsis);
-	printf(
+static const char intro[] =
 	"Without FILE, records from an ALSA device; with FILEs (- is stdin), decodes\n"
 	"them (any format libsndfile reads) one after the other. Downmixes to mono,\n"
-	"resamples to HZ and writes PCM to stdout.\n"
-	"\n"
-	"  -D, --device NAME      ALSA capture device (string; default: default)\n"
-	"  -r, --rate HZ          output sample rate (integer, %d..%d; default: 16000)\n"
-	"  -d, --duration SECONDS stop after SECONDS of output in total\n"
-	"                         (number, > 0; default: no limit)\n"
-	"  -e, --encoding ENC     s16 (signed 16-bit) or f32 (32-bit float), little-endian\n"
-	"                         (default: s16)\n"
-	"  -t, --type TYPE        raw (headerless, like arecord -t raw) or wav\n"
-	"                         (default: raw)\n"
-	"      --vhq              very high quality resampling (default: high quality)\n"
-	"  -q, --quiet            no notices (device settings, overruns) on stderr\n"
-	"  -h, --help             print this help and exit\n"
-	"\n"
-	"Exit status: 0 ok, 1 usage error, 2 input, device or output error.\n",
-	SER_RATE_MIN, SER_RATE_MAX);
-}
+	"resamples to HZ and writes PCM to stdout (never to a terminal).\n";
+static const char outro[] = "Exit status: 0 ok, 1 usage error, 2 input, device or output error.\n";
 
 struct out {
 	int enc;            /* SER_PCM_* */
@@ -194,40 +175,41 @@ static int run_capture(const char *device, int rate, int quality, int quiet, str
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"device", required_argument, NULL, 'D'},
-		{"rate", required_argument, NULL, 'r'},
-		{"duration", required_argument, NULL, 'd'},
-		{"encoding", required_argument, NULL, 'e'},
-		{"type", required_argument, NULL, 't'},
-		{"vhq", no_argument, NULL, 'V'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
-	};
 	static const char *const encs[] = {"s16", "f32", NULL};
 	static const char *const types[] = {"raw", "wav", NULL};
 	static struct out o;
 	const char *device = "default";
-	int device_set = 0;
+	int device_set = 0, enc = 0, vhq = 0;
 	int rate = 16000, quality = SER_RS_HQ, quiet = 0, opt, status;
 	double duration = 0;
+	const cli_opt opts[] = {
+		{ .name = "device", .key = 'D', .type = CLI_STR, .arg = "NAME", .dest = &device,
+		  .def = "default", .help = "ALSA capture device" },
+		{ .name = "rate", .key = 'r', .type = CLI_INT, .arg = "HZ", .lo = SER_RATE_MIN,
+		  .hi = SER_RATE_MAX, .dest = &rate, .def = "16000", .help = "output sample rate" },
+		{ .name = "duration", .key = 'd', .type = CLI_REAL, .arg = "SECONDS", .lo = 1e-9, .hi = 1e9,
+		  .dest = &duration, .about = "no limit", .help = "stop after SECONDS of output in total" },
+		{ .name = "encoding", .key = 'e', .type = CLI_CHOICE, .arg = "ENC", .choices = encs,
+		  .dest = &enc, .def = "s16",
+		  .help = "s16 (signed 16-bit) or f32 (32-bit float), little-endian" },
+		{ .name = "type", .key = 't', .type = CLI_CHOICE, .arg = "TYPE", .choices = types,
+		  .dest = &o.wav, .def = "raw", .help = "raw (headerless, like arecord -t raw) or wav" },
+		{ .name = "vhq", .key = 256, .type = CLI_FLAG, .dest = &vhq,
+		  .help = "very high quality resampling (default: high quality)" },
+		{ .name = "quiet", .key = 'q', .type = CLI_FLAG, .dest = &quiet,
+		  .help = "no notices (device settings, overruns) on stderr" },
+		{ .name = NULL },
+	};
+	const cli_spec spec = { "ser-capture", synopsis, intro, opts, outro };
 
-	cli_init("ser-capture", synopsis);
 	o.limit = UINT64_MAX;
-	while ((opt = getopt_long(argc, argv, "D:r:d:e:t:qh", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'D': device = optarg; device_set = 1; break;
-		case 'r': rate = (int)cli_long("--rate", optarg, SER_RATE_MIN, SER_RATE_MAX); break;
-		case 'd': duration = cli_double("--duration", optarg, 1e-9, 1e9); break;
-		case 'e': o.enc = cli_choice("--encoding", optarg, encs) ? SER_PCM_F32 : SER_PCM_S16; break;
-		case 't': o.wav = cli_choice("--type", optarg, types); break;
-		case 'V': quality = SER_RS_VHQ; break;
-		case 'q': quiet = 1; break;
-		case 'h': usage(); cli_close_stdout(); return EXIT_OK;
-		default: cli_usage_error("unknown option");
-		}
-	}
+	while ((opt = cli_getopt(argc, argv, &spec)) != -1)
+		if (opt == 'D')
+			device_set = 1;
+	o.enc = enc ? SER_PCM_F32 : SER_PCM_S16;
+	if (vhq)
+		quality = SER_RS_VHQ;
+	cli_refuse_tty_out("PCM", "redirect it to a file or pipe it into ser-mfcc");
 	if (*device == '\0')
 		cli_usage_error("--device: empty name");
 	if (device_set && optind < argc)

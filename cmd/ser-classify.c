@@ -2,7 +2,7 @@
  * Options and behaviour in man/ser-classify.1. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
+#include <getopt.h>  /* optind */
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
@@ -30,6 +30,9 @@
 #define UTT_MIN_VOICED 0.05 /* default --min-voiced of a whole utterance: below every
                                file of the corpora (lowest: 0.14), above silence (0) */
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 #ifndef SER_DATADIR
 #define SER_DATADIR "/usr/local/share/ser"
 #endif
@@ -37,84 +40,17 @@
 static const char synopsis[] =
 	"Usage: ser-classify [-m MODEL] [OPTION]... [FILE]...\n";
 
-static void usage(void)
-{
-	printf("%s", synopsis);
-	printf(
+static const char intro[] =
 	"Labels utterances of audio (anything libsndfile reads: WAV, FLAC, OGG, MP3,\n"
 	"AIFF, ...; features computed with the model's settings) or of feature streams,\n"
 	"told apart by their first bytes, from files, pipes, FIFOs or stdin (no FILE, or\n"
-	"-). One line per utterance: key<TAB>label<TAB>confidence; \"silence\" when too\n"
-	"little of it is voiced.\n"
-	"\n"
-	"  -m, --model FILE     model (default: $SER_MODEL, else %s/default.ser,\n"
-	"                       else weights/default.ser beside the program's directory)\n"
-	"  -p, --probs          append every class's probability (model class order;\n"
-	"                       with --only, the listed classes')\n"
-	"      --only LIST      decide among these classes only: 2 or more of --classes,\n"
-	"                       comma-separated; their probabilities renormalised to\n"
-	"                       sum to 1, in every mode (default: all classes)\n"
-	"  -J, --json           JSON lines {\"key\",\"label\",\"confidence\",\"probs\":{...}}\n"
-	"  -w, --window SEC     number > 0: labels over time, windows of SEC seconds\n"
-	"                       (default: off, one label per utterance)\n"
-	"  -H, --hop SEC        number > 0: window start step (default: the window;\n"
-	"                       with --live 0.5)\n"
-	"  -l, --live           an unbounded stream (stdin): a decision every hop over\n"
-	"                       the last window (default window 3 s), written and\n"
-	"                       flushed at once: start<TAB>end<TAB>label<TAB>confidence;\n"
-	"                       a meter in place of lines when stdout is a terminal\n"
-	"  -s, --smooth N       integer 1..1000: average the probabilities of the last N\n"
-	"                       speech windows (default: 1, no smoothing)\n"
-	"      --no-vad         no voice-activity decision: every window and utterance\n"
-	"                       gets an emotion (default: too little voice is \"silence\")\n"
-	"      --min-voiced F   number 0..1: fraction of voiced frames a window (an\n"
-	"                       utterance) needs to be speech (default: 0.2; 0.05)\n"
-	"      --vad-margin DB  number 0..100: a voiced frame is this far above the\n"
-	"                       running noise floor (default: 12)\n"
-	"      --vad-gate DB    number -200..100: and at least this loud (default: -60)\n"
-	"      --vad-rise DB    number 0..1000: dB per second the noise floor rises\n"
-	"                       (default: 2)\n"
-	"      --meter          draw the meter even when stdout is not a terminal\n"
-	"      --plain          lines even when stdout is a terminal\n"
-	"      --segments       speech segments found by the voice-activity rule, each\n"
-	"                       labelled once: key<TAB>start<TAB>end<TAB>label<TAB>confidence\n"
-	"      --merge          join consecutive segments of the same label (--segments)\n"
-	"      --min-pause SEC  number 0.01..60: an unvoiced stretch this long ends a\n"
-	"                       segment (default: 0.3)\n"
-	"      --max-segment SEC  number 0.1..3600: longer segments are split (default: 10)\n"
-	"      --min-segment SEC  number 0.01..60: shorter segments are dropped (default: 0.25)\n"
-	"      --format FMT     tsv (default), json (= --json), audacity (label track),\n"
-	"                       textgrid (Praat), vtt (WebVTT); the last three with\n"
-	"                       --segments, --window or --live\n"
-	"      --adapt[=HOW]    normalise with the statistics of the inputs themselves:\n"
-	"                       run (default; all inputs, read twice) or speaker (each\n"
-	"                       speaker's, from --speakers or the file names); --live:\n"
-	"                       running statistics\n"
-	"      --speakers MAP   TSV key<TAB>speaker (or a truth map) for --adapt=speaker\n"
-	"      --adapt-stats FILE  --adapt with the statistics in FILE (no first pass)\n"
-	"      --save-adapt-stats FILE  write the inputs' statistics to FILE (- = stdout),\n"
-	"                       no labels\n"
-	"      --adapt-tau SEC  number 1..86400: time constant of --live --adapt\n"
-	"                       (default: 60)\n"
-	"      --whole          one pass over each whole utterance, not the mean over\n"
-	"                       windows of the model's training crop (see --info)\n"
-	"      --classes        print the model's classes (with --only the listed ones),\n"
-	"                       one a line in model order, and exit\n"
-	"      --info           print the model's summary and training record, and exit\n"
-	"      --settings S     the feature settings of Kaldi archive inputs (binary or\n"
-	"                       text ark; FILE.scp: the objects it lists), which carry\n"
-	"                       none: a preset, a settings text (KEY=VALUE ...) or a ser\n"
-	"                       feature stream whose header to use; they must be the\n"
-	"                       model's (default: none, archives refused)\n"
-	"  -q, --quiet          no progress line (shown over many FILEs when stderr is\n"
-	"                       a terminal: files done, rate, time left)\n"
-	"  -h, --help           this help\n"
-	"\n"
+	"-; not a terminal). One line per utterance: key<TAB>label<TAB>confidence;\n"
+	"\"silence\" when too little of it is voiced.\n";
+static const char outro[] =
 	"Windowed lines: key<TAB>start<TAB>end<TAB>label<TAB>confidence (seconds);\n"
 	"--live lines have no key. The voice-activity rule is in ser-classify(1).\n"
 	"Exit status: 0 ok, 1 usage error, 2 a model, input or output error (other\n"
-	"inputs are still processed).\n", SER_DATADIR);
-}
+	"inputs are still processed).\n";
 
 enum { O_CLASSES = 256, O_INFO, O_WHOLE, O_NOVAD, O_MINV, O_VMARGIN, O_VGATE, O_VRISE, O_METER, O_PLAIN,
        O_ONLY, O_SEGMENTS, O_MERGE, O_FORMAT, O_MINPAUSE, O_MAXSEG, O_MINSEG, O_SETTINGS, O_ADAPT,
@@ -1324,99 +1260,134 @@ static void check_segment_options(struct ctx *c, int segments, int merge, int no
 
 int main(int argc, char **argv)
 {
-	static const struct option lopts[] = {
-		{ "model", required_argument, NULL, 'm' },
-		{ "probs", no_argument, NULL, 'p' },
-		{ "only", required_argument, NULL, O_ONLY },
-		{ "json", no_argument, NULL, 'J' },
-		{ "window", required_argument, NULL, 'w' },
-		{ "hop", required_argument, NULL, 'H' },
-		{ "live", no_argument, NULL, 'l' },
-		{ "smooth", required_argument, NULL, 's' },
-		{ "no-vad", no_argument, NULL, O_NOVAD },
-		{ "min-voiced", required_argument, NULL, O_MINV },
-		{ "vad-margin", required_argument, NULL, O_VMARGIN },
-		{ "vad-gate", required_argument, NULL, O_VGATE },
-		{ "vad-rise", required_argument, NULL, O_VRISE },
-		{ "meter", no_argument, NULL, O_METER },
-		{ "plain", no_argument, NULL, O_PLAIN },
-		{ "classes", no_argument, NULL, O_CLASSES },
-		{ "info", no_argument, NULL, O_INFO },
-		{ "whole", no_argument, NULL, O_WHOLE },
-		{ "segments", no_argument, NULL, O_SEGMENTS },
-		{ "merge", no_argument, NULL, O_MERGE },
-		{ "format", required_argument, NULL, O_FORMAT },
-		{ "min-pause", required_argument, NULL, O_MINPAUSE },
-		{ "max-segment", required_argument, NULL, O_MAXSEG },
-		{ "min-segment", required_argument, NULL, O_MINSEG },
-		{ "adapt", optional_argument, NULL, O_ADAPT },
-		{ "speakers", required_argument, NULL, O_SPEAKERS },
-		{ "adapt-stats", required_argument, NULL, O_ADSTATS },
-		{ "save-adapt-stats", required_argument, NULL, O_ADSAVE },
-		{ "adapt-tau", required_argument, NULL, O_ADTAU },
-		{ "settings", required_argument, NULL, O_SETTINGS },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct ctx c;
 	ser_error err;
 	const char *mopt = NULL, *mpath, *only = NULL;
 	unsigned char *keep = NULL;   /* (n_classes) --only, or NULL */
-	char mbuf[4096];
+	char mbuf[4096], dmargin[32], dgate[32], drise[32];
 	int ch, list_classes = 0, info = 0, whole = 0, novad = 0, meter = -1, plain = 0, vad_given = 0;
 	const char *vadopt = NULL;   /* the first voice-activity option given */
 	ser_vad_opts vo;
-	ser_clfs_opts so = { 0, 0, 1, 0.2 };
+	ser_clfs_opts so = { 0, 0, 0, 0 };
 	int segments = 0, merge = 0, quiet = 0;
-	double pause = 0.3, maxseg = 10, minseg = 0.25;   /* seconds */
+	double pause, maxseg, minseg;   /* seconds */
+	const char *settings = NULL;
 	static ser_feat_info kaldi_as;
 	static char kaldi_text[SER_FEAT_SETTINGS_MAX];
+	const cli_opt opts[] = {
+		{ .name = "model", .key = 'm', .type = CLI_STR, .arg = "MODEL", .dest = &mopt,
+		  .help = "a model file, or an installed model's name (seed, seed.ser: in " SER_DATADIR
+		          ", else weights/ beside the program's directory); default: $SER_MODEL, else "
+		          SER_DATADIR "/default.ser, else weights/default.ser beside the program's directory" },
+		{ .name = "probs", .key = 'P', .type = CLI_FLAG, .dest = &c.probs,
+		  .help = "append every class's probability (model class order; with --only, the listed "
+		          "classes')" },
+		{ .name = "only", .key = O_ONLY, .type = CLI_STR, .arg = "LIST", .dest = &only,
+		  .about = "all classes", .help = "decide among these classes only: 2 or more of --classes, "
+		          "comma-separated; their probabilities renormalised to sum to 1, in every mode" },
+		{ .name = "json", .key = 'J', .type = CLI_FLAG, .dest = &c.json,
+		  .help = "JSON lines {\"key\",\"label\",\"confidence\",\"probs\":{...}}" },
+		{ .name = "window", .key = 'w', .type = CLI_REAL, .arg = "SEC", .lo = 1e-3, .hi = 1e6,
+		  .dest = &c.window, .about = "off, one label per utterance",
+		  .help = "labels over time, windows of SEC seconds" },
+		{ .name = "hop", .key = 'H', .type = CLI_REAL, .arg = "SEC", .lo = 1e-3, .hi = 1e6,
+		  .dest = &c.hop, .about = "the window; with --live 0.5", .help = "window start step" },
+		{ .name = "live", .key = 'l', .type = CLI_FLAG, .dest = &c.live,
+		  .help = "an unbounded stream (stdin): a decision every hop over the last window (default "
+		          "window 3 s), written and flushed at once: start<TAB>end<TAB>label<TAB>confidence; "
+		          "a meter in place of lines when stdout is a terminal" },
+		{ .name = "smooth", .key = 's', .type = CLI_INT, .arg = "N", .lo = 1, .hi = 1000,
+		  .dest = &so.smooth, .def = "1", .help = "average the probabilities of the last N speech "
+		          "windows (1: no smoothing)" },
+		{ .name = "no-vad", .key = O_NOVAD, .type = CLI_FLAG, .dest = &novad,
+		  .help = "no voice-activity decision: every window and utterance gets an emotion (default: "
+		          "too little voice is \"silence\")" },
+		{ .name = "min-voiced", .key = O_MINV, .type = CLI_REAL, .arg = "F", .lo = 0, .hi = 1,
+		  .dest = &so.min_voiced, .def = "0.2",
+		  .help = "fraction of voiced frames a window needs to be speech (an utterance: "
+		          STR(UTT_MIN_VOICED) " unless given)" },
+		{ .name = "vad-margin", .key = O_VMARGIN, .type = CLI_REAL, .arg = "DB", .lo = 0, .hi = 100,
+		  .dest = &vo.margin, .def = dmargin,
+		  .help = "a voiced frame is this far above the running noise floor" },
+		{ .name = "vad-gate", .key = O_VGATE, .type = CLI_REAL, .arg = "DB", .lo = -200, .hi = 100,
+		  .dest = &vo.gate, .def = dgate, .help = "and at least this loud" },
+		{ .name = "vad-rise", .key = O_VRISE, .type = CLI_REAL, .arg = "DB", .lo = 0, .hi = 1000,
+		  .dest = &vo.rise, .def = drise, .help = "dB per second the noise floor rises" },
+		{ .name = "meter", .key = O_METER, .type = CLI_FLAG,
+		  .help = "draw the meter even when stdout is not a terminal" },
+		{ .name = "plain", .key = O_PLAIN, .type = CLI_FLAG, .dest = &plain,
+		  .help = "lines even when stdout is a terminal" },
+		{ .name = "segments", .key = O_SEGMENTS, .type = CLI_FLAG, .dest = &segments,
+		  .help = "speech segments found by the voice-activity rule, each labelled once: "
+		          "key<TAB>start<TAB>end<TAB>label<TAB>confidence" },
+		{ .name = "merge", .key = O_MERGE, .type = CLI_FLAG, .dest = &merge,
+		  .help = "join consecutive segments of the same label (--segments)" },
+		{ .name = "min-pause", .key = O_MINPAUSE, .type = CLI_REAL, .arg = "SEC", .lo = 0.01, .hi = 60,
+		  .dest = &pause, .def = "0.3", .help = "an unvoiced stretch this long ends a segment" },
+		{ .name = "max-segment", .key = O_MAXSEG, .type = CLI_REAL, .arg = "SEC", .lo = 0.1,
+		  .hi = 3600, .dest = &maxseg, .def = "10", .help = "longer segments are split" },
+		{ .name = "min-segment", .key = O_MINSEG, .type = CLI_REAL, .arg = "SEC", .lo = 0.01, .hi = 60,
+		  .dest = &minseg, .def = "0.25", .help = "shorter segments are dropped" },
+		{ .name = "format", .key = O_FORMAT, .type = CLI_CHOICE, .arg = "FMT",
+		  .choices = ser_span_fmt_names, .dest = &c.fmt, .def = "tsv",
+		  .help = "tsv, json (= --json), audacity (label track), textgrid (Praat), vtt (WebVTT); "
+		          "the last three with --segments, --window or --live" },
+		{ .name = "whole", .key = O_WHOLE, .type = CLI_FLAG, .dest = &whole,
+		  .help = "one pass over each whole utterance, not the mean over windows of the model's "
+		          "training crop (see --info)" },
+		{ .name = "classes", .key = O_CLASSES, .type = CLI_FLAG, .dest = &list_classes,
+		  .help = "print the model's classes (with --only the listed ones), one a line in model "
+		          "order, and exit" },
+		{ .name = "info", .key = O_INFO, .type = CLI_FLAG, .dest = &info,
+		  .help = "print the model's summary and training record, and exit" },
+		{ .name = "adapt", .key = O_ADAPT, .type = CLI_CHOICE, .arg = "HOW", .choices = adapt_names,
+		  .optional = 1, .def = "run",
+		  .help = "normalise with the statistics of the inputs themselves: run (all inputs, read "
+		          "twice) or speaker (each speaker's, from --speakers or the file names); with "
+		          "--live, running statistics" },
+		{ .name = "speakers", .key = O_SPEAKERS, .type = CLI_STR, .arg = "MAP", .dest = &ad.map_path,
+		  .help = "TSV key<TAB>speaker (or a truth map) for --adapt=speaker and --save-adapt-stats" },
+		{ .name = "adapt-stats", .key = O_ADSTATS, .type = CLI_STR, .arg = "FILE", .dest = &ad.stats_in,
+		  .help = "--adapt with the statistics in FILE (no first pass)" },
+		{ .name = "save-adapt-stats", .key = O_ADSAVE, .type = CLI_STR, .arg = "FILE",
+		  .dest = &ad.stats_out, .help = "write the inputs' statistics to FILE (- is standard "
+		          "output), no labels" },
+		{ .name = "adapt-tau", .key = O_ADTAU, .type = CLI_REAL, .arg = "SEC", .lo = 1, .hi = 86400,
+		  .dest = &ad.tau, .def = "60", .help = "time constant of --live --adapt" },
+		{ .name = "settings", .key = O_SETTINGS, .type = CLI_STR, .arg = "S", .dest = &settings,
+		  .about = "none, archives refused",
+		  .help = "the feature settings of Kaldi archive inputs (binary or text ark; FILE.scp: the "
+		          "objects it lists), which carry none: a preset, a settings text (KEY=VALUE ...) or "
+		          "a ser feature stream whose header to use; they must be the model's" },
+		{ .name = "quiet", .key = 'q', .type = CLI_FLAG, .dest = &quiet,
+		  .help = "no progress line (shown over many FILEs when stderr is a terminal: files done, "
+		          "rate, time left)" },
+		{ .name = NULL },
+	};
+	const cli_spec spec = { "ser-classify", synopsis, intro, opts, outro };
 
-	cli_init("ser-classify", synopsis);
 	memset(&c, 0, sizeof c);
 	ser_vad_defaults(&vo);
-	while ((ch = getopt_long(argc, argv, "m:pJw:H:ls:qh", lopts, NULL)) != -1) {
+	snprintf(dmargin, sizeof dmargin, "%g", vo.margin);
+	snprintf(dgate, sizeof dgate, "%g", vo.gate);
+	snprintf(drise, sizeof drise, "%g", vo.rise);
+	while ((ch = cli_getopt(argc, argv, &spec)) != -1) {
 		switch (ch) {
-		case 'm': mopt = optarg; break;
-		case 'p': c.probs = 1; break;
-		case O_ONLY: only = optarg; break;
-		case 'J': c.json = 1; break;
-		case 'w': c.window = cli_double("--window", optarg, 1e-3, 1e6); break;
-		case 'H': c.hop = cli_double("--hop", optarg, 1e-3, 1e6); break;
-		case 'l': c.live = 1; break;
-		case 's': so.smooth = (int)cli_long("--smooth", optarg, 1, 1000); break;
-		case O_NOVAD: novad = 1; break;
-		case O_MINV: so.min_voiced = cli_double(vadopt = "--min-voiced", optarg, 0, 1); vad_given = 2; break;
-		case O_VMARGIN: vo.margin = cli_double(vadopt = "--vad-margin", optarg, 0, 100); vad_given |= 1; break;
-		case O_VGATE: vo.gate = cli_double(vadopt = "--vad-gate", optarg, -200, 100); vad_given |= 1; break;
-		case O_VRISE: vo.rise = cli_double(vadopt = "--vad-rise", optarg, 0, 1000); vad_given |= 1; break;
+		case O_MINV: vadopt = "--min-voiced"; vad_given = 2; break;
+		case O_VMARGIN: vadopt = "--vad-margin"; vad_given |= 1; break;
+		case O_VGATE: vadopt = "--vad-gate"; vad_given |= 1; break;
+		case O_VRISE: vadopt = "--vad-rise"; vad_given |= 1; break;
 		case O_METER: meter = 1; break;
-		case O_PLAIN: plain = 1; break;
-		case O_CLASSES: list_classes = 1; break;
-		case O_INFO: info = 1; break;
-		case O_WHOLE: whole = 1; break;
-		case O_SEGMENTS: segments = 1; break;
-		case O_MERGE: merge = 1; break;
-		case O_FORMAT: c.fmt = cli_choice("--format", optarg, ser_span_fmt_names); break;
-		case O_MINPAUSE: pause = cli_double("--min-pause", optarg, 0.01, 60); break;
-		case O_MAXSEG: maxseg = cli_double("--max-segment", optarg, 0.1, 3600); break;
-		case O_MINSEG: minseg = cli_double("--min-segment", optarg, 0.01, 60); break;
-		case O_ADAPT: ad.mode = optarg ? 1 + cli_choice("--adapt", optarg, adapt_names) : ADAPT_RUN; break;
-		case O_SPEAKERS: ad.map_path = optarg; break;
-		case O_ADSTATS: ad.stats_in = optarg; break;
-		case O_ADSAVE: ad.stats_out = optarg; break;
-		case O_ADTAU: ad.tau = cli_double("--adapt-tau", optarg, 1, 86400); break;
-		case 'q': quiet = 1; break;
-		case O_SETTINGS:
-			if (ser_kaldi_settings(optarg, &kaldi_as, kaldi_text, sizeof kaldi_text, &err) < 0)
-				cli_usage_error("--settings: %s", err.msg);
-			c.kaldi = &kaldi_as;
-			break;
-		case 'h': usage(); cli_close_stdout(); return EXIT_OK;
-		default: cli_usage_error("unknown option");
+		case O_ADAPT: ad.mode = 1 + (int)cli_optnum; break;
 		}
 	}
+	if (settings) {
+		if (ser_kaldi_settings(settings, &kaldi_as, kaldi_text, sizeof kaldi_text, &err) < 0)
+			cli_usage_error("--settings: %s", err.msg);
+		c.kaldi = &kaldi_as;
+	}
+	if (optind == argc && !list_classes && !info)
+		cli_refuse_tty_in("audio or features", "give a FILE, or pipe them in: ser-mfcc | ser-classify");
 	check_segment_options(&c, segments, merge, novad, meter, so.smooth);
 	if (c.live && !segments) {
 		if (c.window <= 0)

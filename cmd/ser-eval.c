@@ -3,7 +3,6 @@
  * --by the same scores per corpus or per speaker.
  * Rules for the scores in lib/metrics.h; manual in ser-eval(1). */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,52 +17,24 @@
 #include "spkmap.h"
 
 static const char synopsis[] =
-	"Usage: ser-eval [-j] [-t TRUTH.tsv] [-c LIST] [-b KIND]... [-s OUT.svg]\n"
+	"Usage: ser-eval [-J] [-T TRUTH.tsv] [-C LIST] [-B KIND]... [--svg OUT.svg]\n"
 	"                [--utt2spk FILE|--spk2utt FILE] [--bootstrap N [--seed S]] [FILE...]\n";
 
-static void help(void)
-{
-	printf("%s", synopsis);
-	printf(
+static const char intro[] =
 "Compares ser-classify output (key<TAB>label<TAB>confidence[<TAB>p...] lines\n"
 "or JSON lines, from the FILEs or standard input; '-' is standard input)\n"
 "with the truth and prints accuracy, unweighted average recall (UAR), macro\n"
-"F1, per-class precision/recall/F1 and the confusion matrix.\n"
-"\n"
-"  -t, --truth FILE    TSV map key<TAB>label[<TAB>speaker]; a key matches\n"
-"                      exactly, else by its file name, else by that name\n"
-"                      without extension, else both without extensions\n"
-"                      (a.flac in the map matches a.wav; two map keys of\n"
-"                      that name are an error) (default: truth from RAVDESS,\n"
-"                      TESS, EmoDB, nEMO or ASED file names in the keys)\n"
-"      --utt2spk FILE  Kaldi utt2spk (UTTERANCE SPEAKER lines): the speakers of\n"
-"                      --by speaker (keys matched as for --truth; keys not in\n"
-"                      it keep the truth map's or file name's speaker)\n"
-"      --spk2utt FILE  the same from a Kaldi spk2utt (SPEAKER UTTERANCE... lines)\n"
-"      --bootstrap N   integer 1..%d: 95%% confidence intervals of accuracy\n"
-"                      and UAR from N resamples of the utterances (percentile\n"
-"                      method; 1000 is usual) (default: none)\n"
-"      --seed S        integer 0..2^63-1: the resamples' seed (default: 1)\n"
-"  -c, --classes LIST  comma-separated class names, 1..%d of them (default:\n"
-"                      neutral,calm,happy,sad,angry,fearful,disgust,surprised)\n"
-"  -b, --by KIND       after the report, a table of the scores per group:\n"
-"                      corpus (from the key's file name, else none) or\n"
-"                      speaker (the map's third field, else from the file\n"
-"                      name, else unknown); give it twice for both tables\n"
-"                      (corpus first); rows sorted by name, then (mean),\n"
-"                      the unweighted mean of the rows; a group's UAR is\n"
-"                      over the classes in that group's truth\n"
-"  -j, --json          print a JSON summary instead of the text report\n"
-"  -s, --svg FILE      also draw the confusion matrix as SVG into FILE\n"
-"                      (written atomically: temporary file, then rename)\n"
-"  -h, --help          print this help and exit\n"
-"\n"
+"F1, per-class precision/recall/F1 and the confusion matrix.\n";
+
+static const char outro[] =
 "Lines whose truth is unknown or outside the classes are skipped (one\n"
 "warning with a count); predictions outside the classes count as errors;\n"
 "a key seen again is counted once (the first line), with a warning.\n"
 "Exit status: 0 ok, 1 usage error, 2 bad input line, I/O error, or no\n"
-"labelled lines.\n", SER_BOOTSTRAP_MAX, SER_CLASSES_MAX);
-}
+"labelled lines.\n";
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 /* ---- a set of keys seen, for duplicates ---- */
 typedef struct keyset {
@@ -486,6 +457,10 @@ static void write_svg(const char *path, const eval *ev, const ser_metrics *s, co
 static void check_svg(const char *svg, const char *truth, char **in, int n)
 {
 	static const char *const std_in[] = { "-" };
+	if (cli_is_stdout(svg)) {
+		cli_check_stdout_not_input(n ? (const char *const *)in : std_in, n ? n : 1);
+		return;
+	}
 	cli_check_output("--svg", svg);
 	cli_check_not_input("--svg", svg, n ? (const char *const *)in : std_in, n ? n : 1);
 	if (truth)
@@ -494,51 +469,64 @@ static void check_svg(const char *svg, const char *truth, char **in, int n)
 
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{"truth", required_argument, NULL, 't'},
-		{"classes", required_argument, NULL, 'c'},
-		{"json", no_argument, NULL, 'j'},
-		{"svg", required_argument, NULL, 's'},
-		{"by", required_argument, NULL, 'b'},
-		{"utt2spk", required_argument, NULL, 256},
-		{"spk2utt", required_argument, NULL, 257},
-		{"bootstrap", required_argument, NULL, 258},
-		{"seed", required_argument, NULL, 259},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
-	};
 	const char *truth = NULL, *classes = NULL, *svg = NULL;
 	int json = 0, by[2] = {0, 0}, c, seed_given = 0;
 	const char *spkpath = NULL;
 	int spk2utt = 0;
+	long boot_reps = 0, boot_seed = 1;
 	ser_spkmap *spk = NULL;
 	ser_error err;
 	static eval ev;
+	const cli_opt opts[] = {
+		{ .name = "truth", .key = 'T', .type = CLI_STR, .arg = "FILE", .dest = &truth,
+		  .help = "TSV map key<TAB>label[<TAB>speaker]; a key matches exactly, else by its file "
+		          "name, else by that name without extension, else both without extensions (a.flac "
+		          "in the map matches a.wav; two map keys of that name are an error) (default: truth "
+		          "from RAVDESS, TESS, EmoDB, nEMO or ASED file names in the keys)" },
+		{ .name = "utt2spk", .key = 257, .type = CLI_STR, .arg = "FILE",
+		  .help = "Kaldi utt2spk (UTTERANCE SPEAKER lines): the speakers of --by speaker (keys "
+		          "matched as for --truth; keys not in it keep the truth map's or file name's speaker)" },
+		{ .name = "spk2utt", .key = 258, .type = CLI_STR, .arg = "FILE",
+		  .help = "the same from a Kaldi spk2utt (SPEAKER UTTERANCE... lines)" },
+		{ .name = "bootstrap", .key = 259, .type = CLI_LONG, .arg = "N", .lo = 1,
+		  .hi = SER_BOOTSTRAP_MAX, .dest = &boot_reps, .about = "none",
+		  .help = "95% confidence intervals of accuracy and UAR from N resamples of the utterances "
+		          "(percentile method; 1000 is usual)" },
+		{ .name = "seed", .key = 260, .type = CLI_LONG, .arg = "S", .lo = 0, .hi = 9.3e18,
+		  .dest = &boot_seed, .def = "1", .help = "the resamples' seed" },
+		{ .name = "classes", .key = 'C', .type = CLI_STR, .arg = "LIST", .dest = &classes,
+		  .help = "comma-separated class names, 1.." STR(SER_CLASSES_MAX) " of them (default: "
+		          "neutral,calm,happy,sad,angry,fearful,disgust,surprised)" },
+		{ .name = "by", .key = 'B', .type = CLI_CHOICE, .arg = "KIND", .choices = by_names,
+		  .help = "after the report, a table of the scores per group: corpus (from the key's file "
+		          "name, else none) or speaker (the map's third field, else from the file name, else "
+		          "unknown); give it twice for both tables (corpus first); rows sorted by name, then "
+		          "(mean), the unweighted mean of the rows; a group's UAR is over the classes in that "
+		          "group's truth" },
+		{ .name = "json", .key = 'J', .type = CLI_FLAG, .dest = &json,
+		  .help = "print a JSON summary instead of the text report" },
+		{ .name = "svg", .key = 256, .type = CLI_STR, .arg = "FILE", .dest = &svg,
+		  .help = "also draw the confusion matrix as SVG into FILE (written atomically: temporary "
+		          "file, then rename); - is standard output, instead of the report" },
+		{ .name = NULL },
+	};
+	const cli_spec spec = { "ser-eval", synopsis, intro, opts, outro };
 
-	cli_init("ser-eval", synopsis);
-	while ((c = getopt_long(argc, argv, "t:c:js:b:h", lo, NULL)) != -1) {
-		switch (c) {
-		case 't': truth = optarg; break;
-		case 'c': classes = optarg; break;
-		case 'j': json = 1; break;
-		case 's': svg = optarg; break;
-		case 'b': by[cli_choice("--by", optarg, by_names)] = 1; break;
-		case 256: case 257:
+	while ((c = cli_getopt(argc, argv, &spec)) != -1) {
+		if (c == 'B')
+			by[(int)cli_optnum] = 1;
+		else if (c == 257 || c == 258) {
 			if (spkpath)
 				cli_usage_error("only one of --utt2spk and --spk2utt");
-			spkpath = optarg;
-			spk2utt = c == 257;
-			break;
-		case 258: boot.reps = cli_long("--bootstrap", optarg, 1, SER_BOOTSTRAP_MAX); break;
-		case 259: boot.seed = (uint64_t)cli_long("--seed", optarg, 0, 0x7fffffffffffffffL); seed_given = 1; break;
-		case 'h': help(); cli_close_stdout(); return EXIT_OK;
-		default: cli_usage_error("unknown option or missing argument");
-		}
+			spkpath = cli_optarg;
+			spk2utt = c == 258;
+		} else if (c == 260)
+			seed_given = 1;
 	}
+	boot.reps = boot_reps;
+	boot.seed = (uint64_t)boot_seed;
 	if (seed_given && !boot.reps)
 		cli_usage_error("--seed applies to --bootstrap");
-	if (!seed_given)
-		boot.seed = 1;
 	if (spkpath && !by[1])
 		cli_usage_error("%s gives speakers for --by speaker, which is not asked for",
 		                spk2utt ? "--spk2utt" : "--utt2spk");
@@ -612,11 +600,13 @@ int main(int argc, char **argv)
 		cli_die(EXIT_DATA, "%s", err.msg);
 	table tab[2];
 	int nt = score_tables(&ev, tab);
-	if (json)
+	if (cli_is_stdout(svg))
+		draw_svg(stdout, &ev, &s, q);
+	else if (json)
 		report_json(&ev, &s, q, tab, nt);
 	else
 		report_text(&ev, &s, q, tab, nt);
-	if (svg)
+	if (svg && !cli_is_stdout(svg))
 		write_svg(svg, &ev, &s, q);
 	for (int k = 0; k < nt; k++)
 		free(tab[k].row);

@@ -8,7 +8,7 @@
 #include "spkmap.h"
 
 #include <errno.h>
-#include <getopt.h>
+#include <getopt.h>  /* optarg, optind */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
@@ -17,12 +17,11 @@
 #define YMAX 256        /* frames taken from the front end at a time */
 
 static const char synopsis[] =
-	"Usage: ser-mfcc [-p PRESET] [--KEY VALUE]... [-r HZ] [-e s16|f32] [--input-rate HZ]\n"
-	"                [-k KEY] [-t|--raw|--ark|--npy|--npz] [-o FILE [--scp FILE]] [--print-settings]\n"
-	"                [--wav-scp FILE [--wav-scp-commands]] [--utt2spk FILE|--spk2utt FILE]\n"
-	"                [-q] [FILE...]\n";
+	"Usage: ser-mfcc [-p PRESET] [--KEY VALUE]... [-r HZ] [-e s16|f32] [-c N] [--input-rate HZ]\n"
+	"                [-k KEY] [--text|--raw|--ark|--npy|--npz] [-o FILE [--scp FILE]]\n"
+	"                [--print-settings] [--wav-scp FILE [--wav-scp-commands]]\n"
+	"                [--utt2spk FILE|--spk2utt FILE] [-q] [FILE...]\n";
 
-enum { O_INPUT_RATE = 256, O_VHQ, O_RAW, O_ARK, O_PRINT, O_SCP, O_WAVSCP, O_WAVCMD, O_NPY, O_NPZ, O_UTT2SPK, O_SPK2UTT, O_KEYS = 512 };
 
 struct ctx {
 	ser_fe *fe;
@@ -30,6 +29,7 @@ struct ctx {
 	int rate;            /* analysis rate, Hz */
 	int quality;         /* SER_RS_* */
 	int enc;             /* raw stdin encoding */
+	int channels;        /* raw stdin channels (interleaved) */
 	int input_rate;      /* raw stdin rate, 0: the analysis rate */
 	int live;            /* flush after every block */
 	const char *stdin_key; /* -k */
@@ -70,69 +70,70 @@ static const char *text_value(const char *text, const char *key, char *buf, size
 	return buf;
 }
 
-static void usage(void)
-{
-	ser_feat_opts o;
-	char text[4096], v[64];
-	ser_feat_preset(&o, "ser", NULL);
-	ser_feat_settings_text(&o, text, sizeof text);
-	printf("%s", synopsis);
-	printf(
+static const char intro[] =
 	"Computes MFCC (or log mel) features of audio on stdin (any container libsndfile\n"
 	"recognises by its first bytes, else raw PCM as declared below; a feature stream\n"
-	"is refused) or of audio FILEs (anything libsndfile reads, one utterance each,\n"
-	"keyed by the path as given; - is stdin) and writes a feature stream to stdout.\n"
-	"Input at another rate than the analysis rate is resampled. An utterance cut\n"
-	"short (an input error, SIGINT, SIGTERM) is marked aborted in the stream.\n"
-	"\n"
-	"  -p, --preset NAME      ser, librosa, kaldi or htk (default: ser); applied\n"
-	"                         first, whatever the option order; every setting\n"
-	"                         below overrides it\n"
-	"  -r, --rate HZ          analysis sample rate, also of raw stdin (integer,\n"
-	"                         %d..%d; default: the preset's, ser: 16000)\n"
-	"  -e, --encoding ENC     raw stdin: s16 or f32, little-endian (default: s16)\n"
-	"      --input-rate HZ    raw stdin is at HZ, resampled to the analysis rate\n"
-	"                         (integer, %d..%d; default: the analysis rate)\n"
-	"      --vhq              very high quality resampling (default: high quality)\n"
-	"  -k, --key NAME         utterance key of stdin (string; default: -)\n"
-	"  -t, --text             Kaldi text archive output (default: binary stream)\n"
-	"      --raw              bare float32 output, frames back to back\n"
-	"      --ark              Kaldi binary archive output\n"
-	"      --npy              NumPy .npy output: one utterance, (frames, dim) float32\n"
-	"      --npz              NumPy .npz output: a zip of KEY.npy arrays, one per\n"
-	"                         utterance (numpy.load reads both without pickle)\n"
-	"  -o, --output FILE      write the features to FILE, replaced only when\n"
-	"                         complete (default: stdout)\n"
-	"      --scp FILE         with --ark or -t and -o: also a Kaldi scp file of\n"
-	"                         \"KEY FILE:OFFSET\" lines (the byte offset of each\n"
-	"                         utterance in the -o FILE), as Kaldi's ark,scp: writes\n"
-	"      --wav-scp FILE     inputs from a Kaldi wav.scp: \"KEY PATH\" lines, each\n"
-	"                         PATH read as a FILE keyed KEY\n"
-	"      --utt2spk FILE     with --cmvn speaker: the utterances' speakers (Kaldi\n"
-	"                         utt2spk; keys matched exactly, else without\n"
-	"                         extensions); every utterance is held until the end\n"
-	"      --spk2utt FILE     the same from a Kaldi spk2utt\n"
-	"      --wav-scp-commands also run \"KEY COMMAND |\" lines through /bin/sh, the\n"
-	"                         command's output read like stdin (default: refused)\n"
-	"      --print-settings   print the canonical settings text and exit\n"
-	"  -q, --quiet            no progress line (shown over many files when stderr\n"
-	"                         is a terminal: files done, rate, time left)\n"
-	"  -h, --help             print this help and exit\n"
-	"\n"
-	"Settings (--KEY VALUE; default: the ser preset's value):\n",
-	SER_RATE_MIN, SER_RATE_MAX, SER_RATE_MIN, SER_RATE_MAX);
-	for (int i = 0; ser_feat_keys[i]; i++) {
-		if (!strcmp(ser_feat_keys[i], "rate"))
-			continue;
-		printf("      --%-14s %s (default: %s)\n", ser_feat_keys[i],
-		       ser_feat_key_help(ser_feat_keys[i]),
-		       text_value(text, ser_feat_keys[i], v, sizeof v));
-	}
-	printf(
-	"\n"
+	"is refused, and so is a terminal) or of audio FILEs (anything libsndfile reads,\n"
+	"one utterance each, keyed by the path as given; - is stdin) and writes a feature\n"
+	"stream to stdout (the binary forms never to a terminal). Input at another rate\n"
+	"than the analysis rate is resampled. An utterance cut short (an input error,\n"
+	"SIGINT, SIGTERM) is marked aborted in the stream.\n";
+static const char outro[] =
 	"Exit status: 0 ok, 1 usage error (including invalid settings), 2 input or\n"
 	"output error (other FILEs are still processed); killed by SIGINT or SIGTERM\n"
-	"after marking the open utterance aborted.\n");
+	"after marking the open utterance aborted.\n";
+
+/* Kaldi's option names (compute-mfcc-feats), accepted with --preset kaldi:
+ * the ser setting each one sets and how its value is written there. */
+enum { K_SAME, K_MS, K_BOOL, K_ENERGY, K_RAWENERGY };
+static const struct kaldi_alias {
+	const char *name, *key;   /* Kaldi's name, the ser setting */
+	int conv;                 /* K_*: K_MS a bare number is milliseconds */
+	const char *help;
+} kaldi_aliases[] = {
+	{ "frame-length", "frame-length", K_MS, "with --preset kaldi a bare number is milliseconds, as in Kaldi (25 = 25 ms)" },
+	{ "frame-shift", "frame-shift", K_MS, "with --preset kaldi a bare number is milliseconds, as in Kaldi (10 = 10 ms)" },
+	{ "sample-frequency", "rate", K_SAME, "Hz: --rate" },
+	{ "num-mel-bins", "n-mels", K_SAME, "--n-mels" },
+	{ "num-ceps", "n-ceps", K_SAME, "--n-ceps" },
+	{ "cepstral-lifter", "lifter", K_SAME, "--lifter" },
+	{ "preemphasis-coefficient", "preemph", K_SAME, "--preemph" },
+	{ "window-type", "window", K_SAME, "--window" },
+	{ "remove-dc-offset", "remove-dc", K_BOOL, "true|false: --remove-dc" },
+	{ "use-energy", "energy", K_ENERGY, "true|false: --energy raw (or windowed with --raw-energy false) or none" },
+	{ "raw-energy", "energy", K_RAWENERGY, "true|false: with --use-energy, --energy raw or windowed" },
+};
+#define NALIAS (sizeof kaldi_aliases / sizeof kaldi_aliases[0])
+enum { O_INPUT_RATE = 256, O_VHQ, O_RAW, O_ARK, O_PRINT, O_TEXT, O_SCP, O_WAVSCP, O_WAVCMD, O_NPY, O_NPZ,
+       O_UTT2SPK, O_SPK2UTT, O_KEYS = 512, O_KALDI = 768 };
+
+/* Kaldi's true|false (also 1|0); -1 if neither. */
+static int kaldi_bool(const char *v)
+{
+	return !strcmp(v, "true") || !strcmp(v, "1") ? 1 : !strcmp(v, "false") || !strcmp(v, "0") ? 0 : -1;
+}
+
+/* Applies Kaldi option a = v to o (preset kaldi). */
+static void kaldi_set(ser_feat_opts *o, const struct kaldi_alias *a, const char *v, int *use_energy,
+                      int *raw_energy)
+{
+	ser_error err;
+	char buf[96];
+	int b = kaldi_bool(v);
+	if (a->conv == K_MS && v[0] && strspn(v, "0123456789.eE+-") == strlen(v)) {
+		snprintf(buf, sizeof buf, "%sms", v);
+		v = buf;
+	} else if (a->conv == K_BOOL || a->conv == K_ENERGY || a->conv == K_RAWENERGY) {
+		if (b < 0)
+			cli_usage_error("--%s: '%s' is not true or false", a->name, v);
+		if (a->conv == K_ENERGY)
+			*use_energy = b;
+		if (a->conv == K_RAWENERGY)
+			*raw_energy = b;
+		v = a->conv == K_BOOL ? (b ? "1" : "0") : !*use_energy ? "none" : *raw_energy ? "raw" : "windowed";
+	}
+	if (ser_feat_set(o, a->key, v, &err) < 0)
+		cli_usage_error("--%s: %s", a->name, err.msg);
 }
 
 static const char *out_name = "stdout";
@@ -263,7 +264,7 @@ static int run_input(struct ctx *c, const char *path)
 	if (is_stdin) {
 		unsigned char head[SER_SNIFF_BYTES];
 		size_t n;
-		ser_raw_fmt raw = { c->enc, c->input_rate ? c->input_rate : c->rate, 1 };
+		ser_raw_fmt raw = { c->enc, c->input_rate ? c->input_rate : c->rate, c->channels };
 		int fd = c->cmd_fd >= 0 ? c->cmd_fd : 0;
 		int kind = ser_sniff(fd, head, &n, &err);
 		a = NULL;
@@ -308,7 +309,7 @@ static void check_applies(const char *stdin_opt, int print, int nfmt, char **in,
 		cli_usage_error("%s applies to standard input, and no input is (give - among the FILEs)",
 		                stdin_opt);
 	if (nfmt > 1)
-		cli_usage_error("only one of -t, --raw, --ark, --npy and --npz");
+		cli_usage_error("only one of --text, --raw, --ark, --npy and --npz");
 }
 
 /* -o, --scp and --wav-scp: what they need and what they exclude. */
@@ -432,14 +433,57 @@ static int run_wav_scp(struct ctx *c, const char *list, int commands)
 	return status;
 }
 
+/* The option table: the program's own options, then one row per setting
+ * (default: the ser preset's value, in defs), then Kaldi's names. */
+static void build_opts(cli_opt *t, size_t cap, const cli_opt *fixed, size_t nfixed, char (*defs)[64])
+{
+	ser_feat_opts d;
+	char text[SER_FEAT_SETTINGS_MAX];
+	size_t n = 0;
+	ser_feat_preset(&d, "ser", NULL);
+	ser_feat_settings_text(&d, text, sizeof text);
+	for (size_t i = 0; i < nfixed; i++)
+		t[n++] = fixed[i];
+	t[n++] = (cli_opt){ .help = "Settings (--KEY VALUE; default: the ser preset's value):" };
+	for (int i = 0; ser_feat_keys[i] && n + NALIAS + 3 < cap; i++) {
+		if (!strcmp(ser_feat_keys[i], "rate"))
+			continue;
+		t[n++] = (cli_opt){ .name = ser_feat_keys[i], .key = O_KEYS + i, .type = CLI_STR,
+		                    .def = text_value(text, ser_feat_keys[i], defs[i], 64),
+		                    .help = ser_feat_key_help(ser_feat_keys[i]) };
+	}
+	t[n++] = (cli_opt){ .help = "Kaldi's names, with --preset kaldi only (compute-mfcc-feats units; there\n"
+	                      "--frame-length and --frame-shift without a unit are milliseconds):" };
+	for (size_t i = 0; i < NALIAS; i++)
+		if (strcmp(kaldi_aliases[i].name, kaldi_aliases[i].key))
+			t[n++] = (cli_opt){ .name = kaldi_aliases[i].name, .key = O_KALDI + (int)i,
+			                    .type = CLI_STR, .help = kaldi_aliases[i].help };
+	t[n] = (cli_opt){ .name = NULL };
+}
+
+/* The Kaldi alias of option key ch (O_KALDI + i, or a setting O_KEYS + i
+ * of the same name with Kaldi's units), NULL if none. */
+static const struct kaldi_alias *alias_of(int ch)
+{
+	if (ch >= O_KALDI)
+		return &kaldi_aliases[ch - O_KALDI];
+	for (size_t i = 0; i < NALIAS; i++)
+		if (ch >= O_KEYS && !strcmp(kaldi_aliases[i].name, ser_feat_keys[ch - O_KEYS]))
+			return &kaldi_aliases[i];
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const encs[] = { "s16", "f32", NULL };
-	struct option lopts[64 + 16];   /* 18 fixed, the settings keys, the end */
+	static char defs[64][64];
+	static cli_opt table[64 + NALIAS + 24];
 	const char *preset = "ser", *key = "-";
 	const char **ov_key = calloc((size_t)argc, sizeof *ov_key);
 	const char **ov_val = calloc((size_t)argc, sizeof *ov_val);
-	int nov = 0, fmt = SER_FW_BINARY, print = 0, nl = 0, ch, status = 0, nfmt = 0;
+	int *ov_opt = calloc((size_t)argc, sizeof *ov_opt);
+	int nov = 0, fmt = SER_FW_BINARY, print = 0, ch, status = 0, nfmt = 0, enc = 0, vhq = 0;
+	int channels = 1, use_energy = 1, raw_energy = 1;
 	const char *stdin_opt = NULL;   /* an option only standard input uses */
 	const char *scp = NULL, *wavscp = NULL;
 	int wavcmd = 0, quiet = 0, spk2utt = 0;
@@ -450,106 +494,113 @@ int main(int argc, char **argv)
 	ser_feat_info info;
 	ser_error err;
 	char text[SER_FEAT_SETTINGS_MAX];
+	const cli_opt fixed[] = {
+		{ .name = "preset", .key = 'p', .type = CLI_STR, .arg = "NAME", .dest = &preset, .def = "ser",
+		  .help = "ser, librosa, kaldi or htk; applied first, whatever the option order; every "
+		          "setting below overrides it" },
+		{ .name = "rate", .key = 'r', .type = CLI_INT, .arg = "HZ", .lo = SER_RATE_MIN, .hi = SER_RATE_MAX,
+		  .about = "the preset's, ser: 16000", .help = "analysis sample rate, also of raw stdin" },
+		{ .name = "encoding", .key = 'e', .type = CLI_CHOICE, .arg = "ENC", .choices = encs,
+		  .dest = &enc, .def = "s16", .help = "raw stdin: s16 or f32, little-endian" },
+		{ .name = "channels", .key = 'c', .type = CLI_INT, .arg = "N", .lo = 1, .hi = SER_CHANNELS_MAX,
+		  .dest = &channels, .def = "1",
+		  .help = "raw stdin has N interleaved channels, averaged to mono (as sox -c)" },
+		{ .name = "input-rate", .key = O_INPUT_RATE, .type = CLI_INT, .arg = "HZ", .lo = SER_RATE_MIN,
+		  .hi = SER_RATE_MAX, .about = "the analysis rate",
+		  .help = "raw stdin is at HZ, resampled to the analysis rate" },
+		{ .name = "vhq", .key = O_VHQ, .type = CLI_FLAG, .dest = &vhq,
+		  .help = "very high quality resampling (default: high quality)" },
+		{ .name = "key", .key = 'k', .type = CLI_STR, .arg = "NAME", .dest = &key, .def = "-",
+		  .help = "utterance key of stdin" },
+		{ .name = "text", .key = O_TEXT, .type = CLI_FLAG,
+		  .help = "Kaldi text archive output (default: binary stream)" },
+		{ .name = "raw", .key = O_RAW, .type = CLI_FLAG, .help = "bare float32 output, frames back to back" },
+		{ .name = "ark", .key = O_ARK, .type = CLI_FLAG, .help = "Kaldi binary archive output" },
+		{ .name = "npy", .key = O_NPY, .type = CLI_FLAG,
+		  .help = "NumPy .npy output: one utterance, (frames, dim) float32" },
+		{ .name = "npz", .key = O_NPZ, .type = CLI_FLAG,
+		  .help = "NumPy .npz output: a zip of KEY.npy arrays, one per utterance (numpy.load reads "
+		          "both without pickle)" },
+		{ .name = "output", .key = 'o', .type = CLI_STR, .arg = "FILE", .dest = &c.ark,
+		  .about = "stdout", .help = "write the features to FILE, replaced only when complete" },
+		{ .name = "scp", .key = O_SCP, .type = CLI_STR, .arg = "FILE", .dest = &scp,
+		  .help = "with --ark or --text and -o: also a Kaldi scp file of \"KEY FILE:OFFSET\" lines "
+		          "(the byte offset of each utterance in the -o FILE), as Kaldi's ark,scp: writes" },
+		{ .name = "wav-scp", .key = O_WAVSCP, .type = CLI_STR, .arg = "FILE", .dest = &wavscp,
+		  .help = "inputs from a Kaldi wav.scp: \"KEY PATH\" lines, each PATH read as a FILE keyed KEY" },
+		{ .name = "wav-scp-commands", .key = O_WAVCMD, .type = CLI_FLAG, .dest = &wavcmd,
+		  .help = "also run \"KEY COMMAND |\" lines through /bin/sh, the command's output read like "
+		          "stdin (default: refused)" },
+		{ .name = "utt2spk", .key = O_UTT2SPK, .type = CLI_STR, .arg = "FILE",
+		  .help = "with --cmvn speaker: the utterances' speakers (Kaldi utt2spk; keys matched exactly, "
+		          "else without extensions); every utterance is held until the end" },
+		{ .name = "spk2utt", .key = O_SPK2UTT, .type = CLI_STR, .arg = "FILE",
+		  .help = "the same from a Kaldi spk2utt" },
+		{ .name = "print-settings", .key = O_PRINT, .type = CLI_FLAG, .dest = &print,
+		  .help = "print the canonical settings text and exit" },
+		{ .name = "quiet", .key = 'q', .type = CLI_FLAG, .dest = &quiet,
+		  .help = "no progress line (shown over many files when stderr is a terminal: files done, "
+		          "rate, time left)" },
+	};
+	const cli_spec spec = { "ser-mfcc", synopsis, intro, table, outro };
 
-	cli_init("ser-mfcc", synopsis);
-	opterr = 0;
 	memset(&c, 0, sizeof c);
-	c.enc = SER_PCM_S16;
 	c.quality = SER_RS_HQ;
-	if (!ov_key || !ov_val)
+	if (!ov_key || !ov_val || !ov_opt)
 		cli_die(EXIT_DATA, "out of memory");
-	{
-		static const struct option fixed[] = {
-			{ "preset", required_argument, NULL, 'p' },
-			{ "rate", required_argument, NULL, 'r' },
-			{ "encoding", required_argument, NULL, 'e' },
-			{ "input-rate", required_argument, NULL, O_INPUT_RATE },
-			{ "vhq", no_argument, NULL, O_VHQ },
-			{ "key", required_argument, NULL, 'k' },
-			{ "text", no_argument, NULL, 't' },
-			{ "raw", no_argument, NULL, O_RAW },
-			{ "ark", no_argument, NULL, O_ARK },
-			{ "npy", no_argument, NULL, O_NPY },
-			{ "npz", no_argument, NULL, O_NPZ },
-			{ "output", required_argument, NULL, 'o' },
-			{ "scp", required_argument, NULL, O_SCP },
-			{ "wav-scp", required_argument, NULL, O_WAVSCP },
-			{ "wav-scp-commands", no_argument, NULL, O_WAVCMD },
-			{ "print-settings", no_argument, NULL, O_PRINT },
-			{ "quiet", no_argument, NULL, 'q' },
-			{ "utt2spk", required_argument, NULL, O_UTT2SPK },
-			{ "spk2utt", required_argument, NULL, O_SPK2UTT },
-			{ "help", no_argument, NULL, 'h' },
-		};
-		for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
-			lopts[nl++] = fixed[i];
-		for (int i = 0; ser_feat_keys[i] && nl < 64 + 14; i++) {
-			if (!strcmp(ser_feat_keys[i], "rate"))
-				continue;
-			lopts[nl].name = ser_feat_keys[i];
-			lopts[nl].has_arg = required_argument;
-			lopts[nl].flag = NULL;
-			lopts[nl].val = O_KEYS + i;
-			nl++;
-		}
-		memset(&lopts[nl], 0, sizeof lopts[nl]);
-	}
-	while ((ch = getopt_long(argc, argv, "p:r:e:k:o:tqh", lopts, NULL)) != -1) {
+	build_opts(table, sizeof table / sizeof table[0], fixed, sizeof fixed / sizeof fixed[0], defs);
+	while ((ch = cli_getopt(argc, argv, &spec)) != -1) {
 		switch (ch) {
-		case 'p': preset = optarg; break;
 		case 'r':
+			ov_opt[nov] = 0;
 			ov_key[nov] = "rate";
 			ov_val[nov++] = optarg;
 			break;
-		case 'e':
-			c.enc = cli_choice("--encoding", optarg, encs);
-			stdin_opt = "--encoding";
-			break;
+		case 'e': stdin_opt = "--encoding"; break;
+		case 'c': stdin_opt = "--channels"; break;
 		case O_INPUT_RATE:
-			c.input_rate = (int)cli_long("--input-rate", optarg, SER_RATE_MIN, SER_RATE_MAX);
+			c.input_rate = (int)cli_optnum;
 			stdin_opt = "--input-rate";
 			break;
-		case O_VHQ: c.quality = SER_RS_VHQ; break;
-		case 'k': key = optarg; stdin_opt = "--key"; break;
-		case 't': fmt = SER_FW_TEXT; nfmt++; break;
+		case 'k': stdin_opt = "--key"; break;
+		case O_TEXT: fmt = SER_FW_TEXT; nfmt++; break;
 		case O_RAW: fmt = SER_FW_RAW; nfmt++; break;
 		case O_ARK: fmt = SER_FW_ARK; nfmt++; break;
 		case O_NPY: fmt = SER_FW_NPY; nfmt++; break;
 		case O_NPZ: fmt = SER_FW_NPZ; nfmt++; break;
-		case O_PRINT: print = 1; break;
-		case 'o': c.ark = optarg; break;
-		case O_SCP: scp = optarg; break;
-		case O_WAVSCP: wavscp = optarg; break;
-		case O_WAVCMD: wavcmd = 1; break;
-		case 'q': quiet = 1; break;
 		case O_UTT2SPK: case O_SPK2UTT:
 			if (spkpath)
 				cli_usage_error("only one of --utt2spk and --spk2utt");
 			spkpath = optarg;
 			spk2utt = ch == O_SPK2UTT;
 			break;
-		case 'h':
-			free(ov_key);
-			free(ov_val);
-			usage();
-			cli_close_stdout();
-			return EXIT_OK;
 		default:
-			if (ch >= O_KEYS && ch < O_KEYS + 64) {
-				ov_key[nov] = ser_feat_keys[ch - O_KEYS];
+			if (ch >= O_KEYS) {
+				ov_opt[nov] = ch;
+				ov_key[nov] = ch < O_KALDI ? ser_feat_keys[ch - O_KEYS] : kaldi_aliases[ch - O_KALDI].name;
 				ov_val[nov++] = optarg;
-				break;
 			}
-			cli_usage_error("unknown option or missing value: '%s'", argv[optind - 1]);
+			break;
 		}
 	}
+	c.enc = enc ? SER_PCM_F32 : SER_PCM_S16;
+	c.channels = channels;
+	if (vhq)
+		c.quality = SER_RS_VHQ;
 	check_applies(stdin_opt, print, nfmt, argv + optind, argc - optind);
 	check_outputs(c.ark, scp, fmt, wavscp, wavcmd, argv + optind, argc - optind);
 	if (ser_feat_preset(&o, preset, &err) < 0)
 		cli_usage_error("--preset: %s", err.msg);
-	for (int i = 0; i < nov; i++)
-		if (ser_feat_set(&o, ov_key[i], ov_val[i], &err) < 0)
+	for (int i = 0; i < nov; i++) {
+		const struct kaldi_alias *a = ov_opt[i] ? alias_of(ov_opt[i]) : NULL;
+		if (a && ov_opt[i] >= O_KALDI && strcmp(preset, "kaldi"))
+			cli_usage_error("--%s is Kaldi's name, accepted with --preset kaldi (ser's setting: --%s)",
+			                a->name, a->key);
+		if (a && !strcmp(preset, "kaldi"))
+			kaldi_set(&o, a, ov_val[i], &use_energy, &raw_energy);
+		else if (ser_feat_set(&o, ov_key[i], ov_val[i], &err) < 0)
 			cli_usage_error("--%s", err.msg);
+	}
 	if (ser_feat_check(&o, &err) < 0)
 		cli_usage_error("%s", err.msg);
 	if (strlen(key) == 0 || strlen(key) > SER_FEAT_KEY_MAX)
@@ -558,6 +609,7 @@ int main(int argc, char **argv)
 		cli_die(EXIT_DATA, "%s", err.msg);
 	free(ov_key);
 	free(ov_val);
+	free(ov_opt);
 	if (print) {
 		printf("%s\n", text);
 		cli_close_stdout();
@@ -565,6 +617,10 @@ int main(int argc, char **argv)
 	}
 	if (!c.ark)
 		cli_check_stdout_not_input((const char *const *)argv + optind, argc - optind);
+	if (!c.ark && fmt != SER_FW_TEXT)
+		cli_refuse_tty_out("a binary feature stream", "redirect it, pipe it into ser-classify, or use --text");
+	if (optind == argc && !wavscp)
+		cli_refuse_tty_in("audio", "give a FILE, or pipe audio in: ser-capture | ser-mfcc");
 	c.rate = o.rate;
 	c.cmd_fd = -1;
 	c.out = stdout;

@@ -39,32 +39,17 @@
 
 static const char synopsis[] = "Usage: ser-play [-D DEVICE] [-m MODEL] [OPTION]... FILE|DIR...\n";
 
-static void usage(void)
-{
-	printf("%s", synopsis);
-	printf(
+static const char intro[] =
 	"Plays audio files (WAV, FLAC, OGG, ... as libsndfile reads them; directories are\n"
 	"searched for them) through ALSA and shows the model's decision over the last\n"
-	"window as the sound plays, with the labels of what has been played so far.\n"
-	"\n"
-	"  -D, --device NAME    ALSA playback device (string; default: default)\n"
-	"  -m, --model FILE     model (default: ser-classify's lookup)\n"
-	"  -w, --window SEC     number 0.001..1000000: decision window (default: 3)\n"
-	"  -H, --hop SEC        number 0.001..1000000: decision step (default: 0.5)\n"
-	"  -s, --smooth N       integer 1..1000: average the last N speech decisions\n"
-	"                       (default: 1)\n"
-	"      --only LIST      decide among these classes only (as ser-classify)\n"
-	"      --no-vad         no voice-activity decision (no \"silence\")\n"
-	"      --plain          lines even on a terminal, no keys\n"
-	"  -h, --help           this help\n"
-	"\n"
+	"window as the sound plays, with the labels of what has been played so far.\n";
+static const char outro[] =
 	"Keys (on a terminal): space pause/resume, s stop, n/p next/previous file,\n"
 	"left/right seek 5 s, / search the playlist (type, Enter plays, Esc leaves),\n"
 	"q quit. Without a terminal (or --plain) it plays the files in order and\n"
 	"prints ser-classify --window lines: key<TAB>start<TAB>end<TAB>label<TAB>confidence.\n"
 	"Exit status: 0 ok (also after SIGINT/SIGTERM), 1 usage error, 2 no model, no\n"
-	"file, a device or file error.\n");
-}
+	"file, a device or file error.\n";
 
 /* ---- the playlist ---- */
 
@@ -700,29 +685,29 @@ struct opts {
 static void parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_ONLY = 256, O_NOVAD, O_PLAIN };
-	static const struct option lopts[] = {
-		{ "device", required_argument, NULL, 'D' }, { "model", required_argument, NULL, 'm' },
-		{ "window", required_argument, NULL, 'w' }, { "hop", required_argument, NULL, 'H' },
-		{ "smooth", required_argument, NULL, 's' }, { "only", required_argument, NULL, O_ONLY },
-		{ "no-vad", no_argument, NULL, O_NOVAD }, { "plain", no_argument, NULL, O_PLAIN },
-		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
+	const cli_opt opts[] = {
+		{ .name = "device", .key = 'D', .type = CLI_STR, .arg = "NAME", .dest = &o->device,
+		  .def = "default", .help = "ALSA playback device" },
+		{ .name = "model", .key = 'm', .type = CLI_STR, .arg = "MODEL", .dest = &o->model,
+		  .about = "ser-classify's lookup", .help = "model file or installed model's name" },
+		{ .name = "window", .key = 'w', .type = CLI_REAL, .arg = "SEC", .lo = 1e-3, .hi = 1e6,
+		  .dest = &o->window, .def = "3", .help = "decision window" },
+		{ .name = "hop", .key = 'H', .type = CLI_REAL, .arg = "SEC", .lo = 1e-3, .hi = 1e6,
+		  .dest = &o->hop, .def = "0.5", .help = "decision step" },
+		{ .name = "smooth", .key = 's', .type = CLI_INT, .arg = "N", .lo = 1, .hi = 1000,
+		  .dest = &o->smooth, .def = "1", .help = "average the last N speech decisions" },
+		{ .name = "only", .key = O_ONLY, .type = CLI_STR, .arg = "LIST", .dest = &o->only,
+		  .help = "decide among these classes only (as ser-classify)" },
+		{ .name = "no-vad", .key = O_NOVAD, .type = CLI_FLAG, .dest = &o->novad,
+		  .help = "no voice-activity decision (no \"silence\")" },
+		{ .name = "plain", .key = O_PLAIN, .type = CLI_FLAG, .dest = &o->plain,
+		  .help = "lines even on a terminal, no keys" },
+		{ .name = NULL },
 	};
-	int ch;
-	*o = (struct opts){ "default", NULL, NULL, 3, 0.5, 1, 0, 0 };
-	while ((ch = getopt_long(argc, argv, "D:m:w:H:s:h", lopts, NULL)) != -1) {
-		switch (ch) {
-		case 'D': o->device = optarg; break;
-		case 'm': o->model = optarg; break;
-		case 'w': o->window = cli_double("--window", optarg, 1e-3, 1e6); break;
-		case 'H': o->hop = cli_double("--hop", optarg, 1e-3, 1e6); break;
-		case 's': o->smooth = (int)cli_long("--smooth", optarg, 1, 1000); break;
-		case O_ONLY: o->only = optarg; break;
-		case O_NOVAD: o->novad = 1; break;
-		case O_PLAIN: o->plain = 1; break;
-		case 'h': usage(); cli_close_stdout(); exit(EXIT_OK);
-		default: cli_usage_error("unknown option");
-		}
-	}
+	const cli_spec spec = { "ser-play", synopsis, intro, opts, outro };
+	*o = (struct opts){ 0 };
+	while (cli_getopt(argc, argv, &spec) != -1)
+		;
 	if (optind == argc)
 		cli_usage_error("no FILE or DIR");
 }
@@ -813,7 +798,6 @@ int main(int argc, char **argv)
 	ser_error err;
 	int status = 0;
 
-	cli_init("ser-play", synopsis);
 	parse_opts(argc, argv, &o);
 	p = xrealloc(NULL, sizeof *p);
 	memset(p, 0, sizeof *p);
@@ -822,7 +806,8 @@ int main(int argc, char **argv)
 	p->l = &l;
 	p->status = status;
 	if (!(p->pb = ser_playback_open(o.device, p->rate, LATENCY_US, &err)))
-		cli_die(EXIT_DATA, "%s: %s", o.device, err.msg);
+		cli_die(EXIT_DATA, "%s: %s (no sound card? aplay -L lists the devices, -D picks one)",
+		        o.device, err.msg);
 	p->tui = !o.plain && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 	cli_catch_stop();
 	{

@@ -2,7 +2,7 @@
  * from ser-classify's window or segment lines, and training curves from a
  * ser-train --log file. man/ser-plot.1. */
 #include <errno.h>
-#include <getopt.h>
+#include <getopt.h>  /* optind */
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -15,10 +15,7 @@ static const char synopsis[] =
 	"Usage: ser-plot timeline [--audio FILE] [--classes LIST] [--title TEXT] [TSV]\n"
 	"       ser-plot curves [--title TEXT] LOG\n";
 
-static void usage(void)
-{
-	printf("%s", synopsis);
-	printf(
+static const char intro[] =
 	"Writes an SVG picture to stdout.\n"
 	"\n"
 	"timeline: a recording's labels over time from ser-classify lines (TSV, or stdin\n"
@@ -29,15 +26,8 @@ static void usage(void)
 	"  the recording's envelope (dB of the RMS over each pixel's stretch).\n"
 	"curves: training curves from a ser-train --log TSV (columns by name: epoch,\n"
 	"  train_loss, val_loss, train_acc, val_acc, val_uar): losses above, accuracy\n"
-	"  and UAR below.\n"
-	"\n"
-	"      --audio FILE     audio file (anything libsndfile reads) for the envelope\n"
-	"      --classes LIST   comma-separated names of the probability columns (default:\n"
-	"                       the shipped model's 8 classes when there are 8, else p1..pN)\n"
-	"      --title TEXT     title (default: the key, or the log's name)\n"
-	"  -h, --help           this help\n"
-	"Exit status: 0 ok, 1 usage error, 2 unreadable or empty input.\n");
-}
+	"  and UAR below.\n";
+static const char outro[] = "Exit status: 0 ok, 1 usage error, 2 unreadable or empty input.\n";
 
 static void *xrealloc(void *p, size_t n)
 {
@@ -524,34 +514,23 @@ static void curves(const char *path, const char *title)
 int main(int argc, char **argv)
 {
 	enum { O_AUDIO = 256, O_CLASSES, O_TITLE };
-	static const struct option lopts[] = {
-		{ "audio", required_argument, NULL, O_AUDIO }, { "classes", required_argument, NULL, O_CLASSES },
-		{ "title", required_argument, NULL, O_TITLE }, { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const char *audio = NULL, *classes = NULL, *title = NULL, *cmd;
-	int ch;
-	cli_init("ser-plot", synopsis);
-	while ((ch = getopt_long(argc, argv, "+h", lopts, NULL)) != -1) {
-		if (ch == 'h') {
-			usage();
-			cli_close_stdout();
-			return EXIT_OK;
-		}
-		cli_usage_error("unknown option");
-	}
+	const cli_opt opts[] = {
+		{ .name = "audio", .key = O_AUDIO, .type = CLI_STR, .arg = "FILE", .dest = &audio,
+		  .help = "audio file (anything libsndfile reads) for the envelope" },
+		{ .name = "classes", .key = O_CLASSES, .type = CLI_STR, .arg = "LIST", .dest = &classes,
+		  .about = "the shipped model's 8 classes when there are 8, else p1..pN",
+		  .help = "comma-separated names of the probability columns" },
+		{ .name = "title", .key = O_TITLE, .type = CLI_STR, .arg = "TEXT", .dest = &title,
+		  .about = "the key, or the log's name", .help = "title" },
+		{ .name = NULL },
+	};
+	const cli_spec spec = { "ser-plot", synopsis, intro, opts, outro };
+	while (cli_getopt(argc, argv, &spec) != -1)
+		;
 	if (optind >= argc)
 		cli_usage_error("no picture named: timeline or curves");
 	cmd = argv[optind++];
-	while ((ch = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
-		switch (ch) {
-		case O_AUDIO: audio = optarg; break;
-		case O_CLASSES: classes = optarg; break;
-		case O_TITLE: title = optarg; break;
-		case 'h': usage(); cli_close_stdout(); return EXIT_OK;
-		default: cli_usage_error("unknown option");
-		}
-	}
 	if (!strcmp(cmd, "timeline")) {
 		if (argc - optind > 1)
 			cli_usage_error("timeline: one TSV at most");

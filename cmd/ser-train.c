@@ -1,7 +1,7 @@
 /* ser-train: labelled feature streams to a model file.
  * Options and behaviour in man/ser-train.1. */
 #include <errno.h>
-#include <getopt.h>
+#include <getopt.h>  /* optind */
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -31,110 +31,13 @@
 static const char synopsis[] =
 	"Usage: ser-train -o MODEL [OPTION]... [FEATURES]...\n";
 
-static void usage(void)
-{
-	printf("%s", synopsis);
-	printf(
+static const char intro[] =
 	"Trains a network on labelled feature streams (files, or stdin when none or -)\n"
-	"and writes the best model (by validation UAR; without validation the last).\n"
-	"\n"
-	"  -o, --output FILE       model file to write atomically (required)\n"
-	"  -a, --arch NAME|SPEC    seed, default (= cnn), cnn, cnn2d, cnn2d-wide (2D\n"
-	"                          CNNs over log mel energies, see --idct), or a layer\n"
-	"                          spec string\n"
-	"                          (default: default)\n"
-	"  -c, --classes LIST      comma-separated class set and order (default:\n"
-	"                          neutral,calm,happy,sad,angry,fearful,disgust,surprised;\n"
-	"                          with --init the model's)\n"
-	"      --init MODEL        fine-tune MODEL: its architecture, feature settings,\n"
-	"                          input normalisation and parameters to start from (a\n"
-	"                          new output layer for classes it lacks); the features\n"
-	"                          must match its settings\n"
-	"      --train-layers N    integer 1..1000: with --init, train only the last N\n"
-	"                          layers that have parameters (default: all)\n"
-	"  -l, --labels FILE       TSV map key<TAB>label[<TAB>speaker] (default: labels\n"
-	"                          and speakers from RAVDESS/TESS/EmoDB/nEMO/ASED file\n"
-	"                          names)\n"
-	"      --utt2spk FILE      Kaldi utt2spk (UTTERANCE SPEAKER lines): the speakers\n"
-	"                          (exact key, else both without extensions; keys not in\n"
-	"                          it keep the --labels or file name speaker)\n"
-	"      --spk2utt FILE      the same from a Kaldi spk2utt (SPEAKER UTTERANCE...)\n"
-	"      --val-speakers LIST   comma-separated speakers held out for validation\n"
-	"                          (e.g. ravdess-17,ravdess-18; default: none)\n"
-	"      --exclude-speakers LIST  speakers dropped entirely (default: none)\n"
-	"  -e, --epochs N          integer 1..1000000 (default: 1000 for seed, 15 with\n"
-	"                          --init, else 60)\n"
-	"  -b, --batch N           integer 1..4096, utterances per step (default: 32)\n"
-	"      --optim NAME        sgd|rmsprop|adam|adamw (default: rmsprop for seed,\n"
-	"                          else adamw)\n"
-	"      --lr X              number 0..10, learning rate (default: 0.0003 with\n"
-	"                          --init, else 0.001)\n"
-	"      --weight-decay X    number 0..1, AdamW decoupled decay (default: 0.004)\n"
-	"      --schedule NAME     constant|cosine (cosine: 1 epoch warm-up, then to 0\n"
-	"                          at the last epoch) (default: constant for seed, else cosine)\n"
-	"      --patience N        integer 0..1000000, stop after N epochs without a\n"
-	"                          better validation UAR; 0 = never (default: 0 for seed,\n"
-	"                          else 20)\n"
-	"      --crop N            integer 1..100000, frames per training crop (frame\n"
-	"                          features only) (default: 200)\n"
-	"      --trim-db X         number 0..%g: drop each utterance's leading and\n"
-	"                          trailing frames more than X dB below its loudest frame\n"
-	"                          (voice-activity trimming, also applied by ser-classify);\n"
-	"                          frame features with their energy only; 0 = off\n"
-	"                          (default: 0)\n"
-	"      --norm NAME         none|utt|global|speaker|speaker-mean input normalisation:\n"
-	"                          utt = utterance mean removed then divided by the training\n"
-	"                          std, global = training mean and std, speaker = each\n"
-	"                          speaker's own mean and std (ser-classify --adapt gives a\n"
-	"                          new speaker's), speaker-mean = the speaker's mean and the\n"
-	"                          training std (default: none for pooled features, else utt)\n"
-	"      --class-weights NAME  none|balanced|corpus: balanced = classes weigh alike;\n"
-	"                          corpus = every (corpus, class) pair weighs alike\n"
-	"                          (default: none for seed, else balanced)\n"
-	"      --loss-classes NAME all|corpus: the loss of an utterance over all classes,\n"
-	"                          or over those its corpus has (by file name), so a\n"
-	"                          corpus without calm teaches nothing about calm\n"
-	"                          (default: corpus)\n"
-	"      --label-smoothing X number 0..0.99 (default: 0 for seed, else 0.1)\n"
-	"      --specaug SPEC      TW:TN:FW:FN time/frequency masks (up to TW frames, TN\n"
-	"                          masks; up to FW coefficients, FN masks) or none\n"
-	"                          (default: none for seed and pooled features, else 20:2:6:2)\n"
-	"      --augment SPEC      change training crops as if their audio had been\n"
-	"                          changed: comma-separated noise:P:LO:HI (white or pink\n"
-	"                          noise at an SNR from LO to HI dB), band:P (through an\n"
-	"                          8000 or 11025 Hz chain), gain:P:DB (down by up to DB dB\n"
-	"                          over a 16-bit floor), warp:P:A (frequency stretch by\n"
-	"                          1-A..1+A, vocal tract length), reverb:P:LO:HI (a room\n"
-	"                          with T60 LO..HI s); P = probability per crop; or\n"
-	"                          none (default: none)\n"
-	"      --idct auto|on|off  the model takes cepstra (dct ortho, n-ceps = n-mels) back\n"
-	"                          to log mel energies before its normalisation; auto: on\n"
-	"                          for a 2D network (conv2d) on such cepstra (default: auto)\n"
-	"      --whole-utterance   the model classifies an utterance in one pass (default:\n"
-	"                          as the mean over windows of --crop frames every crop/4,\n"
-	"                          as it was trained; also for validation)\n"
-	"      --mixup ALPHA       number 0..100: mixup of batch pairs, weight drawn\n"
-	"                          from Beta(ALPHA, ALPHA) per batch; 0 = off (default: 0)\n"
-	"  -s, --seed N            integer 0..2^63-1 (default: 1)\n"
-	"  -j, --threads N         integer 1..%d (default: number of cores, at most 8)\n"
-	"      --checkpoint FILE   write the training state after every epoch (atomically)\n"
-	"      --resume FILE       continue the run whose checkpoint FILE is (the same\n"
-	"                          command with --resume added): the same model, byte for\n"
-	"                          byte, as a run never interrupted\n"
-	"      --log FILE          per-epoch TSV: epoch train_loss train_acc val_loss\n"
-	"                          val_acc val_uar lr seconds (default: none)\n"
-	"      --settings S        the feature settings of Kaldi archive inputs (ark or\n"
-	"                          .scp FILEs, which carry none): a preset name, a\n"
-	"                          settings text (KEY=VALUE ...) or a ser feature stream\n"
-	"                          whose header to use (default: none; archives refused)\n"
-	"  -q, --quiet             no progress on stderr\n"
-	"  -h, --help              this help\n"
-	"\n"
+	"and writes the best model (by validation UAR; without validation the last).\n";
+static const char outro[] =
 	"Same seed and same --threads give a bit-identical model file. SIGINT/SIGTERM\n"
 	"stop after the current batch and save the best model so far. Exit status:\n"
-	"0 ok (also after SIGINT), 1 usage error, 2 data or I/O error.\n",
-	SER_TRIM_DB_MAX, SER_NET_THREADS_MAX);
-}
+	"0 ok (also after SIGINT), 1 usage error, 2 data or I/O error.\n";
 
 enum {
 	O_VAL = 256, O_EXCL, O_OPTIM, O_LR, O_WD, O_SCHED, O_PATIENCE, O_CROP, O_NORM,
@@ -233,9 +136,21 @@ static void check_outputs(const struct opts *o, char **in, int n)
 	static const char *const std_in[] = { "-" };
 	const char *const *inputs = n ? (const char *const *)in : std_in;
 	const char *outs[3] = { o->out, o->log, o->ckpt }, *opts[3] = { "-o", "--log", "--checkpoint" };
+	if (cli_is_stdout(o->ckpt))
+		cli_usage_error("--checkpoint: a checkpoint is a file to resume from, not standard output");
+	if (cli_is_stdout(o->out) && cli_is_stdout(o->log))
+		cli_usage_error("-o - and --log -: only one of them can be standard output");
+	if (cli_is_stdout(o->log) && o->resume)
+		cli_usage_error("--log - with --resume: the log resumed is a file");
 	for (int k = 0; k < 3; k++) {
 		if (!outs[k])
 			continue;
+		if (cli_is_stdout(outs[k])) {
+			if (k == 0)
+				cli_refuse_tty_out("a model", "redirect it to a file, or give -o FILE");
+			cli_check_stdout_not_input(inputs, n ? n : 1);
+			continue;
+		}
 		cli_check_output(opts[k], outs[k]);
 		cli_check_not_input(opts[k], outs[k], inputs, n ? n : 1);
 		if (o->labels)
@@ -264,7 +179,17 @@ static void save(ser_model *m, const char *path, ser_text *rec, const char *tail
 	size_t n0 = rec->n;
 	tprintf(rec, "%s", tail);
 	m->train_record = rec->s;
-	if (ser_model_save(m, path, &err) < 0) {
+	if (cli_is_stdout(path)) {
+		unsigned char *buf;
+		size_t len;
+		if (ser_model_to_mem(m, &buf, &len, &err) < 0) {
+			cli_report("standard output", &err);
+			exit(EXIT_DATA);
+		}
+		cli_write(stdout, buf, len);
+		cli_flush(stdout);
+		free(buf);
+	} else if (ser_model_save(m, path, &err) < 0) {
 		m->train_record = NULL;
 		cli_report(path, &err);
 		exit(EXIT_DATA);
@@ -339,26 +264,42 @@ static int *init_class_map(const ser_model *init, const ser_classes *cls)
 	return map;
 }
 
-/* 1 if a is "--resume=FILE", 2 if it is "--resume" (or a prefix of it
- * getopt_long takes for it) followed by FILE, else 0. */
-static int resume_arg(const char *a, const struct option *lopts)
+/* 1 if name is an element of the comma-separated list. */
+static int in_list(const char *list, const char *name)
 {
-	const char *eq = strchr(a, '=');
-	size_t n = eq ? (size_t)(eq - a) - 2 : strlen(a) - 2;
-	int hits = 0, is = 0;
-	if (strncmp(a, "--", 2) || n == 0)
-		return 0;
-	for (const struct option *p = lopts; p->name; p++)
-		if (!strncmp(p->name, a + 2, n)) {
-			hits++;
-			is |= !strcmp(p->name, "resume");
-			if (strlen(p->name) == n) {  /* exact: no prefix ambiguity */
-				hits = 1;
-				is = !strcmp(p->name, "resume");
-				break;
-			}
+	size_t n = strlen(name);
+	for (const char *p = list; p && *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+		if (strcspn(p, ",") == n && !strncmp(p, name, n))
+			return 1;
+		if (!p[strcspn(p, ",")])
+			break;
+	}
+	return 0;
+}
+
+/* A speaker of --val-speakers or --exclude-speakers that no input has: a
+ * usage error (a typo would train on the speakers meant to be held out),
+ * with a speaker of the same corpus as an example of the names. */
+static _Noreturn void unknown_speaker(const ser_dataset *ds, const struct opts *o, const char *unk)
+{
+	const char *opt = in_list(o->val, unk) ? "--val-speakers" : "--exclude-speakers";
+	const char *like = ds->nspk ? ds->spk[0] : NULL;
+	size_t pre = strcspn(unk, "-");
+	for (int i = 0; i < ds->nspk; i++)
+		if (!strncmp(ds->spk[i], unk, pre) && ds->spk[i][pre] == '-') {
+			like = ds->spk[i];
+			break;
 		}
-	return hits == 1 && is ? (eq ? 1 : 2) : 0;
+	if (like)
+		cli_usage_error("%s: speaker %s: no input has it (speakers are named like %s)", opt, unk, like);
+	cli_usage_error("%s: speaker %s: no input has it (the inputs name no speaker)", opt, unk);
+}
+
+/* 1 if a is "--resume=FILE", 2 if it is "--resume" followed by FILE,
+ * else 0 (long options are never abbreviated). */
+static int resume_arg(const char *a)
+{
+	return !strncmp(a, "--resume=", 9) ? 1 : !strcmp(a, "--resume") ? 2 : 0;
 }
 
 /* The log of a resumed run: its lines up to the checkpoint's epoch kept. */
@@ -533,7 +474,7 @@ static void data(struct job *j, int n, char **inputs)
 	if (ser_ds_split(ds, j->o.val, j->o.excl, unk, sizeof unk, &err) < 0)
 		cli_usage_error("%s", err.msg);
 	if (unk[0])
-		cli_warn("speaker %s: no utterance in the training data", unk);
+		unknown_speaker(ds, &j->o, unk);
 	if (ser_ds_count(ds, SER_PART_TRAIN) == 0)
 		cli_die(EXIT_DATA, "no labelled training utterances (%zu read in all)",
 		        ds->n + (size_t)skipped);
@@ -733,7 +674,7 @@ static void build(struct job *j, int n, char **inputs)
 
 /* The training record (the command, the settings, the data) and the run's
  * fingerprint; the summary on stderr; the log's header. */
-static void record(struct job *j, int argc, char **argv, const struct option *lopts)
+static void record(struct job *j, int argc, char **argv)
 {
 	const struct opts *o = &j->o;
 	ser_text *rec = &j->rec;
@@ -742,7 +683,7 @@ static void record(struct job *j, int argc, char **argv, const struct option *lo
 	tprintf(rec, "command:");
 	for (int i = 0; i < argc; i++) {
 		const char *a = i ? argv[i] : (strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0]);
-		int k = i ? resume_arg(a, lopts) : 0;
+		int k = i ? resume_arg(a) : 0;
 		if (k) {   /* the record is that of the run resumed */
 			i += k - 1;
 			continue;
@@ -783,7 +724,7 @@ static void record(struct job *j, int argc, char **argv, const struct option *lo
 		cli_warn("trimmed %ld leading and trailing frames more than %g dB below each "
 		         "utterance's loudest", j->trimmed, o->trim);
 	if (o->log && !o->resume) {
-		if (!(j->logf = fopen(o->log, "w")))
+		if (!(j->logf = cli_is_stdout(o->log) ? stdout : fopen(o->log, "w")))
 			cli_die(EXIT_DATA, "%s: %s", o->log, strerror(errno));
 		fprintf(j->logf, "epoch\ttrain_loss\ttrain_acc\tval_loss\tval_acc\tval_uar\tlr\tseconds\n");
 		fflush(j->logf);
@@ -895,15 +836,14 @@ static int finish(struct job *j)
 	}
 	save(&j->m, o->out, &j->rec, tail);
 	if (!o->quiet || cli_stop) {
+		const char *where = cli_is_stdout(o->out) ? "standard output" : o->out;
 		if (nval)
-			cli_warn("%s%s after %ld epochs; saved %s (best epoch %ld: val_acc %.4f val_uar "
-			         "%.4f)", cli_stop ? "interrupted: " : "", stopped, done, o->out, best_epoch,
-			         best.acc, best.uar);
+			cli_warn("%s after %ld epoch%s; saved %s (best epoch %ld: val_acc %.4f val_uar %.4f)",
+			         stopped, done, done == 1 ? "" : "s", where, best_epoch, best.acc, best.uar);
 		else
-			cli_warn("%s%s after %ld epochs; saved %s", cli_stop ? "interrupted: " : "",
-			         stopped, done, o->out);
+			cli_warn("%s after %ld epoch%s; saved %s", stopped, done, done == 1 ? "" : "s", where);
 	}
-	if (j->logf && fclose(j->logf) != 0)
+	if (j->logf && j->logf != stdout && fclose(j->logf) != 0)
 		cli_die(EXIT_DATA, "%s: %s", o->log, strerror(errno));
 	ser_train_free(j->t);
 	ser_aug_free(j->aug);
@@ -924,117 +864,158 @@ static int finish(struct job *j)
 	return aborted_utts ? EXIT_DATA : EXIT_OK;
 }
 
-int main(int argc, char **argv)
+/* The options of argv into o: the table's defaults, -1 for those chosen
+ * after the architecture (epochs, optimiser, ...); optind is the first input. */
+static void parse_options(struct opts *o, int argc, char **argv)
 {
-	static const struct option lopts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "arch", required_argument, NULL, 'a' },
-		{ "classes", required_argument, NULL, 'c' },
-		{ "labels", required_argument, NULL, 'l' },
-		{ "val-speakers", required_argument, NULL, O_VAL },
-		{ "exclude-speakers", required_argument, NULL, O_EXCL },
-		{ "epochs", required_argument, NULL, 'e' },
-		{ "batch", required_argument, NULL, 'b' },
-		{ "optim", required_argument, NULL, O_OPTIM },
-		{ "lr", required_argument, NULL, O_LR },
-		{ "weight-decay", required_argument, NULL, O_WD },
-		{ "schedule", required_argument, NULL, O_SCHED },
-		{ "patience", required_argument, NULL, O_PATIENCE },
-		{ "crop", required_argument, NULL, O_CROP },
-		{ "norm", required_argument, NULL, O_NORM },
-		{ "trim-db", required_argument, NULL, O_TRIM },
-		{ "class-weights", required_argument, NULL, O_CW },
-		{ "label-smoothing", required_argument, NULL, O_LS },
-		{ "loss-classes", required_argument, NULL, O_LOSSCLS },
-		{ "init", required_argument, NULL, O_INIT },
-		{ "train-layers", required_argument, NULL, O_TRAINL },
-		{ "checkpoint", required_argument, NULL, O_CKPT },
-		{ "resume", required_argument, NULL, O_RESUME },
-		{ "specaug", required_argument, NULL, O_SPECAUG },
-		{ "augment", required_argument, NULL, O_AUGMENT },
-		{ "mixup", required_argument, NULL, O_MIXUP },
-		{ "whole-utterance", no_argument, NULL, O_WHOLE },
-		{ "idct", required_argument, NULL, O_IDCT },
-		{ "seed", required_argument, NULL, 's' },
-		{ "threads", required_argument, NULL, 'j' },
-		{ "log", required_argument, NULL, O_LOG },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "settings", required_argument, NULL, O_SETTINGS },
-		{ "utt2spk", required_argument, NULL, O_UTT2SPK },
-		{ "spk2utt", required_argument, NULL, O_SPK2UTT },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct opts o;
-	ser_error err;
+	long seed;
 	int ch;
+	const cli_opt opts[] = {
+		{ .name = "output", .key = 'o', .type = CLI_STR, .arg = "FILE", .dest = &o->out,
+		  .help = "model file to write atomically (required); - is standard output (not a terminal), "
+		          "written once at the end" },
+		{ .name = "arch", .key = 'a', .type = CLI_STR, .arg = "NAME|SPEC", .dest = &o->arch,
+		  .def = "default", .help = "seed, default (= cnn), cnn, cnn2d, cnn2d-wide (2D CNNs over log "
+		          "mel energies, see --idct), or a layer spec string" },
+		{ .name = "classes", .key = 'C', .type = CLI_STR, .arg = "LIST", .dest = &o->classes,
+		  .about = "neutral,calm,happy,sad,angry,fearful,disgust,surprised; with --init the model's",
+		  .help = "comma-separated class set and order" },
+		{ .name = "init", .key = O_INIT, .type = CLI_STR, .arg = "MODEL", .dest = &o->init,
+		  .help = "fine-tune MODEL: its architecture, feature settings, input normalisation and "
+		          "parameters to start from (a new output layer for classes it lacks); the features "
+		          "must match its settings" },
+		{ .name = "train-layers", .key = O_TRAINL, .type = CLI_LONG, .arg = "N", .lo = 1, .hi = 1000,
+		  .dest = &o->train_layers, .about = "all",
+		  .help = "with --init, train only the last N layers that have parameters" },
+		{ .name = "labels", .key = 'L', .type = CLI_STR, .arg = "FILE", .dest = &o->labels,
+		  .about = "labels and speakers from RAVDESS/TESS/EmoDB/nEMO/ASED file names",
+		  .help = "TSV map key<TAB>label[<TAB>speaker]" },
+		{ .name = "val-speakers", .key = O_VAL, .type = CLI_STR, .arg = "LIST", .dest = &o->val,
+		  .about = "none", .help = "comma-separated speakers held out for validation (e.g. "
+		          "ravdess-17,ravdess-18); a speaker no input has is a usage error" },
+		{ .name = "exclude-speakers", .key = O_EXCL, .type = CLI_STR, .arg = "LIST", .dest = &o->excl,
+		  .about = "none", .help = "speakers dropped entirely; a speaker no input has is a usage error" },
+		{ .name = "epochs", .key = 'E', .type = CLI_LONG, .arg = "N", .lo = 1, .hi = 1000000,
+		  .dest = &o->epochs, .about = "1000 for seed, 15 with --init, else 60", .help = "epochs" },
+		{ .name = "batch", .key = 'b', .type = CLI_LONG, .arg = "N", .lo = 1, .hi = 4096,
+		  .dest = &o->batch, .def = "32", .help = "utterances per step" },
+		{ .name = "optim", .key = O_OPTIM, .type = CLI_CHOICE, .arg = "NAME", .choices = optims,
+		  .dest = &o->optim, .about = "rmsprop for seed, else adamw", .help = "optimiser" },
+		{ .name = "lr", .key = O_LR, .type = CLI_REAL, .arg = "X", .lo = 0, .hi = 10, .dest = &o->lr,
+		  .about = "0.0003 with --init, else 0.001", .help = "learning rate" },
+		{ .name = "weight-decay", .key = O_WD, .type = CLI_REAL, .arg = "X", .lo = 0, .hi = 1,
+		  .dest = &o->wd, .about = "0.004", .help = "AdamW decoupled decay" },
+		{ .name = "schedule", .key = O_SCHED, .type = CLI_CHOICE, .arg = "NAME", .choices = scheds,
+		  .dest = &o->sched, .about = "constant for seed, else cosine",
+		  .help = "cosine: 1 epoch warm-up, then to 0 at the last epoch" },
+		{ .name = "patience", .key = O_PATIENCE, .type = CLI_LONG, .arg = "N", .lo = 0, .hi = 1000000,
+		  .dest = &o->patience, .about = "0 for seed, else 20",
+		  .help = "stop after N epochs without a better validation UAR; 0 = never" },
+		{ .name = "crop", .key = O_CROP, .type = CLI_LONG, .arg = "N", .lo = 1, .hi = 100000,
+		  .dest = &o->crop, .def = "200", .help = "frames per training crop (frame features only)" },
+		{ .name = "trim-db", .key = O_TRIM, .type = CLI_REAL, .arg = "X", .lo = 0, .hi = SER_TRIM_DB_MAX,
+		  .dest = &o->trim, .def = "0",
+		  .help = "drop each utterance's leading and trailing frames more than X dB below its "
+		          "loudest frame (voice-activity trimming, also applied by ser-classify); frame "
+		          "features with their energy only; 0 = off" },
+		{ .name = "norm", .key = O_NORM, .type = CLI_CHOICE, .arg = "NAME", .choices = norms,
+		  .dest = &o->norm, .about = "none for pooled features, else utt",
+		  .help = "input normalisation: utt = utterance mean removed then divided by the training "
+		          "std, global = training mean and std, speaker = each speaker's own mean and std "
+		          "(ser-classify --adapt gives a new speaker's), speaker-mean = the speaker's mean and "
+		          "the training std" },
+		{ .name = "class-weights", .key = O_CW, .type = CLI_CHOICE, .arg = "NAME", .choices = cws,
+		  .dest = &o->cw, .about = "none for seed, else balanced",
+		  .help = "balanced = classes weigh alike; corpus = every (corpus, class) pair weighs alike" },
+		{ .name = "loss-classes", .key = O_LOSSCLS, .type = CLI_CHOICE, .arg = "NAME",
+		  .choices = losscls, .dest = &o->losscls, .def = "corpus",
+		  .help = "the loss of an utterance over all classes, or over those its corpus has (by file "
+		          "name), so a corpus without calm teaches nothing about calm" },
+		{ .name = "label-smoothing", .key = O_LS, .type = CLI_REAL, .arg = "X", .lo = 0, .hi = 0.99,
+		  .dest = &o->ls, .about = "0 for seed, else 0.1", .help = "label smoothing" },
+		{ .name = "specaug", .key = O_SPECAUG, .type = CLI_STR, .arg = "SPEC", .dest = &o->specaug,
+		  .about = "none for seed and pooled features, else 20:2:6:2",
+		  .help = "TW:TN:FW:FN time/frequency masks (up to TW frames, TN masks; up to FW "
+		          "coefficients, FN masks) or none" },
+		{ .name = "augment", .key = O_AUGMENT, .type = CLI_STR, .arg = "SPEC", .dest = &o->augment,
+		  .about = "none", .help = "change training crops as if their audio had been changed: "
+		          "comma-separated noise:P:LO:HI (white or pink noise at an SNR from LO to HI dB), "
+		          "band:P (through an 8000 or 11025 Hz chain), gain:P:DB (down by up to DB dB over a "
+		          "16-bit floor), warp:P:A (frequency stretch by 1-A..1+A, vocal tract length), "
+		          "reverb:P:LO:HI (a room with T60 LO..HI s); P = probability per crop; or none" },
+		{ .name = "idct", .key = O_IDCT, .type = CLI_STR, .arg = "auto|on|off", .dest = &o->idct,
+		  .about = "auto", .help = "the model takes cepstra (dct ortho, n-ceps = n-mels) back to log "
+		          "mel energies before its normalisation; auto: on for a 2D network (conv2d) on such "
+		          "cepstra" },
+		{ .name = "whole-utterance", .key = O_WHOLE, .type = CLI_FLAG, .dest = &o->whole,
+		  .help = "the model classifies an utterance in one pass (default: as the mean over windows "
+		          "of --crop frames every crop/4, as it was trained; also for validation)" },
+		{ .name = "mixup", .key = O_MIXUP, .type = CLI_REAL, .arg = "ALPHA", .lo = 0, .hi = 100,
+		  .dest = &o->mixup, .def = "0", .help = "mixup of batch pairs, weight drawn from "
+		          "Beta(ALPHA, ALPHA) per batch; 0 = off" },
+		{ .name = "seed", .key = 'S', .type = CLI_LONG, .arg = "N", .lo = 0, .hi = 9.3e18,
+		  .dest = &seed, .def = "1", .help = "random seed, up to 2^63-1" },
+		{ .name = "threads", .key = 'j', .type = CLI_LONG, .arg = "N", .lo = 1, .hi = SER_NET_THREADS_MAX,
+		  .dest = &o->threads, .about = "number of cores, at most 8", .help = "worker threads" },
+		{ .name = "checkpoint", .key = O_CKPT, .type = CLI_STR, .arg = "FILE", .dest = &o->ckpt,
+		  .help = "write the training state after every epoch (atomically)" },
+		{ .name = "resume", .key = O_RESUME, .type = CLI_STR, .arg = "FILE", .dest = &o->resume,
+		  .help = "continue the run whose checkpoint FILE is (the same command with --resume "
+		          "added): the same model, byte for byte, as a run never interrupted" },
+		{ .name = "log", .key = O_LOG, .type = CLI_STR, .arg = "FILE", .dest = &o->log, .about = "none",
+		  .help = "per-epoch TSV: epoch train_loss train_acc val_loss val_acc val_uar lr seconds" },
+		{ .name = "quiet", .key = 'q', .type = CLI_FLAG, .dest = &o->quiet, .help = "no progress on stderr" },
+		{ .name = "utt2spk", .key = O_UTT2SPK, .type = CLI_STR, .arg = "FILE",
+		  .help = "Kaldi utt2spk (UTTERANCE SPEAKER lines): the speakers (exact key, else both "
+		          "without extensions; keys not in it keep the --labels or file name speaker)" },
+		{ .name = "spk2utt", .key = O_SPK2UTT, .type = CLI_STR, .arg = "FILE",
+		  .help = "the same from a Kaldi spk2utt (SPEAKER UTTERANCE...)" },
+		{ .name = "settings", .key = O_SETTINGS, .type = CLI_STR, .arg = "S", .about = "none; archives refused",
+		  .help = "the feature settings of Kaldi archive inputs (ark or .scp FILEs, which carry none): "
+		          "a preset name, a settings text (KEY=VALUE ...) or a ser feature stream whose header "
+		          "to use" },
+		{ .name = NULL },
+	};
+	const cli_spec cspec = { "ser-train", synopsis, intro, opts, outro };
 
-	cli_init("ser-train", synopsis);
-	memset(&o, 0, sizeof o);
-	o.arch = "default";
-	o.epochs = o.patience = o.threads = -1;
-	o.batch = 32;
-	o.crop = 200;
-	o.optim = o.sched = o.norm = o.cw = -1;
-	o.losscls = 1;
-	o.lr = -1;
-	o.wd = -1;
-	o.ls = -1;
-	o.seed = 1;
-	while ((ch = getopt_long(argc, argv, "o:a:c:l:e:b:s:j:qh", lopts, NULL)) != -1) {
+	memset(o, 0, sizeof *o);
+	o->epochs = o->patience = o->threads = -1;
+	o->optim = o->sched = o->norm = o->cw = -1;
+	o->lr = -1;
+	o->wd = -1;
+	o->ls = -1;
+	while ((ch = cli_getopt(argc, argv, &cspec)) != -1) {
 		switch (ch) {
-		case 'o': o.out = optarg; break;
-		case 'a': o.arch = optarg; o.arch_given = 1; break;
-		case 'c': o.classes = optarg; break;
-		case 'l': o.labels = optarg; break;
-		case O_VAL: o.val = optarg; break;
-		case O_EXCL: o.excl = optarg; break;
-		case 'e': o.epochs = cli_long("--epochs", optarg, 1, 1000000); break;
-		case 'b': o.batch = cli_long("--batch", optarg, 1, 4096); break;
-		case O_OPTIM: o.optim = cli_choice("--optim", optarg, optims); break;
-		case O_LR: o.lr = cli_double("--lr", optarg, 0, 10); break;
-		case O_WD: o.wd = cli_double("--weight-decay", optarg, 0, 1); break;
-		case O_SCHED: o.sched = cli_choice("--schedule", optarg, scheds); break;
-		case O_PATIENCE: o.patience = cli_long("--patience", optarg, 0, 1000000); break;
-		case O_CROP: o.crop = cli_long("--crop", optarg, 1, 100000); o.crop_set = 1; break;
-		case O_TRIM: o.trim = cli_double("--trim-db", optarg, 0, SER_TRIM_DB_MAX); o.trim_given = 1; break;
-		case O_NORM: o.norm = cli_choice("--norm", optarg, norms); break;
-		case O_CW: o.cw = cli_choice("--class-weights", optarg, cws); break;
-		case O_LS: o.ls = cli_double("--label-smoothing", optarg, 0, 0.99); break;
-		case O_LOSSCLS: o.losscls = cli_choice("--loss-classes", optarg, losscls); break;
-		case O_INIT: o.init = optarg; break;
-		case O_TRAINL: o.train_layers = cli_long("--train-layers", optarg, 1, 1000); break;
-		case O_CKPT: o.ckpt = optarg; break;
-		case O_RESUME: o.resume = optarg; break;
-		case O_SPECAUG: o.specaug = optarg; break;
-		case O_AUGMENT: o.augment = optarg; break;
-		case O_MIXUP: o.mixup = cli_double("--mixup", optarg, 0, 100); break;
-		case O_WHOLE: o.whole = 1; break;
-		case O_IDCT: o.idct = optarg; break;
-		case 's': o.seed = (uint64_t)cli_long("--seed", optarg, 0, 0x7fffffffffffffffL); break;
-		case 'j': o.threads = cli_long("--threads", optarg, 1, SER_NET_THREADS_MAX); break;
-		case O_LOG: o.log = optarg; break;
-		case 'q': o.quiet = 1; break;
+		case 'a': o->arch_given = 1; break;
+		case O_CROP: o->crop_set = 1; break;
+		case O_TRIM: o->trim_given = 1; break;
 		case O_UTT2SPK: case O_SPK2UTT:
-			if (o.spkpath)
+			if (o->spkpath)
 				cli_usage_error("only one of --utt2spk and --spk2utt");
-			o.spkpath = optarg;
-			o.spk2utt = ch == O_SPK2UTT;
+			o->spkpath = cli_optarg;
+			o->spk2utt = ch == O_SPK2UTT;
 			break;
-		case O_SETTINGS:
-			if (ser_kaldi_settings(optarg, &kaldi_as, kaldi_text, sizeof kaldi_text, &err) < 0)
+		case O_SETTINGS: {
+			ser_error err;
+			if (ser_kaldi_settings(cli_optarg, &kaldi_as, kaldi_text, sizeof kaldi_text, &err) < 0)
 				cli_usage_error("--settings: %s", err.msg);
 			break;
-		case 'h': usage(); cli_close_stdout(); return EXIT_OK;
-		default: cli_usage_error("unknown option");
+		}
 		}
 	}
+	o->seed = (uint64_t)seed;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	parse_options(&o, argc, argv);
 	if (!o.out)
 		cli_usage_error("no output model given (-o FILE)");
 	if (o.train_layers && !o.init)
 		cli_usage_error("--train-layers needs --init (a model to fine-tune)");
 	check_outputs(&o, argv + optind, argc - optind);
-	o.out_stream = is_stream(o.out);
+	o.out_stream = cli_is_stdout(o.out) || is_stream(o.out);
 	if (o.patience > 0 && !o.val)
 		cli_usage_error("--patience needs --val-speakers (it counts epochs without a better "
 		                "validation UAR)");
@@ -1043,7 +1024,7 @@ int main(int argc, char **argv)
 	memset(&j, 0, sizeof j);
 	j.o = o;
 	build(&j, argc - optind, argv + optind);
-	record(&j, argc, argv, lopts);
+	record(&j, argc, argv);
 	run(&j);
 	return finish(&j);
 }

@@ -40,3 +40,11 @@ const char *ser_strerror(int code)
 	default: return "unknown error";
 	}
 }
+
+#ifndef SER_VERSION
+#define SER_VERSION "unknown"
+#endif
+const char *ser_version(void)
+{
+	return SER_VERSION;
+}

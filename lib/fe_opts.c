@@ -174,7 +174,8 @@ int ser_feat_preset(ser_feat_opts *o, const char *name, ser_error *err)
 		d.lifter = 22;
 		d.energy = SER_ENERGY_RAW;
 	} else if (strcmp(name, "htk") == 0) {
-		/* ref: HTK book 5.6: TARGETKIND=MFCC_0, WINDOWSIZE 25 ms,
+		/* ref: the HTK Book tutorial's config ("Coding the Data", not the
+		 * defaults table): TARGETKIND=MFCC_0, WINDOWSIZE 25 ms,
 		 * TARGETRATE 10 ms, PREEMCOEF 0.97, USEHAMMING T, NUMCHANS 26,
 		 * NUMCEPS 12, CEPLIFTER 22, USEPOWER F, mel floor 1.0 */
 		d.scale = 32768;

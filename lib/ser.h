@@ -39,6 +39,8 @@ int ser_seterr(ser_error *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Generic text for a status code. */
 const char *ser_strerror(int code);
+/* The library's version, "MAJOR.MINOR.PATCH" (VERSION in config.mk). */
+const char *ser_version(void);
 /* Clears err to SER_OK and an empty message. */
 void ser_clearerr(ser_error *err);
 

@@ -30,6 +30,7 @@ has no twin here; the benchmark trains both without it.
 Prints the line of torch_seed.py (epoch_s: mean training-loop seconds).
 """
 import argparse
+import os
 import math
 import sys
 
@@ -38,6 +39,9 @@ from torch_seed import CLASSES, label_of, read_feats, report, setup_torch, train
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--version", action="version", version="%(prog)s (ser) " + "".join(
+        l.split("=", 1)[1].strip() for l in open(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+        "..", "config.mk")) if l.startswith("VERSION")))
     ap.add_argument("-a", "--arch", choices=("cnn", "cnn2d-wide"), default="cnn")
     ap.add_argument("-j", "--threads", type=int, default=2)
     ap.add_argument("-e", "--epochs", type=int, default=3)

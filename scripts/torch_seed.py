@@ -140,6 +140,9 @@ def report(times, cpu, loss, acc, threads, batch, n):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--version", action="version", version="%(prog)s (ser) " + "".join(
+        l.split("=", 1)[1].strip() for l in open(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+        "..", "config.mk")) if l.startswith("VERSION")))
     ap.add_argument("-j", "--threads", type=int, default=2)
     ap.add_argument("-e", "--epochs", type=int, default=1000)
     ap.add_argument("-b", "--batch", type=int, default=32)

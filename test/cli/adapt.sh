@@ -30,17 +30,17 @@ status 1 "adapt: --norm with an unknown name -> 1" ser-train -o "$T/z.ser" --nor
 
 M=$T/spk.ser
 ls "$D"/*.wav > "$T/list"
-C() { ser-classify -m "$M" -p --no-vad "$@"; }
-xargs ser-classify -m "$M" -p --no-vad < "$T/list" > "$T/none.tsv"
-xargs ser-classify -m "$M" -p --no-vad --adapt < "$T/list" > "$T/run.tsv"
-xargs ser-classify -m "$M" -p --no-vad --adapt=speaker < "$T/list" > "$T/spk.tsv"
+C() { ser-classify -m "$M" -P --no-vad "$@"; }
+xargs ser-classify -m "$M" -P --no-vad < "$T/list" > "$T/none.tsv"
+xargs ser-classify -m "$M" -P --no-vad --adapt < "$T/list" > "$T/run.tsv"
+xargs ser-classify -m "$M" -P --no-vad --adapt=speaker < "$T/list" > "$T/spk.tsv"
 check "adapt: one line per input with --adapt" test "$(wc -l < "$T/run.tsv")" -eq 32
 check "adapt: --adapt=speaker, one line per input" test "$(wc -l < "$T/spk.tsv")" -eq 32
 check "adapt: --adapt changes the probabilities" sh -c "! cmp -s '$T/none.tsv' '$T/run.tsv'"
 check "adapt: --adapt=speaker differs from --adapt=run" sh -c "! cmp -s '$T/spk.tsv' '$T/run.tsv'"
 right=$(awk -F'\t' '{ k = $1; sub(/.*\//, "", k); split(k, p, "-"); e = p[3]; if ((e == "01" && $2 == "neutral") || (e == "05" && $2 == "angry")) n++ } END { print n + 0 }' "$T/spk.tsv")
 check "adapt: --adapt=speaker labels >= 30 of 32 ($right)" test "$right" -ge 30
-sort -r "$T/list" | xargs ser-classify -m "$M" -p --no-vad --adapt | sort > "$T/run.rev"
+sort -r "$T/list" | xargs ser-classify -m "$M" -P --no-vad --adapt | sort > "$T/run.rev"
 check "adapt: --adapt does not depend on the order of the inputs" sh -c "sort '$T/run.tsv' | cmp -s - '$T/run.rev'"
 
 # statistics made in two pieces, joined in the other order, used by xargs in pieces
@@ -50,9 +50,9 @@ check "adapt: --save-adapt-stats prints no labels" test -f "$T/sv.out" -a ! -s "
 check "adapt: the statistics file starts with its header" sh -c "head -1 '$T/a.st' | grep -q '^# ser adaptation statistics 1 dim '"
 check "adapt: a row per input" test "$(grep -vc '^#' "$T/a.st")" -eq 12
 cat "$T/b.st" "$T/a.st" > "$T/ab.st"
-xargs -n 5 ser-classify -m "$M" -p --no-vad --adapt --adapt-stats "$T/ab.st" < "$T/list" > "$T/run.x"
+xargs -n 5 ser-classify -m "$M" -P --no-vad --adapt --adapt-stats "$T/ab.st" < "$T/list" > "$T/run.x"
 check "adapt: joined statistics, inputs split by xargs -n 5: the same lines as one run" cmp -s "$T/run.tsv" "$T/run.x"
-xargs -n 7 ser-classify -m "$M" -p --no-vad --adapt=speaker --adapt-stats "$T/ab.st" < "$T/list" > "$T/spk.x"
+xargs -n 7 ser-classify -m "$M" -P --no-vad --adapt=speaker --adapt-stats "$T/ab.st" < "$T/list" > "$T/spk.x"
 check "adapt: the same for --adapt=speaker" cmp -s "$T/spk.tsv" "$T/spk.x"
 
 # speakers from a map, for names that follow no corpus convention
@@ -60,7 +60,7 @@ mkdir -p "$T/plain"; : > "$T/map"
 i=0; while IFS= read -r f; do i=$((i + 1)); cp "$f" "$T/plain/take$i.wav"
 	printf 'take%d.wav\tspk-%s\n' "$i" "$(basename "$f" .wav | cut -d- -f7)" >> "$T/map"; done < "$T/list"
 ls "$T/plain"/*.wav | sort -V > "$T/plist"
-xargs ser-classify -m "$M" -p --no-vad --adapt=speaker --speakers "$T/map" < "$T/plist" | cut -f2- > "$T/map.tsv"
+xargs ser-classify -m "$M" -P --no-vad --adapt=speaker --speakers "$T/map" < "$T/plist" | cut -f2- > "$T/map.tsv"
 cut -f2- "$T/spk.tsv" > "$T/spk.cut"
 check "adapt: --speakers MAP gives what the file names gave" cmp -s "$T/map.tsv" "$T/spk.cut"
 status 2 "adapt: --adapt=speaker on a name without speaker -> 2" ser-classify -m "$M" --no-vad --adapt=speaker "$T/plain/take1.wav" "$D/03-01-01-01-01-01-01.wav"
@@ -100,8 +100,8 @@ status 0 "adapt: --adapt with a model of per-utterance normalisation" ser-classi
 
 # live: running statistics; with a short time constant they move the probabilities
 sox $(head -8 "$T/list") "$T/live.wav"
-ser-capture "$T/live.wav" | ser-mfcc | ser-classify -m "$M" --live --no-vad -p --window 0.5 --hop 0.5 > "$T/l0.tsv" 2>/dev/null
-status 0 "adapt: --live --adapt --adapt-tau 1" sh -c "ser-capture '$T/live.wav' | ser-mfcc | ser-classify -m '$M' --live --no-vad -p --window 0.5 --hop 0.5 --adapt --adapt-tau 1"
+ser-capture "$T/live.wav" | ser-mfcc | ser-classify -m "$M" --live --no-vad -P --window 0.5 --hop 0.5 > "$T/l0.tsv" 2>/dev/null
+status 0 "adapt: --live --adapt --adapt-tau 1" sh -c "ser-capture '$T/live.wav' | ser-mfcc | ser-classify -m '$M' --live --no-vad -P --window 0.5 --hop 0.5 --adapt --adapt-tau 1"
 cp "$T/out" "$T/l1.tsv"
 check "adapt: live lines as without --adapt ($(wc -l < "$T/l1.tsv"))" test "$(wc -l < "$T/l1.tsv")" -eq "$(wc -l < "$T/l0.tsv")" -a -s "$T/l1.tsv"
 check "adapt: live --adapt moves the probabilities" sh -c "! cmp -s '$T/l0.tsv' '$T/l1.tsv'"
@@ -109,13 +109,13 @@ check "adapt: --info names the per-speaker normalisation" sh -c "ser-classify -m
 # to stdout: xargs runs one after another join their rows
 xargs -n 5 ser-classify -m "$M" --no-vad --save-adapt-stats - < "$T/list" > "$T/x.st"
 check "adapt: --save-adapt-stats - under xargs -n 5: all 32 rows" test "$(grep -vc '^#' "$T/x.st")" -eq 32
-xargs ser-classify -m "$M" -p --no-vad --adapt --adapt-stats "$T/x.st" < "$T/list" > "$T/run.o"
+xargs ser-classify -m "$M" -P --no-vad --adapt --adapt-stats "$T/x.st" < "$T/list" > "$T/run.o"
 check "adapt: ... and the same labels as one run" cmp -s "$T/run.tsv" "$T/run.o"
 # fine-tuning a per-speaker model keeps its normalisation, with the new data's speakers
 status 0 "adapt: --init from a --norm speaker model" ser-train -q --init "$M" --epochs 2 -j 2 -o "$T/ft.ser" "$T/f.feat"
 check "adapt: the tuned model normalises per speaker" sh -c "ser-classify -m '$T/ft.ser' --info | grep -q '^normalisation: per speaker'"
 # --norm speaker-mean: the speaker's mean, the training spread
 status 0 "adapt: train --norm speaker-mean" train -o "$T/sm.ser" --norm speaker-mean --epochs 3 "$T/f.feat"
-xargs ser-classify -m "$T/sm.ser" -p --no-vad < "$T/list" > "$T/sm0.tsv"
-xargs ser-classify -m "$T/sm.ser" -p --no-vad --adapt=speaker < "$T/list" > "$T/sm1.tsv"
+xargs ser-classify -m "$T/sm.ser" -P --no-vad < "$T/list" > "$T/sm0.tsv"
+xargs ser-classify -m "$T/sm.ser" -P --no-vad --adapt=speaker < "$T/list" > "$T/sm1.tsv"
 check "adapt: --adapt=speaker moves a speaker-mean model's probabilities" sh -c "! cmp -s '$T/sm0.tsv' '$T/sm1.tsv'"

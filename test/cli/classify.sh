@@ -98,7 +98,7 @@ check "classify: TAB, LF and backslash escaped in the key" sh -c "cut -f1 '$T/ke
 status 0 "classify | eval: four keys counted as four" sh -c "ser-eval < '$T/keys.tsv'"
 check "classify | eval: 4 utterances, no duplicate" sh -c "grep -q '^utterances  4\$' '$T/out' && ! grep -q 'seen before' '$T/err'"
 printf '%s\tangry\n' "$T/k/d\\tx/$f" > "$T/kmap.tsv"
-status 0 "eval: escaped key in a --truth map" sh -c "grep -F 'd\\tx/' '$T/keys.tsv' | ser-eval -t '$T/kmap.tsv'"
+status 0 "eval: escaped key in a --truth map" sh -c "grep -F 'd\\tx/' '$T/keys.tsv' | ser-eval --truth '$T/kmap.tsv'"
 check "eval: the map's escaped key matches only its own file" grep -q '^utterances  1$' "$T/out"
 # --whole on a long recording: memory bounded by the features (one pass of
 # the shipped 2D CNN over 10 minutes held every layer's activations: 0.9 GB).

@@ -67,7 +67,7 @@ held_corpus() { # CORPUS CLASSES FLOOR
 	tr '\n' '\0' < "$T/$c.files" | xargs -0 -P 2 -n 64 ser-classify -m "$model" --only "$cls" \
 		> "$T/$c.labels" 2>"$T/err"
 	check "shipped model labelled all $n held-out $c files" [ "$(wc -l < "$T/$c.labels")" -eq "$n" ]
-	ser-eval -c "$cls" --json "$T/$c.labels" > "$T/$c.json" 2>"$T/err"
+	ser-eval --classes "$cls" --json "$T/$c.labels" > "$T/$c.json" 2>"$T/err"
 	uar=$(json_num uar "$T/$c.json")
 	acc=$(json_num accuracy "$T/$c.json")
 	if [ -n "$uar" ] && awk -v a="$uar" -v m="$floor" 'BEGIN { exit !(a >= m) }'; then

@@ -30,8 +30,8 @@ sox "$D/a.wav" -t ircam "$D/a.ircam" 2>/dev/null
 # ---- 1. audio on stdin is decoded, features refused by ser-mfcc, raw only when nothing is recognised ----
 for f in flac aiff au w64 caf ogg rf64 mp3; do
 	[ -f "$D/a.$f" ] || { skip "stdin .$f: no tool to write it"; continue; }
-	ser-mfcc -t "$D/a.$f" 2>/dev/null | sed '1s/^[^ ]*//' >"$D/file.txt"
-	status 0 "ser-mfcc: .$f on stdin" sh -c 'cat "$1" | ser-mfcc -t' sh "$D/a.$f"
+	ser-mfcc --text "$D/a.$f" 2>/dev/null | sed '1s/^[^ ]*//' >"$D/file.txt"
+	status 0 "ser-mfcc: .$f on stdin" sh -c 'cat "$1" | ser-mfcc --text' sh "$D/a.$f"
 	check "ser-mfcc: .$f on stdin == by name" sh -c 'nokey() { sed "1s/^[^ ]*//" "$1"; }; nokey "$1" | cmp -s - "$2"' sh "$T/out" "$D/file.txt"
 	ser-classify $M "$D/a.$f" | cut -f2- >"$D/lab.file"
 	status 0 "ser-classify: .$f on stdin" sh -c 'cat "$2" | ser-classify $1' sh "$M" "$D/a.$f"
@@ -45,7 +45,7 @@ check "ser-mfcc: ... and writes no utterance" sh -c '! ser-mfcc < "$1" 2>/dev/nu
 # raw PCM that starts like dithered silence (samples -1 0 -1 1: an MPEG frame
 # sync by chance) stays raw PCM
 { printf '\377\377\000\000\377\377\001\000'; head -c 32004 /dev/zero; } >"$D/ffff.raw"
-status 0 "ser-mfcc: raw PCM starting with the sample -1 on stdin" sh -c 'ser-mfcc -t < "$1"' sh "$D/ffff.raw"
+status 0 "ser-mfcc: raw PCM starting with the sample -1 on stdin" sh -c 'ser-mfcc --text < "$1"' sh "$D/ffff.raw"
 check "ser-mfcc: ... read as raw s16 (98 frames of 16006 samples)" test "$(grep -c '^  [-0-9]' "$T/out")" -eq 98
 check "ser-mfcc: ... no decoder lines" test ! -s "$T/err"
 
@@ -95,11 +95,11 @@ status 2 "ser-classify: header-only WAV -> 2" ser-classify $M "$D/hdr.wav"
 check "ser-classify: header-only WAV: no label, a reason" sh -c '[ ! -s "$1" ] && grep -q "hdr.wav: no audio samples" "$2"' sh "$T/out" "$T/err"
 status 2 "ser-classify: header-only WAV on stdin -> 2" sh -c 'ser-classify $1 < "$2"' sh "$M" "$D/hdr.wav"
 { cat "$D/hdr.wav"; tail -c +45 "$D/a.wav"; } >"$D/d0.wav"
-status 0 "ser-mfcc: WAV with data size 0 followed by data, by name" ser-mfcc -t "$D/d0.wav"
+status 0 "ser-mfcc: WAV with data size 0 followed by data, by name" ser-mfcc --text "$D/d0.wav"
 nokey "$T/out" >"$D/d0.name"
-status 0 "ser-mfcc: the same WAV on stdin" sh -c 'cat "$1" | ser-mfcc -t' sh "$D/d0.wav"
+status 0 "ser-mfcc: the same WAV on stdin" sh -c 'cat "$1" | ser-mfcc --text' sh "$D/d0.wav"
 nokey "$T/out" >"$D/d0.stdin"
-ser-mfcc -t "$D/a.wav" >"$D/a.txt"
+ser-mfcc --text "$D/a.wav" >"$D/a.txt"
 nokey "$D/a.txt" >"$D/a.nokey"
 check "ser-mfcc: data size 0: the same frames by name and on stdin (all of them)" sh -c \
 	'cmp -s "$1" "$2" && cmp -s "$1" "$3"' sh "$D/d0.name" "$D/d0.stdin" "$D/a.nokey"
@@ -144,9 +144,9 @@ check "ser-classify: ... no label, a message" sh -c '[ ! -s "$1" ] && grep -q "l
 status 2 "ser-mfcc nan.wav | ser-classify -> 2" sh -c 'ser-mfcc "$2" 2>/dev/null | ser-classify $1' sh "$M" "$D/late-nan.wav"
 check "... and no label" test ! -s "$T/out"
 status 2 "ser-classify --window: an aborted utterance -> 2" ser-classify $M -w 0.5 "$D/ab.feat"
-status 0 "ser-mfcc -t: text form" ser-mfcc -t "$D/a.wav"
-status 2 "ser-mfcc -t: the aborted text matrix" ser-mfcc -t "$D/late-nan.wav"
-check "ser-mfcc -t: ends ' ABORTED ]' (refused by a Kaldi reader)" sh -c 'tail -1 "$1" | grep -q " ABORTED ]$"' sh "$T/out"
+status 0 "ser-mfcc --text: text form" ser-mfcc --text "$D/a.wav"
+status 2 "ser-mfcc --text: the aborted text matrix" ser-mfcc --text "$D/late-nan.wav"
+check "ser-mfcc --text: ends ' ABORTED ]' (refused by a Kaldi reader)" sh -c 'tail -1 "$1" | grep -q " ABORTED ]$"' sh "$T/out"
 { ser-mfcc -k 03-01-01-01-01-01-01.wav <"$D/a.wav"; ser-mfcc -k 03-01-05-01-01-01-02.wav <"$D/a.flac"
   ser-mfcc -k 03-01-05-01-01-01-03.wav <"$D/late-nan.wav"; ser-mfcc -k 03-01-01-01-01-01-04.wav <"$D/a.au"; } >"$D/tr.feat" 2>/dev/null
 status 2 "ser-train: an aborted utterance -> 2" ser-train -q --arch "conv:4:3 relu stats dense" --classes neutral,angry \

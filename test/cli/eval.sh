@@ -76,7 +76,7 @@ fi
 # paths with extensions (exact, then file name, then stem).
 printf '# truth\nclip1\ta\nclip2\ta\nrec/clip3.wav\ta\nclip4\tb\tspk9\nclip5\tc\n' >"$T/truth.tsv"
 printf 'x/clip1.wav\ta\t0.9\nx/clip2.flac\ta\t0.9\nrec/clip3.wav\tb\t0.9\nclip4\tb\t0.8\nnotinmap.wav\ta\t0.5\n' >"$T/pred.tsv"
-status 0 "--truth: exit 0" ser-eval -t "$T/truth.tsv" -c a,b,c "$T/pred.tsv"
+status 0 "--truth: exit 0" ser-eval --truth "$T/truth.tsv" --classes a,b,c "$T/pred.tsv"
 # truth a a a b, pred a a b b: accuracy .75, recall a 2/3 b 1 -> UAR .8333
 check "--truth: accuracy 0.7500 (3/4)" grep -q '^accuracy    0\.7500  (3/4)$' "$T/out"
 check "--truth: UAR 0.8333 over 2 classes" grep -q '^UAR         0\.8333  (mean recall over 2 classes' "$T/out"
@@ -202,7 +202,7 @@ check "--by corpus: no table per speaker" sh -c '! grep -q "^per speaker" "$1"' 
 check "--by corpus: title states 4 groups and the UAR rule" \
 	grep -q "^per corpus (4 groups; a group's UAR is over the classes in its truth" "$T/out"
 check "without --by: no table" sh -c '! grep -q "^per " "$1"' sh "$T/noby.out"
-status 0 "-b speaker: exit 0" ser-eval -b speaker "$T/groups.tsv"
+status 0 "-b speaker: exit 0" ser-eval --by speaker "$T/groups.tsv"
 check "-b speaker: table per speaker, scores of each row" table_is speaker "$T/want.speaker" "$T/out"
 status 0 "--by speaker --by corpus: exit 0" ser-eval --by speaker --by corpus "$T/groups.tsv"
 cp "$T/out" "$T/both.out"
@@ -253,7 +253,7 @@ printf '%s\t%s\t%s\t%s\t%s\t%s\n' \
 	ravdess 2 0.5 0.5 0.333333 2 \
 	'(mean)' 6 0.625 0.625 0.533333 - >"$T/want.mapcorpus"
 status 0 "--truth map with speakers, --by speaker --by corpus: exit 0" \
-	ser-eval -c happy,sad -t "$T/spk.truth" --by speaker --by corpus "$T/spk.pred"
+	ser-eval --classes happy,sad --truth "$T/spk.truth" --by speaker --by corpus "$T/spk.pred"
 check "--truth map: speakers from the map, the name, else unknown" table_is speaker "$T/want.mapspk" "$T/out"
 check "--truth map: corpus from the key's name, else none" table_is corpus "$T/want.mapcorpus" "$T/out"
 
@@ -277,7 +277,7 @@ assert len(s["groups"]) == 8 and s["groups"][2]["name"] == "nemo-EB0" and s["gro
 assert abs(s["mean"]["accuracy"] - 35.5 / 48) < 1e-9, s["mean"]
 assert d["utterances"] == 17 and d["correct"] == 12
 ' "$T/out"
-	ser-eval --json -c happy,sad -t "$T/spk.truth" --by speaker "$T/spk.pred" >"$T/out" 2>&1
+	ser-eval --json --classes happy,sad --truth "$T/spk.truth" --by speaker "$T/spk.pred" >"$T/out" 2>&1
 	check "--json --by speaker: names JSON-escaped" python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -302,7 +302,7 @@ status 1 "--by without argument: exit 1" ser-eval "$T/groups.tsv" --by
 # Bad options: exit 1 with the synopsis.
 status 1 "unknown option: exit 1" ser-eval --nope "$T/known.tsv"
 check "unknown option: usage on stderr" grep -q '^Usage: ser-eval' "$T/err"
-status 1 "empty class name: exit 1" ser-eval -c 'a,,b' "$T/known.tsv"
+status 1 "empty class name: exit 1" ser-eval --classes 'a,,b' "$T/known.tsv"
 status 1 "duplicate class: exit 1" ser-eval --classes 'a,b,a' "$T/known.tsv"
 status 1 "--svg without argument: exit 1" ser-eval "$T/known.tsv" --svg
 status 0 "--help: exit 0" ser-eval --help
@@ -332,7 +332,7 @@ check "--svg: title with accuracy and UAR" grep -q 'accuracy 60.0%, UAR 58.3%' "
 check "--svg: 64 cells" [ "$(grep -c '<rect x=' "$T/svg/cm.svg")" -eq 64 ]
 check "--svg: no temporary file left" [ "$(ls "$T/svg")" = cm.svg ]
 printf '03-01-05-01-01-01-01.wav\ta<b&"c\t0.9\n' >"$T/amp.tsv"
-ser-eval -c 'a<b&"c,angry' --svg "$T/svg/amp.svg" "$T/amp.tsv" >/dev/null 2>&1
+ser-eval --classes 'a<b&"c,angry' --svg "$T/svg/amp.svg" "$T/amp.tsv" >/dev/null 2>&1
 if command -v xmllint >/dev/null 2>&1; then
 	check "--svg: class names XML-escaped" xmllint --noout "$T/svg/amp.svg"
 else

@@ -36,7 +36,7 @@ H=$T/h; mkdir -p "$H"
 if have ser-mfcc; then
 	: >"$H/empty"
 	status 0 "mfcc: zero-length stdin" sh -c 'ser-mfcc < "$1"' sh "$H/empty"
-	status 0 "mfcc: one s16 sample" sh -c 'printf "\001\002" | ser-mfcc -t'
+	status 0 "mfcc: one s16 sample" sh -c 'printf "\001\002" | ser-mfcc --text'
 	check "mfcc: one sample gives an utterance with no frames" sh -c 'grep -q "^- *\[" "$1" && ! grep -q "[0-9]" "$1"' sh "$T/out"
 	status 0 "mfcc: one f32 sample" sh -c 'printf "\000\000\000\077" | ser-mfcc -e f32'
 	refuse 2 ser-mfcc "mfcc: odd byte count (half a sample)" sh -c 'printf "\001\002\003" | ser-mfcc'
@@ -60,7 +60,7 @@ if have ser-mfcc; then
 	awk 'BEGIN { for (i = 0; i < 1000; i++) printf "\315\314\314\075" }' >"$H/tone.f32" 2>/dev/null
 	for v in nan:'\000\000\300\177' inf:'\000\000\200\177' -inf:'\000\000\200\377' flt_max:'\377\377\177\177'; do
 		{ head -c 2000 "$H/tone.f32"; printf "${v#*:}"; tail -c +2005 "$H/tone.f32"; } >"$H/${v%%:*}.f32"
-		refuse 2 ser-mfcc "mfcc: f32 input with ${v%%:*}" sh -c 'ser-mfcc -e f32 -t < "$1"' sh "$H/${v%%:*}.f32"
+		refuse 2 ser-mfcc "mfcc: f32 input with ${v%%:*}" sh -c 'ser-mfcc -e f32 --text < "$1"' sh "$H/${v%%:*}.f32"
 		case $v in flt_max*) ;; *)
 			check "mfcc: ${v%%:*}: the input and sample are named" grep -q '^ser-mfcc: -: sample 500 is' "$T/err" ;;
 		esac
@@ -88,7 +88,7 @@ if have ser-mfcc; then
 			--n-mels 1024 --n-ceps 1024 --fft-size 4096 --low-freq 0 --high-freq 8000 "$H/t.wav"
 		nu=$(printf 'x\351\300y')  # Latin-1, invalid UTF-8 (0xff is not a Kaldi token)
 		cp "$H/t.wav" "$H/$nu.wav"
-		status 0 "mfcc: a non-UTF-8 file name" ser-mfcc -t "$H/$nu.wav"
+		status 0 "mfcc: a non-UTF-8 file name" ser-mfcc --text "$H/$nu.wav"
 		check "mfcc: the key keeps the name's bytes" env LC_ALL=C grep -qF "$nu" "$T/out"
 		refuse 2 ser-mfcc "mfcc: stdout closed" sh -c 'ser-mfcc "$1" >&-' sh "$H/t.wav"
 		refuse 2 ser-mfcc "mfcc: stdout full (/dev/full)" sh -c 'ser-mfcc "$1" > /dev/full' sh "$H/t.wav"
@@ -179,9 +179,9 @@ if have ser-eval; then
 	refuse 2 ser-eval "eval: endless line from /dev/zero" sh -c 'head -c 50000000 /dev/zero | ser-eval'
 	refuse 2 ser-eval "eval: NUL in a line" sh -c 'printf "03-01-05-01-01-01-07\000\tangry\t0.9\n" | ser-eval'
 	refuse 2 ser-eval "eval: a directory as input" ser-eval "$H"
-	refuse 2 ser-eval "eval: a directory as truth" sh -c 'printf "03-01-05-01-01-01-07\tangry\t0.9\n" | ser-eval -t "$1"' sh "$H"
+	refuse 2 ser-eval "eval: a directory as truth" sh -c 'printf "03-01-05-01-01-01-07\tangry\t0.9\n" | ser-eval --truth "$1"' sh "$H"
 	status 0 "eval: non-UTF-8 key with a truth map" sh -c \
-		'printf "\377k\tangry\n" > "$1/truth"; printf "\377k\tangry\t0.9\n" | ser-eval -t "$1/truth"' sh "$H"
+		'printf "\377k\tangry\n" > "$1/truth"; printf "\377k\tangry\t0.9\n" | ser-eval --truth "$1/truth"' sh "$H"
 	refuse 2 ser-eval "eval: stdout full" sh -c 'printf "03-01-05-01-01-01-07\tangry\t0.9\n" | ser-eval > /dev/full'
 	refuse 2 ser-eval "eval: stdout closed" sh -c 'printf "03-01-05-01-01-01-07\tangry\t0.9\n" | ser-eval >&-'
 else

@@ -32,7 +32,7 @@ while read -r k rx; do
 	[ "$(dd if="$T/f.ark" bs=1 skip=$((off - ${#k} - 1)) count=${#k} 2>/dev/null)" = "$k" ] || bad=$((bad + 1))
 done < "$T/f.scp"
 check "mfcc: every scp offset is its key's object ($bad wrong)" test "$bad" -eq 0
-status 0 "mfcc: -t -o --scp" ser-mfcc -t -o "$T/t.ark" --scp "$T/t.scp" "$@"
+status 0 "mfcc: --text -o --scp" ser-mfcc --text -o "$T/t.ark" --scp "$T/t.scp" "$@"
 status 1 "mfcc: --scp without -o -> 1" ser-mfcc --ark --scp "$T/x.scp" "$@"
 status 1 "mfcc: --scp with the ser stream -> 1" ser-mfcc -o "$T/x.feat" --scp "$T/x.scp" "$@"
 status 1 "mfcc: --scp and -o the same file -> 1" ser-mfcc --ark -o "$T/x.ark" --scp "$T/x.ark" "$@"
@@ -46,25 +46,25 @@ check "mfcc: --wav-scp features = the files'" sh -c "ser-mfcc --wav-scp '$T/wav.
 printf 'cmd1 sox %s -t wav - |\n' "$first" > "$T/cmd.scp"
 status 2 "mfcc: a command line without --wav-scp-commands -> 2" ser-mfcc --wav-scp "$T/cmd.scp" -o "$T/c.feat"
 check "mfcc: ... says how" grep -q 'not run without --wav-scp-commands' "$T/err"
-status 0 "mfcc: --wav-scp-commands runs it" ser-mfcc --wav-scp "$T/cmd.scp" --wav-scp-commands -t -o "$T/c.txt"
-check "mfcc: the command's audio = the file's" sh -c "ser-mfcc -t -k cmd1 < '$first' | cmp -s - '$T/c.txt'"
+status 0 "mfcc: --wav-scp-commands runs it" ser-mfcc --wav-scp "$T/cmd.scp" --wav-scp-commands --text -o "$T/c.txt"
+check "mfcc: the command's audio = the file's" sh -c "ser-mfcc --text -k cmd1 < '$first' | cmp -s - '$T/c.txt'"
 printf 'bad false |\n' > "$T/false.scp"
 status 2 "mfcc: a failing command -> 2" ser-mfcc --wav-scp "$T/false.scp" --wav-scp-commands
 status 1 "mfcc: --wav-scp with FILEs -> 1" ser-mfcc --wav-scp "$T/wav.scp" "$first"
 status 1 "mfcc: --wav-scp-commands alone -> 1" ser-mfcc --wav-scp-commands "$first"
 
 # ---- archives read with --settings
-ser-classify -m "$M" --no-vad -p "$T/f.feat" > "$T/ref.tsv"
+ser-classify -m "$M" --no-vad -P "$T/f.feat" > "$T/ref.tsv"
 for f in f.ark t.ark f.scp t.scp; do
-	status 0 "classify: --settings ser $f" ser-classify -m "$M" --no-vad -p --settings ser "$T/$f"
+	status 0 "classify: --settings ser $f" ser-classify -m "$M" --no-vad -P --settings ser "$T/$f"
 	check "classify: $f labels = the stream's" cmp -s "$T/out" "$T/ref.tsv"
 done
-status 0 "classify: archive on stdin" sh -c "ser-classify -m '$M' --no-vad -p --settings ser < '$T/f.ark' > '$T/o2'"
+status 0 "classify: archive on stdin" sh -c "ser-classify -m '$M' --no-vad -P --settings ser < '$T/f.ark' > '$T/o2'"
 check "classify: ... same labels" cmp -s "$T/o2" "$T/ref.tsv"
-status 0 "classify: --settings FILE.feat (its header)" ser-classify -m "$M" --no-vad -p --settings "$T/f.feat" "$T/f.ark"
+status 0 "classify: --settings FILE.feat (its header)" ser-classify -m "$M" --no-vad -P --settings "$T/f.feat" "$T/f.ark"
 check "classify: ... same labels" cmp -s "$T/out" "$T/ref.tsv"
 settings=$(ser-mfcc --print-settings)
-status 0 "classify: --settings TEXT" ser-classify -m "$M" --no-vad -p --settings "$settings" "$T/f.ark"
+status 0 "classify: --settings TEXT" ser-classify -m "$M" --no-vad -P --settings "$settings" "$T/f.ark"
 check "classify: ... same labels" cmp -s "$T/out" "$T/ref.tsv"
 status 2 "classify: archive without --settings -> 2" ser-classify -m "$M" "$T/f.ark"
 check "classify: ... the message says --settings" grep -q 'Kaldi archive carries no feature settings: name them with --settings' "$T/err"
@@ -94,9 +94,9 @@ open(T + "/dim.ark", "wb").write(b"a \0BFM \4" + struct.pack("<i", 1) + b"\4" + 
 open(T + "/nan.ark", "wb").write(b"a " + fm(b"FM", 1, [float("nan")] + vals[1:dim], "f"))
 open(T + "/row.ark", "w").write("a  [\n  1 2 3 \n  1 2 ]\n")
 EOF
-ser-classify -m "$M" --no-vad -p --settings ser "$T/d.ark" > "$T/d.tsv" 2>&1
+ser-classify -m "$M" --no-vad -P --settings ser "$T/d.ark" > "$T/d.tsv" 2>&1
 check "classify: float64 matrix = the float32 one" sh -c "test \"\$(cut -f2- '$T/d.tsv' | uniq | wc -l)\" -eq 1"
-ser-classify -m "$M" --no-vad -p --settings ser "$T/v.ark" > "$T/v.tsv" 2>&1
+ser-classify -m "$M" --no-vad -P --settings ser "$T/v.ark" > "$T/v.tsv" 2>&1
 check "classify: a vector (FV) is one frame" sh -c "test \"\$(cut -f2- '$T/v.tsv' | uniq | wc -l)\" -eq 1"
 status 0 "classify: text archive with an empty matrix" ser-classify -m "$M" --no-vad --settings ser "$T/txt.ark"
 check "classify: ... labels a" grep -q '^a	' "$T/out"
@@ -126,7 +126,7 @@ status 0 "train: from the scp with --settings" ser-train -q -o "$T/k.ser" --arch
 ser-classify -m "$T/s.ser" --info | grep -v '^model:\|^command:' > "$T/si"
 ser-classify -m "$T/k.ser" --info | grep -v '^model:\|^command:' > "$T/ki"
 check "train: the same model (the record but for the command)" cmp -s "$T/si" "$T/ki"
-check "train: the same parameters (same labels and probabilities)" sh -c "ser-classify -m '$T/s.ser' -p --no-vad '$T/f.feat' > '$T/sp' && ser-classify -m '$T/k.ser' -p --no-vad '$T/f.feat' > '$T/kp' && cmp -s '$T/sp' '$T/kp'"
+check "train: the same parameters (same labels and probabilities)" sh -c "ser-classify -m '$T/s.ser' -P --no-vad '$T/f.feat' > '$T/sp' && ser-classify -m '$T/k.ser' -P --no-vad '$T/f.feat' > '$T/kp' && cmp -s '$T/sp' '$T/kp'"
 status 2 "train: archive without --settings -> 2" ser-train -q -o "$T/n.ser" "$T/f.ark"
 check "train: ... the message says --settings" grep -q 'name them with --settings' "$T/err"
 
@@ -154,7 +154,7 @@ check "feat: ser -> ark -> ser = ser -> ser (cmp)" cmp -s "$T/c1.feat" "$T/c2.fe
 check "feat: ... and -> ark again (cmp)" sh -c "ser-feat copy --to ark '$T/c2.feat' | cmp -s - '$T/c.ark'"
 check "feat: the copy has the stream's header" sh -c "ser-feat info '$T/c2.feat' | grep -v '^file:' > '$T/i2'; ser-feat info '$T/f.feat' | grep -v '^file:' | cmp -s - '$T/i2'"
 ser-feat copy --to text "$T/f.feat" > "$T/c.txt"
-check "feat: copy --to text = ser-mfcc -t" cmp -s "$T/c.txt" "$T/t.ark"
+check "feat: copy --to text = ser-mfcc --text" cmp -s "$T/c.txt" "$T/t.ark"
 check "feat: text -> ser -> text (cmp)" sh -c "ser-feat copy --to ser --settings ser '$T/c.txt' | ser-feat copy --to text - | cmp -s - '$T/c.txt'"
 ser-feat copy --to raw "$T/f.feat" > "$T/c.raw"
 check "feat: raw is frames x 40 x 4 bytes" test "$(size "$T/c.raw")" -eq $((frames * 160))

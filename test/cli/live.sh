@@ -135,6 +135,23 @@ status 2 "ser-live: a missing device -> 2" ser-live -D no_such_device_x $M
 check "ser-live: the message names the device" grep -q 'no_such_device_x' "$T/err"
 status 1 "ser-live: bad option value -> 1" ser-live $M -w
 status 0 "ser-live --help" ser-live --help
+# --opt VALUE as --opt=VALUE; usage errors are ser-live's own; a closed reader is quiet
+status 0 "ser-live --only sad,happy (a value after a space)" ser-live -D filemic $DM -w 1 -H 0.25 --only sad,happy
+check "ser-live --only sad,happy == --only=sad,happy" cmp -s "$T/out" "$T/only"
+status 1 "ser-live --smooth x: exit 1" ser-live -D filemic $M --smooth x
+check "ser-live --smooth x: ser-live's message, one line of reason" sh -c "grep -q \"^ser-live: --smooth: 'x' is not an integer\" '$T/err' && ! grep -q '^ser-classify' '$T/err'"
+status 1 "ser-live --no-such-option: exit 1" ser-live -D filemic $M --no-such-option
+check "ser-live --no-such-option: ser-live's message" grep -q "^ser-live: unknown option '--no-such-option'" "$T/err"
+status 0 "ser-live --version" ser-live --version
+check "ser-live --version: name and version" grep -qx 'ser-live (ser) [0-9.]*' "$T/out"
+ser-live -D filemic $M -w 1 -H 0.25 2>"$T/head.err" | head -3 > "$T/head3"
+check "ser-live | head -3: three lines, nothing on stderr ($(head -c 200 "$T/head.err"))" sh -c "[ \$(wc -l < '$T/head3') -eq 3 ] && [ ! -s '$T/head.err' ]"
+# right after make: the programs beside the script's tree when none is on PATH
+mkdir -p "$T/src/scripts" "$T/src/bin"
+cp "$SER_ROOT/scripts/ser-live" "$T/src/scripts/"
+for p in ser-capture ser-mfcc ser-classify; do ln -s "$(command -v $p)" "$T/src/bin/$p"; done
+status 0 "ser-live from a source tree, programs not on PATH" env PATH=/usr/bin:/bin "$T/src/scripts/ser-live" -D filemic $M -w 1 -H 0.25
+check "ser-live from a source tree: the same lines" cmp -s "$T/out" "$T/live"
 # SIGTERM to ser-live with a never-ending device: all end, status 0
 for cap in "" --arecord; do
 	[ -z "$cap" ] || command -v arecord >/dev/null 2>&1 || { skip "arecord missing"; continue; }

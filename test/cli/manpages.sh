@@ -36,3 +36,24 @@ if command -v groff >/dev/null 2>&1; then
 	check "ser-classify.1: the hint example is one command" grep -q 'e\.g\. .use ser-mfcc --preset librosa --pool mean.\.' "$T/classify.txt"
 	check "ser-classify.1: DESCRIPTION runs no commands together" sh -c "! grep -q 'smooth 3 ser-classify' '$T/classify.txt'"
 fi
+# Every page clean under mandoc -Tlint (errors, warnings and style) and
+# groff -ww; no rendered line as wide as a table once was (200 columns; 113
+# is ser-eval's own report line, shown as printed);
+# one date on every page.
+for m in "$SER_ROOT"/man/*.[1-8]; do
+	b=$(basename "$m")
+	if command -v mandoc >/dev/null 2>&1; then
+		mandoc -Tlint "$m" > "$T/lint" 2>&1
+		check "$b: mandoc -Tlint is silent$( [ -s "$T/lint" ] && printf ' (%s)' "$(head -c 200 "$T/lint")")" test ! -s "$T/lint"
+	else
+		skip "$b: mandoc not installed (scripts/install-deps)"
+	fi
+	if command -v groff >/dev/null 2>&1; then
+		groff -ww -man -z "$m" > "$T/lint" 2>&1
+		check "$b: groff -ww -man -z is silent$( [ -s "$T/lint" ] && printf ' (%s)' "$(head -c 200 "$T/lint")")" test ! -s "$T/lint"
+		w=$(groff -man -Tutf8 -P-c "$m" 2>/dev/null | sed 's/.\x08//g' | awk '{ if (length > w) w = length } END { print w + 0 }')
+		check "$b: no rendered line over 120 columns (widest $w)" test "$w" -le 120
+	fi
+done
+dates=$(sed -n '1s/^\.TH [^ ]* [0-9] \([^ ]*\) .*/\1/p' "$SER_ROOT"/man/*.[1-8] | sort -u | wc -l)
+check "every page's .TH has the same date" test "$dates" -eq 1

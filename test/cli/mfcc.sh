@@ -69,38 +69,38 @@ for o in "-k x" "-e f32" "--input-rate 8000"; do
 	status 0 "$o with - among the FILEs: applies" sh -c 'ser-mfcc $1 "$2" - < "$3" > /dev/null' sh "$o" "$T/a.wav" "$in"
 done
 status 1 "--print-settings with a FILE: exit 1" ser-mfcc --print-settings "$T/a.wav"
-status 1 "-t and --raw: exit 1" ser-mfcc -t --raw "$T/a.wav"
+status 1 "-t and --raw: exit 1" ser-mfcc --text --raw "$T/a.wav"
 
 # ---- a key a Kaldi archive cannot hold: that file reported, the others written ----
 cp "$T/a.wav" "$T/a b.wav"
-for fmt in -t --ark; do
+for fmt in --text --ark; do
 	status 2 "$fmt: a key with a space: exit 2" ser-mfcc $fmt "$T/a.wav" "$T/a b.wav" "$T/b.wav"
 	check "$fmt: the message names that file, not stdout" grep -qxF "ser-mfcc: $T/a b.wav: key '$T/a b.wav' has white space or control bytes, which a Kaldi archive cannot hold" "$T/err"
 	check "$fmt: the files before and after it are written" sh -c 'grep -aqF "$1/a.wav " "$2" && grep -aqF "$1/b.wav " "$2" && ! grep -aqF "a b.wav" "$2"' sh "$T" "$T/out"
 done
-ser-mfcc -t "$T/a.wav" "$T/b.wav" > "$T/ab.txt"
-ser-mfcc -t "$T/a.wav" "$T/a b.wav" "$T/b.wav" > "$T/aib.txt" 2>/dev/null
+ser-mfcc --text "$T/a.wav" "$T/b.wav" > "$T/ab.txt"
+ser-mfcc --text "$T/a.wav" "$T/a b.wav" "$T/b.wav" > "$T/aib.txt" 2>/dev/null
 check "-t: the others exactly as without the bad file" cmp -s "$T/ab.txt" "$T/aib.txt"
 status 2 "--ark -k with a space on stdin: exit 2" sh -c 'ser-mfcc --ark -k "x y" < "$1"' sh "$T/a.wav"
 check "--ark -k with a space: the message names stdin" grep -q "^ser-mfcc: -: key 'x y'" "$T/err"
 
 # ---- one utterance, same features whatever the way in ----
-status 0 "file input" ser-mfcc -t "$T/a.wav"
+status 0 "file input" ser-mfcc --text "$T/a.wav"
 mv "$T/out" "$T/file.txt"
 check "text output keyed by the path, 98 frames of 40 (16000 samples, 400/160 snip)" \
 	sh -c '[ "$(head -1 "$1" | tr -s " ")" = "$2 [" ] && [ "$3" -eq 98 ] &&
 	       [ $(sed -n 2p "$1" | wc -w) -eq 40 ]' sh "$T/file.txt" "$T/a.wav" "$(frames "$T/file.txt")"
-status 0 "raw s16 on stdin" sh -c 'ser-mfcc -t -k "$1" < "$2"' sh "$T/a.wav" "$T/a.raw"
+status 0 "raw s16 on stdin" sh -c 'ser-mfcc --text -k "$1" < "$2"' sh "$T/a.wav" "$T/a.raw"
 check "stdin raw s16 == file" cmp -s "$T/out" "$T/file.txt"
-status 0 "WAV on stdin" sh -c 'cat "$2" | ser-mfcc -t -k "$1"' sh "$T/a.wav" "$T/a.wav"
+status 0 "WAV on stdin" sh -c 'cat "$2" | ser-mfcc --text -k "$1"' sh "$T/a.wav" "$T/a.wav"
 check "stdin WAV (detected) == file" cmp -s "$T/out" "$T/file.txt"
-status 0 "raw f32 on stdin" sh -c 'ser-mfcc -t -e f32 -k "$1" < "$2"' sh "$T/a.wav" "$T/a.f32"
+status 0 "raw f32 on stdin" sh -c 'ser-mfcc --text -e f32 -k "$1" < "$2"' sh "$T/a.wav" "$T/a.f32"
 check "stdin raw f32 == file" cmp -s "$T/out" "$T/file.txt"
-status 0 "- as a file argument" sh -c 'ser-mfcc -t -k "$1" - < "$2"' sh "$T/a.wav" "$T/a.raw"
+status 0 "- as a file argument" sh -c 'ser-mfcc --text -k "$1" - < "$2"' sh "$T/a.wav" "$T/a.raw"
 check "- argument == file" cmp -s "$T/out" "$T/file.txt"
 # reads of any size: split inside a sample and inside a frame, with pauses
 status 0 "raw s16 on stdin in pieces" sh -c '{ head -c 1001 "$2"; sleep 0.2; tail -c +1002 "$2" | head -c 9000;
-	sleep 0.2; tail -c +10002 "$2"; } | ser-mfcc -t -k "$1"' sh "$T/a.wav" "$T/a.raw"
+	sleep 0.2; tail -c +10002 "$2"; } | ser-mfcc --text -k "$1"' sh "$T/a.wav" "$T/a.raw"
 check "stdin in pieces == file (frames do not depend on read sizes)" cmp -s "$T/out" "$T/file.txt"
 ser-mfcc "$T/a.wav" >"$T/file.feat" 2>/dev/null
 ser-mfcc -k "$T/a.wav" <"$T/a.raw" >"$T/raw.feat" 2>/dev/null
@@ -109,24 +109,24 @@ status 0 "--raw output" ser-mfcc --raw "$T/a.wav"
 check "--raw: 98 frames x 40 float32 = 15680 bytes (got $(size "$T/out"))" test "$(size "$T/out")" -eq 15680
 
 # resampled input: 8 kHz stereo WAV file, the same through stdin, and raw with --input-rate
-status 0 "8 kHz stereo file resampled to 16 kHz" ser-mfcc -t "$T/c8.wav"
+status 0 "8 kHz stereo file resampled to 16 kHz" ser-mfcc --text "$T/c8.wav"
 sed "1s|^$T/c8.wav|x|" "$T/out" >"$T/c8file.txt"
 check "8 kHz, 1 s -> 98 frames" test "$(frames "$T/out")" -eq 98
-status 0 "8 kHz raw with --input-rate" sh -c 'ser-mfcc -t -k x --input-rate 8000 < "$1"' sh "$T/c8.raw"
+status 0 "8 kHz raw with --input-rate" sh -c 'ser-mfcc --text -k x --input-rate 8000 < "$1"' sh "$T/c8.raw"
 check "8 kHz raw resampled on stdin: 98 frames" test "$(frames "$T/out")" -eq 98
-status 0 "8 kHz WAV on stdin" sh -c 'ser-mfcc -t -k x < "$1"' sh "$T/c8.wav"
+status 0 "8 kHz WAV on stdin" sh -c 'ser-mfcc --text -k x < "$1"' sh "$T/c8.wav"
 check "8 kHz WAV on stdin == 8 kHz file" cmp -s "$T/out" "$T/c8file.txt"
 
 # ---- many inputs ----
-status 0 "two files" ser-mfcc -t "$T/a.wav" "$T/b.wav"
+status 0 "two files" ser-mfcc --text "$T/a.wav" "$T/b.wav"
 mv "$T/out" "$T/ab.txt"
-ser-mfcc -t "$T/b.wav" >"$T/b.txt" 2>/dev/null
+ser-mfcc --text "$T/b.wav" >"$T/b.txt" 2>/dev/null
 check "two files == the two outputs concatenated (text)" sh -c 'cat "$1" "$2" | cmp -s - "$3"' sh "$T/file.txt" "$T/b.txt" "$T/ab.txt"
-status 2 "missing file among others: status 2" ser-mfcc -t "$T/a.wav" "$T/missing.wav" "$T/b.wav"
+status 2 "missing file among others: status 2" ser-mfcc --text "$T/a.wav" "$T/missing.wav" "$T/b.wav"
 check "missing file reported as ser-mfcc: FILE: reason" grep -q "^ser-mfcc: $T/missing.wav: " "$T/err"
 check "the other files are processed" cmp -s "$T/out" "$T/ab.txt"
 printf 'this is not audio\n' >"$T/text.wav"
-status 2 "non-audio file: status 2" ser-mfcc -t "$T/text.wav"
+status 2 "non-audio file: status 2" ser-mfcc --text "$T/text.wav"
 check "non-audio file reported" grep -q "^ser-mfcc: $T/text.wav: " "$T/err"
 # binary streams concatenate too: a reader (ser-classify) sees the two
 # utterances, each as it sees it alone
@@ -138,13 +138,13 @@ status 0 "concatenated binary streams are readable" ser-classify -m "$m" --probs
 check "cat a.feat b.feat reads as the two utterances" sh -c '[ "$(wc -l < "$1")" -eq 2 ] && cmp -s "$1" "$2"' sh "$T/out" "$T/sep.lab"
 
 # ---- empty and odd stdin ----
-status 0 "empty stdin: an utterance with 0 frames, status 0" sh -c 'ser-mfcc -t < /dev/null'
+status 0 "empty stdin: an utterance with 0 frames, status 0" sh -c 'ser-mfcc --text < /dev/null'
 check "empty stdin: text archive with no frames" sh -c '[ "$2" -eq 0 ] && grep -q "^- *\[" "$1"' sh "$T/out" "$(frames "$T/out")"
 check "empty stdin: nothing on stderr" test ! -s "$T/err"
 status 0 "empty stdin, --raw: no bytes" sh -c 'ser-mfcc --raw < /dev/null'
 check "empty stdin, --raw: 0 bytes" test "$(size "$T/out")" -eq 0
 printf 'abc' >"$T/odd.raw"
-status 2 "raw s16 stdin with an odd byte count: status 2" sh -c 'ser-mfcc -t < "$1"' sh "$T/odd.raw"
+status 2 "raw s16 stdin with an odd byte count: status 2" sh -c 'ser-mfcc --text < "$1"' sh "$T/odd.raw"
 
 # ---- streaming: frames appear before the input ends ----
 rm -f "$T/fifo" && mkfifo "$T/fifo"

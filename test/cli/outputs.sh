@@ -61,7 +61,7 @@ status 1 "train: -o through another name of the input: exit 1" train -o "$T/othe
 status 1 "train: -o the input read on stdin: exit 1" sh -c "ser-train -q --classes neutral,angry -o '$T/a.feat' < '$T/a.feat'"
 check "train: stdin case: the input is untouched" cmp -s "$T/f.feat" "$T/a.feat"
 printf '03-01-01-01-01-01-01\tneutral\n' > "$T/map.tsv"
-status 1 "train: -o the --labels map: exit 1" train -o "$T/map.tsv" -l "$T/map.tsv" "$T/a.feat"
+status 1 "train: -o the --labels map: exit 1" train -o "$T/map.tsv" --labels "$T/map.tsv" "$T/a.feat"
 status 1 "train: -o and --log the same file: exit 1" train -o "$T/o/m.ser" --log "$T/o/m.ser" "$T/a.feat"
 
 # 12: every output checked before training, with one clear message
@@ -94,7 +94,7 @@ status 1 "eval: --svg l.tsv l.tsv: exit 1" ser-eval --svg "$T/l.tsv" "$T/l.tsv"
 check "eval: --svg l.tsv l.tsv: the input is untouched" cmp -s "$T/l.tsv" "$T/l0.tsv"
 status 1 "eval: --svg the labels on stdin: exit 1" sh -c "ser-eval --svg '$T/l.tsv' < '$T/l.tsv'"
 printf '03-01-05-01-01-01-01.wav\tangry\n' > "$T/truth.tsv"
-status 1 "eval: --svg the --truth map: exit 1" ser-eval --svg "$T/truth.tsv" -t "$T/truth.tsv" "$T/l.tsv"
+status 1 "eval: --svg the --truth map: exit 1" ser-eval --svg "$T/truth.tsv" --truth "$T/truth.tsv" "$T/l.tsv"
 status 1 "eval: --svg a directory: exit 1" ser-eval --svg "$T/o" "$T/l.tsv"
 status 2 "eval: --svg in a missing directory: exit 2, before the report" ser-eval --svg "$T/none/cm.svg" "$T/l.tsv"
 check "eval: missing directory: nothing on stdout" test ! -s "$T/out"

@@ -27,9 +27,9 @@ check "train: record names the validation speaker" sh -c "ser-classify -m '$T/m.
 # utterance windows: the crop (50 frames) every crop/4, unless --whole-utterance / --whole
 check "train: --info shows the utterance windows" sh -c "ser-classify -m '$T/m.ser' --info | grep -qx 'utterance: mean over windows of 50 frames (0.5 s) every 12 frames (0.12 s)'"
 f1="$D/03-01-05-01-01-01-04.wav"
-ser-classify -m "$T/m.ser" -p --no-vad "$f1" > "$T/utt.tsv" 2>/dev/null
-ser-classify -m "$T/m.ser" -p --no-vad --window 0.5 --hop 0.12 "$f1" > "$T/win.tsv" 2>/dev/null
-ser-classify -m "$T/m.ser" -p --no-vad --whole "$f1" > "$T/whole.tsv" 2>/dev/null
+ser-classify -m "$T/m.ser" -P --no-vad "$f1" > "$T/utt.tsv" 2>/dev/null
+ser-classify -m "$T/m.ser" -P --no-vad --window 0.5 --hop 0.12 "$f1" > "$T/win.tsv" 2>/dev/null
+ser-classify -m "$T/m.ser" -P --no-vad --whole "$f1" > "$T/whole.tsv" 2>/dev/null
 worst=$(awk -F'\t' 'FNR == NR { for (j = 4; j <= NF; j++) u[j - 4] = $j; nc = NF - 3; next }
 	{ n++; for (j = 6; j <= NF; j++) s[j - 6] += $j }
 	END { w = 0; for (j = 0; j < nc; j++) { d = s[j] / n - u[j]; if (d < 0) d = -d; if (d > w) w = d } print (n > 1 ? w : 9) }' "$T/utt.tsv" "$T/win.tsv")
