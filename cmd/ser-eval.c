@@ -467,85 +467,112 @@ static void check_svg(const char *svg, const char *truth, char **in, int n)
 		cli_check_not_input("--svg", svg, &truth, 1);
 }
 
+/* The options (file scope: the table points into eo). */
+static struct {
+	const char *truth, *classes, *svg, *spkpath;
+	int json, by[2], spk2utt, seed_given;
+	long reps, seed;
+} eo;
+
+static const cli_opt opts[] = {
+	{ .name = "truth", .key = 'T', .type = CLI_STR, .arg = "FILE", .dest = &eo.truth,
+	  .help = "TSV map key<TAB>label[<TAB>speaker]; a key matches exactly, else by its file "
+	          "name, else by that name without extension, else both without extensions (a.flac "
+	          "in the map matches a.wav; two map keys of that name are an error) (default: truth "
+	          "from RAVDESS, TESS, EmoDB, nEMO or ASED file names in the keys)" },
+	{ .name = "utt2spk", .key = 257, .type = CLI_STR, .arg = "FILE",
+	  .help = "Kaldi utt2spk (UTTERANCE SPEAKER lines): the speakers of --by speaker (keys "
+	          "matched as for --truth; keys not in it keep the truth map's or file name's speaker)" },
+	{ .name = "spk2utt", .key = 258, .type = CLI_STR, .arg = "FILE",
+	  .help = "the same from a Kaldi spk2utt (SPEAKER UTTERANCE... lines)" },
+	{ .name = "bootstrap", .key = 259, .type = CLI_LONG, .arg = "N", .lo = 1,
+	  .hi = SER_BOOTSTRAP_MAX, .dest = &eo.reps, .about = "none",
+	  .help = "95% confidence intervals of accuracy and UAR from N resamples of the utterances "
+	          "(percentile method; 1000 is usual)" },
+	{ .name = "seed", .key = 260, .type = CLI_LONG, .arg = "S", .lo = 0, .hi = 9.3e18,
+	  .dest = &eo.seed, .def = "1", .help = "the resamples' seed" },
+	{ .name = "classes", .key = 'C', .type = CLI_STR, .arg = "LIST", .dest = &eo.classes,
+	  .help = "comma-separated class names, 1.." STR(SER_CLASSES_MAX) " of them (default: "
+	          "neutral,calm,happy,sad,angry,fearful,disgust,surprised)" },
+	{ .name = "by", .key = 'B', .type = CLI_CHOICE, .arg = "KIND", .choices = by_names,
+	  .help = "after the report, a table of the scores per group: corpus (from the key's file "
+	          "name, else none) or speaker (the map's third field, else from the file name, else "
+	          "unknown); give it twice for both tables (corpus first); rows sorted by name, then "
+	          "(mean), the unweighted mean of the rows; a group's UAR is over the classes in that "
+	          "group's truth" },
+	{ .name = "json", .key = 'J', .type = CLI_FLAG, .dest = &eo.json,
+	  .help = "print a JSON summary instead of the text report" },
+	{ .name = "svg", .key = 256, .type = CLI_STR, .arg = "FILE", .dest = &eo.svg,
+	  .help = "also draw the confusion matrix as SVG into FILE (written atomically: temporary "
+	          "file, then rename); - is standard output, instead of the report" },
+	{ .name = NULL },
+};
+
+/* The command line into eo and boot, with the checks between options. */
+static void parse(int argc, char **argv)
+{
+	const cli_spec spec = { "ser-eval", synopsis, intro, opts, outro };
+	int c;
+	while ((c = cli_getopt(argc, argv, &spec)) != -1) {
+		if (c == 'B')
+			eo.by[(int)cli_optnum] = 1;
+		else if (c == 257 || c == 258) {
+			if (eo.spkpath)
+				cli_usage_error("only one of --utt2spk and --spk2utt");
+			eo.spkpath = cli_optarg;
+			eo.spk2utt = c == 258;
+		} else if (c == 260)
+			eo.seed_given = 1;
+	}
+	boot.reps = eo.reps;
+	boot.seed = (uint64_t)eo.seed;
+	if (eo.seed_given && !boot.reps)
+		cli_usage_error("--seed applies to --bootstrap");
+	if (eo.spkpath && !eo.by[1])
+		cli_usage_error("%s gives speakers for --by speaker, which is not asked for",
+		                eo.spk2utt ? "--spk2utt" : "--utt2spk");
+	if (eo.svg)
+		check_svg(eo.svg, eo.truth, argv + optind, argc - optind);
+}
+
+/* The warnings of what was skipped or counted as an error. */
+static void warn_skipped(const eval *ev, const ser_labelmap *map)
+{
+	if (ev->dup.n)
+		cli_warn("%ld line%s with a key seen before, counted once (first: %s)",
+		         ev->dup.n, ev->dup.n == 1 ? "" : "s", ev->dup.first);
+	if (ev->unknown.n)
+		cli_warn("%ld line%s skipped: truth unknown%s (first: %s)", ev->unknown.n,
+		         ev->unknown.n == 1 ? "" : "s", map ? " (key not in the truth map)"
+		         : " (key is not a RAVDESS/TESS/EmoDB/nEMO/ASED name; use --truth)", ev->unknown.first);
+	if (ev->outside.n)
+		cli_warn("%ld line%s skipped: true label not in the classes (first: %s)",
+		         ev->outside.n, ev->outside.n == 1 ? "" : "s", ev->outside.first);
+	if (ev->other.n)
+		cli_warn("%ld prediction%s outside the classes, counted as errors (first: %s)",
+		         ev->other.n, ev->other.n == 1 ? "" : "s", ev->other.first);
+}
+
 int main(int argc, char **argv)
 {
-	const char *truth = NULL, *classes = NULL, *svg = NULL;
-	int json = 0, by[2] = {0, 0}, c, seed_given = 0;
-	const char *spkpath = NULL;
-	int spk2utt = 0;
-	long boot_reps = 0, boot_seed = 1;
 	ser_spkmap *spk = NULL;
 	ser_error err;
 	static eval ev;
-	const cli_opt opts[] = {
-		{ .name = "truth", .key = 'T', .type = CLI_STR, .arg = "FILE", .dest = &truth,
-		  .help = "TSV map key<TAB>label[<TAB>speaker]; a key matches exactly, else by its file "
-		          "name, else by that name without extension, else both without extensions (a.flac "
-		          "in the map matches a.wav; two map keys of that name are an error) (default: truth "
-		          "from RAVDESS, TESS, EmoDB, nEMO or ASED file names in the keys)" },
-		{ .name = "utt2spk", .key = 257, .type = CLI_STR, .arg = "FILE",
-		  .help = "Kaldi utt2spk (UTTERANCE SPEAKER lines): the speakers of --by speaker (keys "
-		          "matched as for --truth; keys not in it keep the truth map's or file name's speaker)" },
-		{ .name = "spk2utt", .key = 258, .type = CLI_STR, .arg = "FILE",
-		  .help = "the same from a Kaldi spk2utt (SPEAKER UTTERANCE... lines)" },
-		{ .name = "bootstrap", .key = 259, .type = CLI_LONG, .arg = "N", .lo = 1,
-		  .hi = SER_BOOTSTRAP_MAX, .dest = &boot_reps, .about = "none",
-		  .help = "95% confidence intervals of accuracy and UAR from N resamples of the utterances "
-		          "(percentile method; 1000 is usual)" },
-		{ .name = "seed", .key = 260, .type = CLI_LONG, .arg = "S", .lo = 0, .hi = 9.3e18,
-		  .dest = &boot_seed, .def = "1", .help = "the resamples' seed" },
-		{ .name = "classes", .key = 'C', .type = CLI_STR, .arg = "LIST", .dest = &classes,
-		  .help = "comma-separated class names, 1.." STR(SER_CLASSES_MAX) " of them (default: "
-		          "neutral,calm,happy,sad,angry,fearful,disgust,surprised)" },
-		{ .name = "by", .key = 'B', .type = CLI_CHOICE, .arg = "KIND", .choices = by_names,
-		  .help = "after the report, a table of the scores per group: corpus (from the key's file "
-		          "name, else none) or speaker (the map's third field, else from the file name, else "
-		          "unknown); give it twice for both tables (corpus first); rows sorted by name, then "
-		          "(mean), the unweighted mean of the rows; a group's UAR is over the classes in that "
-		          "group's truth" },
-		{ .name = "json", .key = 'J', .type = CLI_FLAG, .dest = &json,
-		  .help = "print a JSON summary instead of the text report" },
-		{ .name = "svg", .key = 256, .type = CLI_STR, .arg = "FILE", .dest = &svg,
-		  .help = "also draw the confusion matrix as SVG into FILE (written atomically: temporary "
-		          "file, then rename); - is standard output, instead of the report" },
-		{ .name = NULL },
-	};
-	const cli_spec spec = { "ser-eval", synopsis, intro, opts, outro };
-
-	while ((c = cli_getopt(argc, argv, &spec)) != -1) {
-		if (c == 'B')
-			by[(int)cli_optnum] = 1;
-		else if (c == 257 || c == 258) {
-			if (spkpath)
-				cli_usage_error("only one of --utt2spk and --spk2utt");
-			spkpath = cli_optarg;
-			spk2utt = c == 258;
-		} else if (c == 260)
-			seed_given = 1;
-	}
-	boot.reps = boot_reps;
-	boot.seed = (uint64_t)boot_seed;
-	if (seed_given && !boot.reps)
-		cli_usage_error("--seed applies to --bootstrap");
-	if (spkpath && !by[1])
-		cli_usage_error("%s gives speakers for --by speaker, which is not asked for",
-		                spk2utt ? "--spk2utt" : "--utt2spk");
-	if (svg)
-		check_svg(svg, truth, argv + optind, argc - optind);
-	if (spkpath && !(spk = ser_spkmap_load(spkpath, spk2utt, &err))) {
+	parse(argc, argv);
+	if (eo.spkpath && !(spk = ser_spkmap_load(eo.spkpath, eo.spk2utt, &err))) {
 		cli_report(NULL, &err);
 		return EXIT_DATA;
 	}
 	ev.spk = spk;
 	ev.keep = boot.reps > 0;
-	if (classes) {
-		if (ser_classes_parse(&ev.cls, classes, &err) < 0)
+	if (eo.classes) {
+		if (ser_classes_parse(&ev.cls, eo.classes, &err) < 0)
 			cli_usage_error("--classes: %s", err.msg);
 	} else {
 		ser_classes_default(&ev.cls);
 	}
 	ser_labelmap *map = NULL;
-	if (truth && !(map = ser_labelmap_load(truth, &err))) {
+	if (eo.truth && !(map = ser_labelmap_load(eo.truth, &err))) {
 		cli_report(NULL, &err);
 		return EXIT_DATA;
 	}
@@ -555,7 +582,7 @@ int main(int argc, char **argv)
 		return EXIT_DATA;
 	}
 	for (int b = 0; b < 2; b++)
-		if (by[b] && !(ev.by[b] = ser_groups_new(ev.cls.n, &err))) {
+		if (eo.by[b] && !(ev.by[b] = ser_groups_new(ev.cls.n, &err))) {
 			cli_report(NULL, &err);
 			return EXIT_DATA;
 		}
@@ -576,19 +603,7 @@ int main(int argc, char **argv)
 		}
 	}
 
-	if (ev.dup.n)
-		cli_warn("%ld line%s with a key seen before, counted once (first: %s)",
-		         ev.dup.n, ev.dup.n == 1 ? "" : "s", ev.dup.first);
-	if (ev.unknown.n)
-		cli_warn("%ld line%s skipped: truth unknown%s (first: %s)", ev.unknown.n,
-		         ev.unknown.n == 1 ? "" : "s", map ? " (key not in the truth map)"
-		         : " (key is not a RAVDESS/TESS/EmoDB/nEMO/ASED name; use --truth)", ev.unknown.first);
-	if (ev.outside.n)
-		cli_warn("%ld line%s skipped: true label not in the classes (first: %s)",
-		         ev.outside.n, ev.outside.n == 1 ? "" : "s", ev.outside.first);
-	if (ev.other.n)
-		cli_warn("%ld prediction%s outside the classes, counted as errors (first: %s)",
-		         ev.other.n, ev.other.n == 1 ? "" : "s", ev.other.first);
+	warn_skipped(&ev, map);
 
 	ser_metrics s;
 	ser_class_metrics q[SER_CLASSES_MAX];
@@ -600,14 +615,14 @@ int main(int argc, char **argv)
 		cli_die(EXIT_DATA, "%s", err.msg);
 	table tab[2];
 	int nt = score_tables(&ev, tab);
-	if (cli_is_stdout(svg))
+	if (cli_is_stdout(eo.svg))
 		draw_svg(stdout, &ev, &s, q);
-	else if (json)
+	else if (eo.json)
 		report_json(&ev, &s, q, tab, nt);
 	else
 		report_text(&ev, &s, q, tab, nt);
-	if (svg && !cli_is_stdout(svg))
-		write_svg(svg, &ev, &s, q);
+	if (eo.svg && !cli_is_stdout(eo.svg))
+		write_svg(eo.svg, &ev, &s, q);
 	for (int k = 0; k < nt; k++)
 		free(tab[k].row);
 	for (int b = 0; b < 2; b++)
