@@ -864,136 +864,140 @@ static int finish(struct job *j)
 	return aborted_utts ? EXIT_DATA : EXIT_OK;
 }
 
+/* The options, at file scope: the table points into po (and po_seed). */
+static struct opts po;
+static long po_seed;
+
+static const cli_opt train_opts[] = {
+	{ .name = "output", .key = 'o', .type = CLI_STR, .arg = "FILE", .dest = &po.out,
+	  .help = "model file to write atomically (required); - is standard output (not a terminal), "
+	          "written once at the end" },
+	{ .name = "arch", .key = 'a', .type = CLI_STR, .arg = "NAME|SPEC", .dest = &po.arch,
+	  .def = "default", .help = "seed, default (= cnn), cnn, cnn2d, cnn2d-wide (2D CNNs over log "
+	          "mel energies, see --idct), or a layer spec string" },
+	{ .name = "classes", .key = 'C', .type = CLI_STR, .arg = "LIST", .dest = &po.classes,
+	  .about = "neutral,calm,happy,sad,angry,fearful,disgust,surprised; with --init the model's",
+	  .help = "comma-separated class set and order" },
+	{ .name = "init", .key = O_INIT, .type = CLI_STR, .arg = "MODEL", .dest = &po.init,
+	  .help = "fine-tune MODEL: its architecture, feature settings, input normalisation and "
+	          "parameters to start from (a new output layer for classes it lacks); the features "
+	          "must match its settings" },
+	{ .name = "train-layers", .key = O_TRAINL, .type = CLI_LONG, .arg = "N", .lo = 1, .hi = 1000,
+	  .dest = &po.train_layers, .about = "all",
+	  .help = "with --init, train only the last N layers that have parameters" },
+	{ .name = "labels", .key = 'L', .type = CLI_STR, .arg = "FILE", .dest = &po.labels,
+	  .about = "labels and speakers from RAVDESS/TESS/EmoDB/nEMO/ASED file names",
+	  .help = "TSV map key<TAB>label[<TAB>speaker]" },
+	{ .name = "val-speakers", .key = O_VAL, .type = CLI_STR, .arg = "LIST", .dest = &po.val,
+	  .about = "none", .help = "comma-separated speakers held out for validation (e.g. "
+	          "ravdess-17,ravdess-18); a speaker no input has is a usage error" },
+	{ .name = "exclude-speakers", .key = O_EXCL, .type = CLI_STR, .arg = "LIST", .dest = &po.excl,
+	  .about = "none", .help = "speakers dropped entirely; a speaker no input has is a usage error" },
+	{ .name = "epochs", .key = 'E', .type = CLI_LONG, .arg = "N", .lo = 1, .hi = 1000000,
+	  .dest = &po.epochs, .about = "1000 for seed, 15 with --init, else 60", .help = "epochs" },
+	{ .name = "batch", .key = 'b', .type = CLI_LONG, .arg = "N", .lo = 1, .hi = 4096,
+	  .dest = &po.batch, .def = "32", .help = "utterances per step" },
+	{ .name = "optim", .key = O_OPTIM, .type = CLI_CHOICE, .arg = "NAME", .choices = optims,
+	  .dest = &po.optim, .about = "rmsprop for seed, else adamw", .help = "optimiser" },
+	{ .name = "lr", .key = O_LR, .type = CLI_REAL, .arg = "X", .lo = 0, .hi = 10, .dest = &po.lr,
+	  .about = "0.0003 with --init, else 0.001", .help = "learning rate" },
+	{ .name = "weight-decay", .key = O_WD, .type = CLI_REAL, .arg = "X", .lo = 0, .hi = 1,
+	  .dest = &po.wd, .about = "0.004", .help = "AdamW decoupled decay" },
+	{ .name = "schedule", .key = O_SCHED, .type = CLI_CHOICE, .arg = "NAME", .choices = scheds,
+	  .dest = &po.sched, .about = "constant for seed, else cosine",
+	  .help = "cosine: 1 epoch warm-up, then to 0 at the last epoch" },
+	{ .name = "patience", .key = O_PATIENCE, .type = CLI_LONG, .arg = "N", .lo = 0, .hi = 1000000,
+	  .dest = &po.patience, .about = "0 for seed, else 20",
+	  .help = "stop after N epochs without a better validation UAR; 0 = never" },
+	{ .name = "crop", .key = O_CROP, .type = CLI_LONG, .arg = "N", .lo = 1, .hi = 100000,
+	  .dest = &po.crop, .def = "200", .help = "frames per training crop (frame features only)" },
+	{ .name = "trim-db", .key = O_TRIM, .type = CLI_REAL, .arg = "X", .lo = 0, .hi = SER_TRIM_DB_MAX,
+	  .dest = &po.trim, .def = "0",
+	  .help = "drop each utterance's leading and trailing frames more than X dB below its "
+	          "loudest frame (voice-activity trimming, also applied by ser-classify); frame "
+	          "features with their energy only; 0 = off" },
+	{ .name = "norm", .key = O_NORM, .type = CLI_CHOICE, .arg = "NAME", .choices = norms,
+	  .dest = &po.norm, .about = "none for pooled features, else utt",
+	  .help = "input normalisation: utt = utterance mean removed then divided by the training "
+	          "std, global = training mean and std, speaker = each speaker's own mean and std "
+	          "(ser-classify --adapt gives a new speaker's), speaker-mean = the speaker's mean and "
+	          "the training std" },
+	{ .name = "class-weights", .key = O_CW, .type = CLI_CHOICE, .arg = "NAME", .choices = cws,
+	  .dest = &po.cw, .about = "none for seed, else balanced",
+	  .help = "balanced = classes weigh alike; corpus = every (corpus, class) pair weighs alike" },
+	{ .name = "loss-classes", .key = O_LOSSCLS, .type = CLI_CHOICE, .arg = "NAME",
+	  .choices = losscls, .dest = &po.losscls, .def = "corpus",
+	  .help = "the loss of an utterance over all classes, or over those its corpus has (by file "
+	          "name), so a corpus without calm teaches nothing about calm" },
+	{ .name = "label-smoothing", .key = O_LS, .type = CLI_REAL, .arg = "X", .lo = 0, .hi = 0.99,
+	  .dest = &po.ls, .about = "0 for seed, else 0.1", .help = "label smoothing" },
+	{ .name = "specaug", .key = O_SPECAUG, .type = CLI_STR, .arg = "SPEC", .dest = &po.specaug,
+	  .about = "none for seed and pooled features, else 20:2:6:2",
+	  .help = "TW:TN:FW:FN time/frequency masks (up to TW frames, TN masks; up to FW "
+	          "coefficients, FN masks) or none" },
+	{ .name = "augment", .key = O_AUGMENT, .type = CLI_STR, .arg = "SPEC", .dest = &po.augment,
+	  .about = "none", .help = "change training crops as if their audio had been changed: "
+	          "comma-separated noise:P:LO:HI (white or pink noise at an SNR from LO to HI dB), "
+	          "band:P (through an 8000 or 11025 Hz chain), gain:P:DB (down by up to DB dB over a "
+	          "16-bit floor), warp:P:A (frequency stretch by 1-A..1+A, vocal tract length), "
+	          "reverb:P:LO:HI (a room with T60 LO..HI s); P = probability per crop; or none" },
+	{ .name = "idct", .key = O_IDCT, .type = CLI_STR, .arg = "auto|on|off", .dest = &po.idct,
+	  .about = "auto", .help = "the model takes cepstra (dct ortho, n-ceps = n-mels) back to log "
+	          "mel energies before its normalisation; auto: on for a 2D network (conv2d) on such "
+	          "cepstra" },
+	{ .name = "whole-utterance", .key = O_WHOLE, .type = CLI_FLAG, .dest = &po.whole,
+	  .help = "the model classifies an utterance in one pass (default: as the mean over windows "
+	          "of --crop frames every crop/4, as it was trained; also for validation)" },
+	{ .name = "mixup", .key = O_MIXUP, .type = CLI_REAL, .arg = "ALPHA", .lo = 0, .hi = 100,
+	  .dest = &po.mixup, .def = "0", .help = "mixup of batch pairs, weight drawn from "
+	          "Beta(ALPHA, ALPHA) per batch; 0 = off" },
+	{ .name = "seed", .key = 'S', .type = CLI_LONG, .arg = "N", .lo = 0, .hi = 9.3e18,
+	  .dest = &po_seed, .def = "1", .help = "random seed, up to 2^63-1" },
+	{ .name = "threads", .key = 'j', .type = CLI_LONG, .arg = "N", .lo = 1, .hi = SER_NET_THREADS_MAX,
+	  .dest = &po.threads, .about = "number of cores, at most 8", .help = "worker threads" },
+	{ .name = "checkpoint", .key = O_CKPT, .type = CLI_STR, .arg = "FILE", .dest = &po.ckpt,
+	  .help = "write the training state after every epoch (atomically)" },
+	{ .name = "resume", .key = O_RESUME, .type = CLI_STR, .arg = "FILE", .dest = &po.resume,
+	  .help = "continue the run whose checkpoint FILE is (the same command with --resume "
+	          "added): the same model, byte for byte, as a run never interrupted" },
+	{ .name = "log", .key = O_LOG, .type = CLI_STR, .arg = "FILE", .dest = &po.log, .about = "none",
+	  .help = "per-epoch TSV: epoch train_loss train_acc val_loss val_acc val_uar lr seconds" },
+	{ .name = "quiet", .key = 'q', .type = CLI_FLAG, .dest = &po.quiet, .help = "no progress on stderr" },
+	{ .name = "utt2spk", .key = O_UTT2SPK, .type = CLI_STR, .arg = "FILE",
+	  .help = "Kaldi utt2spk (UTTERANCE SPEAKER lines): the speakers (exact key, else both "
+	          "without extensions; keys not in it keep the --labels or file name speaker)" },
+	{ .name = "spk2utt", .key = O_SPK2UTT, .type = CLI_STR, .arg = "FILE",
+	  .help = "the same from a Kaldi spk2utt (SPEAKER UTTERANCE...)" },
+	{ .name = "settings", .key = O_SETTINGS, .type = CLI_STR, .arg = "S", .about = "none; archives refused",
+	  .help = "the feature settings of Kaldi archive inputs (ark or .scp FILEs, which carry none): "
+	          "a preset name, a settings text (KEY=VALUE ...) or a ser feature stream whose header "
+	          "to use" },
+	{ .name = NULL },
+};
+
 /* The options of argv into o: the table's defaults, -1 for those chosen
  * after the architecture (epochs, optimiser, ...); optind is the first input. */
 static void parse_options(struct opts *o, int argc, char **argv)
 {
-	long seed;
 	int ch;
-	const cli_opt opts[] = {
-		{ .name = "output", .key = 'o', .type = CLI_STR, .arg = "FILE", .dest = &o->out,
-		  .help = "model file to write atomically (required); - is standard output (not a terminal), "
-		          "written once at the end" },
-		{ .name = "arch", .key = 'a', .type = CLI_STR, .arg = "NAME|SPEC", .dest = &o->arch,
-		  .def = "default", .help = "seed, default (= cnn), cnn, cnn2d, cnn2d-wide (2D CNNs over log "
-		          "mel energies, see --idct), or a layer spec string" },
-		{ .name = "classes", .key = 'C', .type = CLI_STR, .arg = "LIST", .dest = &o->classes,
-		  .about = "neutral,calm,happy,sad,angry,fearful,disgust,surprised; with --init the model's",
-		  .help = "comma-separated class set and order" },
-		{ .name = "init", .key = O_INIT, .type = CLI_STR, .arg = "MODEL", .dest = &o->init,
-		  .help = "fine-tune MODEL: its architecture, feature settings, input normalisation and "
-		          "parameters to start from (a new output layer for classes it lacks); the features "
-		          "must match its settings" },
-		{ .name = "train-layers", .key = O_TRAINL, .type = CLI_LONG, .arg = "N", .lo = 1, .hi = 1000,
-		  .dest = &o->train_layers, .about = "all",
-		  .help = "with --init, train only the last N layers that have parameters" },
-		{ .name = "labels", .key = 'L', .type = CLI_STR, .arg = "FILE", .dest = &o->labels,
-		  .about = "labels and speakers from RAVDESS/TESS/EmoDB/nEMO/ASED file names",
-		  .help = "TSV map key<TAB>label[<TAB>speaker]" },
-		{ .name = "val-speakers", .key = O_VAL, .type = CLI_STR, .arg = "LIST", .dest = &o->val,
-		  .about = "none", .help = "comma-separated speakers held out for validation (e.g. "
-		          "ravdess-17,ravdess-18); a speaker no input has is a usage error" },
-		{ .name = "exclude-speakers", .key = O_EXCL, .type = CLI_STR, .arg = "LIST", .dest = &o->excl,
-		  .about = "none", .help = "speakers dropped entirely; a speaker no input has is a usage error" },
-		{ .name = "epochs", .key = 'E', .type = CLI_LONG, .arg = "N", .lo = 1, .hi = 1000000,
-		  .dest = &o->epochs, .about = "1000 for seed, 15 with --init, else 60", .help = "epochs" },
-		{ .name = "batch", .key = 'b', .type = CLI_LONG, .arg = "N", .lo = 1, .hi = 4096,
-		  .dest = &o->batch, .def = "32", .help = "utterances per step" },
-		{ .name = "optim", .key = O_OPTIM, .type = CLI_CHOICE, .arg = "NAME", .choices = optims,
-		  .dest = &o->optim, .about = "rmsprop for seed, else adamw", .help = "optimiser" },
-		{ .name = "lr", .key = O_LR, .type = CLI_REAL, .arg = "X", .lo = 0, .hi = 10, .dest = &o->lr,
-		  .about = "0.0003 with --init, else 0.001", .help = "learning rate" },
-		{ .name = "weight-decay", .key = O_WD, .type = CLI_REAL, .arg = "X", .lo = 0, .hi = 1,
-		  .dest = &o->wd, .about = "0.004", .help = "AdamW decoupled decay" },
-		{ .name = "schedule", .key = O_SCHED, .type = CLI_CHOICE, .arg = "NAME", .choices = scheds,
-		  .dest = &o->sched, .about = "constant for seed, else cosine",
-		  .help = "cosine: 1 epoch warm-up, then to 0 at the last epoch" },
-		{ .name = "patience", .key = O_PATIENCE, .type = CLI_LONG, .arg = "N", .lo = 0, .hi = 1000000,
-		  .dest = &o->patience, .about = "0 for seed, else 20",
-		  .help = "stop after N epochs without a better validation UAR; 0 = never" },
-		{ .name = "crop", .key = O_CROP, .type = CLI_LONG, .arg = "N", .lo = 1, .hi = 100000,
-		  .dest = &o->crop, .def = "200", .help = "frames per training crop (frame features only)" },
-		{ .name = "trim-db", .key = O_TRIM, .type = CLI_REAL, .arg = "X", .lo = 0, .hi = SER_TRIM_DB_MAX,
-		  .dest = &o->trim, .def = "0",
-		  .help = "drop each utterance's leading and trailing frames more than X dB below its "
-		          "loudest frame (voice-activity trimming, also applied by ser-classify); frame "
-		          "features with their energy only; 0 = off" },
-		{ .name = "norm", .key = O_NORM, .type = CLI_CHOICE, .arg = "NAME", .choices = norms,
-		  .dest = &o->norm, .about = "none for pooled features, else utt",
-		  .help = "input normalisation: utt = utterance mean removed then divided by the training "
-		          "std, global = training mean and std, speaker = each speaker's own mean and std "
-		          "(ser-classify --adapt gives a new speaker's), speaker-mean = the speaker's mean and "
-		          "the training std" },
-		{ .name = "class-weights", .key = O_CW, .type = CLI_CHOICE, .arg = "NAME", .choices = cws,
-		  .dest = &o->cw, .about = "none for seed, else balanced",
-		  .help = "balanced = classes weigh alike; corpus = every (corpus, class) pair weighs alike" },
-		{ .name = "loss-classes", .key = O_LOSSCLS, .type = CLI_CHOICE, .arg = "NAME",
-		  .choices = losscls, .dest = &o->losscls, .def = "corpus",
-		  .help = "the loss of an utterance over all classes, or over those its corpus has (by file "
-		          "name), so a corpus without calm teaches nothing about calm" },
-		{ .name = "label-smoothing", .key = O_LS, .type = CLI_REAL, .arg = "X", .lo = 0, .hi = 0.99,
-		  .dest = &o->ls, .about = "0 for seed, else 0.1", .help = "label smoothing" },
-		{ .name = "specaug", .key = O_SPECAUG, .type = CLI_STR, .arg = "SPEC", .dest = &o->specaug,
-		  .about = "none for seed and pooled features, else 20:2:6:2",
-		  .help = "TW:TN:FW:FN time/frequency masks (up to TW frames, TN masks; up to FW "
-		          "coefficients, FN masks) or none" },
-		{ .name = "augment", .key = O_AUGMENT, .type = CLI_STR, .arg = "SPEC", .dest = &o->augment,
-		  .about = "none", .help = "change training crops as if their audio had been changed: "
-		          "comma-separated noise:P:LO:HI (white or pink noise at an SNR from LO to HI dB), "
-		          "band:P (through an 8000 or 11025 Hz chain), gain:P:DB (down by up to DB dB over a "
-		          "16-bit floor), warp:P:A (frequency stretch by 1-A..1+A, vocal tract length), "
-		          "reverb:P:LO:HI (a room with T60 LO..HI s); P = probability per crop; or none" },
-		{ .name = "idct", .key = O_IDCT, .type = CLI_STR, .arg = "auto|on|off", .dest = &o->idct,
-		  .about = "auto", .help = "the model takes cepstra (dct ortho, n-ceps = n-mels) back to log "
-		          "mel energies before its normalisation; auto: on for a 2D network (conv2d) on such "
-		          "cepstra" },
-		{ .name = "whole-utterance", .key = O_WHOLE, .type = CLI_FLAG, .dest = &o->whole,
-		  .help = "the model classifies an utterance in one pass (default: as the mean over windows "
-		          "of --crop frames every crop/4, as it was trained; also for validation)" },
-		{ .name = "mixup", .key = O_MIXUP, .type = CLI_REAL, .arg = "ALPHA", .lo = 0, .hi = 100,
-		  .dest = &o->mixup, .def = "0", .help = "mixup of batch pairs, weight drawn from "
-		          "Beta(ALPHA, ALPHA) per batch; 0 = off" },
-		{ .name = "seed", .key = 'S', .type = CLI_LONG, .arg = "N", .lo = 0, .hi = 9.3e18,
-		  .dest = &seed, .def = "1", .help = "random seed, up to 2^63-1" },
-		{ .name = "threads", .key = 'j', .type = CLI_LONG, .arg = "N", .lo = 1, .hi = SER_NET_THREADS_MAX,
-		  .dest = &o->threads, .about = "number of cores, at most 8", .help = "worker threads" },
-		{ .name = "checkpoint", .key = O_CKPT, .type = CLI_STR, .arg = "FILE", .dest = &o->ckpt,
-		  .help = "write the training state after every epoch (atomically)" },
-		{ .name = "resume", .key = O_RESUME, .type = CLI_STR, .arg = "FILE", .dest = &o->resume,
-		  .help = "continue the run whose checkpoint FILE is (the same command with --resume "
-		          "added): the same model, byte for byte, as a run never interrupted" },
-		{ .name = "log", .key = O_LOG, .type = CLI_STR, .arg = "FILE", .dest = &o->log, .about = "none",
-		  .help = "per-epoch TSV: epoch train_loss train_acc val_loss val_acc val_uar lr seconds" },
-		{ .name = "quiet", .key = 'q', .type = CLI_FLAG, .dest = &o->quiet, .help = "no progress on stderr" },
-		{ .name = "utt2spk", .key = O_UTT2SPK, .type = CLI_STR, .arg = "FILE",
-		  .help = "Kaldi utt2spk (UTTERANCE SPEAKER lines): the speakers (exact key, else both "
-		          "without extensions; keys not in it keep the --labels or file name speaker)" },
-		{ .name = "spk2utt", .key = O_SPK2UTT, .type = CLI_STR, .arg = "FILE",
-		  .help = "the same from a Kaldi spk2utt (SPEAKER UTTERANCE...)" },
-		{ .name = "settings", .key = O_SETTINGS, .type = CLI_STR, .arg = "S", .about = "none; archives refused",
-		  .help = "the feature settings of Kaldi archive inputs (ark or .scp FILEs, which carry none): "
-		          "a preset name, a settings text (KEY=VALUE ...) or a ser feature stream whose header "
-		          "to use" },
-		{ .name = NULL },
-	};
-	const cli_spec cspec = { "ser-train", synopsis, intro, opts, outro };
+	const cli_spec cspec = { "ser-train", synopsis, intro, train_opts, outro };
 
-	memset(o, 0, sizeof *o);
-	o->epochs = o->patience = o->threads = -1;
-	o->optim = o->sched = o->norm = o->cw = -1;
-	o->lr = -1;
-	o->wd = -1;
-	o->ls = -1;
+	memset(&po, 0, sizeof po);
+	po.epochs = po.patience = po.threads = -1;
+	po.optim = po.sched = po.norm = po.cw = -1;
+	po.lr = -1;
+	po.wd = -1;
+	po.ls = -1;
 	while ((ch = cli_getopt(argc, argv, &cspec)) != -1) {
 		switch (ch) {
-		case 'a': o->arch_given = 1; break;
-		case O_CROP: o->crop_set = 1; break;
-		case O_TRIM: o->trim_given = 1; break;
+		case 'a': po.arch_given = 1; break;
+		case O_CROP: po.crop_set = 1; break;
+		case O_TRIM: po.trim_given = 1; break;
 		case O_UTT2SPK: case O_SPK2UTT:
-			if (o->spkpath)
+			if (po.spkpath)
 				cli_usage_error("only one of --utt2spk and --spk2utt");
-			o->spkpath = cli_optarg;
-			o->spk2utt = ch == O_SPK2UTT;
+			po.spkpath = cli_optarg;
+			po.spk2utt = ch == O_SPK2UTT;
 			break;
 		case O_SETTINGS: {
 			ser_error err;
@@ -1003,7 +1007,8 @@ static void parse_options(struct opts *o, int argc, char **argv)
 		}
 		}
 	}
-	o->seed = (uint64_t)seed;
+	po.seed = (uint64_t)po_seed;
+	*o = po;
 }
 
 int main(int argc, char **argv)
