@@ -473,75 +473,189 @@ static const struct kaldi_alias *alias_of(int ch)
 	return NULL;
 }
 
+/* The program's own options, at file scope: the table points into mo. */
+static struct {
+	const char *preset, *key, *scp, *wavscp, *out;
+	int enc, channels, vhq, print, wavcmd, quiet;
+} mo;
+static const char *const mfcc_encs[] = { "s16", "f32", NULL };
+
+static const cli_opt fixed[] = {
+	{ .name = "preset", .key = 'p', .type = CLI_STR, .arg = "NAME", .dest = &mo.preset, .def = "ser",
+	  .help = "ser, librosa, kaldi or htk; applied first, whatever the option order; every "
+	          "setting below overrides it" },
+	{ .name = "rate", .key = 'r', .type = CLI_INT, .arg = "HZ", .lo = SER_RATE_MIN, .hi = SER_RATE_MAX,
+	  .about = "the preset's, ser: 16000", .help = "analysis sample rate, also of raw stdin" },
+	{ .name = "encoding", .key = 'e', .type = CLI_CHOICE, .arg = "ENC", .choices = mfcc_encs,
+	  .dest = &mo.enc, .def = "s16", .help = "raw stdin: s16 or f32, little-endian" },
+	{ .name = "channels", .key = 'c', .type = CLI_INT, .arg = "N", .lo = 1, .hi = SER_CHANNELS_MAX,
+	  .dest = &mo.channels, .def = "1",
+	  .help = "raw stdin has N interleaved channels, averaged to mono (as sox -c)" },
+	{ .name = "input-rate", .key = O_INPUT_RATE, .type = CLI_INT, .arg = "HZ", .lo = SER_RATE_MIN,
+	  .hi = SER_RATE_MAX, .about = "the analysis rate",
+	  .help = "raw stdin is at HZ, resampled to the analysis rate" },
+	{ .name = "vhq", .key = O_VHQ, .type = CLI_FLAG, .dest = &mo.vhq,
+	  .help = "very high quality resampling (default: high quality)" },
+	{ .name = "key", .key = 'k', .type = CLI_STR, .arg = "NAME", .dest = &mo.key, .def = "-",
+	  .help = "utterance key of stdin" },
+	{ .name = "text", .key = O_TEXT, .type = CLI_FLAG,
+	  .help = "Kaldi text archive output (default: binary stream)" },
+	{ .name = "raw", .key = O_RAW, .type = CLI_FLAG, .help = "bare float32 output, frames back to back" },
+	{ .name = "ark", .key = O_ARK, .type = CLI_FLAG, .help = "Kaldi binary archive output" },
+	{ .name = "npy", .key = O_NPY, .type = CLI_FLAG,
+	  .help = "NumPy .npy output: one utterance, (frames, dim) float32" },
+	{ .name = "npz", .key = O_NPZ, .type = CLI_FLAG,
+	  .help = "NumPy .npz output: a zip of KEY.npy arrays, one per utterance (numpy.load reads "
+	          "both without pickle)" },
+	{ .name = "output", .key = 'o', .type = CLI_STR, .arg = "FILE", .dest = &mo.out,
+	  .about = "stdout", .help = "write the features to FILE, replaced only when complete" },
+	{ .name = "scp", .key = O_SCP, .type = CLI_STR, .arg = "FILE", .dest = &mo.scp,
+	  .help = "with --ark or --text and -o: also a Kaldi scp file of \"KEY FILE:OFFSET\" lines "
+	          "(the byte offset of each utterance in the -o FILE), as Kaldi's ark,scp: writes" },
+	{ .name = "wav-scp", .key = O_WAVSCP, .type = CLI_STR, .arg = "FILE", .dest = &mo.wavscp,
+	  .help = "inputs from a Kaldi wav.scp: \"KEY PATH\" lines, each PATH read as a FILE keyed KEY" },
+	{ .name = "wav-scp-commands", .key = O_WAVCMD, .type = CLI_FLAG, .dest = &mo.wavcmd,
+	  .help = "also run \"KEY COMMAND |\" lines through /bin/sh, the command's output read like "
+	          "stdin (default: refused)" },
+	{ .name = "utt2spk", .key = O_UTT2SPK, .type = CLI_STR, .arg = "FILE",
+	  .help = "with --cmvn speaker: the utterances' speakers (Kaldi utt2spk; keys matched exactly, "
+	          "else without extensions); every utterance is held until the end" },
+	{ .name = "spk2utt", .key = O_SPK2UTT, .type = CLI_STR, .arg = "FILE",
+	  .help = "the same from a Kaldi spk2utt" },
+	{ .name = "print-settings", .key = O_PRINT, .type = CLI_FLAG, .dest = &mo.print,
+	  .help = "print the canonical settings text and exit" },
+	{ .name = "quiet", .key = 'q', .type = CLI_FLAG, .dest = &mo.quiet,
+	  .help = "no progress line (shown over many files when stderr is a terminal: files done, "
+	          "rate, time left)" },
+};
+
+/* The feature settings: the preset, then each setting given in order (Kaldi's names with the
+ * kaldi preset), checked; the stream header's info and text. */
+static void settings_of(ser_feat_opts *o, ser_feat_info *info, char *text, size_t cap, int nov,
+                        const int *ov_opt, const char **ov_key, const char **ov_val)
+{
+	ser_error err;
+	int use_energy = 1, raw_energy = 1;
+	if (ser_feat_preset(o, mo.preset, &err) < 0)
+		cli_usage_error("--preset: %s", err.msg);
+	for (int i = 0; i < nov; i++) {
+		const struct kaldi_alias *a = ov_opt[i] ? alias_of(ov_opt[i]) : NULL;
+		if (a && ov_opt[i] >= O_KALDI && strcmp(mo.preset, "kaldi"))
+			cli_usage_error("--%s is Kaldi's name, accepted with --preset kaldi (ser's setting: --%s)",
+			                a->name, a->key);
+		if (a && !strcmp(mo.preset, "kaldi"))
+			kaldi_set(o, a, ov_val[i], &use_energy, &raw_energy);
+		else if (ser_feat_set(o, ov_key[i], ov_val[i], &err) < 0)
+			cli_usage_error("--%s", err.msg);
+	}
+	if (ser_feat_check(o, &err) < 0)
+		cli_usage_error("%s", err.msg);
+	if (strlen(mo.key) == 0 || strlen(mo.key) > SER_FEAT_KEY_MAX)
+		cli_usage_error("--key: empty or longer than %d bytes", SER_FEAT_KEY_MAX);
+	if (ser_feat_info_fill(o, info, text, cap, &err) < 0)
+		cli_die(EXIT_DATA, "%s", err.msg);
+}
+
+/* -o and --scp opened (their temporaries removed if the run fails). */
+static void open_outputs(struct ctx *c, ser_out **out, ser_out **scp_out)
+{
+	ser_error err;
+	c->out = stdout;
+	if (c->ark) {
+		if (!(*out = ser_out_open(c->ark, &err))) {
+			cli_report(c->ark, &err);
+			exit(EXIT_DATA);
+		}
+		c->out = ser_out_file(*out);
+		out_name = c->ark;
+		pending[0] = *out;
+		atexit(drop_pending);
+	}
+	if (mo.scp) {
+		if (!(*scp_out = ser_out_open(mo.scp, &err))) {
+			cli_report(mo.scp, &err);
+			exit(EXIT_DATA);
+		}
+		c->scp = ser_out_file(*scp_out);
+		pending[1] = *scp_out;
+	}
+}
+
+/* --cmvn speaker: the speaker map and the per-speaker statistics. */
+static void speakers_of(struct ctx *c, ser_feat_opts *o, const char *spkpath, int spk2utt)
+{
+	ser_error err;
+	if ((o->cmvn == SER_CMVN_SPEAKER) != (spkpath != NULL))
+		cli_usage_error(spkpath ? "%s applies to --cmvn speaker" : "--cmvn speaker needs the speakers: "
+		                "--utt2spk FILE or --spk2utt FILE", spk2utt ? "--spk2utt" : "--utt2spk");
+	if (spkpath && mo.scp)
+		cli_usage_error("--scp with --cmvn speaker is not supported (write the archive, then its scp "
+		                "with a second pass)");
+	if (!spkpath)
+		return;
+	if (!(c->spk = ser_spkmap_load(spkpath, spk2utt, &err)) ||
+	    !(c->sc = ser_spkcmvn_new(ser_feat_dim(o), o->cmvn_vars, &err))) {
+		cli_report(NULL, &err);
+		exit(EXIT_DATA);
+	}
+	o->cmvn = SER_CMVN_NONE;   /* the front end's part; info keeps cmvn=speaker */
+}
+
+/* The front end, its output buffer and the feature writer of the stream. */
+static void start_stream(struct ctx *c, const ser_feat_opts *o, int fmt, const ser_feat_info *info)
+{
+	ser_error err;
+	if (!(c->fe = ser_fe_new(o, &err)))
+		cli_die(EXIT_DATA, "%s", err.msg);
+	c->dim = ser_fe_dim(c->fe);
+	if (!(c->y = malloc(YMAX * c->dim * sizeof *c->y)))
+		cli_die(EXIT_DATA, "out of memory");
+	if (!(c->fw = ser_fw_new(c->out, fmt, info, &err)))
+		out_error(&err);
+}
+
+/* Every input (the wav.scp's, the FILEs' or stdin), then the end of the stream. */
+static int run_all(struct ctx *c, int argc, char **argv)
+{
+	ser_error err;
+	int status = 0;
+	if (mo.wavscp)
+		status = run_wav_scp(c, mo.wavscp, mo.wavcmd);
+	else if (optind == argc)
+		status = run_input(c, "-");
+	cli_progress_start(argc - optind, mo.quiet);
+	for (int i = optind; i < argc && status >= 0; i++) {
+		int rc = run_input(c, argv[i]);
+		cli_progress(i - optind + 1);
+		if (rc)
+			status = rc;
+		if (rc < 0 && argc - i - 1 > 0)
+			cli_warn("interrupted: %d of %d files not read", argc - i - 1, argc - optind);
+	}
+	cli_progress_end();
+	if (c->sc && status >= 0 && ser_spkcmvn_write(c->sc, c->fw, &err) < 0)
+		out_error(&err);
+	ser_spkcmvn_free(c->sc);
+	ser_spkmap_free(c->spk);
+	if (status >= 0 && ser_fw_finish(c->fw, &err) < 0)
+		out_error(&err);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
-	static const char *const encs[] = { "s16", "f32", NULL };
 	static char defs[64][64];
 	static cli_opt table[64 + NALIAS + 24];
-	const char *preset = "ser", *key = "-";
 	const char **ov_key = calloc((size_t)argc, sizeof *ov_key);
 	const char **ov_val = calloc((size_t)argc, sizeof *ov_val);
 	int *ov_opt = calloc((size_t)argc, sizeof *ov_opt);
-	int nov = 0, fmt = SER_FW_BINARY, print = 0, ch, status = 0, nfmt = 0, enc = 0, vhq = 0;
-	int channels = 1, use_energy = 1, raw_energy = 1;
-	const char *stdin_opt = NULL;   /* an option only standard input uses */
-	const char *scp = NULL, *wavscp = NULL;
-	int wavcmd = 0, quiet = 0, spk2utt = 0;
-	const char *spkpath = NULL;
+	int nov = 0, fmt = SER_FW_BINARY, ch, status = 0, nfmt = 0, spk2utt = 0;
+	const char *stdin_opt = NULL, *spkpath = NULL;   /* stdin_opt: an option only stdin uses */
 	ser_out *out = NULL, *scp_out = NULL;
 	struct ctx c;
 	ser_feat_opts o;
 	ser_feat_info info;
-	ser_error err;
 	char text[SER_FEAT_SETTINGS_MAX];
-	const cli_opt fixed[] = {
-		{ .name = "preset", .key = 'p', .type = CLI_STR, .arg = "NAME", .dest = &preset, .def = "ser",
-		  .help = "ser, librosa, kaldi or htk; applied first, whatever the option order; every "
-		          "setting below overrides it" },
-		{ .name = "rate", .key = 'r', .type = CLI_INT, .arg = "HZ", .lo = SER_RATE_MIN, .hi = SER_RATE_MAX,
-		  .about = "the preset's, ser: 16000", .help = "analysis sample rate, also of raw stdin" },
-		{ .name = "encoding", .key = 'e', .type = CLI_CHOICE, .arg = "ENC", .choices = encs,
-		  .dest = &enc, .def = "s16", .help = "raw stdin: s16 or f32, little-endian" },
-		{ .name = "channels", .key = 'c', .type = CLI_INT, .arg = "N", .lo = 1, .hi = SER_CHANNELS_MAX,
-		  .dest = &channels, .def = "1",
-		  .help = "raw stdin has N interleaved channels, averaged to mono (as sox -c)" },
-		{ .name = "input-rate", .key = O_INPUT_RATE, .type = CLI_INT, .arg = "HZ", .lo = SER_RATE_MIN,
-		  .hi = SER_RATE_MAX, .about = "the analysis rate",
-		  .help = "raw stdin is at HZ, resampled to the analysis rate" },
-		{ .name = "vhq", .key = O_VHQ, .type = CLI_FLAG, .dest = &vhq,
-		  .help = "very high quality resampling (default: high quality)" },
-		{ .name = "key", .key = 'k', .type = CLI_STR, .arg = "NAME", .dest = &key, .def = "-",
-		  .help = "utterance key of stdin" },
-		{ .name = "text", .key = O_TEXT, .type = CLI_FLAG,
-		  .help = "Kaldi text archive output (default: binary stream)" },
-		{ .name = "raw", .key = O_RAW, .type = CLI_FLAG, .help = "bare float32 output, frames back to back" },
-		{ .name = "ark", .key = O_ARK, .type = CLI_FLAG, .help = "Kaldi binary archive output" },
-		{ .name = "npy", .key = O_NPY, .type = CLI_FLAG,
-		  .help = "NumPy .npy output: one utterance, (frames, dim) float32" },
-		{ .name = "npz", .key = O_NPZ, .type = CLI_FLAG,
-		  .help = "NumPy .npz output: a zip of KEY.npy arrays, one per utterance (numpy.load reads "
-		          "both without pickle)" },
-		{ .name = "output", .key = 'o', .type = CLI_STR, .arg = "FILE", .dest = &c.ark,
-		  .about = "stdout", .help = "write the features to FILE, replaced only when complete" },
-		{ .name = "scp", .key = O_SCP, .type = CLI_STR, .arg = "FILE", .dest = &scp,
-		  .help = "with --ark or --text and -o: also a Kaldi scp file of \"KEY FILE:OFFSET\" lines "
-		          "(the byte offset of each utterance in the -o FILE), as Kaldi's ark,scp: writes" },
-		{ .name = "wav-scp", .key = O_WAVSCP, .type = CLI_STR, .arg = "FILE", .dest = &wavscp,
-		  .help = "inputs from a Kaldi wav.scp: \"KEY PATH\" lines, each PATH read as a FILE keyed KEY" },
-		{ .name = "wav-scp-commands", .key = O_WAVCMD, .type = CLI_FLAG, .dest = &wavcmd,
-		  .help = "also run \"KEY COMMAND |\" lines through /bin/sh, the command's output read like "
-		          "stdin (default: refused)" },
-		{ .name = "utt2spk", .key = O_UTT2SPK, .type = CLI_STR, .arg = "FILE",
-		  .help = "with --cmvn speaker: the utterances' speakers (Kaldi utt2spk; keys matched exactly, "
-		          "else without extensions); every utterance is held until the end" },
-		{ .name = "spk2utt", .key = O_SPK2UTT, .type = CLI_STR, .arg = "FILE",
-		  .help = "the same from a Kaldi spk2utt" },
-		{ .name = "print-settings", .key = O_PRINT, .type = CLI_FLAG, .dest = &print,
-		  .help = "print the canonical settings text and exit" },
-		{ .name = "quiet", .key = 'q', .type = CLI_FLAG, .dest = &quiet,
-		  .help = "no progress line (shown over many files when stderr is a terminal: files done, "
-		          "rate, time left)" },
-	};
 	const cli_spec spec = { "ser-mfcc", synopsis, intro, table, outro };
 
 	memset(&c, 0, sizeof c);
@@ -556,8 +670,7 @@ int main(int argc, char **argv)
 			ov_key[nov] = "rate";
 			ov_val[nov++] = optarg;
 			break;
-		case 'e': stdin_opt = "--encoding"; break;
-		case 'c': stdin_opt = "--channels"; break;
+		case 'e': case 'c': stdin_opt = ch == 'e' ? "--encoding" : "--channels"; break;
 		case O_INPUT_RATE:
 			c.input_rate = (int)cli_optnum;
 			stdin_opt = "--input-rate";
@@ -583,34 +696,18 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
-	c.enc = enc ? SER_PCM_F32 : SER_PCM_S16;
-	c.channels = channels;
-	if (vhq)
+	c.ark = mo.out;
+	c.enc = mo.enc ? SER_PCM_F32 : SER_PCM_S16;
+	c.channels = mo.channels;
+	if (mo.vhq)
 		c.quality = SER_RS_VHQ;
-	check_applies(stdin_opt, print, nfmt, argv + optind, argc - optind);
-	check_outputs(c.ark, scp, fmt, wavscp, wavcmd, argv + optind, argc - optind);
-	if (ser_feat_preset(&o, preset, &err) < 0)
-		cli_usage_error("--preset: %s", err.msg);
-	for (int i = 0; i < nov; i++) {
-		const struct kaldi_alias *a = ov_opt[i] ? alias_of(ov_opt[i]) : NULL;
-		if (a && ov_opt[i] >= O_KALDI && strcmp(preset, "kaldi"))
-			cli_usage_error("--%s is Kaldi's name, accepted with --preset kaldi (ser's setting: --%s)",
-			                a->name, a->key);
-		if (a && !strcmp(preset, "kaldi"))
-			kaldi_set(&o, a, ov_val[i], &use_energy, &raw_energy);
-		else if (ser_feat_set(&o, ov_key[i], ov_val[i], &err) < 0)
-			cli_usage_error("--%s", err.msg);
-	}
-	if (ser_feat_check(&o, &err) < 0)
-		cli_usage_error("%s", err.msg);
-	if (strlen(key) == 0 || strlen(key) > SER_FEAT_KEY_MAX)
-		cli_usage_error("--key: empty or longer than %d bytes", SER_FEAT_KEY_MAX);
-	if (ser_feat_info_fill(&o, &info, text, sizeof text, &err) < 0)
-		cli_die(EXIT_DATA, "%s", err.msg);
+	check_applies(stdin_opt, mo.print, nfmt, argv + optind, argc - optind);
+	check_outputs(c.ark, mo.scp, fmt, mo.wavscp, mo.wavcmd, argv + optind, argc - optind);
+	settings_of(&o, &info, text, sizeof text, nov, ov_opt, ov_key, ov_val);
 	free(ov_key);
 	free(ov_val);
 	free(ov_opt);
-	if (print) {
+	if (mo.print) {
 		printf("%s\n", text);
 		cli_close_stdout();
 		return EXIT_OK;
@@ -619,76 +716,17 @@ int main(int argc, char **argv)
 		cli_check_stdout_not_input((const char *const *)argv + optind, argc - optind);
 	if (!c.ark && fmt != SER_FW_TEXT)
 		cli_refuse_tty_out("a binary feature stream", "redirect it, pipe it into ser-classify, or use --text");
-	if (optind == argc && !wavscp)
+	if (optind == argc && !mo.wavscp)
 		cli_refuse_tty_in("audio", "give a FILE, or pipe audio in: ser-capture | ser-mfcc");
 	c.rate = o.rate;
 	c.cmd_fd = -1;
-	c.out = stdout;
-	if (c.ark) {
-		if (!(out = ser_out_open(c.ark, &err))) {
-			cli_report(c.ark, &err);
-			return EXIT_DATA;
-		}
-		c.out = ser_out_file(out);
-		out_name = c.ark;
-		pending[0] = out;
-		atexit(drop_pending);
-	}
-	if (scp) {
-		if (!(scp_out = ser_out_open(scp, &err))) {
-			cli_report(scp, &err);
-			return EXIT_DATA;
-		}
-		c.scp = ser_out_file(scp_out);
-		pending[1] = scp_out;
-	}
-	if ((o.cmvn == SER_CMVN_SPEAKER) != (spkpath != NULL))
-		cli_usage_error(spkpath ? "%s applies to --cmvn speaker" : "--cmvn speaker needs the speakers: "
-		                "--utt2spk FILE or --spk2utt FILE", spk2utt ? "--spk2utt" : "--utt2spk");
-	if (spkpath && scp)
-		cli_usage_error("--scp with --cmvn speaker is not supported (write the archive, then its scp "
-		                "with a second pass)");
-	if (spkpath) {
-		if (!(c.spk = ser_spkmap_load(spkpath, spk2utt, &err)) ||
-		    !(c.sc = ser_spkcmvn_new(ser_feat_dim(&o), o.cmvn_vars, &err))) {
-			cli_report(NULL, &err);
-			return EXIT_DATA;
-		}
-		o.cmvn = SER_CMVN_NONE;   /* the front end's part; info keeps cmvn=speaker */
-	}
-	c.fe = ser_fe_new(&o, &err);
-	if (!c.fe)
-		cli_die(EXIT_DATA, "%s", err.msg);
-	c.dim = ser_fe_dim(c.fe);
-	c.y = malloc(YMAX * c.dim * sizeof *c.y);
-	if (!c.y)
-		cli_die(EXIT_DATA, "out of memory");
-	c.fw = ser_fw_new(c.out, fmt, &info, &err);
-	if (!c.fw)
-		out_error(&err);
+	open_outputs(&c, &out, &scp_out);
+	speakers_of(&c, &o, spkpath, spk2utt);
+	start_stream(&c, &o, fmt, &info);
 	cli_catch_stop();
-	c.stdin_key = key;
-	c.quiet = quiet;
-	if (wavscp)
-		status = run_wav_scp(&c, wavscp, wavcmd);
-	else if (optind == argc)
-		status = run_input(&c, "-");
-	cli_progress_start(argc - optind, quiet);
-	for (int i = optind; i < argc && status >= 0; i++) {
-		int rc = run_input(&c, argv[i]);
-		cli_progress(i - optind + 1);
-		if (rc)
-			status = rc;
-		if (rc < 0 && argc - i - 1 > 0)
-			cli_warn("interrupted: %d of %d files not read", argc - i - 1, argc - optind);
-	}
-	cli_progress_end();
-	if (c.sc && status >= 0 && ser_spkcmvn_write(c.sc, c.fw, &err) < 0)
-		out_error(&err);
-	ser_spkcmvn_free(c.sc);
-	ser_spkmap_free(c.spk);
-	if (status >= 0 && ser_fw_finish(c.fw, &err) < 0)
-		out_error(&err);
+	c.stdin_key = mo.key;
+	c.quiet = mo.quiet;
+	status = run_all(&c, argc, argv);
 	ser_fw_free(c.fw);
 	ser_fe_free(c.fe);
 	free(c.y);
@@ -699,7 +737,7 @@ int main(int argc, char **argv)
 		status = EXIT_DATA;
 	}
 	commit_output(out, c.ark);
-	commit_output(scp_out, scp);
+	commit_output(scp_out, mo.scp);
 	cli_close_stdout();
 	return status;
 }
