@@ -1258,172 +1258,234 @@ static void check_segment_options(struct ctx *c, int segments, int merge, int no
 		cli_usage_error("--segments needs the voice-activity rule (not with --no-vad)");
 }
 
+/* The options, at file scope: the table points into co (and ad). */
+static struct {
+	const char *mopt, *only, *settings;
+	const char *vadopt;      /* the first voice-activity option given */
+	int probs, json, live, fmt, novad, plain, segments, merge, whole, list_classes, info, quiet;
+	int meter, vad_given;
+	double window, hop, pause, maxseg, minseg;   /* seconds */
+	ser_vad_opts vo;
+	ser_clfs_opts so;
+	char dmargin[32], dgate[32], drise[32];
+} co = { .meter = -1 };
+
+static const cli_opt opts[] = {
+	{ .name = "model", .key = 'm', .type = CLI_STR, .arg = "MODEL", .dest = &co.mopt,
+	  .help = "a model file, or an installed model's name (seed, seed.ser: in " SER_DATADIR
+	          ", else weights/ beside the program's directory); default: $SER_MODEL, else "
+	          SER_DATADIR "/default.ser, else weights/default.ser beside the program's directory" },
+	{ .name = "probs", .key = 'P', .type = CLI_FLAG, .dest = &co.probs,
+	  .help = "append every class's probability (model class order; with --only, the listed "
+	          "classes')" },
+	{ .name = "only", .key = O_ONLY, .type = CLI_STR, .arg = "LIST", .dest = &co.only,
+	  .about = "all classes", .help = "decide among these classes only: 2 or more of --classes, "
+	          "comma-separated; their probabilities renormalised to sum to 1, in every mode" },
+	{ .name = "json", .key = 'J', .type = CLI_FLAG, .dest = &co.json,
+	  .help = "JSON lines {\"key\",\"label\",\"confidence\",\"probs\":{...}}" },
+	{ .name = "window", .key = 'w', .type = CLI_REAL, .arg = "SEC", .lo = 1e-3, .hi = 1e6,
+	  .dest = &co.window, .about = "off, one label per utterance",
+	  .help = "labels over time, windows of SEC seconds" },
+	{ .name = "hop", .key = 'H', .type = CLI_REAL, .arg = "SEC", .lo = 1e-3, .hi = 1e6,
+	  .dest = &co.hop, .about = "the window; with --live 0.5", .help = "window start step" },
+	{ .name = "live", .key = 'l', .type = CLI_FLAG, .dest = &co.live,
+	  .help = "an unbounded stream (stdin): a decision every hop over the last window (default "
+	          "window 3 s), written and flushed at once: start<TAB>end<TAB>label<TAB>confidence; "
+	          "a meter in place of lines when stdout is a terminal" },
+	{ .name = "smooth", .key = 's', .type = CLI_INT, .arg = "N", .lo = 1, .hi = 1000,
+	  .dest = &co.so.smooth, .def = "1", .help = "average the probabilities of the last N speech "
+	          "windows (1: no smoothing)" },
+	{ .name = "no-vad", .key = O_NOVAD, .type = CLI_FLAG, .dest = &co.novad,
+	  .help = "no voice-activity decision: every window and utterance gets an emotion (default: "
+	          "too little voice is \"silence\")" },
+	{ .name = "min-voiced", .key = O_MINV, .type = CLI_REAL, .arg = "F", .lo = 0, .hi = 1,
+	  .dest = &co.so.min_voiced, .def = "0.2",
+	  .help = "fraction of voiced frames a window needs to be speech (an utterance: "
+	          STR(UTT_MIN_VOICED) " unless given)" },
+	{ .name = "vad-margin", .key = O_VMARGIN, .type = CLI_REAL, .arg = "DB", .lo = 0, .hi = 100,
+	  .dest = &co.vo.margin, .def = co.dmargin,
+	  .help = "a voiced frame is this far above the running noise floor" },
+	{ .name = "vad-gate", .key = O_VGATE, .type = CLI_REAL, .arg = "DB", .lo = -200, .hi = 100,
+	  .dest = &co.vo.gate, .def = co.dgate, .help = "and at least this loud" },
+	{ .name = "vad-rise", .key = O_VRISE, .type = CLI_REAL, .arg = "DB", .lo = 0, .hi = 1000,
+	  .dest = &co.vo.rise, .def = co.drise, .help = "dB per second the noise floor rises" },
+	{ .name = "meter", .key = O_METER, .type = CLI_FLAG,
+	  .help = "draw the meter even when stdout is not a terminal" },
+	{ .name = "plain", .key = O_PLAIN, .type = CLI_FLAG, .dest = &co.plain,
+	  .help = "lines even when stdout is a terminal" },
+	{ .name = "segments", .key = O_SEGMENTS, .type = CLI_FLAG, .dest = &co.segments,
+	  .help = "speech segments found by the voice-activity rule, each labelled once: "
+	          "key<TAB>start<TAB>end<TAB>label<TAB>confidence" },
+	{ .name = "merge", .key = O_MERGE, .type = CLI_FLAG, .dest = &co.merge,
+	  .help = "join consecutive segments of the same label (--segments)" },
+	{ .name = "min-pause", .key = O_MINPAUSE, .type = CLI_REAL, .arg = "SEC", .lo = 0.01, .hi = 60,
+	  .dest = &co.pause, .def = "0.3", .help = "an unvoiced stretch this long ends a segment" },
+	{ .name = "max-segment", .key = O_MAXSEG, .type = CLI_REAL, .arg = "SEC", .lo = 0.1,
+	  .hi = 3600, .dest = &co.maxseg, .def = "10", .help = "longer segments are split" },
+	{ .name = "min-segment", .key = O_MINSEG, .type = CLI_REAL, .arg = "SEC", .lo = 0.01, .hi = 60,
+	  .dest = &co.minseg, .def = "0.25", .help = "shorter segments are dropped" },
+	{ .name = "format", .key = O_FORMAT, .type = CLI_CHOICE, .arg = "FMT",
+	  .choices = ser_span_fmt_names, .dest = &co.fmt, .def = "tsv",
+	  .help = "tsv, json (= --json), audacity (label track), textgrid (Praat), vtt (WebVTT); "
+	          "the last three with --segments, --window or --live" },
+	{ .name = "whole", .key = O_WHOLE, .type = CLI_FLAG, .dest = &co.whole,
+	  .help = "one pass over each whole utterance, not the mean over windows of the model's "
+	          "training crop (see --info)" },
+	{ .name = "classes", .key = O_CLASSES, .type = CLI_FLAG, .dest = &co.list_classes,
+	  .help = "print the model's classes (with --only the listed ones), one a line in model "
+	          "order, and exit" },
+	{ .name = "info", .key = O_INFO, .type = CLI_FLAG, .dest = &co.info,
+	  .help = "print the model's summary and training record, and exit" },
+	{ .name = "adapt", .key = O_ADAPT, .type = CLI_CHOICE, .arg = "HOW", .choices = adapt_names,
+	  .optional = 1, .def = "run",
+	  .help = "normalise with the statistics of the inputs themselves: run (all inputs, read "
+	          "twice) or speaker (each speaker's, from --speakers or the file names); with "
+	          "--live, running statistics" },
+	{ .name = "speakers", .key = O_SPEAKERS, .type = CLI_STR, .arg = "MAP", .dest = &ad.map_path,
+	  .help = "TSV key<TAB>speaker (or a truth map) for --adapt=speaker and --save-adapt-stats" },
+	{ .name = "adapt-stats", .key = O_ADSTATS, .type = CLI_STR, .arg = "FILE", .dest = &ad.stats_in,
+	  .help = "--adapt with the statistics in FILE (no first pass)" },
+	{ .name = "save-adapt-stats", .key = O_ADSAVE, .type = CLI_STR, .arg = "FILE",
+	  .dest = &ad.stats_out, .help = "write the inputs' statistics to FILE (- is standard "
+	          "output), no labels" },
+	{ .name = "adapt-tau", .key = O_ADTAU, .type = CLI_REAL, .arg = "SEC", .lo = 1, .hi = 86400,
+	  .dest = &ad.tau, .def = "60", .help = "time constant of --live --adapt" },
+	{ .name = "settings", .key = O_SETTINGS, .type = CLI_STR, .arg = "S", .dest = &co.settings,
+	  .about = "none, archives refused",
+	  .help = "the feature settings of Kaldi archive inputs (binary or text ark; FILE.scp: the "
+	          "objects it lists), which carry none: a preset, a settings text (KEY=VALUE ...) or "
+	          "a ser feature stream whose header to use; they must be the model's" },
+	{ .name = "quiet", .key = 'q', .type = CLI_FLAG, .dest = &co.quiet,
+	  .help = "no progress line (shown over many FILEs when stderr is a terminal: files done, "
+	          "rate, time left)" },
+	{ .name = NULL },
+};
+
+/* The command line into co, ad and c (the options c carries), with the
+ * checks between options. */
+static void parse(struct ctx *c, int argc, char **argv)
+{
+	const cli_spec spec = { "ser-classify", synopsis, intro, opts, outro };
+	static ser_feat_info kaldi_as;
+	static char kaldi_text[SER_FEAT_SETTINGS_MAX];
+	ser_error err;
+	int ch;
+	ser_vad_defaults(&co.vo);
+	snprintf(co.dmargin, sizeof co.dmargin, "%g", co.vo.margin);
+	snprintf(co.dgate, sizeof co.dgate, "%g", co.vo.gate);
+	snprintf(co.drise, sizeof co.drise, "%g", co.vo.rise);
+	while ((ch = cli_getopt(argc, argv, &spec)) != -1) {
+		switch (ch) {
+		case O_MINV: co.vadopt = "--min-voiced"; co.vad_given = 2; break;
+		case O_VMARGIN: co.vadopt = "--vad-margin"; co.vad_given |= 1; break;
+		case O_VGATE: co.vadopt = "--vad-gate"; co.vad_given |= 1; break;
+		case O_VRISE: co.vadopt = "--vad-rise"; co.vad_given |= 1; break;
+		case O_METER: co.meter = 1; break;
+		case O_ADAPT: ad.mode = 1 + (int)cli_optnum; break;
+		}
+	}
+	c->probs = co.probs, c->json = co.json, c->live = co.live, c->fmt = co.fmt;
+	c->window = co.window, c->hop = co.hop;
+	if (co.settings) {
+		if (ser_kaldi_settings(co.settings, &kaldi_as, kaldi_text, sizeof kaldi_text, &err) < 0)
+			cli_usage_error("--settings: %s", err.msg);
+		c->kaldi = &kaldi_as;
+	}
+	if (optind == argc && !co.list_classes && !co.info)
+		cli_refuse_tty_in("audio or features", "give a FILE, or pipe them in: ser-mfcc | ser-classify");
+	check_segment_options(c, co.segments, co.merge, co.novad, co.meter, co.so.smooth);
+	if (c->live && !co.segments) {
+		if (c->window <= 0)
+			c->window = 3;
+		if (c->hop <= 0)
+			c->hop = 0.5;
+	}
+	if (c->hop > 0 && c->window <= 0)
+		cli_usage_error("--hop needs --window");
+	if (c->window > 0 && c->hop <= 0)
+		c->hop = c->window;
+	if (c->window <= 0 && (co.so.smooth > 1 || co.meter == 1))
+		cli_usage_error("%s needs --window or --live", co.so.smooth > 1 ? "--smooth" : "--meter");
+	check_applies(c, co.vadopt, co.novad, co.meter, co.plain, co.whole, co.list_classes, co.info,
+	              argc - optind);
+	adapt_check_options(c, argv + optind, argc - optind);
+	if (co.plain)
+		co.meter = 0;
+	else if (c->json && co.meter < 0)
+		co.meter = 0;   /* --json asks for lines, also on a terminal */
+}
+
+/* The decisions over time (windows, live, segments) or per utterance, and
+ * the voice-activity rule and meter they use. */
+static void setup_decisions(struct ctx *c, const char *mpath)
+{
+	ser_error err;
+	if (c->window > 0) {
+		double fps = (double)c->m->feat_rate / c->m->feat_shift;   /* frames per second */
+		if (c->window * fps > INT_MAX / 4)
+			cli_die(EXIT_USAGE, "--window: %g s is %.0f frames of %s, more than %d", c->window,
+			        c->window * fps, mpath, INT_MAX / 4);
+		co.so.window = (int)lround(c->window * fps);
+		co.so.hop = (int)lround(c->hop * fps);
+		if (co.so.window < 1)
+			co.so.window = 1;
+		if (co.so.hop < 1)
+			co.so.hop = 1;
+		if (!co.novad && !(c->vad = ser_vad_new(&co.vo, c->m->feat_settings, c->m->feat_dim, &err)))
+			cli_die(EXIT_DATA, "%s: %s (use --no-vad)", mpath, err.msg);
+		if (!(c->clfs = ser_clfs_new(c->clf, c->vad, &co.so, &err)))
+			cli_die(EXIT_DATA, "%s", err.msg);
+	} else if (!co.novad && !co.segments) {
+		/* whole utterances: the same rule; quietly none for features without
+		 * the energy (CMVN, pooled) unless a VAD option asked for it
+		 * (segments make their own) */
+		c->vad = ser_vad_new(&co.vo, c->m->feat_settings, c->m->feat_dim, &err);
+		if (!c->vad && co.vad_given)
+			cli_die(EXIT_DATA, "%s: %s (use --no-vad)", mpath, err.msg);
+		c->min_voiced = co.vad_given & 2 ? co.so.min_voiced : UTT_MIN_VOICED;
+	}
+	if (co.segments)
+		seg_setup(c, mpath, &co.vo, co.pause, co.maxseg, co.minseg, co.merge);
+	if (c->live) {
+		meter_on = co.meter >= 0 ? co.meter : isatty(STDOUT_FILENO);
+		if (meter_on && !co.segments)
+			meter_start();
+		meter_on = meter_on && !co.segments;
+		if (meter_on)
+			atexit(meter_restore);
+		cli_catch_stop();
+	} else if (co.meter == 1) {
+		meter_on = 1;
+		atexit(meter_restore);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct ctx c;
 	ser_error err;
-	const char *mopt = NULL, *mpath, *only = NULL;
+	const char *mpath;
 	unsigned char *keep = NULL;   /* (n_classes) --only, or NULL */
-	char mbuf[4096], dmargin[32], dgate[32], drise[32];
-	int ch, list_classes = 0, info = 0, whole = 0, novad = 0, meter = -1, plain = 0, vad_given = 0;
-	const char *vadopt = NULL;   /* the first voice-activity option given */
-	ser_vad_opts vo;
-	ser_clfs_opts so = { 0, 0, 0, 0 };
-	int segments = 0, merge = 0, quiet = 0;
-	double pause, maxseg, minseg;   /* seconds */
-	const char *settings = NULL;
-	static ser_feat_info kaldi_as;
-	static char kaldi_text[SER_FEAT_SETTINGS_MAX];
-	const cli_opt opts[] = {
-		{ .name = "model", .key = 'm', .type = CLI_STR, .arg = "MODEL", .dest = &mopt,
-		  .help = "a model file, or an installed model's name (seed, seed.ser: in " SER_DATADIR
-		          ", else weights/ beside the program's directory); default: $SER_MODEL, else "
-		          SER_DATADIR "/default.ser, else weights/default.ser beside the program's directory" },
-		{ .name = "probs", .key = 'P', .type = CLI_FLAG, .dest = &c.probs,
-		  .help = "append every class's probability (model class order; with --only, the listed "
-		          "classes')" },
-		{ .name = "only", .key = O_ONLY, .type = CLI_STR, .arg = "LIST", .dest = &only,
-		  .about = "all classes", .help = "decide among these classes only: 2 or more of --classes, "
-		          "comma-separated; their probabilities renormalised to sum to 1, in every mode" },
-		{ .name = "json", .key = 'J', .type = CLI_FLAG, .dest = &c.json,
-		  .help = "JSON lines {\"key\",\"label\",\"confidence\",\"probs\":{...}}" },
-		{ .name = "window", .key = 'w', .type = CLI_REAL, .arg = "SEC", .lo = 1e-3, .hi = 1e6,
-		  .dest = &c.window, .about = "off, one label per utterance",
-		  .help = "labels over time, windows of SEC seconds" },
-		{ .name = "hop", .key = 'H', .type = CLI_REAL, .arg = "SEC", .lo = 1e-3, .hi = 1e6,
-		  .dest = &c.hop, .about = "the window; with --live 0.5", .help = "window start step" },
-		{ .name = "live", .key = 'l', .type = CLI_FLAG, .dest = &c.live,
-		  .help = "an unbounded stream (stdin): a decision every hop over the last window (default "
-		          "window 3 s), written and flushed at once: start<TAB>end<TAB>label<TAB>confidence; "
-		          "a meter in place of lines when stdout is a terminal" },
-		{ .name = "smooth", .key = 's', .type = CLI_INT, .arg = "N", .lo = 1, .hi = 1000,
-		  .dest = &so.smooth, .def = "1", .help = "average the probabilities of the last N speech "
-		          "windows (1: no smoothing)" },
-		{ .name = "no-vad", .key = O_NOVAD, .type = CLI_FLAG, .dest = &novad,
-		  .help = "no voice-activity decision: every window and utterance gets an emotion (default: "
-		          "too little voice is \"silence\")" },
-		{ .name = "min-voiced", .key = O_MINV, .type = CLI_REAL, .arg = "F", .lo = 0, .hi = 1,
-		  .dest = &so.min_voiced, .def = "0.2",
-		  .help = "fraction of voiced frames a window needs to be speech (an utterance: "
-		          STR(UTT_MIN_VOICED) " unless given)" },
-		{ .name = "vad-margin", .key = O_VMARGIN, .type = CLI_REAL, .arg = "DB", .lo = 0, .hi = 100,
-		  .dest = &vo.margin, .def = dmargin,
-		  .help = "a voiced frame is this far above the running noise floor" },
-		{ .name = "vad-gate", .key = O_VGATE, .type = CLI_REAL, .arg = "DB", .lo = -200, .hi = 100,
-		  .dest = &vo.gate, .def = dgate, .help = "and at least this loud" },
-		{ .name = "vad-rise", .key = O_VRISE, .type = CLI_REAL, .arg = "DB", .lo = 0, .hi = 1000,
-		  .dest = &vo.rise, .def = drise, .help = "dB per second the noise floor rises" },
-		{ .name = "meter", .key = O_METER, .type = CLI_FLAG,
-		  .help = "draw the meter even when stdout is not a terminal" },
-		{ .name = "plain", .key = O_PLAIN, .type = CLI_FLAG, .dest = &plain,
-		  .help = "lines even when stdout is a terminal" },
-		{ .name = "segments", .key = O_SEGMENTS, .type = CLI_FLAG, .dest = &segments,
-		  .help = "speech segments found by the voice-activity rule, each labelled once: "
-		          "key<TAB>start<TAB>end<TAB>label<TAB>confidence" },
-		{ .name = "merge", .key = O_MERGE, .type = CLI_FLAG, .dest = &merge,
-		  .help = "join consecutive segments of the same label (--segments)" },
-		{ .name = "min-pause", .key = O_MINPAUSE, .type = CLI_REAL, .arg = "SEC", .lo = 0.01, .hi = 60,
-		  .dest = &pause, .def = "0.3", .help = "an unvoiced stretch this long ends a segment" },
-		{ .name = "max-segment", .key = O_MAXSEG, .type = CLI_REAL, .arg = "SEC", .lo = 0.1,
-		  .hi = 3600, .dest = &maxseg, .def = "10", .help = "longer segments are split" },
-		{ .name = "min-segment", .key = O_MINSEG, .type = CLI_REAL, .arg = "SEC", .lo = 0.01, .hi = 60,
-		  .dest = &minseg, .def = "0.25", .help = "shorter segments are dropped" },
-		{ .name = "format", .key = O_FORMAT, .type = CLI_CHOICE, .arg = "FMT",
-		  .choices = ser_span_fmt_names, .dest = &c.fmt, .def = "tsv",
-		  .help = "tsv, json (= --json), audacity (label track), textgrid (Praat), vtt (WebVTT); "
-		          "the last three with --segments, --window or --live" },
-		{ .name = "whole", .key = O_WHOLE, .type = CLI_FLAG, .dest = &whole,
-		  .help = "one pass over each whole utterance, not the mean over windows of the model's "
-		          "training crop (see --info)" },
-		{ .name = "classes", .key = O_CLASSES, .type = CLI_FLAG, .dest = &list_classes,
-		  .help = "print the model's classes (with --only the listed ones), one a line in model "
-		          "order, and exit" },
-		{ .name = "info", .key = O_INFO, .type = CLI_FLAG, .dest = &info,
-		  .help = "print the model's summary and training record, and exit" },
-		{ .name = "adapt", .key = O_ADAPT, .type = CLI_CHOICE, .arg = "HOW", .choices = adapt_names,
-		  .optional = 1, .def = "run",
-		  .help = "normalise with the statistics of the inputs themselves: run (all inputs, read "
-		          "twice) or speaker (each speaker's, from --speakers or the file names); with "
-		          "--live, running statistics" },
-		{ .name = "speakers", .key = O_SPEAKERS, .type = CLI_STR, .arg = "MAP", .dest = &ad.map_path,
-		  .help = "TSV key<TAB>speaker (or a truth map) for --adapt=speaker and --save-adapt-stats" },
-		{ .name = "adapt-stats", .key = O_ADSTATS, .type = CLI_STR, .arg = "FILE", .dest = &ad.stats_in,
-		  .help = "--adapt with the statistics in FILE (no first pass)" },
-		{ .name = "save-adapt-stats", .key = O_ADSAVE, .type = CLI_STR, .arg = "FILE",
-		  .dest = &ad.stats_out, .help = "write the inputs' statistics to FILE (- is standard "
-		          "output), no labels" },
-		{ .name = "adapt-tau", .key = O_ADTAU, .type = CLI_REAL, .arg = "SEC", .lo = 1, .hi = 86400,
-		  .dest = &ad.tau, .def = "60", .help = "time constant of --live --adapt" },
-		{ .name = "settings", .key = O_SETTINGS, .type = CLI_STR, .arg = "S", .dest = &settings,
-		  .about = "none, archives refused",
-		  .help = "the feature settings of Kaldi archive inputs (binary or text ark; FILE.scp: the "
-		          "objects it lists), which carry none: a preset, a settings text (KEY=VALUE ...) or "
-		          "a ser feature stream whose header to use; they must be the model's" },
-		{ .name = "quiet", .key = 'q', .type = CLI_FLAG, .dest = &quiet,
-		  .help = "no progress line (shown over many FILEs when stderr is a terminal: files done, "
-		          "rate, time left)" },
-		{ .name = NULL },
-	};
-	const cli_spec spec = { "ser-classify", synopsis, intro, opts, outro };
+	char mbuf[4096];
 
 	memset(&c, 0, sizeof c);
-	ser_vad_defaults(&vo);
-	snprintf(dmargin, sizeof dmargin, "%g", vo.margin);
-	snprintf(dgate, sizeof dgate, "%g", vo.gate);
-	snprintf(drise, sizeof drise, "%g", vo.rise);
-	while ((ch = cli_getopt(argc, argv, &spec)) != -1) {
-		switch (ch) {
-		case O_MINV: vadopt = "--min-voiced"; vad_given = 2; break;
-		case O_VMARGIN: vadopt = "--vad-margin"; vad_given |= 1; break;
-		case O_VGATE: vadopt = "--vad-gate"; vad_given |= 1; break;
-		case O_VRISE: vadopt = "--vad-rise"; vad_given |= 1; break;
-		case O_METER: meter = 1; break;
-		case O_ADAPT: ad.mode = 1 + (int)cli_optnum; break;
-		}
-	}
-	if (settings) {
-		if (ser_kaldi_settings(settings, &kaldi_as, kaldi_text, sizeof kaldi_text, &err) < 0)
-			cli_usage_error("--settings: %s", err.msg);
-		c.kaldi = &kaldi_as;
-	}
-	if (optind == argc && !list_classes && !info)
-		cli_refuse_tty_in("audio or features", "give a FILE, or pipe them in: ser-mfcc | ser-classify");
-	check_segment_options(&c, segments, merge, novad, meter, so.smooth);
-	if (c.live && !segments) {
-		if (c.window <= 0)
-			c.window = 3;
-		if (c.hop <= 0)
-			c.hop = 0.5;
-	}
-	if (c.hop > 0 && c.window <= 0)
-		cli_usage_error("--hop needs --window");
-	if (c.window > 0 && c.hop <= 0)
-		c.hop = c.window;
-	if (c.window <= 0 && (so.smooth > 1 || meter == 1))
-		cli_usage_error("%s needs --window or --live", so.smooth > 1 ? "--smooth" : "--meter");
-	check_applies(&c, vadopt, novad, meter, plain, whole, list_classes, info, argc - optind);
-	adapt_check_options(&c, argv + optind, argc - optind);
-	if (plain)
-		meter = 0;
-	else if (c.json && meter < 0)
-		meter = 0;   /* --json asks for lines, also on a terminal */
-
-	if (!list_classes && !info)
+	parse(&c, argc, argv);
+	if (!co.list_classes && !co.info)
 		cli_check_stdout_not_input((const char *const *)argv + optind, argc - optind);
-	if (!(mpath = cli_find_model(mopt, mbuf, sizeof mbuf)))
+	if (!(mpath = cli_find_model(co.mopt, mbuf, sizeof mbuf)))
 		cli_die(EXIT_DATA, "no model: give -m FILE or set SER_MODEL (none at %s/default.ser "
 		        "or weights/default.ser beside the program)", SER_DATADIR);
 	if (!(c.m = ser_model_load(mpath, &err))) {
 		cli_report(mpath, &err);
 		return EXIT_DATA;
 	}
-	if (only) {
+	if (co.only) {
 		keep = xrealloc(NULL, (size_t)c.m->n_classes);
-		if (ser_clf_mask(c.m, only, keep, &err) < 0)
+		if (ser_clf_mask(c.m, co.only, keep, &err) < 0)
 			cli_usage_error("--only: %s", err.msg);
 	}
-	if (list_classes || info) {
-		if (info)
+	if (co.list_classes || co.info) {
+		if (co.info)
 			print_info(c.m, mpath);
 		else
 			for (int i = 0; i < c.m->n_classes; i++)
@@ -1434,8 +1496,8 @@ int main(int argc, char **argv)
 		cli_close_stdout();
 		return EXIT_OK;
 	}
-	check_applies_model(c.m, mpath, vadopt, whole, &vo);
-	if (whole)
+	check_applies_model(c.m, mpath, co.vadopt, co.whole, &co.vo);
+	if (co.whole)
 		c.m->utt_window = c.m->utt_hop = 0;
 	if (c.window > 0 && (c.m->layout == SER_LAYOUT_VECTOR || c.m->feat_shift == 0))
 		cli_die(EXIT_USAGE, "--window: %s takes one pooled vector per utterance, not frames",
@@ -1443,44 +1505,7 @@ int main(int argc, char **argv)
 	if (!(c.clf = ser_clf_new(c.m, &err)))
 		cli_die(EXIT_DATA, "%s", err.msg);
 	ser_clf_restrict(c.clf, keep);
-	if (c.window > 0) {
-		double fps = (double)c.m->feat_rate / c.m->feat_shift;   /* frames per second */
-		if (c.window * fps > INT_MAX / 4)
-			cli_die(EXIT_USAGE, "--window: %g s is %.0f frames of %s, more than %d", c.window,
-			        c.window * fps, mpath, INT_MAX / 4);
-		so.window = (int)lround(c.window * fps);
-		so.hop = (int)lround(c.hop * fps);
-		if (so.window < 1)
-			so.window = 1;
-		if (so.hop < 1)
-			so.hop = 1;
-		if (!novad && !(c.vad = ser_vad_new(&vo, c.m->feat_settings, c.m->feat_dim, &err)))
-			cli_die(EXIT_DATA, "%s: %s (use --no-vad)", mpath, err.msg);
-		if (!(c.clfs = ser_clfs_new(c.clf, c.vad, &so, &err)))
-			cli_die(EXIT_DATA, "%s", err.msg);
-	} else if (!novad && !segments) {
-		/* whole utterances: the same rule; quietly none for features without
-		 * the energy (CMVN, pooled) unless a VAD option asked for it
-		 * (segments make their own) */
-		c.vad = ser_vad_new(&vo, c.m->feat_settings, c.m->feat_dim, &err);
-		if (!c.vad && vad_given)
-			cli_die(EXIT_DATA, "%s: %s (use --no-vad)", mpath, err.msg);
-		c.min_voiced = vad_given & 2 ? so.min_voiced : UTT_MIN_VOICED;
-	}
-	if (segments)
-		seg_setup(&c, mpath, &vo, pause, maxseg, minseg, merge);
-	if (c.live) {
-		meter_on = meter >= 0 ? meter : isatty(STDOUT_FILENO);
-		if (meter_on && !segments)
-			meter_start();
-		meter_on = meter_on && !segments;
-		if (meter_on)
-			atexit(meter_restore);
-		cli_catch_stop();
-	} else if (meter == 1) {
-		meter_on = 1;
-		atexit(meter_restore);
-	}
+	setup_decisions(&c, mpath);
 	c.p = xrealloc(NULL, (size_t)c.m->n_classes * sizeof *c.p);
 	atexit(close_open_stream);
 	if (ad.mode || ad.stats_out) {
@@ -1491,7 +1516,7 @@ int main(int argc, char **argv)
 
 	if (optind == argc)
 		run_fd(&c, 0, "-");
-	cli_progress_start(c.live ? 0 : argc - optind, quiet);
+	cli_progress_start(c.live ? 0 : argc - optind, co.quiet);
 	for (int i = optind; i < argc; i++) {
 		if (!(ad.failed && ad.failed[i - optind]))
 			run_path(&c, argv[i]);
