@@ -812,6 +812,28 @@ static void run(struct job *j)
 		fprintf(stderr, "\r\033[K");
 }
 
+/* Everything a run holds (the log closed by the caller when it is written). */
+static void job_free(struct job *j)
+{
+	if (j->logf && j->logf != stdout)
+		fclose(j->logf);
+	ser_train_free(j->t);
+	ser_aug_free(j->aug);
+	ser_net_free(j->m.net);
+	for (int c = 0; c < j->m.n_classes; c++)
+		free(j->m.class_names[c]);
+	free(j->m.class_names);
+	free(j->m.feat_settings);
+	free(j->m.norm_mean);
+	free(j->m.norm_std);
+	free(j->m.idct);
+	free(j->rec.s);
+	ser_ds_free(&j->ds);
+	ser_labelmap_free(j->map);
+	if (j->init)
+		ser_model_free(j->init);
+}
+
 /* run -> save: the best model (the last without validation), the summary. */
 static int finish(struct job *j)
 {
@@ -823,6 +845,7 @@ static int finish(struct job *j)
 	char tail[512];
 	if (done == 0) {
 		cli_warn("interrupted before the first epoch ended: nothing saved");
+		job_free(j);
 		return EXIT_DATA;
 	}
 	if (nval) {
@@ -845,21 +868,8 @@ static int finish(struct job *j)
 	}
 	if (j->logf && j->logf != stdout && fclose(j->logf) != 0)
 		cli_die(EXIT_DATA, "%s: %s", o->log, strerror(errno));
-	ser_train_free(j->t);
-	ser_aug_free(j->aug);
-	ser_net_free(j->m.net);
-	for (int c = 0; c < j->m.n_classes; c++)
-		free(j->m.class_names[c]);
-	free(j->m.class_names);
-	free(j->m.feat_settings);
-	free(j->m.norm_mean);
-	free(j->m.norm_std);
-	free(j->m.idct);
-	free(j->rec.s);
-	ser_ds_free(&j->ds);
-	ser_labelmap_free(j->map);
-	if (j->init)
-		ser_model_free(j->init);
+	j->logf = NULL;
+	job_free(j);
 	cli_close_stdout();
 	return aborted_utts ? EXIT_DATA : EXIT_OK;
 }
