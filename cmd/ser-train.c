@@ -216,23 +216,26 @@ static int norm_option(int mode)
 static ser_model *load_init(struct opts *o)
 {
 	ser_error err;
-	ser_model *m = ser_model_load(o->init, &err);
-	if (!m) {
-		cli_report(o->init, &err);
-		exit(EXIT_DATA);
-	}
+	ser_model *m;
 	if (o->arch_given || o->norm >= 0 || o->idct || o->trim_given || o->whole)
 		cli_usage_error("--init: --arch, --norm, --idct, --trim-db and --whole-utterance come "
 		                "from the model %s", o->init);
+	if (!(m = ser_model_load(o->init, &err))) {
+		cli_report(o->init, &err);
+		exit(EXIT_DATA);
+	}
 	o->norm = norm_option(m->norm_mode);
 	o->idct = m->input_idct ? "on" : "off";
 	o->trim = m->trim_db;
 	o->whole = m->utt_window == 0;
 	if (!o->crop_set && m->utt_window > 0)
 		o->crop = m->utt_window;
-	if (o->train_layers > ser_net_param_layers(m->net))
+	if (o->train_layers > ser_net_param_layers(m->net)) {
+		int n = ser_net_param_layers(m->net);
+		ser_model_free(m);
 		cli_usage_error("--train-layers: %ld, but %s has %d layers with parameters",
-		                o->train_layers, o->init, ser_net_param_layers(m->net));
+		                o->train_layers, o->init, n);
+	}
 	return m;
 }
 
