@@ -579,6 +579,7 @@ struct adapt {
 	int mode;                  /* ADAPT_* */
 	const char *stats_in, *stats_out, *map_path;
 	double tau;                /* --live: seconds */
+	int tau_given;             /* --adapt-tau given */
 	ser_adapt *a;              /* rows of the inputs (or of --adapt-stats) */
 	ser_labelmap *map;         /* --speakers, or NULL */
 	float *mean, *std;         /* (dim) statistics in use */
@@ -798,7 +799,7 @@ static void adapt_setup(struct ctx *c, char **in, int nin, const char *mpath)
 static void adapt_check_options(const struct ctx *c, char **in, int nin)
 {
 	if (!ad.mode && !ad.stats_out) {
-		if (ad.stats_in || ad.map_path || ad.tau != 60)
+		if (ad.stats_in || ad.map_path || ad.tau_given)
 			cli_usage_error("%s needs --adapt", ad.stats_in ? "--adapt-stats"
 			                : ad.map_path ? "--speakers" : "--adapt-tau");
 		return;
@@ -807,7 +808,7 @@ static void adapt_check_options(const struct ctx *c, char **in, int nin)
 		cli_usage_error("--save-adapt-stats makes statistics: not with --adapt or --adapt-stats");
 	if (c->live && ad.mode == ADAPT_SPEAKER)
 		cli_usage_error("--adapt=speaker: a live stream has no speakers (use --adapt)");
-	if (ad.tau != 60 && !c->live)
+	if (ad.tau_given && !c->live)
 		cli_usage_error("--adapt-tau applies to --live");
 	if (ad.map_path && ad.mode != ADAPT_SPEAKER && !ad.stats_out)
 		cli_usage_error("--speakers applies to --adapt=speaker and --save-adapt-stats");
@@ -1382,6 +1383,7 @@ static void parse(struct ctx *c, int argc, char **argv)
 		case O_VRISE: co.vadopt = "--vad-rise"; co.vad_given |= 1; break;
 		case O_METER: co.meter = 1; break;
 		case O_ADAPT: ad.mode = 1 + (int)cli_optnum; break;
+		case O_ADTAU: ad.tau_given = 1; break;
 		}
 	}
 	c->probs = co.probs, c->json = co.json, c->live = co.live, c->fmt = co.fmt;

@@ -208,7 +208,7 @@ static const int norm_modes[] = { SER_NORM_NONE, SER_NORM_UTT_MEAN, SER_NORM_GLO
 static int norm_option(int mode)
 {
 	int i = 0;
-	while (i < 4 && norm_modes[i] != mode)
+	while (i + 1 < (int)(sizeof norm_modes / sizeof *norm_modes) && norm_modes[i] != mode)
 		i++;
 	return i;
 }

@@ -242,6 +242,24 @@ int ser_ds_trim(ser_dataset *ds, double db, int min_len, long *dropped, ser_erro
 	return 0;
 }
 
+/* u's frames as the model sees them: taken back to log mel energies by idct
+ * (l = c . idct) into *tx (grown as needed), or u's own frames when idct is
+ * NULL; NULL when *tx cannot grow. */
+static const float *model_frames(const float *idct, size_t d, const ser_utt *u, float **tx,
+                                 size_t *txcap)
+{
+	if (!idct)
+		return u->x;
+	if ((size_t)u->n > *txcap) {
+		float *nt = realloc(*tx, (size_t)u->n * d * sizeof *nt);
+		if (!nt)
+			return NULL;
+		*tx = nt, *txcap = (size_t)u->n;
+	}
+	ser_idct_frames(idct, (int)d, u->x, u->n, *tx);
+	return *tx;
+}
+
 int ser_ds_norm_stats(const ser_dataset *ds, int part, int mode, const float *idct, float *mean,
                       float *std, ser_error *err)
 {
@@ -257,17 +275,9 @@ int ser_ds_norm_stats(const ser_dataset *ds, int part, int mode, const float *id
 		const ser_utt *u = &uu;
 		if (u->part != part || u->n < 1)
 			continue;
-		if (idct) {   /* the frames as the model sees them: l = c . idct */
-			if ((size_t)u->n > txcap) {
-				float *nt = realloc(tx, (size_t)u->n * d * sizeof *nt);
-				if (!nt) {
-					free(s), free(tx);
-					return ser_seterr(err, SER_ENOMEM, "out of memory");
-				}
-				tx = nt, txcap = (size_t)u->n;
-			}
-			ser_idct_frames(idct, (int)d, u->x, u->n, tx);
-			uu.x = tx;
+		if (!(uu.x = (float *)model_frames(idct, d, &ds->u[i], &tx, &txcap))) {
+			free(s), free(tx);
+			return ser_seterr(err, SER_ENOMEM, "out of memory");
 		}
 		for (size_t j = 0; j < d; j++)
 			um[j] = 0;
@@ -304,45 +314,43 @@ int ser_ds_norm_stats(const ser_dataset *ds, int part, int mode, const float *id
 int ser_ds_speaker_norm(ser_dataset *ds, const ser_model *m, ser_error *err)
 {
 	size_t d = ds->dim;
+	const float *idct = m->input_idct ? m->idct : NULL;
 	float *tx = NULL;
 	size_t txcap = 0;
+	unsigned char *ok = NULL;   /* (nspk + 1) the speaker (index + 1) has statistics */
 	int rc = 0;
 	ser_adapt *a = ser_adapt_new(m, err);
 	if (!a)
 		return SER_ENOMEM;
 	free(ds->spk_stats);
 	ds->spk_stats = calloc((size_t)(ds->nspk + 1) * 2 * d, sizeof *ds->spk_stats);
-	if (!ds->spk_stats)
+	ok = calloc((size_t)ds->nspk + 1, 1);
+	if (!ds->spk_stats || !ok)
 		rc = ser_seterr(err, SER_ENOMEM, "out of memory");
 	for (size_t i = 0; i < ds->n && rc == 0; i++) {
-		ser_utt *u = &ds->u[i];
-		const float *x = u->x;
+		const ser_utt *u = &ds->u[i];
+		const float *x;
 		if (u->part == SER_PART_EXCLUDED || u->n < 1)
 			continue;
-		if (m->input_idct && m->idct) {
-			if ((size_t)u->n > txcap) {
-				float *nt = realloc(tx, (size_t)u->n * d * sizeof *nt);
-				if (!nt) {
-					rc = ser_seterr(err, SER_ENOMEM, "out of memory");
-					break;
-				}
-				tx = nt, txcap = (size_t)u->n;
-			}
-			ser_idct_frames(m->idct, (int)d, u->x, u->n, tx);
-			x = tx;
-		}
-		rc = ser_adapt_add(a, u->key, u->speaker >= 0 ? ds->spk[u->speaker] : "", x, u->n, err);
+		if (!(x = model_frames(idct, d, u, &tx, &txcap)))
+			rc = ser_seterr(err, SER_ENOMEM, "out of memory");
+		else
+			rc = ser_adapt_add(a, u->key, u->speaker >= 0 ? ds->spk[u->speaker] : "", x, u->n, err);
 	}
 	if (rc == 0)
 		rc = ser_adapt_finish(a, err);
-	for (int s = -1; s < ds->nspk && rc == 0; s++) {
+	for (int s = -1; s < ds->nspk && rc == 0; s++) {   /* none: excluded utterances only */
 		float *mean = ds->spk_stats + (size_t)(s + 1) * 2 * d;
-		if (ser_adapt_stats(a, s >= 0 ? ds->spk[s] : "", mean, mean + d, NULL) < 0)
-			continue;   /* a speaker with excluded utterances only */
-		for (size_t i = 0; i < ds->n; i++)
-			if (ds->u[i].speaker == s && ds->u[i].part != SER_PART_EXCLUDED)
-				ds->u[i].nmean = mean, ds->u[i].nstd = mean + d;
+		ok[s + 1] = ser_adapt_stats(a, s >= 0 ? ds->spk[s] : "", mean, mean + d, NULL) == 0;
 	}
+	for (size_t i = 0; i < ds->n && rc == 0; i++) {
+		ser_utt *u = &ds->u[i];
+		if (u->part != SER_PART_EXCLUDED && ok[u->speaker + 1]) {
+			u->nmean = ds->spk_stats + (size_t)(u->speaker + 1) * 2 * d;
+			u->nstd = u->nmean + d;
+		}
+	}
+	free(ok);
 	free(tx);
 	ser_adapt_free(a);
 	return rc;

@@ -76,6 +76,7 @@ status 1 "adapt: --adapt-stats without --adapt -> 1" ser-classify -m "$M" --adap
 status 1 "adapt: --speakers without --adapt=speaker -> 1" ser-classify -m "$M" --adapt --speakers "$T/map" "$D/03-01-01-01-01-01-01.wav"
 status 1 "adapt: --adapt=nobody -> 1" ser-classify -m "$M" --adapt=nobody "$D/03-01-01-01-01-01-01.wav"
 status 1 "adapt: --adapt-tau without --live -> 1" ser-classify -m "$M" --adapt --adapt-tau 5 "$D/03-01-01-01-01-01-01.wav"
+status 1 "adapt: --adapt-tau 60 (the default value) without --live -> 1" ser-classify -m "$M" --adapt --adapt-tau 60 "$D/03-01-01-01-01-01-01.wav"
 status 1 "adapt: --live --adapt=speaker -> 1" ser-classify -m "$M" --live --adapt=speaker
 status 1 "adapt: --save-adapt-stats with --adapt -> 1" ser-classify -m "$M" --adapt --save-adapt-stats "$T/x.st" "$D/03-01-01-01-01-01-01.wav"
 ser-mfcc --preset librosa "$D"/*.wav > "$T/lib.feat"

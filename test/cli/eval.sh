@@ -17,14 +17,6 @@ fi
 # accuracy 6/10 = 0.6000; recalls .75 .5 .5 -> UAR 0.5833;
 # F1 .75, 4/7, .4 -> macro F1 0.5738.
 i=0
-emit() { # emit TRUTHCODE PRED COUNT
-	n=$3
-	while [ "$n" -gt 0 ]; do
-		i=$((i + 1))
-		printf 'corpus/Actor_%02d/03-01-%s-01-01-01-%02d.wav\t%s\t0.%d\n' "$i" "$1" "$i" "$2" "$i"
-		n=$((n - 1))
-	done
-}
 {
 	echo '# ser-classify output'
 	emit 01 neutral 3; emit 01 calm 1

@@ -23,3 +23,14 @@ have_data() { [ -d "$SER_DATA/ravdess" ]; }
 have_ref() { [ -f "$SER_REF/README.md" ]; }
 # size FILE: its length in bytes
 size() { wc -c <"$1" | tr -d ' '; }
+# emit TRUTHCODE PRED COUNT: COUNT ser-classify lines of RAVDESS-named keys whose
+# truth is emotion code TRUTHCODE, labelled PRED (a counter i, set i=0 first,
+# numbers the actors and the confidences)
+emit() { # emit TRUTHCODE PRED COUNT
+	n=$3
+	while [ "$n" -gt 0 ]; do
+		i=$((i + 1))
+		printf 'corpus/Actor_%02d/03-01-%s-01-01-01-%02d.wav\t%s\t0.%d\n' "$i" "$1" "$i" "$2" "$i"
+		n=$((n - 1))
+	done
+}

@@ -6,14 +6,6 @@
 
 # 10 utterances with a known confusion (as eval.sh): accuracy 0.6, UAR 0.5833
 i=0
-emit() { # emit TRUTHCODE PRED COUNT
-	n=$3
-	while [ "$n" -gt 0 ]; do
-		i=$((i + 1))
-		printf 'corpus/Actor_%02d/03-01-%s-01-01-01-%02d.wav\t%s\t0.%d\n' "$i" "$1" "$i" "$2" "$i"
-		n=$((n - 1))
-	done
-}
 { emit 01 neutral 3; emit 01 calm 1; emit 02 calm 2; emit 02 happy 2; emit 03 neutral 1; emit 03 happy 1; } > "$T/known.tsv"
 
 status 0 "bootstrap: --bootstrap 2000" ser-eval --bootstrap 2000 "$T/known.tsv"
