@@ -9,8 +9,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "adapt.h"
@@ -77,6 +79,8 @@ struct ctx {
 	int collect;             /* --adapt's first pass: statistics, no labels */
 	int skip;                /* the stream's utterance gets no label (reported) */
 	const ser_feat_info *kaldi; /* --settings of Kaldi archives, or NULL */
+	int pace_fd;             /* --live: the input descriptor paced on, -1: none */
+	double pace_t0;          /* monotonic s: when the stream's first frame began */
 };
 
 static void export_span(struct ctx *c, const char *key, double start, double end, const char *label,
@@ -932,6 +936,50 @@ static void mfcc_hint(const char *model_settings, char *out, size_t n)
 
 /* ---- inputs ---- */
 
+/* Live pacing. A live stream comes at the pace of its audio, a frame at a
+ * time, and each frame read would be a wakeup of this process; between two
+ * decisions none is needed. So when stdio has given out all it holds (the
+ * replay stream calls this before each read of the descriptor), nothing
+ * more is waiting there and the input keeps to real time (its audio no
+ * more than PACE_AHEAD s ahead of the clock since its first frame), the
+ * reader sleeps until shortly (PACE_MARGIN s) before the frames of the next
+ * decision can all have come, PACE_MAX s at the most, and then takes what
+ * has come in one read. A faster producer (ser-mfcc on a file) is never
+ * held back; decisions and lines are those of an unpaced run, read in a few
+ * wakeups a second instead of a hundred. */
+#define PACE_AHEAD 0.25
+#define PACE_MARGIN 0.015
+#define PACE_MAX 0.25
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void live_pace(void *arg)
+{
+	struct ctx *c = arg;
+	double fps = (double)c->m->feat_rate / c->m->feat_shift, now, s;
+	long n = c->clfs ? ser_clfs_frames(c->clfs) : 0;
+	struct pollfd p = { .fd = c->pace_fd, .events = POLLIN };
+	if (c->pace_fd < 0 || n == 0)
+		return;   /* not paced, or no frame yet: the clock starts with the first */
+	now = now_s();
+	if (c->pace_t0 == 0)
+		c->pace_t0 = now - n / fps;
+	if (n / fps > now - c->pace_t0 + PACE_AHEAD || poll(&p, 1, 0) != 0)
+		return;   /* ahead of real time, or more is waiting (or the end) */
+	s = ser_clfs_due(c->clfs) / fps - PACE_MARGIN;
+	if (s > PACE_MAX)
+		s = PACE_MAX;
+	if (s >= 0.001) {
+		struct timespec ts = { (time_t)s, (long)((s - (time_t)s) * 1e9) };
+		nanosleep(&ts, NULL);   /* a signal (SIGINT, SIGTERM) ends it early */
+	}
+}
+
 static void run_stream(struct ctx *c, FILE *f, const char *name)
 {
 	ser_error err;
@@ -1107,9 +1155,12 @@ static void run_fd(struct ctx *c, int fd, const char *name)
 	if (kind == SER_SNIFF_EMPTY)
 		ser_seterr(&err, SER_EFORMAT, "empty input");
 	if ((kind == SER_SNIFF_FEATURES || (kind == SER_SNIFF_OTHER && ser_kaldi_sniff(head, n))) &&
-	    (f = ser_replay_stream(fd, head, n, &err))) {
+	    (f = ser_replay_stream(fd, head, n, live_pace, c, &err))) {
 		open_stream = f;
+		c->pace_fd = c->live && c->clfs && !c->segs ? fd : -1;
+		c->pace_t0 = 0;
 		run_stream(c, f, name);
+		c->pace_fd = -1;
 		fclose(f);
 		open_stream = NULL;
 		return;
@@ -1471,6 +1522,7 @@ int main(int argc, char **argv)
 	char mbuf[4096];
 
 	memset(&c, 0, sizeof c);
+	c.pace_fd = -1;
 	parse(&c, argc, argv);
 	if (!co.list_classes && !co.info)
 		cli_check_stdout_not_input((const char *const *)argv + optind, argc - optind);

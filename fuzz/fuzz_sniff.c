@@ -42,7 +42,7 @@ static void features(int fd, const unsigned char *head, size_t n)
 {
 	ser_error e;
 	ser_fr_ev ev;
-	FILE *f = ser_replay_stream(fd, head, n, &e);
+	FILE *f = ser_replay_stream(fd, head, n, NULL, NULL, &e);
 	ser_fr *r;
 	if (!f)
 		abort();

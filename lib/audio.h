@@ -41,8 +41,12 @@ int ser_sniff(int fd, unsigned char *head, size_t *n, ser_error *err);
 /* A stdio stream that gives head[0..n) (n <= SER_SNIFF_BYTES) and then
  * the rest of fd: the stream from its first byte again (for ser_fr_open).
  * fclose frees it; fd is not closed. A read interrupted by a caught
- * signal is a read error with errno EINTR, as with any FILE. */
-FILE *ser_replay_stream(int fd, const unsigned char *head, size_t n, ser_error *err);
+ * signal is a read error with errno EINTR, as with any FILE. wait, if not
+ * NULL, is called with arg before each read of fd: when stdio has given out
+ * all it holds, so a reader may wait there (ser-classify --live paces its
+ * reads so). */
+FILE *ser_replay_stream(int fd, const unsigned char *head, size_t n, void (*wait)(void *arg),
+                        void *arg, ser_error *err);
 
 /* ---- audio, mono at a chosen rate ---- */
 typedef struct ser_audio ser_audio;

@@ -434,6 +434,12 @@ long ser_clfs_frames(const ser_clfs *s)
 	return s->n;
 }
 
+long ser_clfs_due(const ser_clfs *s)
+{
+	long w = s->o.window, h = s->o.hop;
+	return s->n < w ? w - s->n : h - (s->n - w) % h;
+}
+
 /* Decides the window of len frames starting at ring slot `slot`. */
 static int decide(ser_clfs *s, int slot, int len, ser_decision *d, ser_error *err)
 {

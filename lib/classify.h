@@ -130,6 +130,9 @@ int ser_clfs_push(ser_clfs *s, const float *frame, ser_decision *d, ser_error *e
 int ser_clfs_finish(ser_clfs *s, ser_decision *d, ser_error *err);
 /* Frames pushed in this utterance. */
 long ser_clfs_frames(const ser_clfs *s);
+/* Frames still to push before the push that returns the next decision
+ * (>= 1): the pacing of a live reader (ser-classify --live). */
+long ser_clfs_due(const ser_clfs *s);
 void ser_clfs_reset(ser_clfs *s);
 void ser_clfs_free(ser_clfs *s);
 

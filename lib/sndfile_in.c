@@ -54,6 +54,8 @@ int ser_sniff(int fd, unsigned char *head, size_t *n, ser_error *err)
 /* A stdio stream over the sniffed bytes, then the descriptor. */
 struct replay {
 	int fd;
+	void (*wait)(void *);
+	void *arg;
 	size_t n, pos;
 	unsigned char head[SER_SNIFF_BYTES];
 };
@@ -67,6 +69,8 @@ static ssize_t replay_read(void *u, char *buf, size_t size)
 		r->pos += k;
 		return (ssize_t)k;
 	}
+	if (r->wait)
+		r->wait(r->arg);
 	return read(r->fd, buf, size);   /* EINTR reaches the reader as an error */
 }
 
@@ -76,7 +80,8 @@ static int replay_close(void *u)
 	return 0;
 }
 
-FILE *ser_replay_stream(int fd, const unsigned char *head, size_t n, ser_error *err)
+FILE *ser_replay_stream(int fd, const unsigned char *head, size_t n, void (*wait)(void *arg),
+                        void *arg, ser_error *err)
 {
 	static const cookie_io_functions_t io = { replay_read, NULL, NULL, replay_close };
 	struct replay *r = calloc(1, sizeof *r);
@@ -87,6 +92,8 @@ FILE *ser_replay_stream(int fd, const unsigned char *head, size_t n, ser_error *
 		return NULL;
 	}
 	r->fd = fd;
+	r->wait = wait;
+	r->arg = arg;
 	r->n = n;
 	memcpy(r->head, head, n);
 	if (!(f = fopencookie(r, "rb", io))) {

@@ -86,6 +86,29 @@ check "paced input: the first part's 3 decisions arrived during the pause (got $
 ser-classify $M --window 1 --hop 0.5 "$T/talk.wav" | cut -f2- > "$T/off2"
 check "paced input: the same lines as offline" cmp -s "$T/paced" "$T/off2"
 
+# ---- reads paced by the decisions: a stream at real time in 20 ms blocks ----
+# Without pacing ser-classify wakes for every block ser-mfcc passes on (200
+# here); paced, a few times per decision. Same lines as offline either way.
+if [ -r /proc/self/status ]; then
+	mkfifo "$T/pcm3"
+	ser-mfcc < "$T/pcm3" | ser-classify $M --live --window 1 --hop 0.5 > "$T/rt" &
+	cls=$!
+	{
+		i=0
+		while [ $i -lt 200 ]; do
+			dd if="$T/talk.raw" bs=640 skip=$i count=1 2>/dev/null; sleep 0.02; i=$((i + 1))
+		done
+		sleep 0.3
+		sed -n 's/^voluntary_ctxt_switches:[[:space:]]*//p' "/proc/$cls/status" > "$T/wakeups"
+	} > "$T/pcm3"
+	wait $cls
+	check "paced: fewer wakeups than blocks written (got $(cat "$T/wakeups") for 200 blocks)" \
+		test "$(cat "$T/wakeups")" -lt 100
+	check "paced: the same lines as offline" cmp -s "$T/rt" "$T/off2"
+else
+	skip "live pacing: no /proc"
+fi
+
 # ---- meter ----
 ser-mfcc "$T/talk.wav" | ser-classify $M --live --meter > "$T/meter"
 check "--meter: hides the cursor, redraws in place, shows it again at the end" sh -c "

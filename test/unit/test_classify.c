@@ -151,10 +151,17 @@ static void test_stream(ser_model *m, const float *x, int nf)
 	ser_clfs_opts o1 = { W, H, 1, 0 }, o3 = { W, H, 3, 0 };
 	ser_clfs *s0 = ser_clfs_new(c0, NULL, &o1, &e), *s = ser_clfs_new(c, NULL, &o3, &e);
 	ser_decision d;
-	int n0 = 0, n = 0, ok = 1, kept = 1;
+	int n0 = 0, n = 0, ok = 1, kept = 1, due_ok = 1, npush = 0;
+	long due = ser_clfs_due(s0);
 	ser_clf_restrict(c, keep);
 	for (int t = 0; t <= nf && n0 < MAXD; t++) {
 		int rc = t < nf ? ser_clfs_push(s0, x + t * DIM, &d, &e) : ser_clfs_finish(s0, &d, &e);
+		if (t < nf) {   /* due counts down to the push that decides */
+			npush += rc > 0;
+			due_ok &= (rc > 0) == (due == 1) && due >= 1;
+			due = ser_clfs_due(s0);
+			due_ok &= due == (rc > 0 ? H : 0) || rc == 0;
+		}
 		if (rc > 0) {
 			memcpy(raw[n0], d.probs, sizeof raw[n0]);
 			ser_clf_renorm(raw[n0++], keep, NC);
@@ -172,6 +179,8 @@ static void test_stream(ser_model *m, const float *x, int nf)
 		kept &= (d.label == 0 || d.label == 3) && d.confidence == d.probs[d.label];
 		n++;
 	}
+	CHECK(due_ok && npush == 1 + (nf - W) / H, "stream: ser_clfs_due counts the frames to the next "
+	      "decision (first after %d, then every %d; %d decisions pushed)", W, H, npush);
 	CHECK(n == n0 && n > 3 && ok, "stream, smooth 3: %d decisions, each the mean of the last 3 "
 	      "renormalised window outputs", n);
 	CHECK(kept, "stream: every label is a kept class, confidence its probability");
