@@ -16,6 +16,16 @@ int ser_seterr(ser_error *err, int code, const char *fmt, ...)
 	return code;
 }
 
+int ser_setfail(ser_error *failed, ser_error *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+	failed->code = code;
+	va_start(ap, fmt);
+	vsnprintf(failed->msg, sizeof failed->msg, fmt, ap);
+	va_end(ap);
+	return ser_seterr(err, code, "%s", failed->msg);
+}
+
 void ser_clearerr(ser_error *err)
 {
 	if (err) {

@@ -21,7 +21,6 @@
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -467,33 +466,19 @@ struct ser_fr {
 	char key[SER_FEAT_KEY_MAX + 1];
 	unsigned char *buf;       /* record bodies; FRAMES decoded in place to float */
 	size_t cap;               /* bytes */
-	int failed;               /* sticky status */
-	char failmsg[SER_ERRMSG_MAX];
+	ser_error failed;         /* sticky status (code 0: none) */
 	void *src;                /* another format's reader (ser_fr_from), or NULL */
 	int (*src_next)(void *, ser_fr_ev *, ser_error *);
 	void (*src_free)(void *);
 };
-
-static int fail(ser_fr *r, ser_error *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(ser_fr *r, ser_error *err, int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(r->failmsg, sizeof r->failmsg, fmt, ap);
-	va_end(ap);
-	r->failed = code;
-	return ser_seterr(err, code, "%s", r->failmsg);
-}
 
 /* A failed fread: SER_EINTR when a caught signal interrupted it (the
  * stream cannot go on: part of a record may be lost), else SER_EIO. */
 static int read_error(ser_fr *r, ser_error *err)
 {
 	if (errno == EINTR)
-		return fail(r, err, SER_EINTR, "interrupted at byte offset %" PRIu64, r->off);
-	return fail(r, err, SER_EIO, "read error at byte offset %" PRIu64 ": %s", r->off,
+		return ser_setfail(&r->failed, err, SER_EINTR, "interrupted at byte offset %" PRIu64, r->off);
+	return ser_setfail(&r->failed, err, SER_EIO, "read error at byte offset %" PRIu64 ": %s", r->off,
 	            strerror(errno ? errno : EIO));
 }
 
@@ -510,9 +495,9 @@ static int rd(ser_fr *r, void *p, size_t n, const char *what, ser_error *err)
 	if (ferror(r->f))
 		return read_error(r, err);
 	if (r->open)
-		return fail(r, err, SER_ETRUNC, "truncated at byte offset %" PRIu64 " inside %s of utterance %s",
+		return ser_setfail(&r->failed, err, SER_ETRUNC, "truncated at byte offset %" PRIu64 " inside %s of utterance %s",
 		            r->off, what, r->key);
-	return fail(r, err, SER_ETRUNC, "truncated at byte offset %" PRIu64 " inside %s", r->off, what);
+	return ser_setfail(&r->failed, err, SER_ETRUNC, "truncated at byte offset %" PRIu64 " inside %s", r->off, what);
 }
 
 /* Makes room for n bytes of body (n within the limits already). */
@@ -526,7 +511,7 @@ static int reserve(ser_fr *r, size_t n, ser_error *err)
 	while (nc < n)
 		nc *= 2;
 	if (!(p = realloc(r->buf, nc)))
-		return fail(r, err, SER_ENOMEM, "out of memory");
+		return ser_setfail(&r->failed, err, SER_ENOMEM, "out of memory");
 	r->buf = p;
 	r->cap = nc;
 	return 0;
@@ -576,9 +561,9 @@ static int rd_header(ser_fr *r, uint64_t start, ser_error *err)
 	if ((rc = rd(r, h + 4, HDR_FIXED - 4, "the stream header", err)) < 0)
 		return rc;
 	if (memcmp(h, SER_FEAT_MAGIC, 7) != 0)
-		return fail(r, err, SER_EFORMAT, "not a ser feature stream (bad magic at byte offset %" PRIu64 ")", start);
+		return ser_setfail(&r->failed, err, SER_EFORMAT, "not a ser feature stream (bad magic at byte offset %" PRIu64 ")", start);
 	if (h[7] != SER_FEAT_VERSION)
-		return fail(r, err, SER_EFORMAT, "feature stream version %u is not supported (this reader: %d)",
+		return ser_setfail(&r->failed, err, SER_EFORMAT, "feature stream version %u is not supported (this reader: %d)",
 		            h[7], SER_FEAT_VERSION);
 	dim = ser_get_le32(h + 8);
 	rate = ser_get_le32(h + 12);
@@ -587,24 +572,24 @@ static int rd_header(ser_fr *r, uint64_t start, ser_error *err)
 	fp = ser_get_le64(h + 24);
 	sl = ser_get_le32(h + 32);
 	if (sl > SER_FEAT_SETTINGS_MAX)
-		return fail(r, err, SER_ELIMIT, "header at byte offset %" PRIu64 ": settings text of %" PRIu32
+		return ser_setfail(&r->failed, err, SER_ELIMIT, "header at byte offset %" PRIu64 ": settings text of %" PRIu32
 		            " bytes exceeds %d", start, sl, SER_FEAT_SETTINGS_MAX);
 	if ((rc = rd_body(r, sl, "the stream header", err)) < 0 || (rc = rd(r, cb, 4, "the stream header", err)) < 0)
 		return rc;
 	crc = ~crc_update(crc_update(0xffffffffu, h, HDR_FIXED), r->buf, sl);
 	if (crc != ser_get_le32(cb))
-		return fail(r, err, SER_EFORMAT, "header at byte offset %" PRIu64 " is damaged (CRC mismatch)", start);
+		return ser_setfail(&r->failed, err, SER_EFORMAT, "header at byte offset %" PRIu64 " is damaged (CRC mismatch)", start);
 	if (check_fields(dim, rate, shift, length, &e) < 0)
-		return fail(r, err, e.code, "header at byte offset %" PRIu64 ": %s", start, e.msg);
+		return ser_setfail(&r->failed, err, e.code, "header at byte offset %" PRIu64 ": %s", start, e.msg);
 	if ((bad = text_bad((const char *)r->buf, sl)) != sl)
-		return fail(r, err, SER_EFORMAT, "header at byte offset %" PRIu64 ": settings byte %zu is not printable ASCII",
+		return ser_setfail(&r->failed, err, SER_EFORMAT, "header at byte offset %" PRIu64 ": settings byte %zu is not printable ASCII",
 		            start, bad);
 	if (ser_fingerprint(r->buf, sl) != fp)
-		return fail(r, err, SER_EFORMAT, "header at byte offset %" PRIu64 ": fingerprint does not match the settings",
+		return ser_setfail(&r->failed, err, SER_EFORMAT, "header at byte offset %" PRIu64 ": fingerprint does not match the settings",
 		            start);
 	if (!r->settings) {
 		if (!(r->settings = malloc((size_t)sl + 1)))
-			return fail(r, err, SER_ENOMEM, "out of memory");
+			return ser_setfail(&r->failed, err, SER_ENOMEM, "out of memory");
 		memcpy(r->settings, r->buf, sl);
 		r->settings[sl] = '\0';
 		r->info.dim = dim;
@@ -617,7 +602,7 @@ static int rd_header(ser_fr *r, uint64_t start, ser_error *err)
 	}
 #define SAME(field, what) \
 	if (field != r->info.field) \
-		return fail(r, err, SER_EMISMATCH, "concatenated stream at byte offset %" PRIu64 " has " what \
+		return ser_setfail(&r->failed, err, SER_EMISMATCH, "concatenated stream at byte offset %" PRIu64 " has " what \
 		            " %" PRIu32 ", the first has %" PRIu32, start, field, r->info.field)
 	SAME(dim, "dimension");
 	SAME(rate, "sample rate");
@@ -627,12 +612,12 @@ static int rd_header(ser_fr *r, uint64_t start, ser_error *err)
 	if (sl != strlen(r->settings) || memcmp(r->buf, r->settings, sl) != 0) {
 		char d[160], *b = malloc((size_t)sl + 1);
 		if (!b)
-			return fail(r, err, SER_ENOMEM, "out of memory");
+			return ser_setfail(&r->failed, err, SER_ENOMEM, "out of memory");
 		memcpy(b, r->buf, sl);
 		b[sl] = '\0';
 		first_diff(b, r->settings, d, sizeof d);
 		free(b);
-		return fail(r, err, SER_EMISMATCH, "concatenated stream at byte offset %" PRIu64
+		return ser_setfail(&r->failed, err, SER_EMISMATCH, "concatenated stream at byte offset %" PRIu64
 		            " has other feature settings than the first: %s", start, d);
 	}
 	return 0;
@@ -720,24 +705,24 @@ static int rec_body_len(ser_fr *r, const unsigned char *h, uint32_t count, uint6
 {
 	if (!memcmp(h, tag_begin, 4)) {
 		if (r->open)
-			return fail(r, err, SER_EFORMAT, "utterance %s has no END before the BEGIN at byte offset %"
+			return ser_setfail(&r->failed, err, SER_EFORMAT, "utterance %s has no END before the BEGIN at byte offset %"
 			            PRIu64, r->key, start);
 		if (count < 1 || count > SER_FEAT_KEY_MAX)
-			return fail(r, err, count ? SER_ELIMIT : SER_EFORMAT, "key of %" PRIu32
+			return ser_setfail(&r->failed, err, count ? SER_ELIMIT : SER_EFORMAT, "key of %" PRIu32
 			            " bytes at byte offset %" PRIu64 " (1..%d allowed)", count, start, SER_FEAT_KEY_MAX);
 		*blen = count;
 	} else if (!memcmp(h, tag_frames, 4)) {
 		if (!r->open)
-			return fail(r, err, SER_EFORMAT, "FRAMES record outside an utterance at byte offset %" PRIu64, start);
+			return ser_setfail(&r->failed, err, SER_EFORMAT, "FRAMES record outside an utterance at byte offset %" PRIu64, start);
 		if (count < 1 || count > SER_FEAT_BLOCK_MAX || (uint64_t)count * r->info.dim > SER_FEAT_BLOCK_VALUES_MAX)
-			return fail(r, err, count ? SER_ELIMIT : SER_EFORMAT, "FRAMES record at byte offset %" PRIu64
+			return ser_setfail(&r->failed, err, count ? SER_ELIMIT : SER_EFORMAT, "FRAMES record at byte offset %" PRIu64
 			            " of %" PRIu32 " frames (1..%d, and at most %d values, allowed)", start, count,
 			            SER_FEAT_BLOCK_MAX, SER_FEAT_BLOCK_VALUES_MAX);
 		if (r->nframes + count > SER_FEAT_UTT_MAX)
-			return fail(r, err, SER_ELIMIT, "utterance %s exceeds %d frames", r->key, SER_FEAT_UTT_MAX);
+			return ser_setfail(&r->failed, err, SER_ELIMIT, "utterance %s exceeds %d frames", r->key, SER_FEAT_UTT_MAX);
 		*blen = (size_t)count * r->info.dim * 4;
 	} else if (!r->open) {
-		return fail(r, err, SER_EFORMAT, "%s record outside an utterance at byte offset %" PRIu64,
+		return ser_setfail(&r->failed, err, SER_EFORMAT, "%s record outside an utterance at byte offset %" PRIu64,
 		            tag_name(h), start);
 	}
 	return 0;
@@ -754,7 +739,7 @@ static int frames_event(ser_fr *r, ser_fr_ev *ev, uint32_t count, ser_error *err
 		float v;
 		memcpy(&v, &u, 4);
 		if (!isfinite(v))
-			return fail(r, err, SER_EFORMAT, "utterance %s frame %" PRIu64 " value %zu is %s",
+			return ser_setfail(&r->failed, err, SER_EFORMAT, "utterance %s frame %" PRIu64 " value %zu is %s",
 			            r->key, r->nframes + i / r->info.dim, i % r->info.dim,
 			            isnan(v) ? "NaN" : "infinite");
 		x[i] = v;
@@ -777,14 +762,14 @@ int ser_fr_next(ser_fr *r, ser_fr_ev *ev, ser_error *err)
 		uint32_t count, crc;
 		size_t got, blen = 0;
 		int rc;
-		if (r->failed)
-			return ser_seterr(err, r->failed, "%s", r->failmsg);
+		if (r->failed.code)
+			return ser_seterr(err, r->failed.code, "%s", r->failed.msg);
 		errno = 0;
 		got = fread(h, 1, 4, r->f);
 		r->off += got;
 		if (got == 0 && !ferror(r->f)) {
 			if (r->open)
-				return fail(r, err, SER_ETRUNC, "stream ended inside utterance %s", r->key);
+				return ser_setfail(&r->failed, err, SER_ETRUNC, "stream ended inside utterance %s", r->key);
 			ev->type = SER_FR_EOF;
 			ev->key = NULL;
 			ev->x = NULL;
@@ -794,11 +779,11 @@ int ser_fr_next(ser_fr *r, ser_fr_ev *ev, ser_error *err)
 		if (got < 4) {
 			if (ferror(r->f))
 				return read_error(r, err);
-			return fail(r, err, SER_ETRUNC, "truncated at byte offset %" PRIu64 " inside a record tag", r->off);
+			return ser_setfail(&r->failed, err, SER_ETRUNC, "truncated at byte offset %" PRIu64 " inside a record tag", r->off);
 		}
 		if (!memcmp(h, "SERF", 4)) {
 			if (r->open)
-				return fail(r, err, SER_EFORMAT, "stream header at byte offset %" PRIu64
+				return ser_setfail(&r->failed, err, SER_EFORMAT, "stream header at byte offset %" PRIu64
 				            " inside utterance %s", start, r->key);
 			if ((rc = rd_header(r, start, err)) < 0)
 				return rc;
@@ -806,13 +791,13 @@ int ser_fr_next(ser_fr *r, ser_fr_ev *ev, ser_error *err)
 		}
 		if (memcmp(h, tag_begin, 4) && memcmp(h, tag_frames, 4) && memcmp(h, tag_end, 4) &&
 		    memcmp(h, tag_abort, 4))
-			return fail(r, err, SER_EFORMAT, "unknown record tag %02x %02x %02x %02x at byte offset %" PRIu64,
+			return ser_setfail(&r->failed, err, SER_EFORMAT, "unknown record tag %02x %02x %02x %02x at byte offset %" PRIu64,
 			            h[0], h[1], h[2], h[3], start);
 		if ((rc = rd(r, h + 4, 8, tag_name(h), err)) < 0)
 			return rc;
 		count = ser_get_le32(h + 4);
 		if (ser_get_le32(h + 8) != ~count)
-			return fail(r, err, SER_EFORMAT, "%s record at byte offset %" PRIu64 " is damaged (count check)",
+			return ser_setfail(&r->failed, err, SER_EFORMAT, "%s record at byte offset %" PRIu64 " is damaged (count check)",
 			            tag_name(h), start);
 		if ((rc = rec_body_len(r, h, count, start, &blen, err)) < 0)
 			return rc;
@@ -820,11 +805,11 @@ int ser_fr_next(ser_fr *r, ser_fr_ev *ev, ser_error *err)
 			return rc;
 		crc = ~crc_update(crc_update(0xffffffffu, h, REC_HEAD), r->buf, blen);
 		if (crc != ser_get_le32(cb))
-			return fail(r, err, SER_EFORMAT, "%s record at byte offset %" PRIu64 " is damaged (CRC mismatch)",
+			return ser_setfail(&r->failed, err, SER_EFORMAT, "%s record at byte offset %" PRIu64 " is damaged (CRC mismatch)",
 			            tag_name(h), start);
 		if (!memcmp(h, tag_begin, 4)) {
 			if (memchr(r->buf, 0, blen))
-				return fail(r, err, SER_EFORMAT, "key at byte offset %" PRIu64 " has a NUL byte", start);
+				return ser_setfail(&r->failed, err, SER_EFORMAT, "key at byte offset %" PRIu64 " has a NUL byte", start);
 			memcpy(r->key, r->buf, blen);
 			r->key[blen] = '\0';
 			r->open = 1;
@@ -838,7 +823,7 @@ int ser_fr_next(ser_fr *r, ser_fr_ev *ev, ser_error *err)
 		if (!memcmp(h, tag_frames, 4))
 			return frames_event(r, ev, count, err);
 		if (count != r->nframes)
-			return fail(r, err, SER_EFORMAT, "%s of utterance %s says %" PRIu32 " frames, %" PRIu64
+			return ser_setfail(&r->failed, err, SER_EFORMAT, "%s of utterance %s says %" PRIu32 " frames, %" PRIu64
 			            " were read", tag_name(h), r->key, count, r->nframes);
 		r->open = 0;
 		ev->type = memcmp(h, tag_abort, 4) ? SER_FR_END : SER_FR_ABORT;

@@ -7,7 +7,6 @@
 #include <float.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,21 +35,8 @@ typedef struct kr {
 	char key[SER_FEAT_KEY_MAX + 1];
 	float *x;                /* (BLOCK_VALUES / dim, dim) */
 	unsigned char *raw;      /* binary rows as read */
-	int failed;
-	char failmsg[SER_ERRMSG_MAX];
+	ser_error failed;        /* sticky status (code 0: none) */
 } kr;
-
-static int kfail(kr *k, ser_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int kfail(kr *k, ser_error *err, int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(k->failmsg, sizeof k->failmsg, fmt, ap);
-	va_end(ap);
-	k->failed = code;
-	return ser_seterr(err, code, "%s", k->failmsg);
-}
 
 static int kgetc(kr *k)
 {
@@ -94,9 +80,9 @@ static size_t kread(kr *k, void *p, size_t n)
 static int kshort(kr *k, const char *what, ser_error *err)
 {
 	if (ferror(k->f))
-		return kfail(k, err, errno == EINTR ? SER_EINTR : SER_EIO, "read error at byte offset %" PRIu64 ": %s",
+		return ser_setfail(&k->failed, err, errno == EINTR ? SER_EINTR : SER_EIO, "read error at byte offset %" PRIu64 ": %s",
 		             k->off, strerror(errno ? errno : EIO));
-	return kfail(k, err, SER_ETRUNC, "truncated at byte offset %" PRIu64 " inside %s of utterance %s", k->off,
+	return ser_setfail(&k->failed, err, SER_ETRUNC, "truncated at byte offset %" PRIu64 " inside %s of utterance %s", k->off,
 	             what, k->key);
 }
 
@@ -113,7 +99,7 @@ static int rd_int(kr *k, const char *what, int32_t *v, ser_error *err)
 	if (kread(k, b, 5) != 5)
 		return kshort(k, what, err);
 	if (b[0] != 4)
-		return kfail(k, err, SER_EFORMAT, "utterance %s: %s has size byte %u, not 4 (byte offset %" PRIu64 ")",
+		return ser_setfail(&k->failed, err, SER_EFORMAT, "utterance %s: %s has size byte %u, not 4 (byte offset %" PRIu64 ")",
 		             k->key, what, b[0], k->off - 5);
 	u = ser_get_le32(b + 1);
 	memcpy(v, &u, 4);
@@ -131,17 +117,17 @@ static int rd_object(kr *k, ser_error *err)
 		int32_t rows = 1, cols;
 		int rc;
 		if (kgetc(k) != 'B')
-			return kfail(k, err, SER_EFORMAT, "utterance %s: bad binary marker at byte offset %" PRIu64, k->key, at);
+			return ser_setfail(&k->failed, err, SER_EFORMAT, "utterance %s: bad binary marker at byte offset %" PRIu64, k->key, at);
 		while ((c = kgetc(k)) != EOF && c != ' ' && t < sizeof tok - 1)
 			tok[t++] = (char)c;
 		tok[t] = '\0';
 		if (c == EOF)
 			return kshort(k, "the object header", err);
 		if (!strncmp(tok, "CM", 2))
-			return kfail(k, err, SER_EFORMAT, "utterance %s: compressed matrix (%s) is not supported: write it "
+			return ser_setfail(&k->failed, err, SER_EFORMAT, "utterance %s: compressed matrix (%s) is not supported: write it "
 			             "with copy-feats --compress=false", k->key, tok);
 		if (strcmp(tok, "FM") && strcmp(tok, "DM") && strcmp(tok, "FV") && strcmp(tok, "DV"))
-			return kfail(k, err, SER_EFORMAT, "utterance %s: object '%s' at byte offset %" PRIu64
+			return ser_setfail(&k->failed, err, SER_EFORMAT, "utterance %s: object '%s' at byte offset %" PRIu64
 			             " is not a float matrix or vector (FM, DM, FV, DV)", k->key, tok, at);
 		k->dbl = tok[0] == 'D';
 		if (tok[1] == 'M' && (rc = rd_int(k, "the row count", &rows, err)) < 0)
@@ -151,11 +137,11 @@ static int rd_object(kr *k, ser_error *err)
 		if (tok[1] == 'V' && cols == 0)
 			rows = 0;
 		if (rows < 0 || cols < 0)
-			return kfail(k, err, SER_EFORMAT, "utterance %s: negative size %" PRId32 " x %" PRId32, k->key, rows, cols);
+			return ser_setfail(&k->failed, err, SER_EFORMAT, "utterance %s: negative size %" PRId32 " x %" PRId32, k->key, rows, cols);
 		if (rows > SER_FEAT_UTT_MAX)
-			return kfail(k, err, SER_ELIMIT, "utterance %s exceeds %d frames", k->key, SER_FEAT_UTT_MAX);
+			return ser_setfail(&k->failed, err, SER_ELIMIT, "utterance %s exceeds %d frames", k->key, SER_FEAT_UTT_MAX);
 		if (rows > 0 && (uint32_t)cols != k->dim)
-			return kfail(k, err, SER_EMISMATCH, "utterance %s has %" PRId32 " values per frame, the settings give %"
+			return ser_setfail(&k->failed, err, SER_EMISMATCH, "utterance %s has %" PRId32 " values per frame, the settings give %"
 			             PRIu32, k->key, cols, k->dim);
 		k->left = (uint64_t)rows;
 		k->state = K_BINARY;
@@ -165,7 +151,7 @@ static int rd_object(kr *k, ser_error *err)
 		c = kgetc(k);
 	if (c != '[')
 		return c == EOF ? kshort(k, "the object", err)
-		       : kfail(k, err, SER_EFORMAT, "utterance %s: neither a binary object (\\0B) nor a text matrix ([) at "
+		       : ser_setfail(&k->failed, err, SER_EFORMAT, "utterance %s: neither a binary object (\\0B) nor a text matrix ([) at "
 		               "byte offset %" PRIu64, k->key, at);
 	k->state = K_TEXT;
 	return 0;
@@ -186,7 +172,7 @@ static int rd_binary(kr *k, size_t max, ser_error *err)
 			v = ser_bits_f32(ser_get_le32(k->raw + 4 * i));
 		}
 		if (!isfinite(v))
-			return kfail(k, err, SER_EFORMAT, "utterance %s frame %" PRIu64 " value %zu is %s", k->key,
+			return ser_setfail(&k->failed, err, SER_EFORMAT, "utterance %s frame %" PRIu64 " value %zu is %s", k->key,
 			             k->nframes + i / k->dim, i % k->dim, isnan(v) ? "NaN" : "infinite (or beyond float32)");
 		k->x[i] = v;
 	}
@@ -208,7 +194,7 @@ static int rd_text(kr *k, size_t max, ser_error *err)
 		if (c == '\n' || c == ']') {
 			if (col) {
 				if (col != k->dim)
-					return kfail(k, err, SER_EMISMATCH, "utterance %s frame %" PRIu64 " has %zu values, the "
+					return ser_setfail(&k->failed, err, SER_EMISMATCH, "utterance %s frame %" PRIu64 " has %zu values, the "
 					             "settings give %" PRIu32, k->key, k->nframes + n, col, k->dim);
 				n++;
 				col = 0;
@@ -228,15 +214,15 @@ static int rd_text(kr *k, size_t max, ser_error *err)
 		kunget(k, c);
 		num[l] = '\0';
 		if (col >= k->dim)
-			return kfail(k, err, SER_EMISMATCH, "utterance %s frame %" PRIu64 " has more than %" PRIu32
+			return ser_setfail(&k->failed, err, SER_EMISMATCH, "utterance %s frame %" PRIu64 " has more than %" PRIu32
 			             " values (the settings' dimension)", k->key, k->nframes + n, k->dim);
 		errno = 0;
 		k->x[n * k->dim + col] = strtof(num, &end);
 		if (l == NUM_MAX || *end || end == num)
-			return kfail(k, err, SER_EFORMAT, "utterance %s frame %" PRIu64 ": '%.20s' is not a number",
+			return ser_setfail(&k->failed, err, SER_EFORMAT, "utterance %s frame %" PRIu64 ": '%.20s' is not a number",
 			             k->key, k->nframes + n, num);
 		if (!isfinite(k->x[n * k->dim + col]))
-			return kfail(k, err, SER_EFORMAT, "utterance %s frame %" PRIu64 " value %zu is not finite",
+			return ser_setfail(&k->failed, err, SER_EFORMAT, "utterance %s frame %" PRIu64 " value %zu is not finite",
 			             k->key, k->nframes + n, col);
 		col++;
 	}
@@ -257,7 +243,7 @@ static int rd_key(kr *k, ser_error *err)
 	}
 	while (c != EOF && !is_space(c)) {
 		if (l == SER_FEAT_KEY_MAX)
-			return kfail(k, err, SER_ELIMIT, "key at byte offset %" PRIu64 " is longer than %d bytes",
+			return ser_setfail(&k->failed, err, SER_ELIMIT, "key at byte offset %" PRIu64 " is longer than %d bytes",
 			             k->off - l, SER_FEAT_KEY_MAX);
 		k->key[l++] = (char)c;
 		c = kgetc(k);
@@ -277,8 +263,8 @@ static int kr_next(void *p, ser_fr_ev *ev, ser_error *err)
 	kr *k = p;
 	size_t max = BLOCK_VALUES / k->dim;
 	int rc;
-	if (k->failed)
-		return ser_seterr(err, k->failed, "%s", k->failmsg);
+	if (k->failed.code)
+		return ser_seterr(err, k->failed.code, "%s", k->failed.msg);
 	memset(ev, 0, sizeof *ev);
 	ev->key = k->key;
 	if (k->state == K_BETWEEN) {
@@ -310,7 +296,7 @@ static int kr_next(void *p, ser_fr_ev *ev, ser_error *err)
 	if (rc == 0)        /* "]" straight away */
 		return kr_next(p, ev, err);
 	if (k->nframes + (uint64_t)rc > SER_FEAT_UTT_MAX)
-		return kfail(k, err, SER_ELIMIT, "utterance %s exceeds %d frames", k->key, SER_FEAT_UTT_MAX);
+		return ser_setfail(&k->failed, err, SER_ELIMIT, "utterance %s exceeds %d frames", k->key, SER_FEAT_UTT_MAX);
 	k->nframes += (uint64_t)rc;
 	ev->type = SER_FR_FRAMES;
 	ev->x = k->x;
@@ -408,12 +394,12 @@ static int scp_seek(kr *k, const char *path, uint64_t offset, ser_error *err)
 		free(k->path);
 		k->path = NULL;
 		if (!(k->f = fopen(path, "rb")))
-			return kfail(k, err, SER_EIO, "line %ld: %s: %s", k->lineno, path, strerror(errno));
+			return ser_setfail(&k->failed, err, SER_EIO, "line %ld: %s: %s", k->lineno, path, strerror(errno));
 		if (!(k->path = strdup(path)))
-			return kfail(k, err, SER_ENOMEM, "out of memory");
+			return ser_setfail(&k->failed, err, SER_ENOMEM, "out of memory");
 	}
 	if (offset > INT64_MAX || fseeko(k->f, (off_t)offset, SEEK_SET) != 0)
-		return kfail(k, err, SER_EIO, "line %ld: %s: cannot seek to byte offset %" PRIu64 ": %s", k->lineno, path,
+		return ser_setfail(&k->failed, err, SER_EIO, "line %ld: %s: cannot seek to byte offset %" PRIu64 ": %s", k->lineno, path,
 		             offset, strerror(errno ? errno : EINVAL));
 	k->off = offset;
 	k->back = -1;
@@ -430,7 +416,7 @@ static int scp_next_entry(kr *k, ser_error *err)
 		errno = 0;
 		if ((len = getline(&k->line, &k->linecap, k->scp)) < 0) {
 			if (ferror(k->scp))
-				return kfail(k, err, SER_EIO, "read error: %s", strerror(errno ? errno : EIO));
+				return ser_setfail(&k->failed, err, SER_EIO, "read error: %s", strerror(errno ? errno : EIO));
 			return 0;
 		}
 		k->lineno++;
@@ -448,27 +434,27 @@ static int scp_next_entry(kr *k, ser_error *err)
 			s++;
 		rx = s;
 		if (!*rx)
-			return kfail(k, err, SER_EFORMAT, "line %ld: no file after the key", k->lineno);
+			return ser_setfail(&k->failed, err, SER_EFORMAT, "line %ld: no file after the key", k->lineno);
 		if (strlen(key) > SER_FEAT_KEY_MAX)
-			return kfail(k, err, SER_ELIMIT, "line %ld: key longer than %d bytes", k->lineno, SER_FEAT_KEY_MAX);
+			return ser_setfail(&k->failed, err, SER_ELIMIT, "line %ld: key longer than %d bytes", k->lineno, SER_FEAT_KEY_MAX);
 		strcpy(k->key, key);
 		if (rx[strlen(rx) - 1] == '|' || !strcmp(rx, "-"))
-			return kfail(k, err, SER_EFORMAT, "line %ld: '%.60s': commands and standard input are not read "
+			return ser_setfail(&k->failed, err, SER_EFORMAT, "line %ld: '%.60s': commands and standard input are not read "
 			             "from an scp file (run the command into an archive first)", k->lineno, rx);
 		if (rx[strlen(rx) - 1] == ']')
-			return kfail(k, err, SER_EFORMAT, "line %ld: '%.60s': ranges are not supported", k->lineno, rx);
+			return ser_setfail(&k->failed, err, SER_EFORMAT, "line %ld: '%.60s': ranges are not supported", k->lineno, rx);
 		if ((colon = strrchr(rx, ':')) && colon[1]) {
 			errno = 0;
 			offset = strtoull(colon + 1, &end, 10);
 			if (!*end && colon[1] >= '0' && colon[1] <= '9') {
 				if (errno)
-					return kfail(k, err, SER_EFORMAT, "line %ld: offset out of range", k->lineno);
+					return ser_setfail(&k->failed, err, SER_EFORMAT, "line %ld: offset out of range", k->lineno);
 				*colon = '\0';
 			} else {
 				offset = 0;
 			}
 		}
-		return scp_seek(k, rx, offset, err) < 0 ? k->failed : 1;
+		return scp_seek(k, rx, offset, err) < 0 ? k->failed.code : 1;
 	}
 }
 

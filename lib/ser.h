@@ -37,6 +37,11 @@ typedef struct ser_error {
 /* Sets err (if not NULL) to code and a printf-formatted message; returns code. */
 int ser_seterr(ser_error *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Sets the sticky status *failed (a reader's: once failed, every later
+ * call returns it) and err (if not NULL) to code and the message; returns
+ * code. */
+int ser_setfail(ser_error *failed, ser_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* Generic text for a status code. */
 const char *ser_strerror(int code);
 /* The library's version, "MAJOR.MINOR.PATCH" (VERSION in config.mk). */
