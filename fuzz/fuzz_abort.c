@@ -17,6 +17,7 @@
 
 #include "dataset.h"
 #include "featio.h"
+#include "fix_crcs.h"
 
 #define MAXU 64     /* utterances followed per input */
 
@@ -90,45 +91,6 @@ static void with_dataset(unsigned char *p, size_t n, const struct trace *t)
 	ser_ds_free(&ds);
 	ser_fr_free(r);
 	fclose(f);
-}
-
-static uint32_t rd32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void wr32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-/* Recomputes the CRC-32 of each header and record as far as they parse. */
-static void fix_crcs(unsigned char *p, size_t n)
-{
-	size_t at = 0, len;
-	uint32_t dim = 1;
-	while (at + 12 <= n) {
-		uint32_t c = rd32(p + at + 4);
-		if (!memcmp(p + at, "SERF", 4)) {
-			if (at + 36 > n)
-				return;
-			dim = rd32(p + at + 8);
-			len = 36 + (size_t)rd32(p + at + 32);
-		} else if (!memcmp(p + at, "BEGN", 4)) {
-			len = 12 + (size_t)c;
-		} else if (!memcmp(p + at, "FRMS", 4)) {
-			len = 12 + (size_t)c * dim * 4;
-		} else if (!memcmp(p + at, "END ", 4) || !memcmp(p + at, "ABRT", 4)) {
-			len = 12;
-		} else {
-			return;
-		}
-		if (len > n - at || n - at - len < 4)
-			return;
-		wr32(p + at + len, ser_crc32(p + at, len));
-		at += len + 4;
-	}
 }
 
 static void one(unsigned char *p, size_t n)

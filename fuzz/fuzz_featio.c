@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "featio.h"
+#include "fix_crcs.h"
 
 static uint64_t mix(uint64_t h, const void *p, size_t n)
 {
@@ -102,53 +103,6 @@ static int run(FILE *f, uint64_t *digest, ser_fw **w, FILE *out)
 	ser_fr_free(r);
 	*digest = h;
 	return rc;
-}
-
-static uint32_t rd32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void wr32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-	p[2] = (unsigned char)(v >> 16);
-	p[3] = (unsigned char)(v >> 24);
-}
-
-/* Recomputes the CRC-32 of each header and record as far as the bytes
- * parse (layout in ser-formats(5)); count copies are left alone. */
-static void fix_crcs(unsigned char *p, size_t n)
-{
-	size_t at = 0;
-	uint32_t dim = 1;
-	while (at + 4 <= n) {
-		size_t len;
-		if (!memcmp(p + at, "SERF", 4)) {
-			if (at + 36 > n)
-				return;
-			dim = rd32(p + at + 8);
-			len = 36 + (size_t)rd32(p + at + 32);
-		} else {
-			uint32_t c;
-			if (at + 12 > n)
-				return;
-			c = rd32(p + at + 4);
-			if (!memcmp(p + at, "BEGN", 4))
-				len = 12 + (size_t)c;
-			else if (!memcmp(p + at, "FRMS", 4))
-				len = 12 + (size_t)c * dim * 4;
-			else if (!memcmp(p + at, "END ", 4) || !memcmp(p + at, "ABRT", 4))
-				len = 12;
-			else
-				return;
-		}
-		if (len > n - at || n - at - len < 4)
-			return;
-		wr32(p + at + len, ser_crc32(p + at, len));
-		at += len + 4;
-	}
 }
 
 /* One run on bytes p (size > 0). */

@@ -2,6 +2,7 @@
  * ($SER_REF, default ../shared/reference; see its README.md): exact frame
  * counts, per value |a-b| <= max(2e-3, 1e-3 |b|), mean vector |a-b| <= 5e-3. */
 #include "check.h"
+#include "check_fe.h"
 #include "mfcc.h"
 
 #include <dirent.h>
@@ -68,32 +69,12 @@ static float *read_txt(const char *path, long *rows, long *cols)
 	return m;
 }
 
-/* Runs a front end over x (all at once), returns frames (*nf, dim). */
-static float *run(const ser_feat_opts *o, const float *x, long n, long *nf, size_t *dim)
-{
-	ser_error err;
-	ser_fe *fe = ser_fe_new(o, &err);
-	float *y;
-	if (!fe) {
-		printf("# ser_fe_new: %s\n", err.msg);
-		return NULL;
-	}
-	ser_fe_accept(fe, x, (size_t)n, &err);
-	ser_fe_finish(fe, &err);
-	*dim = ser_fe_dim(fe);
-	*nf = (long)ser_fe_ready(fe);
-	y = malloc((size_t)(*nf + 1) * *dim * sizeof *y);
-	ser_fe_get(fe, y, (size_t)*nf);
-	ser_fe_free(fe);
-	return y;
-}
-
 static void compare(const char *dir, const char *name, const char *what, const ser_feat_opts *o,
                     const float *x, long n, double abs_tol, double rel_tol)
 {
 	char path[4096];
-	long rows, cols, nf = 0;
-	size_t dim = 0;
+	long rows, cols, nf;
+	size_t got, dim = 0;
 	float *ref, *y;
 	snprintf(path, sizeof path, "%s/%s.%s.txt", dir, name, what);
 	ref = read_txt(path, &rows, &cols);
@@ -101,7 +82,8 @@ static void compare(const char *dir, const char *name, const char *what, const s
 		CHECK(0, "%s %s: cannot read %s", name, what, path);
 		return;
 	}
-	y = run(o, x, n, &nf, &dim);
+	y = check_fe_run(o, x, (size_t)n, &got, &dim);
+	nf = (long)got;
 	if (!y || nf != rows || (long)dim != cols) {
 		CHECK(0, "%s %s: %ld x %zu frames, reference %ld x %ld", name, what, nf, dim, rows, cols);
 	} else {
@@ -127,15 +109,16 @@ static void compare(const char *dir, const char *name, const char *what, const s
 static double edge_difference(const char *dir, const char *name, const float *x, long n)
 {
 	char path[4096];
-	long rows, cols, nf = 0;
-	size_t dim = 0;
+	long rows, cols, nf;
+	size_t got, dim = 0;
 	ser_feat_opts o;
 	float *ref, *y;
 	double worst = 0;
 	snprintf(path, sizeof path, "%s/%s.librosa_reflect.txt", dir, name);
 	ref = read_txt(path, &rows, &cols);
 	ser_feat_preset(&o, "librosa", NULL);
-	y = run(&o, x, n, &nf, &dim);
+	y = check_fe_run(&o, x, (size_t)n, &got, &dim);
+	nf = (long)got;
 	if (ref && y && rows > 0 && nf == rows && (long)dim == cols)
 		for (long i = 0; i < cols; i++) {
 			double a = fabs((double)y[i] - ref[i]);

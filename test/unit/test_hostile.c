@@ -60,17 +60,26 @@ static char *xdup(const char *s)
 	return strcpy(malloc(strlen(s) + 1), s);
 }
 
-static unsigned char *model_bytes(size_t *len)
+/* A two-class model ("a", "b") of net spec over dim x frames, its
+ * parameters seeded 1; the caller sets the feature fields it needs. */
+static ser_model *two_class_model(const char *spec, int dim, int frames, int layout)
 {
 	ser_error e;
 	ser_model *m = calloc(1, sizeof *m);
-	m->net = ser_net_new("conv:2:3 relu flatten dense", 1, 4, 2, &e);
+	m->net = ser_net_new(spec, dim, frames, 2, &e);
 	ser_net_init(m->net, 1, SER_INIT_GLOROT);
-	m->layout = SER_LAYOUT_VECTOR;
+	m->layout = layout;
 	m->n_classes = 2;
 	m->class_names = calloc(2, sizeof(char *));
 	m->class_names[0] = xdup("a");
 	m->class_names[1] = xdup("b");
+	return m;
+}
+
+static unsigned char *model_bytes(size_t *len)
+{
+	ser_error e;
+	ser_model *m = two_class_model("conv:2:3 relu flatten dense", 1, 4, SER_LAYOUT_VECTOR);
 	m->feat_dim = 4, m->feat_rate = 16000, m->feat_shift = 160, m->feat_length = 400;
 	m->feat_settings = xdup("rate=16000");
 	m->norm_mode = SER_NORM_NONE;
@@ -178,14 +187,7 @@ static void test_model(void)
 static void test_model_bn_variance(void)
 {
 	ser_error e;
-	ser_model *m = calloc(1, sizeof *m);
-	m->net = ser_net_new("conv:2:3 bn relu stats dense", 3, 0, 2, &e);
-	ser_net_init(m->net, 1, SER_INIT_GLOROT);
-	m->layout = SER_LAYOUT_FRAMES;
-	m->n_classes = 2;
-	m->class_names = calloc(2, sizeof(char *));
-	m->class_names[0] = xdup("a");
-	m->class_names[1] = xdup("b");
+	ser_model *m = two_class_model("conv:2:3 bn relu stats dense", 3, 0, SER_LAYOUT_FRAMES);
 	m->feat_dim = 3;
 	m->feat_settings = xdup("rate=16000");
 	size_t np = ser_net_nparams(m->net), n = 0;
@@ -216,14 +218,7 @@ static void test_model_bn_variance(void)
 static void test_model_tiny_std(void)
 {
 	ser_error e;
-	ser_model *m = calloc(1, sizeof *m);
-	m->net = ser_net_new("conv:1:1 flatten dense", 2, 3, 2, &e);
-	ser_net_init(m->net, 1, SER_INIT_GLOROT);
-	m->layout = SER_LAYOUT_FRAMES;
-	m->n_classes = 2;
-	m->class_names = calloc(2, sizeof(char *));
-	m->class_names[0] = xdup("a");
-	m->class_names[1] = xdup("b");
+	ser_model *m = two_class_model("conv:1:1 flatten dense", 2, 3, SER_LAYOUT_FRAMES);
 	m->feat_dim = 2;
 	m->norm_mode = SER_NORM_GLOBAL;
 	m->norm_mean = calloc(2, sizeof(float));

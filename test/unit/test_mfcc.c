@@ -2,6 +2,7 @@
  * framing rule, streaming == whole buffer, reset, settings, deltas, CMVN,
  * pooling. */
 #include "check.h"
+#include "check_fe.h"
 #include "mfcc.h"
 
 #include <float.h>
@@ -44,27 +45,6 @@ static void set(ser_feat_opts *o, const char *k, const char *v)
 	ser_error err;
 	if (ser_feat_set(o, k, v, &err) < 0)
 		printf("# set %s=%s: %s\n", k, v, err.msg);
-}
-
-/* Whole buffer at once; returns frames (*nf rows of ser_fe_dim). */
-static float *run_whole(const ser_feat_opts *o, const float *x, size_t n, size_t *nf, size_t *dim)
-{
-	ser_error err;
-	ser_fe *fe = ser_fe_new(o, &err);
-	float *y;
-	if (!fe) {
-		printf("# ser_fe_new: %s\n", err.msg);
-		*nf = *dim = 0;
-		return NULL;
-	}
-	ser_fe_accept(fe, x, n, &err);
-	ser_fe_finish(fe, &err);
-	*dim = ser_fe_dim(fe);
-	*nf = ser_fe_ready(fe);
-	y = malloc((*nf + 1) * *dim * sizeof *y);
-	ser_fe_get(fe, y, *nf);
-	ser_fe_free(fe);
-	return y;
 }
 
 /* Random chunk sizes (0..maxc samples), frames taken in random amounts as
@@ -198,8 +178,8 @@ static void test_dct_and_sine(void)
 	double worst = 0;
 	set(&a, "dct", "none");
 	b = preset("ser");
-	ya = run_whole(&a, x, 16000, &na, &da);
-	yb = run_whole(&b, x, 16000, &nb, &db);
+	ya = check_fe_run(&a, x, 16000, &na, &da);
+	yb = check_fe_run(&b, x, 16000, &nb, &db);
 	for (size_t t = 0; t < na && na == nb && da == db; t++) {
 		double ea = 0, eb = 0;
 		for (size_t i = 0; i < da; i++) {
@@ -217,7 +197,7 @@ static void test_dct_and_sine(void)
 		float *y;
 		size_t n, d;
 		double other = 0;
-		y = run_whole(&o, z, 16000, &n, &d);
+		y = check_fe_run(&o, z, 16000, &n, &d);
 		for (size_t i = 1; i < d; i++)
 			other = fmax(other, fabs(y[i]));
 		CHECK(n == 98 && fabs(y[0] - sqrt(40.0) * log(1e-10)) < 1e-3 && other < 1e-4,
@@ -225,7 +205,7 @@ static void test_dct_and_sine(void)
 		      sqrt(40.0) * log(1e-10), y[0], other);
 		free(y);
 		o = preset("kaldi");
-		y = run_whole(&o, z, 16000, &n, &d);
+		y = check_fe_run(&o, z, 16000, &n, &d);
 		CHECK(n == 98 && d == 13 && fabs(y[0] - log(FLT_EPSILON)) < 1e-5,
 		      "kaldi, silence: C0 = log energy floor ln(FLT_EPSILON) = %.5f (got %.5f)", log(FLT_EPSILON), y[0]);
 		free(y);
@@ -240,7 +220,7 @@ static void test_dct_and_sine(void)
 		set(&o, "dct", "none");
 		for (int i = 0; i < 8000; i++)
 			s[i] = (float)(0.5 * sin(2 * M_PI * 1500 * i / 16000.0));
-		y = run_whole(&o, s, 8000, &n, &d);
+		y = check_fe_run(&o, s, 8000, &n, &d);
 		for (int m = 0; m < 40; m++) {
 			double c = ser_mel_to_hz(mlo + (m + 1) * (mhi - mlo) / 41, SER_MEL_HTK);
 			if (fabs(c - 1500) < best)
@@ -271,7 +251,7 @@ static void test_framing(void)
 		size_t n, d, bad = 0;
 		float *y;
 		set(&o, "edge", c[i].edge);
-		y = run_whole(&o, x, (size_t)c[i].n, &n, &d);
+		y = check_fe_run(&o, x, (size_t)c[i].n, &n, &d);
 		for (size_t k = 0; k < n * d; k++)
 			bad += !isfinite(y[k]);
 		CHECK(n == c[i].want && bad == 0, "edge %s, %d samples, L 400, S 160: %zu frames (want %zu), all finite",
@@ -284,7 +264,7 @@ static void test_framing(void)
 		ser_feat_opts o = preset("librosa");
 		float *z = signal(22050, 3);
 		size_t n, d;
-		float *y = run_whole(&o, z, 22050, &n, &d);
+		float *y = check_fe_run(&o, z, 22050, &n, &d);
 		CHECK(n == 1 + 22050 / 512 && d == 40, "librosa preset: 22050 samples -> %zu frames of %zu (want 44 of 40)", n, d);
 		free(y);
 		free(z);
@@ -318,7 +298,7 @@ static void test_streaming(void)
 		}
 		if (!strcmp(cfg[i][0], "librosa"))
 			set(&o, "rate", "16000");
-		yw = run_whole(&o, x, n, &nw, &dw);
+		yw = check_fe_run(&o, x, n, &nw, &dw);
 		fe = ser_fe_new(&o, &err);
 		y1 = run_chunks(fe, x, n, 1, &n1);          /* 0 or 1 sample at a time */
 		ser_fe_reset(fe);
@@ -365,7 +345,7 @@ static void test_streaming(void)
 		set(&o, "deltas", "1");
 		set(&o, "cmvn", "sliding");
 		set(&o, "dither", "0.5");
-		yb = run_whole(&o, xb, 20000, &nb, &db);
+		yb = check_fe_run(&o, xb, 20000, &nb, &db);
 		fe = ser_fe_new(&o, &err);
 		ser_fe_accept(fe, x, 12345, &err);   /* utterance A, not even finished */
 		ser_fe_reset(fe);
@@ -490,7 +470,7 @@ static void test_deltas_cmvn_pool(void)
 	for (size_t i = 0; i < n; i++)
 		x[i] = (float)(0.01 * exp(lr * i) * sin(2 * M_PI * 500 * i / 16000.0));
 	set(&o, "deltas", "2");
-	y = run_whole(&o, x, n, &nf, &d);
+	y = check_fe_run(&o, x, n, &nf, &d);
 	for (size_t t = 2 * 2; t + 4 < nf; t++) {
 		w1 = fmax(w1, fabs(y[t * d + 40] - slope));
 		w2 = fmax(w2, fabs(y[t * d + 80]));
@@ -511,7 +491,7 @@ static void test_deltas_cmvn_pool(void)
 		o = preset("ser");
 		set(&o, "cmvn", "utterance");
 		set(&o, "cmvn-vars", "1");
-		y = run_whole(&o, s, n, &nf, &d);
+		y = check_fe_run(&o, s, n, &nf, &d);
 		for (size_t c = 0; c < d; c++) {
 			double m = 0, v = 0;
 			for (size_t t = 0; t < nf; t++)
@@ -527,11 +507,11 @@ static void test_deltas_cmvn_pool(void)
 		o = preset("ser");
 		set(&o, "cmvn", "sliding");
 		set(&o, "cmvn-window", "10");
-		y = run_whole(&o, s, n, &nf, &d);
+		y = check_fe_run(&o, s, n, &nf, &d);
 		{
 			size_t nr;
 			ser_feat_opts r = preset("ser");
-			float *raw = run_whole(&r, s, n, &nr, &d);
+			float *raw = check_fe_run(&r, s, n, &nr, &d);
 			double m = 0;
 			for (size_t t = 40; t < 50; t++)
 				m += raw[t * d + 3];
@@ -550,9 +530,9 @@ static void test_deltas_cmvn_pool(void)
 		size_t np, dp;
 		double wm = 0, ws = 0;
 		o = preset("ser");
-		y = run_whole(&o, s, n, &nf, &d);
+		y = check_fe_run(&o, s, n, &nf, &d);
 		set(&o, "pool", "meanstd");
-		yp = run_whole(&o, s, n, &np, &dp);
+		yp = check_fe_run(&o, s, n, &np, &dp);
 		for (size_t c = 0; c < d && np == 1 && dp == 2 * d; c++) {
 			double m = 0, v = 0;
 			for (size_t t = 0; t < nf; t++)
@@ -565,7 +545,7 @@ static void test_deltas_cmvn_pool(void)
 		}
 		CHECK(np == 1 && dp == 80 && wm < 1e-4 && ws < 1e-3, "pool meanstd: one vector of 80 = mean and std of the frames (worst %.2g, %.2g)", wm, ws);
 		free(yp);
-		yp = run_whole(&o, s, 100, &np, &dp);
+		yp = check_fe_run(&o, s, 100, &np, &dp);
 		CHECK(np == 0, "pool of an utterance with 0 frames: no vector");
 		free(yp);
 		free(y);
@@ -577,10 +557,10 @@ static void test_deltas_cmvn_pool(void)
 		size_t na, nb, nc;
 		o = preset("kaldi");
 		set(&o, "dither", "1");
-		a = run_whole(&o, s, n, &na, &d);
-		b = run_whole(&o, s, n, &nb, &d);
+		a = check_fe_run(&o, s, n, &na, &d);
+		b = check_fe_run(&o, s, n, &nb, &d);
 		set(&o, "seed", "7");
-		c = run_whole(&o, s, n, &nc, &d);
+		c = check_fe_run(&o, s, n, &nc, &d);
 		CHECK(na == nb && same(a, b, na * d) && !same(a, c, na * d), "dither: same seed same features, other seed other features");
 		free(a);
 		free(b);
