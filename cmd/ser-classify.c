@@ -127,57 +127,17 @@ static void puts_(struct ctx *c, const char *s)
 	put(c, s, strlen(s));
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static int utf8_len(const unsigned char *s)
-{
-	int n, i;
-	unsigned cp;
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return n;
-}
-
-/* A JSON string: '"' '\\' and control bytes escaped, bytes that are not
- * valid UTF-8 written as \u00XX (the byte's value, Latin-1 style). */
+/* A JSON string, escaped by ser_json_escape (invalid UTF-8 bytes as
+ * \u00XX, Latin-1 style). */
 static void put_json_string(struct ctx *c, const char *s)
 {
-	const unsigned char *u = (const unsigned char *)s;
+	size_t n = ser_json_escape(NULL, 0, s);
+	char *e = xrealloc(NULL, n + 1);
+	ser_json_escape(e, n + 1, s);
 	puts_(c, "\"");
-	while (*u) {
-		int n = utf8_len(u);
-		if (*u == '"' || *u == '\\') {
-			char e[2] = { '\\', (char)*u };
-			put(c, e, 2);
-		} else if (*u == '\n') {
-			puts_(c, "\\n");
-		} else if (*u == '\t') {
-			puts_(c, "\\t");
-		} else if (*u == '\r') {
-			puts_(c, "\\r");
-		} else if (*u < 0x20 || *u == 0x7f || n == 0) {
-			putf(c, "\\u%04x", *u);
-			n = 1;
-		} else {
-			put(c, (const char *)u, (size_t)n);
-		}
-		u += n ? n : 1;
-	}
+	put(c, e, n);
 	puts_(c, "\"");
+	free(e);
 }
 
 /* TSV key: escaped (ser_tsv_escape), so no key breaks the line and

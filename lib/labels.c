@@ -893,32 +893,59 @@ void ser_tsv_unescape(char *s)
 	*o = '\0';
 }
 
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid
+ * (overlong, a surrogate, above U+10FFFF, or cut short). */
+static int utf8_len(const unsigned char *s)
+{
+	int n, i;
+	unsigned cp;
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
 size_t ser_json_escape(char *buf, size_t cap, const char *s)
 {
+	const unsigned char *u = (const unsigned char *)s;
 	size_t n = 0;
 	char tmp[8];
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	while (*u) {
+		int len = utf8_len(u);
 		const char *e = tmp;
-		switch (c) {
-		case '"': e = "\\\""; break;
-		case '\\': e = "\\\\"; break;
-		case '\n': e = "\\n"; break;
-		case '\t': e = "\\t"; break;
-		case '\r': e = "\\r"; break;
-		case '\b': e = "\\b"; break;
-		case '\f': e = "\\f"; break;
-		default:
-			if (c < 0x20)
-				snprintf(tmp, sizeof tmp, "\\u%04x", c);
-			else {
-				tmp[0] = (char)c;
-				tmp[1] = '\0';
-			}
+		if (*u == '"' || *u == '\\') {
+			tmp[0] = '\\', tmp[1] = (char)*u, tmp[2] = '\0';
+		} else if (*u == '\n') {
+			e = "\\n";
+		} else if (*u == '\t') {
+			e = "\\t";
+		} else if (*u == '\r') {
+			e = "\\r";
+		} else if (*u < 0x20 || *u == 0x7f || len == 0) {
+			snprintf(tmp, sizeof tmp, "\\u%04x", *u);
+			len = 1;
+		} else {
+			memcpy(tmp, u, (size_t)len);
+			tmp[len] = '\0';
 		}
 		for (; *e; e++, n++)
 			if (n + 1 < cap)
 				buf[n] = *e;
+		u += len;
 	}
 	if (cap)
 		buf[n < cap ? n : cap - 1] = '\0';

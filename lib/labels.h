@@ -192,10 +192,13 @@ void ser_predreader_free(ser_predreader *r);
  * blank) or SER_EFORMAT with "reason" (no name or line number). */
 int ser_pred_parse(char *line, ser_pred *out, double *prob, int probcap, ser_error *err);
 
-/* JSON string escaping for writers (ser-classify --json): the escaped
- * text of s without quotes into buf (cap bytes, NUL-terminated, truncated
- * if short); returns the length it needs (like snprintf). Escapes '"', '\\'
- * and control bytes (\n \t \r \b \f, others \u00XX); other bytes as is. */
+/* JSON string escaping for writers (ser-classify --json, ser-eval --json):
+ * the escaped text of s without quotes into buf (cap bytes, NUL-terminated,
+ * truncated if short; buf may be NULL when cap is 0); returns the length it
+ * needs (like snprintf). '"' and '\\' as \" and \\, LF TAB CR as \n \t \r,
+ * other control bytes and DEL as \u00XX; a byte that does not start a valid
+ * UTF-8 sequence as \u00XX with its value (Latin-1 style, as
+ * ser-classify(1) documents); valid UTF-8 as is. */
 size_t ser_json_escape(char *buf, size_t cap, const char *s);
 
 /* Keys in TSV lines (ser-classify output, TSV maps): a key may hold any

@@ -294,6 +294,24 @@ static void test_escape(void)
 	CHECK(strcmp(buf, "a\\\"b\\\\c\\n\\u0001\xc3\xa9") == 0 && n == strlen(buf), "escape: %s", buf);
 	n = ser_json_escape(buf, 4, "a\"bc");
 	CHECK(n == 5 && strcmp(buf, "a\\\"") == 0, "escape truncated, full length returned");
+	/* ser-classify(1)'s rule: other control bytes and DEL as \u00XX, a
+	 * byte that does not start valid UTF-8 as \u00XX with its value */
+	static const char *const cases[][2] = {
+		{ "\b\f\x7f", "\\u0008\\u000c\\u007f" },
+		{ "bad\xff\xfex", "bad\\u00ff\\u00fex" },
+		{ "\xc0\xaf", "\\u00c0\\u00af" },                      /* overlong '/' */
+		{ "\xed\xa0\x80", "\\u00ed\\u00a0\\u0080" },             /* a surrogate */
+		{ "\xf4\x90\x80\x80", "\\u00f4\\u0090\\u0080\\u0080" },  /* above U+10FFFF */
+		{ "\xe2\x82", "\\u00e2\\u0082" },                      /* cut short at the end */
+		{ "\xe2\x82x", "\\u00e2\\u0082x" },                    /* cut short by ASCII */
+		{ "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		n = ser_json_escape(buf, sizeof buf, cases[i][0]);
+		CHECK(strcmp(buf, cases[i][1]) == 0 && n == strlen(cases[i][1]),
+		      "escape invalid UTF-8 / control bytes, case %zu: %s", i, buf);
+	}
+	CHECK(ser_json_escape(NULL, 0, "\xff\"") == 8, "escape: length only with a NULL buffer");
 	/* round trip through the JSON reader */
 	char line[256];
 	ser_pred p;
