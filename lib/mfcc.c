@@ -11,6 +11,7 @@
  *   push_out     pooling sums, or the output queue           (dim values)
  */
 #include "mfcc.h"
+#include "rng.h"
 
 #include <float.h>
 #include <math.h>
@@ -184,15 +185,9 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
-static uint64_t rng_next(uint64_t *s)
-{
-	/* splitmix64 */
-	uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-	return z ^ (z >> 31);
-}
-
+/* Dither: standard normal pairs by Box-Muller from splitmix64 draws on the
+ * state fe->rng (seeded with the seed setting itself; not ser_rng's
+ * xoshiro, so a seed keeps the dither it always gave). */
 static double gauss(ser_fe *fe)
 {
 	double u, v;
@@ -200,8 +195,8 @@ static double gauss(ser_fe *fe)
 		fe->have_spare = 0;
 		return fe->spare;
 	}
-	u = ((rng_next(&fe->rng) >> 11) + 1.0) / 9007199254740993.0;   /* (0, 1] */
-	v = (rng_next(&fe->rng) >> 11) / 9007199254740992.0;
+	u = ((ser_splitmix64(&fe->rng) >> 11) + 1.0) / 9007199254740993.0;   /* (0, 1] */
+	v = (ser_splitmix64(&fe->rng) >> 11) / 9007199254740992.0;
 	fe->spare = sqrt(-2 * log(u)) * sin(2 * M_PI * v);
 	fe->have_spare = 1;
 	return sqrt(-2 * log(u)) * cos(2 * M_PI * v);

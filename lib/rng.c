@@ -3,28 +3,20 @@
 
 #include <math.h>
 
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += UINT64_C(0x9e3779b97f4a7c15));
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
 void ser_rng_seed(ser_rng *r, uint64_t seed)
 {
 	uint64_t x = seed;
 	for (int i = 0; i < 4; i++)
-		r->s[i] = splitmix64(&x);
+		r->s[i] = ser_splitmix64(&x);
 }
 
 uint64_t ser_rng_mix(uint64_t seed, uint64_t id)
 {
 	uint64_t x = seed;
-	uint64_t a = splitmix64(&x);
+	uint64_t a = ser_splitmix64(&x);
 	x = a ^ id;
-	splitmix64(&x);
-	return splitmix64(&x);
+	ser_splitmix64(&x);
+	return ser_splitmix64(&x);
 }
 
 uint64_t ser_rng_next(ser_rng *r)

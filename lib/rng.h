@@ -13,6 +13,16 @@ typedef struct ser_rng {
 	uint64_t s[4];
 } ser_rng;
 
+/* One splitmix64 step on the state *x: the one definition, for seeding
+ * and for the front end's dither (lib/mfcc.c draws from it directly, its
+ * state the --seed setting). */
+static inline uint64_t ser_splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += UINT64_C(0x9e3779b97f4a7c15));
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
 /* State from a 64-bit seed (four splitmix64 outputs). */
 void ser_rng_seed(ser_rng *r, uint64_t seed);
 /* A well-mixed seed from a seed and a stream id (splitmix64 of both),
