@@ -495,7 +495,7 @@ static void idct_policy(struct job *j, int layout)
 		ser_frame_layout_of(&fo, &fl);
 	int inv = parsed && (fl.invertible || ser_feat_invertible(&fo, &e2) == 0);
 	int is_cep = parsed && fl.cepstra, frames = layout == SER_LAYOUT_FRAMES;
-	int net2d = strstr(j->spec, "conv2d") != NULL;
+	int net2d = ser_net_arch_2d(j->spec);
 	if (!mode || !strcmp(mode, "auto"))
 		j->idct = is_cep && frames && net2d;
 	else if (!strcmp(mode, "on"))

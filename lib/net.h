@@ -66,6 +66,11 @@ typedef struct ser_net ser_net;
  * "dense" that takes n_classes) or NULL for an unknown name. */
 const char *ser_net_arch_preset(const char *name);
 
+/* 1 when the spec has a 2D layer (conv2d): such a net reads each frame's
+ * values as the rows of an image, so its frames should be log mel energies,
+ * not cepstra. 0 otherwise (also for a spec that does not parse). */
+int ser_net_arch_2d(const char *arch);
+
 /* Builds the net for inputs of in_channels channels and in_length frames
  * (0 = variable length; flatten then refused). Checks the spec and every
  * size against the limits above; parameters are zero until ser_net_init

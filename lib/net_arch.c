@@ -338,6 +338,19 @@ static const layer_kind *kind_of(const layer *L)
 	return &kinds[0];   /* not reached: every layer is parsed from the table */
 }
 
+int ser_net_arch_2d(const char *arch)
+{
+	for (const char *p = arch; p && *p; p += strcspn(p, " \t\n")) {
+		p += strspn(p, " \t\n");
+		size_t n = strcspn(p, " \t\n:");
+		for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++)
+			if (kinds[k].kind == L_CONV2D && strlen(kinds[k].name) == n &&
+			    !strncmp(p, kinds[k].name, n))
+				return 1;
+	}
+	return 0;
+}
+
 /* Splits tok at ':' into at most 6 fields. Returns the count. */
 static int fields(char *tok, char **f)
 {

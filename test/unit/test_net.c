@@ -47,6 +47,17 @@ static void test_build(void)
 	 * conv 128 over 48*5 rows x 3; the same dense layers */
 	check_2d_preset("cnn2d-wide", 160 + 3480 + 10416 + 2 * (640 + 480 + 480 + 128) +
 	                (128 * 240 * 3 + 128) + (256 * 128 + 128) + (128 * 8 + 8));
+	/* which specs read frames as the rows of an image: a conv2d layer anywhere */
+	static const struct { const char *spec; int want; } img[] = {
+		{ "conv2d:16:3 bn relu stats dense", 1 }, { "bn\tconv2d:8:3 stats dense", 1 },
+		{ "conv:8:3 stats dense", 0 }, { "xconv2d:8:3 stats dense", 0 },
+		{ "conv2dx:8:3 stats dense", 0 }, { "maxpool2d:2", 0 }, { "", 0 }, { NULL, 0 },
+	};
+	for (size_t i = 0; i < sizeof img / sizeof *img; i++)
+		CHECK(ser_net_arch_2d(img[i].spec) == img[i].want, "arch '%s' 2D: %d (want %d)",
+		      img[i].spec ? img[i].spec : "(null)", ser_net_arch_2d(img[i].spec), img[i].want);
+	CHECK(ser_net_arch_2d(ser_net_arch_preset("cnn2d-wide")) && !ser_net_arch_2d(ser_net_arch_preset("cnn")),
+	      "presets: cnn2d-wide is 2D, cnn is not");
 	n = ser_net_new(ser_net_arch_preset("seed"), 1, 40, 7, &e);
 	CHECK(n && ser_net_nparams(n) == 384 + 64 * 40 * 7 + 7, "preset seed with 7 classes");
 	ser_net_free(n);
