@@ -311,47 +311,105 @@ int ser_ds_norm_stats(const ser_dataset *ds, int part, int mode, const float *id
 	return 0;
 }
 
-int ser_ds_speaker_norm(ser_dataset *ds, const ser_model *m, ser_error *err)
+/* Copies of one utterance (its key read again, as a speed-perturbed copy
+ * of a corpus is): copy[i] is how many times utterance i's key came before
+ * it, in input order. Returns the number of copies of the most copied key
+ * (1: every key once), or -1 out of memory. */
+typedef struct { const char *key; size_t i; } key_at;
+static int by_key_then_index(const void *x, const void *y)
 {
-	size_t d = ds->dim;
-	const float *idct = m->input_idct ? m->idct : NULL;
+	const key_at *a = x, *b = y;
+	int c = strcmp(a->key, b->key);
+	return c ? c : (a->i > b->i) - (a->i < b->i);
+}
+
+static int key_copies(const ser_dataset *ds, int *copy)
+{
+	key_at *ix = malloc((ds->n ? ds->n : 1) * sizeof *ix);
+	int most = 1;
+	if (!ix)
+		return -1;
+	for (size_t i = 0; i < ds->n; i++)
+		ix[i] = (key_at){ ds->u[i].key, i };
+	qsort(ix, ds->n, sizeof *ix, by_key_then_index);
+	for (size_t k = 0; k < ds->n; k++) {
+		int c = k > 0 && !strcmp(ix[k].key, ix[k - 1].key) ? copy[ix[k - 1].i] + 1 : 0;
+		copy[ix[k].i] = c;
+		if (c + 1 > most)
+			most = c + 1;
+	}
+	free(ix);
+	return most;
+}
+
+/* The speaker statistics: one group per speaker and copy, so the n-th copy
+ * of a speaker's utterances (speed 0.9, then 1.1, ...) is centred on the
+ * statistics of those copies, like another speaker; originals keep their
+ * names and keys. */
+static int add_speaker_stats(ser_dataset *ds, ser_adapt *a, const float *idct, const int *copy,
+                             ser_error *err)
+{
+	size_t d = ds->dim, txcap = 0;
 	float *tx = NULL;
-	size_t txcap = 0;
-	unsigned char *ok = NULL;   /* (nspk + 1) the speaker (index + 1) has statistics */
 	int rc = 0;
-	ser_adapt *a = ser_adapt_new(m, err);
-	if (!a)
-		return SER_ENOMEM;
-	free(ds->spk_stats);
-	ds->spk_stats = calloc((size_t)(ds->nspk + 1) * 2 * d, sizeof *ds->spk_stats);
-	ok = calloc((size_t)ds->nspk + 1, 1);
-	if (!ds->spk_stats || !ok)
-		rc = ser_seterr(err, SER_ENOMEM, "out of memory");
 	for (size_t i = 0; i < ds->n && rc == 0; i++) {
 		const ser_utt *u = &ds->u[i];
+		const char *spk = u->speaker >= 0 ? ds->spk[u->speaker] : "";
 		const float *x;
+		char key[SER_FEAT_KEY_MAX + 16], group[SER_FEAT_KEY_MAX + 16];
 		if (u->part == SER_PART_EXCLUDED || u->n < 1)
 			continue;
+		snprintf(key, sizeof key, copy[i] ? "%s\037%d" : "%s", u->key, copy[i]);
+		snprintf(group, sizeof group, copy[i] ? "%s\037%d" : "%s", spk, copy[i]);
 		if (!(x = model_frames(idct, d, u, &tx, &txcap)))
 			rc = ser_seterr(err, SER_ENOMEM, "out of memory");
 		else
-			rc = ser_adapt_add(a, u->key, u->speaker >= 0 ? ds->spk[u->speaker] : "", x, u->n, err);
+			rc = ser_adapt_add(a, key, group, x, u->n, err);
 	}
+	free(tx);
+	return rc;
+}
+
+int ser_ds_speaker_norm(ser_dataset *ds, const ser_model *m, ser_error *err)
+{
+	size_t d = ds->dim, nspk1 = (size_t)ds->nspk + 1;
+	const float *idct = m->input_idct ? m->idct : NULL;
+	unsigned char *ok = NULL;   /* (copies, nspk + 1) the speaker (index + 1) has statistics */
+	int *copy = malloc((ds->n ? ds->n : 1) * sizeof *copy), ncopy;
+	int rc = 0;
+	ser_adapt *a = ser_adapt_new(m, err);
+	if (!a) {
+		free(copy);
+		return SER_ENOMEM;
+	}
+	ncopy = copy ? key_copies(ds, copy) : -1;
+	free(ds->spk_stats);
+	ds->spk_stats = ncopy > 0 ? calloc((size_t)ncopy * nspk1 * 2 * d, sizeof *ds->spk_stats) : NULL;
+	ok = ncopy > 0 ? calloc((size_t)ncopy * nspk1, 1) : NULL;
+	if (!ds->spk_stats || !ok)
+		rc = ser_seterr(err, SER_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = add_speaker_stats(ds, a, idct, copy, err);
 	if (rc == 0)
 		rc = ser_adapt_finish(a, err);
-	for (int s = -1; s < ds->nspk && rc == 0; s++) {   /* none: excluded utterances only */
-		float *mean = ds->spk_stats + (size_t)(s + 1) * 2 * d;
-		ok[s + 1] = ser_adapt_stats(a, s >= 0 ? ds->spk[s] : "", mean, mean + d, NULL) == 0;
-	}
+	for (int c = 0; c < ncopy && rc == 0; c++)
+		for (int s = -1; s < ds->nspk; s++) {   /* none: excluded utterances only */
+			size_t g = (size_t)c * nspk1 + (size_t)(s + 1);
+			float *mean = ds->spk_stats + g * 2 * d;
+			char group[SER_FEAT_KEY_MAX + 16];
+			snprintf(group, sizeof group, c ? "%s\037%d" : "%s", s >= 0 ? ds->spk[s] : "", c);
+			ok[g] = ser_adapt_stats(a, group, mean, mean + d, NULL) == 0;
+		}
 	for (size_t i = 0; i < ds->n && rc == 0; i++) {
 		ser_utt *u = &ds->u[i];
-		if (u->part != SER_PART_EXCLUDED && ok[u->speaker + 1]) {
-			u->nmean = ds->spk_stats + (size_t)(u->speaker + 1) * 2 * d;
+		size_t g = (size_t)copy[i] * nspk1 + (size_t)(u->speaker + 1);
+		if (u->part != SER_PART_EXCLUDED && ok[g]) {
+			u->nmean = ds->spk_stats + g * 2 * d;
 			u->nstd = u->nmean + d;
 		}
 	}
 	free(ok);
-	free(tx);
+	free(copy);
 	ser_adapt_free(a);
 	return rc;
 }

@@ -124,5 +124,33 @@ int main(void)
 		CHECK(cnt[0] == 1 && cnt[1] == 1, "class counts of the train part");
 	}
 	ser_ds_free(&ds);
+
+	/* speaker statistics: a key read again (a speed-perturbed copy) is
+	 * centred on the statistics of its speaker's copies, not pooled with
+	 * the originals (and not refused as an utterance given twice) */
+	ser_ds_init(&ds);
+	ds.dim = 2;
+	add(&ds, "a", 2, 0, 0, "s1");      /* frames 0, 1 */
+	add(&ds, "b", 2, 10, 1, "s1");     /* 10, 11: s1 mean 5.5 */
+	add(&ds, "c", 2, 50, 0, "s2");     /* s2 mean 50.5 */
+	add(&ds, "a", 2, 100, 0, "s1");    /* copies of a and b: mean 105.5 */
+	add(&ds, "b", 2, 110, 1, "s1");
+	add(&ds, "a", 2, 200, 0, "s1");    /* a third copy of a alone: mean 200.5 */
+	{
+		ser_model m;
+		static const float want[] = { 5.5f, 5.5f, 50.5f, 105.5f, 105.5f, 200.5f };
+		int ok = 1;
+		memset(&m, 0, sizeof m);
+		m.feat_dim = 2;
+		m.norm_mode = SER_NORM_SPEAKER_MEAN;
+		int rc = ser_ds_speaker_norm(&ds, &m, &err);
+		for (size_t i = 0; i < ds.n && rc == 0; i++)
+			ok &= ds.u[i].nmean && ds.u[i].nmean[0] == want[i] && ds.u[i].nmean[1] == 10 * want[i];
+		CHECK(rc == 0 && ok, "speaker statistics per copy of a key: %s (first means %g %g %g %g)",
+		      rc ? err.msg : "ok", ds.u[0].nmean ? ds.u[0].nmean[0] : -1,
+		      ds.u[3].nmean ? ds.u[3].nmean[0] : -1, ds.u[4].nmean ? ds.u[4].nmean[0] : -1,
+		      ds.u[5].nmean ? ds.u[5].nmean[0] : -1);
+	}
+	ser_ds_free(&ds);
 	return check_status();
 }
