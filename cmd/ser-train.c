@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "batch.h"
 #include "checkpoint.h"
 #include "cli.h"
 #include "classify.h"

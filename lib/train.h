@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include "ser.h"
 #include "checkpoint.h"
-#include "dataset.h"
+#include "batch.h"
 #include "labels.h"
 #include "optim.h"
 

@@ -1,7 +1,8 @@
-/* Unit tests of lib/dataset.c and lib/classify.c windowing. */
+/* Unit tests of lib/dataset.c, lib/batch.c and lib/classify.c windowing. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch.h"
 #include "check.h"
 #include "classify.h"
 #include "dataset.h"
