@@ -1,6 +1,7 @@
-/* Front end: the feature-stream description (ser_feat_info) of a setting.
- * Kept apart from fe_opts.c because it needs ser_fingerprint (featio.c). */
-#include "mfcc.h"
+/* Front end: the feature-stream description (ser_feat_info, featio.h) of a
+ * setting. Kept apart from fe_opts.c because it needs ser_fingerprint
+ * (featio.c); declared in featio.h, which comes after mfcc.h. */
+#include "featio.h"
 
 #include <string.h>
 

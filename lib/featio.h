@@ -14,6 +14,7 @@
 
 #include <stdio.h>
 #include "ser.h"
+#include "mfcc.h"
 
 #define SER_FEAT_MAGIC "SERFEAT"       /* 7 bytes, then the version byte */
 #define SER_FEAT_VERSION 1
@@ -35,6 +36,13 @@ typedef struct ser_feat_info {
 	uint64_t fingerprint; /* of the settings text (ser_fingerprint) */
 	const char *settings; /* canonical settings text, NUL-terminated */
 } ser_feat_info;
+
+/* Fills info for a feature stream of front-end settings o (mfcc.h); the
+ * settings text is written to text (n bytes, SER_FEAT_SETTINGS_MAX is
+ * plenty) and info->settings points to it. Validates like ser_feat_check.
+ * (lib/fe_info.c) */
+int ser_feat_info_fill(const ser_feat_opts *o, ser_feat_info *info, char *text,
+                       size_t n, ser_error *err);
 
 /* FNV-1a 64 of n bytes: the fingerprint of a settings text.
  * ref: Fowler, Noll, Vo; offset basis 0xcbf29ce484222325, prime 0x100000001b3. */

@@ -34,7 +34,6 @@
 
 #include <stddef.h>
 #include "ser.h"
-#include "featio.h"
 
 enum ser_fe_edge { SER_EDGE_SNIP = 0, SER_EDGE_ZERO = 1, SER_EDGE_REFLECT = 2 };
 enum ser_fe_window {
@@ -139,11 +138,6 @@ int ser_feat_parse_settings(ser_feat_opts *o, const char *text, ser_error *err);
  * model") into buf (truncated to n). Returns the number of differing keys. */
 int ser_feat_settings_diff(const char *a, const char *b, const char *name_a,
                            const char *name_b, char *buf, size_t n);
-/* Fills info for a feature stream of these settings; the settings text is
- * written to text (n bytes, SER_FEAT_SETTINGS_MAX is plenty) and
- * info->settings points to it. Validates like ser_feat_check. */
-int ser_feat_info_fill(const ser_feat_opts *o, ser_feat_info *info, char *text,
-                       size_t n, ser_error *err);
 
 /* ---- what a feature frame holds: one description, derived from the
  * settings, for the voice-activity detector, augmentation, the model's

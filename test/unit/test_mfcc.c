@@ -3,6 +3,7 @@
  * pooling. */
 #include "check.h"
 #include "check_fe.h"
+#include "featio.h"
 #include "mfcc.h"
 
 #include <float.h>
