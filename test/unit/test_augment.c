@@ -102,21 +102,30 @@ static double worst(const double *a, const double *b, int lo, int hi)
 	return w;
 }
 
+/* nx samples of x through r and flushed into y, exactly n samples (cut
+ * or zero-padded). */
+static void resample_to(ser_resampler *r, const float *x, size_t nx, float *y, size_t n)
+{
+	ser_error err;
+	size_t got = 0, k = 0;
+	ser_resampler_process(r, x, nx, y, n, &got, &err);
+	if (got < n && ser_resampler_process(r, NULL, 0, y + got, n - got, &k, &err) >= 0)
+		got += k;
+	for (; got < n; got++)
+		y[got] = 0;
+}
+
 static void chain(const float *x, float *y, size_t n, int crate)
 {
 	ser_error err;
 	ser_resampler *d = ser_resampler_new(RATE, crate, SER_RS_HQ, &err);
 	ser_resampler *u = ser_resampler_new(crate, RATE, SER_RS_HQ, &err);
-	size_t cap = n + 4096, nd = 0, nu = 0, k = 0;
+	size_t cap = n + 4096, nd = 0, k = 0;
 	float *mid = malloc(cap * sizeof *mid);
 	ser_resampler_process(d, x, n, mid, cap, &nd, &err);
 	ser_resampler_process(d, NULL, 0, mid + nd, cap - nd, &k, &err);
 	nd += k;
-	ser_resampler_process(u, mid, nd, y, n, &nu, &err);
-	if (nu < n && ser_resampler_process(u, NULL, 0, y + nu, n - nu, &k, &err) >= 0)
-		nu += k;
-	for (; nu < n; nu++)
-		y[nu] = 0;
+	resample_to(u, mid, nd, y, n);
 	free(mid);
 	ser_resampler_free(d);
 	ser_resampler_free(u);
@@ -185,12 +194,7 @@ static void speed(const float *x, float *y, size_t n, double alpha)
 {
 	ser_error err;
 	ser_resampler *r = ser_resampler_new(RATE * alpha, RATE, SER_RS_HQ, &err);
-	size_t got = 0, k = 0;
-	ser_resampler_process(r, x, n, y, n, &got, &err);
-	if (got < n && ser_resampler_process(r, NULL, 0, y + got, n - got, &k, &err) >= 0)
-		got += k;
-	for (; got < n; got++)
-		y[got] = 0;
+	resample_to(r, x, n, y, n);
 	ser_resampler_free(r);
 }
 

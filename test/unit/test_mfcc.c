@@ -458,6 +458,21 @@ static void test_settings(void)
 	}
 }
 
+/* Mean and (population) variance of column c of y (nf, d), in double,
+ * two passes. */
+static void column_mean_var(const float *y, size_t nf, size_t d, size_t c, double *mean,
+                            double *var)
+{
+	double m = 0, v = 0;
+	for (size_t t = 0; t < nf; t++)
+		m += y[t * d + c];
+	m /= nf;
+	for (size_t t = 0; t < nf; t++)
+		v += (y[t * d + c] - m) * (y[t * d + c] - m);
+	*mean = m;
+	*var = v / nf;
+}
+
 static void test_deltas_cmvn_pool(void)
 {
 	/* x[n] = A r^n sin(2 pi 500 n / 16000): 500 Hz repeats every 32 samples, so
@@ -494,14 +509,10 @@ static void test_deltas_cmvn_pool(void)
 		set(&o, "cmvn-vars", "1");
 		y = check_fe_run(&o, s, n, &nf, &d);
 		for (size_t c = 0; c < d; c++) {
-			double m = 0, v = 0;
-			for (size_t t = 0; t < nf; t++)
-				m += y[t * d + c];
-			m /= nf;
-			for (size_t t = 0; t < nf; t++)
-				v += (y[t * d + c] - m) * (y[t * d + c] - m);
+			double m, v;
+			column_mean_var(y, nf, d, c, &m, &v);
 			wm = fmax(wm, fabs(m));
-			wv = fmax(wv, fabs(v / nf - 1));
+			wv = fmax(wv, fabs(v - 1));
 		}
 		CHECK(nf == 98 && wm < 1e-5 && wv < 1e-4, "utterance CMVN: every coefficient has mean 0 (worst %.2g) and variance 1 (worst %.2g)", wm, wv);
 		free(y);
@@ -535,14 +546,10 @@ static void test_deltas_cmvn_pool(void)
 		set(&o, "pool", "meanstd");
 		yp = check_fe_run(&o, s, n, &np, &dp);
 		for (size_t c = 0; c < d && np == 1 && dp == 2 * d; c++) {
-			double m = 0, v = 0;
-			for (size_t t = 0; t < nf; t++)
-				m += y[t * d + c];
-			m /= nf;
-			for (size_t t = 0; t < nf; t++)
-				v += (y[t * d + c] - m) * (y[t * d + c] - m);
+			double m, v;
+			column_mean_var(y, nf, d, c, &m, &v);
 			wm = fmax(wm, fabs(yp[c] - m));
-			ws = fmax(ws, fabs(yp[d + c] - sqrt(v / nf)));
+			ws = fmax(ws, fabs(yp[d + c] - sqrt(v)));
 		}
 		CHECK(np == 1 && dp == 80 && wm < 1e-4 && ws < 1e-3, "pool meanstd: one vector of 80 = mean and std of the frames (worst %.2g, %.2g)", wm, ws);
 		free(yp);

@@ -115,13 +115,6 @@ static int same_model(ser_model *a, ser_model *b)
 	return ok;
 }
 
-static uint64_t fnv(const unsigned char *p, size_t n)
-{
-	uint64_t h = UINT64_C(0xcbf29ce484222325);
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * UINT64_C(0x100000001b3);
-	return h;
-}
 
 static int read_file(const char *path, unsigned char **buf, size_t *n)
 {
@@ -209,7 +202,7 @@ int main(void)
 	ser_model_free(l);
 	/* version 4 with a valid checksum */
 	buf[8] = 4;
-	uint64_t h = fnv(buf, n - 8);
+	uint64_t h = fnv1a64(buf, n - 8);
 	for (int i = 0; i < 8; i++)
 		buf[n - 8 + i] = (unsigned char)(h >> (8 * i));
 	l = ser_model_from_mem(buf, n, "m.ser", &e);
@@ -219,7 +212,7 @@ int main(void)
 	/* an oversized class count with a correct checksum: refused before allocating */
 	buf[8] = SER_MODEL_VERSION;
 	buf[28] = 0xff, buf[29] = 0xff, buf[30] = 0xff, buf[31] = 0x7f;
-	h = fnv(buf, n - 8);
+	h = fnv1a64(buf, n - 8);
 	for (int i = 0; i < 8; i++)
 		buf[n - 8 + i] = (unsigned char)(h >> (8 * i));
 	l = ser_model_from_mem(buf, n, "m.ser", &e);
@@ -249,7 +242,7 @@ int main(void)
 			memcpy(b1, b2, from);
 			memcpy(b1 + from, b2 + from + cut, n2 - from - cut);
 			b1[8] = (unsigned char)ver;
-			h = fnv(b1, n1 - 8);
+			h = fnv1a64(b1, n1 - 8);
 			for (int i = 0; i < 8; i++)
 				b1[n1 - 8 + i] = (unsigned char)(h >> (8 * i));
 			l = ser_model_from_mem(b1, n1, "old.ser", &e);
@@ -267,7 +260,7 @@ int main(void)
 			free(b1);
 		}
 		b2[8] = 2;   /* a version 3 body labelled 2: 12 bytes too many */
-		h = fnv(b2, n2 - 8);
+		h = fnv1a64(b2, n2 - 8);
 		for (int i = 0; i < 8; i++)
 			b2[n2 - 8 + i] = (unsigned char)(h >> (8 * i));
 		l = ser_model_from_mem(b2, n2, "x.ser", &e);
