@@ -3,7 +3,7 @@
 # labelling (ser-classify --adapt, --speakers, --adapt-stats,
 # --save-adapt-stats, --live --adapt) on synthetic RAVDESS-named fixtures.
 . "$SER_ROOT/test/cli/lib.sh"
-command -v sox >/dev/null 2>&1 || { skip "adapt: sox not installed"; exit 0; }
+need_sox adapt
 D=$T/wav; mkdir -p "$D"
 # two "emotions" (01 neutral: sine, 05 angry: square + pink noise), four actors,
 # each with its own level and tone (a recording chain of its own)

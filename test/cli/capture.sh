@@ -3,14 +3,8 @@
 # through the `file` plugin (test/alsa/asoundrc.in), no sound card needed.
 . "$SER_ROOT/test/cli/lib.sh"
 
-if ! command -v ser-capture >/dev/null 2>&1; then
-	notok "ser-capture not built in $SER_BIN"
-	exit 1
-fi
-if ! command -v sox >/dev/null 2>&1; then
-	skip "sox not installed: ser-capture tests need it for fixtures"
-	exit 0
-fi
+need_prog ser-capture
+need_sox ser-capture
 
 # fixtures quietly (no dither-clipping warnings)
 sox() { command sox -V1 "$@"; }

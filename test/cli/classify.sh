@@ -1,13 +1,9 @@
 #!/bin/sh
 # ser-classify through real pipes, with a small model trained here on synthetic fixtures.
 . "$SER_ROOT/test/cli/lib.sh"
-command -v sox >/dev/null 2>&1 || { skip "classify: sox not installed"; exit 0; }
+need_sox classify
 D=$T/wav; mkdir -p "$D"
-for a in 01 02 03; do for s in 01 02; do
-	f=$((150 + ${a#0} * 20 + ${s#0} * 7))
-	sox -n -r 16000 -b 16 -c 1 "$D/03-01-01-01-$s-01-$a.wav" synth 1.0 sine $f vol 0.3
-	sox -n -r 16000 -b 16 -c 1 "$D/03-01-05-01-$s-01-$a.wav" synth 1.0 square $((f * 3)) vol 0.3 synth 1.0 pinknoise mix
-done; done
+two_class_wavs "$D" "01 02 03"
 sox -n -r 16000 -b 16 -c 1 "$D/long.wav" synth 3.0 sine 200 vol 0.3
 sox -n -r 16000 -b 16 -c 1 "$D/tiny.wav" synth 0.01 sine 200 vol 0.3
 ser-mfcc "$D"/03-*.wav > "$T/f.feat"

@@ -13,6 +13,15 @@
 MIN_ACC=${SER_MIN_ACC:-0.55}
 # json_num KEY FILE: the first number of "KEY" in ser-eval's JSON summary
 json_num() { sed -n "s/.*\"$1\": *\([0-9.]*\).*/\1/p" "$2" | head -1; }
+# at_least WHAT VALUE FLOOR [AFTER]: ok "WHAT VALUE AFTER >= FLOOR" when VALUE
+# is a number >= FLOOR, else not ok "WHAT 'VALUE' AFTER below FLOOR".
+at_least() {
+	if [ -n "$2" ] && awk -v a="$2" -v m="$3" 'BEGIN { exit !(a >= m) }'; then
+		ok "$1 $2${4:-} >= $3"
+	else
+		notok "$1 '$2'${4:-} below $3"
+	fi
+}
 model=$SER_ROOT/weights/default.ser
 
 if ! have_data; then
@@ -41,11 +50,7 @@ else
 	ser-eval --json "$T/labels" > "$T/eval.json" 2>"$T/err"
 	acc=$(json_num accuracy "$T/eval.json")
 	uar=$(json_num uar "$T/eval.json")
-	if [ -n "$acc" ] && awk -v a="$acc" -v m="$MIN_ACC" 'BEGIN { exit !(a >= m) }'; then
-		ok "shipped model on unseen RAVDESS actors$actors: accuracy $acc (UAR $uar) >= $MIN_ACC"
-	else
-		notok "shipped model on unseen RAVDESS actors$actors: accuracy '${acc}' (UAR $uar) below $MIN_ACC"
-	fi
+	at_least "shipped model on unseen RAVDESS actors$actors: accuracy" "$acc" "$MIN_ACC" " (UAR $uar)"
 fi
 
 # The other corpora's speakers the model never saw (nEMO, ASED), each scored
@@ -70,11 +75,7 @@ held_corpus() { # CORPUS CLASSES FLOOR
 	ser-eval --classes "$cls" --json "$T/$c.labels" > "$T/$c.json" 2>"$T/err"
 	uar=$(json_num uar "$T/$c.json")
 	acc=$(json_num accuracy "$T/$c.json")
-	if [ -n "$uar" ] && awk -v a="$uar" -v m="$floor" 'BEGIN { exit !(a >= m) }'; then
-		ok "shipped model on unseen $c speakers ($n files): UAR $uar (accuracy $acc) >= $floor"
-	else
-		notok "shipped model on unseen $c speakers ($n files): UAR '${uar}' (accuracy $acc) below $floor"
-	fi
+	at_least "shipped model on unseen $c speakers ($n files): UAR" "$uar" "$floor" " (accuracy $acc)"
 }
 held_corpus nemo neutral,happy,sad,angry,fearful,surprised "${SER_MIN_UAR_NEMO:-0.40}"
 held_corpus ased neutral,happy,sad,angry,fearful "${SER_MIN_UAR_ASED:-0.78}"
@@ -94,8 +95,4 @@ status 0 "short training run on actors 1-12 (angry vs sad)" \
 xargs ser-classify -m "$T/two.ser" < "$T/two.test" > "$T/two.labels" 2>"$T/err"
 ser-eval --classes sad,angry --json "$T/two.labels" > "$T/two.json" 2>"$T/err"
 acc=$(json_num accuracy "$T/two.json")
-if [ -n "$acc" ] && awk -v a="$acc" 'BEGIN { exit !(a >= 0.65) }'; then
-	ok "short run learns: angry vs sad on unseen actors 13-16, accuracy $acc >= 0.65"
-else
-	notok "short run learns: angry vs sad on unseen actors 13-16, accuracy '${acc}' below 0.65"
-fi
+at_least "short run learns: angry vs sad on unseen actors 13-16, accuracy" "$acc" 0.65

@@ -13,7 +13,7 @@
 . "$SER_ROOT/test/cli/lib.sh"
 before=$(cat "$SER_ROOT"/weights/*.ser | cksum)
 have_data || { skip "docs: no corpus in $SER_DATA"; exit 0; }
-command -v sox >/dev/null 2>&1 || { skip "docs: sox not installed"; exit 0; }
+need_sox docs
 SER_DATA=$(cd "$SER_DATA" && pwd)
 W=$T/w; mkdir -p "$W" && cd "$W" || exit 1
 R=$SER_DATA/ravdess

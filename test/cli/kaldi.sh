@@ -4,7 +4,7 @@
 # files read by ser-classify and ser-train with --settings, and refused
 # without it or when damaged.
 . "$SER_ROOT/test/cli/lib.sh"
-command -v sox >/dev/null 2>&1 || { skip "kaldi: sox not installed"; exit 0; }
+need_sox kaldi
 M=$SER_ROOT/weights/default.ser
 D=$T/wav; mkdir -p "$D"
 for a in 01 02; do

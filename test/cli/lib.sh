@@ -18,6 +18,24 @@ status() {
 	"$@" >"$T/out" 2>"$T/err"; local got=$?
 	if [ "$got" -eq "$want" ]; then ok "$n"; else notok "$n (status $got, want $want; stderr: $(head -c 300 "$T/err"))"; fi
 }
+# need_prog NAME: the rest of the file needs program NAME; not ok and
+# exit 1 without it (it should have been built).
+need_prog() { command -v "$1" >/dev/null 2>&1 || { notok "$1 not built in $SER_BIN"; exit 1; }; }
+# need_sox WHAT: the rest of the file needs sox (for fixtures); skips it
+# ("WHAT: sox not installed", exit 0) without it.
+need_sox() { command -v sox >/dev/null 2>&1 || { skip "$1: sox not installed"; exit 0; }; }
+# two_class_wavs DIR ACTORS: the synthetic corpus of classify.sh and live.sh,
+# RAVDESS-named, 1 s at 16 kHz: for each actor in ACTORS ("01 02 03") and
+# statements 01, 02, neutral (01) a sine and angry (05) a square wave with
+# pink noise, each actor and statement at its own pitch.
+two_class_wavs() {
+	local a s f
+	for a in $2; do for s in 01 02; do
+		f=$((150 + ${a#0} * 20 + ${s#0} * 7))
+		sox -n -r 16000 -b 16 -c 1 "$1/03-01-01-01-$s-01-$a.wav" synth 1.0 sine $f vol 0.3
+		sox -n -r 16000 -b 16 -c 1 "$1/03-01-05-01-$s-01-$a.wav" synth 1.0 square $((f * 3)) vol 0.3 synth 1.0 pinknoise mix
+	done; done
+}
 # Requires the corpus; skips with a message otherwise.
 have_data() { [ -d "$SER_DATA/ravdess" ]; }
 have_ref() { [ -f "$SER_REF/README.md" ]; }

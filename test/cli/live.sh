@@ -2,16 +2,12 @@
 # ser-classify --live, ser-live: streaming decisions through real
 # pipes, agreement with offline --window, VAD, signals, ALSA file devices.
 . "$SER_ROOT/test/cli/lib.sh"
-command -v sox >/dev/null 2>&1 || { skip "live: sox not installed"; exit 0; }
+need_sox live
 PATH="$SER_ROOT/scripts:$PATH"
 sox() { command sox -V1 "$@"; }
 D=$T/wav; mkdir -p "$D"
 # a tiny model on synthetic classes (as classify.sh)
-for a in 01 02 03; do for s in 01 02; do
-	f=$((150 + ${a#0} * 20 + ${s#0} * 7))
-	sox -n -r 16000 -b 16 -c 1 "$D/03-01-01-01-$s-01-$a.wav" synth 1.0 sine $f vol 0.3
-	sox -n -r 16000 -b 16 -c 1 "$D/03-01-05-01-$s-01-$a.wav" synth 1.0 square $((f * 3)) vol 0.3 synth 1.0 pinknoise mix
-done; done
+two_class_wavs "$D" "01 02 03"
 ser-mfcc "$D"/03-*.wav > "$T/f.feat"
 ser-train -q --arch "conv:8:3 relu stats dense" --classes neutral,angry --epochs 3 --crop 50 -j 1 -o "$T/m.ser" "$T/f.feat" 2>/dev/null
 M="-m $T/m.ser"
@@ -124,18 +120,26 @@ status 1 "--min-voiced 2 -> 1" ser-classify $M --live --min-voiced 2
 status 1 "--vad-margin x -> 1" ser-classify $M --live --vad-margin x
 
 # ---- signals ----
+# term_at N FILE PID FEEDER: once FILE has N lines (60 s at most), SIGTERM
+# to PID and its exit status in rc; then the FEEDER loop is ended.
+term_at() {
+	local i=0
+	while [ "$(wc -l < "$2")" -lt "$1" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+	kill -TERM "$3"
+	wait "$3"; rc=$?
+	kill "$4" 2>/dev/null; wait "$4" 2>/dev/null
+}
+# ends_in_newline FILE: its last byte is LF (only whole lines were written)
+ends_in_newline() { [ "$(tail -c 1 "$1" | od -An -c | tr -d ' ')" = '\n' ]; }
 mkfifo "$T/pcm2"
 ( while :; do cat "$T/talk.raw"; sleep 0.2; done ) > "$T/pcm2" 2>/dev/null &
 feeder=$!
 : > "$T/sig"
 ser-mfcc < "$T/pcm2" 2>"$T/sig.mfcc" | ser-classify $M --live --window 1 --hop 0.25 > "$T/sig" 2>"$T/sig.err" &
 cls=$!
-i=0; while [ "$(wc -l < "$T/sig")" -lt 20 ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
-kill -TERM $cls
-wait $cls; rc=$?
-kill $feeder 2>/dev/null; wait $feeder 2>/dev/null
+term_at 20 "$T/sig" $cls $feeder
 check "SIGTERM: ser-classify --live exits 0 (got $rc; $(head -c 200 "$T/sig.err"))" test "$rc" -eq 0
-check "SIGTERM: only whole lines ($(wc -l < "$T/sig") lines)" sh -c "test \"\$(tail -c 1 '$T/sig' | od -An -c | tr -d ' ')\" = '\\n'"
+check "SIGTERM: only whole lines ($(wc -l < "$T/sig") lines)" ends_in_newline "$T/sig"
 check "SIGTERM: nothing on stderr" test ! -s "$T/sig.err"
 
 # ---- ALSA without a sound card: the file plugin ----
@@ -183,12 +187,9 @@ for cap in "" --arecord; do
 	: > "$T/sl"
 	ser-live $cap -D fifomic $M -w 1 -H 0.25 > "$T/sl" 2>"$T/sl.err" &
 	sl=$!
-	i=0; while [ "$(wc -l < "$T/sl")" -lt 5 ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
-	kill -TERM $sl
-	wait $sl; rc=$?
-	kill $feeder 2>/dev/null; wait $feeder 2>/dev/null
+	term_at 5 "$T/sl" $sl $feeder
 	check "ser-live $cap: SIGTERM ends the pipeline with status 0 (got $rc; $(head -c 200 "$T/sl.err"))" test "$rc" -eq 0
-	check "ser-live $cap: SIGTERM leaves whole lines ($(wc -l < "$T/sl"))" sh -c "test \"\$(tail -c 1 '$T/sl' | od -An -c | tr -d ' ')\" = '\\n'"
+	check "ser-live $cap: SIGTERM leaves whole lines ($(wc -l < "$T/sl"))" ends_in_newline "$T/sl"
 done
 
 # man pages

@@ -3,14 +3,8 @@
 # file input, concatenation, streaming, SIGPIPE, full disk.
 . "$SER_ROOT/test/cli/lib.sh"
 
-if ! command -v ser-mfcc >/dev/null 2>&1; then
-	notok "ser-mfcc not built in $SER_BIN"
-	exit 1
-fi
-if ! command -v sox >/dev/null 2>&1; then
-	skip "sox not installed: ser-mfcc tests need it for fixtures"
-	exit 0
-fi
+need_prog ser-mfcc
+need_sox ser-mfcc
 # frames in a text archive: lines that start with a number
 frames() { awk '$1 ~ /^-?[0-9.]/ { n++ } END { print n + 0 }' "$1"; }
 

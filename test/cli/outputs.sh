@@ -4,7 +4,7 @@
 # an output that is an input refused, every output checked before work.
 # Every special file is made here, in $T; no system path is ever an output.
 . "$SER_ROOT/test/cli/lib.sh"
-command -v sox >/dev/null 2>&1 || { skip "outputs: sox not installed"; exit 0; }
+need_sox outputs
 D=$T/wav; mkdir -p "$D"
 for a in 01 02; do for s in 01 02; do
 	f=$((150 + ${a#0} * 20 + ${s#0} * 7))

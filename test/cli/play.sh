@@ -3,7 +3,7 @@
 # the file plugin writing into a file), plain lines without a terminal,
 # and, in tmux, the keys: pause, next, search, quit, the terminal restored.
 . "$SER_ROOT/test/cli/lib.sh"
-command -v sox >/dev/null 2>&1 || { skip "play: sox not installed"; exit 0; }
+need_sox play
 sox() { command sox -V1 "$@"; }
 M="-m $SER_ROOT/weights/default.ser"
 L=$T/lib; mkdir -p "$L/sub"

@@ -2,7 +2,7 @@
 # ser-plot: timeline and curves pictures are well-formed SVG that carry
 # the data (a band per span, a line per class, a legend), and errors.
 . "$SER_ROOT/test/cli/lib.sh"
-command -v sox >/dev/null 2>&1 || { skip "plot: sox not installed"; exit 0; }
+need_sox plot
 sox() { command sox -V1 "$@"; }
 M="-m $SER_ROOT/weights/default.ser"
 sox -n -r 16000 -b 16 -c 1 "$T/sil.wav" trim 0 1

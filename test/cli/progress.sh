@@ -3,7 +3,7 @@
 # and ser-classify draw "N/M files, R files/s" on stderr; nothing when
 # stderr is not a terminal, with -q, or for one file.
 . "$SER_ROOT/test/cli/lib.sh"
-command -v sox >/dev/null 2>&1 || { skip "progress: sox not installed"; exit 0; }
+need_sox progress
 command -v script >/dev/null 2>&1 || { skip "progress: script(1) not installed"; exit 0; }
 M=$SER_ROOT/weights/default.ser
 for i in 1 2 3 4 5; do sox -n -r 16000 -b 16 -c 1 "$T/$i.wav" synth 0.3 sine $((200 + i * 50)) vol 0.3; done

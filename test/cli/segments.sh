@@ -2,7 +2,7 @@
 # ser-classify --segments, --merge, --format (Audacity, TextGrid, WebVTT),
 # and the blocks of -w 4 -H 4; through real pipes, files and --live alike.
 . "$SER_ROOT/test/cli/lib.sh"
-command -v sox >/dev/null 2>&1 || { skip "segments: sox not installed"; exit 0; }
+need_sox segments
 sox() { command sox -V1 "$@"; }
 M="-m $SER_ROOT/weights/default.ser"
 # speech-like bursts (a tone pulsing 4 times a second) between silences:

@@ -60,7 +60,7 @@ printf 'alice\n' > "$T/bad2"
 status 2 "spk: spk2utt speaker without utterances -> 2" ser-eval -B speaker --spk2utt "$T/bad2" "$T/known.tsv"
 
 # ser-train: --utt2spk gives the speakers that --val-speakers holds out
-command -v sox >/dev/null 2>&1 || { skip "spk: sox not installed"; exit 0; }
+need_sox spk
 D=$T/wav; mkdir -p "$D"
 for a in 01 02; do for e in 01 05; do
 	sox -n -r 16000 -b 16 -c 1 "$D/03-01-$e-01-01-01-$a.wav" synth 0.5 sine $((200 * ${e#0} + ${a#0} * 10)) vol 0.3

@@ -1,7 +1,7 @@
 #!/bin/sh
 # ser-train through real pipes on synthetic RAVDESS-named fixtures (sox).
 . "$SER_ROOT/test/cli/lib.sh"
-command -v sox >/dev/null 2>&1 || { skip "train: sox not installed"; exit 0; }
+need_sox train
 D=$T/wav; mkdir -p "$D"
 # two "emotions" (01 neutral: sine, 05 angry: square + pink noise), four actors
 for a in 01 02 03 04; do for s in 01 02; do for r in 01 02; do
