@@ -29,26 +29,17 @@ has no twin here; the benchmark trains both without it.
 
 Prints the line of torch_seed.py (epoch_s: mean training-loop seconds).
 """
-import argparse
-import os
 import math
 import sys
 
-from torch_seed import CLASSES, label_of, read_feats, report, setup_torch, train
+from torch_seed import (CLASSES, add_run_args, arg_parser, label_of, read_feats, report,
+                        setup_torch, train)
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--version", action="version", version="%(prog)s (ser) " + "".join(
-        l.split("=", 1)[1].strip() for l in open(os.path.join(os.path.dirname(os.path.abspath(__file__)),
-        "..", "config.mk")) if l.startswith("VERSION")))
+    ap = arg_parser(__doc__)
     ap.add_argument("-a", "--arch", choices=("cnn", "cnn2d-wide"), default="cnn")
-    ap.add_argument("-j", "--threads", type=int, default=2)
-    ap.add_argument("-e", "--epochs", type=int, default=3)
-    ap.add_argument("-b", "--batch", type=int, default=32)
-    ap.add_argument("-c", "--crop", type=int, default=200)
-    ap.add_argument("-s", "--seed", type=int, default=1)
-    ap.add_argument("features")
+    add_run_args(ap, epochs=3, crop=200)
     a = ap.parse_args()
     torch = setup_torch(a.threads, a.seed)
     nn = torch.nn

@@ -138,16 +138,29 @@ def report(times, cpu, loss, acc, threads, batch, n):
                         sum(cpu) / len(cpu), loss, acc))
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def arg_parser(doc):
+    """The twins' option parser: the first line of doc, --version (config.mk's VERSION)."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     ap.add_argument("--version", action="version", version="%(prog)s (ser) " + "".join(
         l.split("=", 1)[1].strip() for l in open(os.path.join(os.path.dirname(os.path.abspath(__file__)),
         "..", "config.mk")) if l.startswith("VERSION")))
+    return ap
+
+
+def add_run_args(ap, epochs, crop=None):
+    """-j -e -b [-c when crop is a default] -s FEATURES, as the twins share them."""
     ap.add_argument("-j", "--threads", type=int, default=2)
-    ap.add_argument("-e", "--epochs", type=int, default=1000)
+    ap.add_argument("-e", "--epochs", type=int, default=epochs)
     ap.add_argument("-b", "--batch", type=int, default=32)
+    if crop is not None:
+        ap.add_argument("-c", "--crop", type=int, default=crop)
     ap.add_argument("-s", "--seed", type=int, default=1)
     ap.add_argument("features")
+
+
+def main():
+    ap = arg_parser(__doc__)
+    add_run_args(ap, epochs=1000)
     a = ap.parse_args()
     torch = setup_torch(a.threads, a.seed)
     nn = torch.nn
