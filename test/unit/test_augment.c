@@ -225,6 +225,14 @@ static void room(const float *x, float *y, size_t n, double t60, double drr_db)
 }
 
 /* warp and reverb against the signal really changed */
+/* x (nf, 40) = frames f changed by draw d of a. */
+static void aug_copy(ser_aug *a, const ser_aug_draw *d, const float *f, int nf, float *x)
+{
+	ser_error err;
+	memcpy(x, f, (size_t)nf * 40 * sizeof *x);
+	ser_aug_apply(a, d, x, nf, &err);
+}
+
 static void shapes(const float *s, float *y, const float *f, int nf)
 {
 	ser_aug_opts o;
@@ -239,8 +247,7 @@ static void shapes(const float *s, float *y, const float *f, int nf)
 		ser_aug_draw d = { 0, -1, -1, 0, 0, alpha, 0, 0 };
 		speed(s, y, N, alpha);
 		g = frames("dct=none", y, N, &ng);
-		memcpy(x, f, (size_t)nf * 40 * sizeof *x);
-		ser_aug_apply(a, &d, x, nf, &err);
+		aug_copy(a, &d, f, nf, x);
 		band_logpow(g, ng, 40, ref);
 		band_logpow(x, nf, 40, got);
 		/* the outer filters see the edge of the band (held there) */
@@ -254,8 +261,7 @@ static void shapes(const float *s, float *y, const float *f, int nf)
 		ser_aug_draw d = { 0, -1, -1, 0, 0, 1, t60, drr };
 		room(s, y, N, t60, drr);
 		g = frames("dct=none", y, N, &ng);
-		memcpy(x, f, (size_t)nf * 40 * sizeof *x);
-		ser_aug_apply(a, &d, x, nf, &err);
+		aug_copy(a, &d, f, nf, x);
 		band_means60(g, ng, 40, ref);
 		band_means60(f, nf, 40, got);
 		double plain = worst(got, ref, 0, 40);
@@ -315,8 +321,7 @@ int main(void)
 	{
 		ser_aug_draw d = { 0, -1, -1, 0, 0, 1, 0, 0 };
 		float *x = malloc((size_t)nf * 40 * sizeof *x);
-		memcpy(x, f, (size_t)nf * 40 * sizeof *x);
-		ser_aug_apply(a, &d, x, nf, &err);
+		aug_copy(a, &d, f, nf, x);
 		CHECK(!memcmp(x, f, (size_t)nf * 40 * sizeof *x), "no change drawn: frames unchanged");
 		free(x);
 	}
@@ -331,8 +336,7 @@ int main(void)
 		g = frames(logmel, y, N, &ng);
 		snr = 10 * log10(mean_power(f, nf, 40) / (std * std * ser_aug_noise_power(a, 0)));
 		d.snr_db = snr;
-		memcpy(x, f, (size_t)nf * 40 * sizeof *x);
-		ser_aug_apply(a, &d, x, nf, &err);
+		aug_copy(a, &d, f, nf, x);
 		band_means(g, ng, 40, ref);
 		band_means(x, nf, 40, got);
 		CHECK(ng == nf && worst(got, ref, 0, 40) < 0.2,
@@ -365,8 +369,7 @@ int main(void)
 			y[i] = s[i] * 0.1f;
 		add_white(y, N, 1.0 / 65536, 7);
 		g = frames(logmel, y, N, &ng);
-		memcpy(x, f, (size_t)nf * 40 * sizeof *x);
-		ser_aug_apply(a, &d, x, nf, &err);
+		aug_copy(a, &d, f, nf, x);
 		band_means(g, ng, 40, ref);
 		band_means(x, nf, 40, got);
 		CHECK(worst(got, ref, 0, 40) < 0.12, "gain -20 dB with a 16-bit floor: within %.3f",
@@ -384,8 +387,7 @@ int main(void)
 		chain(s, y, N, 8000);
 		add_white(y, N, 1.0 / 65536, 8);
 		g = frames(logmel, y, N, &ng);
-		memcpy(x, f, (size_t)nf * 40 * sizeof *x);
-		ser_aug_apply(a, &d, x, nf, &err);
+		aug_copy(a, &d, f, nf, x);
 		band_means(g, ng, 40, ref);
 		band_means(x, nf, 40, got);
 		band_means(f, nf, 40, orig);
