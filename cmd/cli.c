@@ -138,6 +138,29 @@ void cli_die(int status, const char *fmt, ...)
 	exit(status);
 }
 
+void *cli_realloc(void *p, size_t n)
+{
+	if (!(p = realloc(p, n ? n : 1)))
+		cli_die(EXIT_DATA, "out of memory");
+	return p;
+}
+
+void *cli_calloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		cli_die(EXIT_DATA, "out of memory");
+	return p;
+}
+
+char *cli_strdup(const char *s)
+{
+	char *p = strdup(s);
+	if (!p)
+		cli_die(EXIT_DATA, "out of memory");
+	return p;
+}
+
 void cli_usage_error(const char *fmt, ...)
 {
 	va_list ap;
@@ -586,10 +609,8 @@ static void build_getopt(const cli_spec *sp)
 	for (int pass = 0; pass < 2; pass++)
 		for (const cli_opt *o = pass ? builtin_opts : sp->opts; o->name || o->help; o++)
 			n += o->name != NULL;
-	lopts = calloc(n + 1, sizeof *lopts);
-	shorts = calloc(2 * n + 3, 1);
-	if (!lopts || !shorts)
-		cli_die(EXIT_DATA, "out of memory");
+	lopts = cli_calloc(n + 1, sizeof *lopts);
+	shorts = cli_calloc(2 * n + 3, 1);
 	n = 0;
 	shorts[k++] = ':';
 	for (int pass = 0; pass < 2; pass++)

@@ -20,6 +20,11 @@ void cli_init(const char *prog, const char *synopsis);
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* cli_warn, then exit(status). */
 _Noreturn void cli_die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Allocation or cli_die(EXIT_DATA, "out of memory"): realloc and calloc
+ * (a size of 0 asks for 1, so NULL never means success), strdup. */
+void *cli_realloc(void *p, size_t n);
+void *cli_calloc(size_t n, size_t size);
+char *cli_strdup(const char *s);
 /* "prog: reason\n" + synopsis + "Try 'prog --help'." on stderr, exit 1. */
 _Noreturn void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "prog: NAME: err->msg" (or the generic text if msg is empty); a

@@ -86,14 +86,6 @@ struct ctx {
 static void export_span(struct ctx *c, const char *key, double start, double end, const char *label,
                         double conf);
 
-static void *xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (!p)
-		cli_die(EXIT_DATA, "out of memory");
-	return p;
-}
-
 /* ---- output ---- */
 
 static void put(struct ctx *c, const char *s, size_t n)
@@ -102,7 +94,7 @@ static void put(struct ctx *c, const char *s, size_t n)
 		size_t nc = c->linecap ? c->linecap : 256;
 		while (nc < c->linelen + n + 1)
 			nc *= 2;
-		c->line = xrealloc(c->line, nc);
+		c->line = cli_realloc(c->line, nc);
 		c->linecap = nc;
 	}
 	memcpy(c->line + c->linelen, s, n);
@@ -132,7 +124,7 @@ static void puts_(struct ctx *c, const char *s)
 static void put_json_string(struct ctx *c, const char *s)
 {
 	size_t n = ser_json_escape(NULL, 0, s);
-	char *e = xrealloc(NULL, n + 1);
+	char *e = cli_realloc(NULL, n + 1);
 	ser_json_escape(e, n + 1, s);
 	puts_(c, "\"");
 	put(c, e, n);
@@ -145,7 +137,7 @@ static void put_json_string(struct ctx *c, const char *s)
 static void put_tsv_key(struct ctx *c, const char *key)
 {
 	size_t n = ser_tsv_escape(NULL, 0, key);
-	char *e = xrealloc(NULL, n + 1);
+	char *e = cli_realloc(NULL, n + 1);
 	ser_tsv_escape(e, n + 1, key);
 	put(c, e, n);
 	free(e);
@@ -335,28 +327,22 @@ struct export {
 };
 static struct export ex;
 
-static char *xstrdup(const char *s)
-{
-	char *d = xrealloc(NULL, strlen(s) + 1);
-	return strcpy(d, s);
-}
-
 /* A span for the TextGrid of key; a new tier when the key changes. */
 static void tier_add(const char *key, const ser_span *s)
 {
 	struct tier *t = ex.nt ? &ex.t[ex.nt - 1] : NULL;
 	if (!t || strcmp(t->name, key)) {
-		ex.t = xrealloc(ex.t, (size_t)(ex.nt + 1) * sizeof *ex.t);
+		ex.t = cli_realloc(ex.t, (size_t)(ex.nt + 1) * sizeof *ex.t);
 		t = &ex.t[ex.nt++];
 		memset(t, 0, sizeof *t);
-		t->name = xstrdup(key);
+		t->name = cli_strdup(key);
 	}
 	if (t->n == t->cap) {
 		t->cap = t->cap ? 2 * t->cap : 64;
-		t->s = xrealloc(t->s, (size_t)t->cap * sizeof *t->s);
+		t->s = cli_realloc(t->s, (size_t)t->cap * sizeof *t->s);
 	}
 	t->s[t->n] = *s;
-	t->s[t->n].label = xstrdup(s->label);
+	t->s[t->n].label = cli_strdup(s->label);
 	if (s->end > t->duration)
 		t->duration = s->end;
 	t->n++;
@@ -380,7 +366,7 @@ static void export_span(struct ctx *c, const char *key, double start, double end
 			cli_write(stdout, ser_vtt_header, strlen(ser_vtt_header));
 		if (key && (!ex.key || strcmp(ex.key, key))) {
 			free(ex.key);
-			ex.key = xstrdup(key);
+			ex.key = cli_strdup(key);
 			k = ser_vtt_note(buf, sizeof buf, key);
 			cli_write(stdout, buf, (size_t)k < sizeof buf ? (size_t)k : sizeof buf - 1);
 		}
@@ -410,7 +396,7 @@ static void export_close(struct ctx *c)
 	free(ex.key);
 	if (c->fmt != SER_FMT_TEXTGRID)
 		return;
-	tiers = xrealloc(NULL, (size_t)(ex.nt ? ex.nt : 1) * sizeof *tiers);
+	tiers = cli_realloc(NULL, (size_t)(ex.nt ? ex.nt : 1) * sizeof *tiers);
 	for (int i = 0; i < ex.nt; i++)
 		tiers[i] = (ser_tier){ ex.t[i].name, ex.t[i].duration, ex.t[i].s, ex.t[i].n };
 	if (ser_textgrid_write(stdout, tiers, ex.nt, &err) < 0)
@@ -513,14 +499,14 @@ static void seg_setup(struct ctx *c, const char *mpath, const ser_vad_opts *vo, 
 		cli_usage_error("--max-segment is shorter than --min-segment");
 	if (!(c->vad = ser_vad_new(vo, c->m->feat_settings, c->m->feat_dim, &err)))
 		cli_die(EXIT_DATA, "%s: %s (--segments needs the frame energy)", mpath, err.msg);
-	c->segs = xrealloc(NULL, sizeof *c->segs);
+	c->segs = cli_realloc(NULL, sizeof *c->segs);
 	memset(c->segs, 0, sizeof *c->segs);
 	if (!(c->segs->g = ser_segr_new(&o, (int)c->m->feat_dim, &err)))
 		cli_die(EXIT_DATA, "%s", err.msg);
 	c->segs->merge = merge;
-	c->segs->psum = xrealloc(NULL, (size_t)c->m->n_classes * sizeof *c->segs->psum);
-	c->segs->p = xrealloc(NULL, (size_t)c->m->n_classes * sizeof *c->segs->p);
-	c->segs->mean = xrealloc(NULL, (size_t)c->m->n_classes * sizeof *c->segs->mean);
+	c->segs->psum = cli_realloc(NULL, (size_t)c->m->n_classes * sizeof *c->segs->psum);
+	c->segs->p = cli_realloc(NULL, (size_t)c->m->n_classes * sizeof *c->segs->p);
+	c->segs->mean = cli_realloc(NULL, (size_t)c->m->n_classes * sizeof *c->segs->mean);
 }
 
 static void seg_free(struct segs *g)
@@ -700,7 +686,7 @@ static void adapt_setup(struct ctx *c, char **in, int nin, const char *mpath)
 		cli_die(err.code == SER_EINVAL ? EXIT_USAGE : EXIT_DATA, "%s: %s", ad.stats_out, err.msg);
 	if (ad.map_path && !(ad.map = ser_speakermap_load(ad.map_path, &err)))
 		cli_die(EXIT_DATA, "--speakers: %s", err.msg);
-	ad.mean = xrealloc(NULL, 2 * d * sizeof *ad.mean);
+	ad.mean = cli_realloc(NULL, 2 * d * sizeof *ad.mean);
 	ad.std = ad.mean + d;
 	if (c->live && !ad.stats_in) {
 		double fps = (double)m->feat_rate / m->feat_shift;
@@ -709,7 +695,7 @@ static void adapt_setup(struct ctx *c, char **in, int nin, const char *mpath)
 		if (ser_adapt_run_init(&ad.run, m, ad.tau, fps, &err) < 0)
 			cli_die(EXIT_DATA, "%s", err.msg);
 		ad.gate = ser_vad_new(&vo, m->feat_settings, m->feat_dim, NULL);
-		ad.y = xrealloc(NULL, 2 * d * sizeof *ad.y);
+		ad.y = cli_realloc(NULL, 2 * d * sizeof *ad.y);
 		ad.fast = ad.y + d;
 		memcpy(ad.fast, ad.run.mean, d * sizeof *ad.fast);
 		ad.fast_alpha = 1.0 - exp(-1.0 / ((m->utt_window > 0 ? m->utt_window : 2 * fps)));
@@ -722,7 +708,7 @@ static void adapt_setup(struct ctx *c, char **in, int nin, const char *mpath)
 		if (ser_adapt_read(ad.a, ad.stats_in, &err) < 0)
 			cli_die(EXIT_DATA, "--adapt-stats: %s", err.msg);
 	} else {
-		ad.failed = xrealloc(NULL, (size_t)(nin > 0 ? nin : 1));
+		ad.failed = cli_realloc(NULL, (size_t)(nin > 0 ? nin : 1));
 		c->collect = 1;
 		if (nin == 0)
 			run_path(c, "-");
@@ -825,7 +811,7 @@ static void add_frames(struct ctx *c, const float *x, size_t n)
 		size_t nc = c->cap ? c->cap : 512;
 		while (nc < c->nframes + n)
 			nc *= 2;
-		c->frames = xrealloc(c->frames, nc * d * sizeof *c->frames);
+		c->frames = cli_realloc(c->frames, nc * d * sizeof *c->frames);
 		c->cap = nc;
 	}
 	memcpy(c->frames + c->nframes * d, x, n * d * sizeof *x);
@@ -1019,7 +1005,7 @@ static int drain_fe(struct ctx *c, const char *key)
 	float buf[64 * 64];
 	size_t d = ser_fe_dim(c->fe), per = sizeof buf / sizeof *buf / (d ? d : 1);
 	if (per == 0) {
-		float *one = xrealloc(NULL, d * sizeof *one);
+		float *one = cli_realloc(NULL, d * sizeof *one);
 		while (ser_fe_get(c->fe, one, 1) == 1)
 			take(c, key, one, 1);
 		free(one);
@@ -1494,7 +1480,7 @@ int main(int argc, char **argv)
 		return EXIT_DATA;
 	}
 	if (co.only) {
-		keep = xrealloc(NULL, (size_t)c.m->n_classes);
+		keep = cli_realloc(NULL, (size_t)c.m->n_classes);
 		if (ser_clf_mask(c.m, co.only, keep, &err) < 0)
 			cli_usage_error("--only: %s", err.msg);
 	}
@@ -1520,7 +1506,7 @@ int main(int argc, char **argv)
 		cli_die(EXIT_DATA, "%s", err.msg);
 	ser_clf_restrict(c.clf, keep);
 	setup_decisions(&c, mpath);
-	c.p = xrealloc(NULL, (size_t)c.m->n_classes * sizeof *c.p);
+	c.p = cli_realloc(NULL, (size_t)c.m->n_classes * sizeof *c.p);
 	atexit(close_open_stream);
 	if (ad.mode || ad.stats_out) {
 		adapt_setup(&c, argv + optind, argc - optind, mpath);

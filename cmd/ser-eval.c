@@ -55,9 +55,7 @@ static int keyset_add(keyset *ks, const char *key)
 {
 	if (2 * (ks->n + 1) > ks->cap) {
 		size_t nc = ks->cap ? 2 * ks->cap : 1024;
-		char **ns = calloc(nc, sizeof *ns);
-		if (!ns)
-			cli_die(EXIT_DATA, "out of memory");
+		char **ns = cli_calloc(nc, sizeof *ns);
 		for (size_t i = 0; i < ks->cap; i++) {
 			if (!ks->slot[i])
 				continue;
@@ -74,8 +72,7 @@ static int keyset_add(keyset *ks, const char *key)
 	for (; ks->slot[j]; j = (j + 1) & (ks->cap - 1))
 		if (strcmp(ks->slot[j], key) == 0)
 			return 1;
-	if (!(ks->slot[j] = strdup(key)))
-		cli_die(EXIT_DATA, "out of memory");
+	ks->slot[j] = cli_strdup(key);
 	ks->n++;
 	return 0;
 }
@@ -166,9 +163,8 @@ static void eval_file(eval *ev, FILE *f, const char *name)
 		if (ev->keep) {
 			if (ev->n == ev->cap) {
 				ev->cap = ev->cap ? 2 * ev->cap : 1024;
-				if (!(ev->t = realloc(ev->t, ev->cap * sizeof *ev->t)) ||
-				    !(ev->q = realloc(ev->q, ev->cap * sizeof *ev->q)))
-					cli_die(EXIT_DATA, "out of memory");
+				ev->t = cli_realloc(ev->t, ev->cap * sizeof *ev->t);
+				ev->q = cli_realloc(ev->q, ev->cap * sizeof *ev->q);
 			}
 			ev->t[ev->n] = t;
 			ev->q[ev->n++] = q;
@@ -203,8 +199,7 @@ static int score_tables(eval *ev, table *tab)
 		table *t = &tab[nt++];
 		t->kind = by_names[b];
 		t->n = ser_groups_count(ev->by[b]);
-		if (!(t->row = calloc(t->n ? t->n : 1, sizeof *t->row)))
-			cli_die(EXIT_DATA, "out of memory");
+		t->row = cli_calloc(t->n, sizeof *t->row);
 		ser_groups_score(ev->by[b], t->row, &t->mean);
 	}
 	return nt;
@@ -297,9 +292,7 @@ static void json_str(FILE *f, const char *s)
 	char buf[4 * SER_LABEL_MAX + 512];
 	size_t n = ser_json_escape(buf, sizeof buf, s);
 	if (n >= sizeof buf) {
-		char *b = malloc(n + 1);
-		if (!b)
-			cli_die(EXIT_DATA, "out of memory");
+		char *b = cli_realloc(NULL, n + 1);
 		ser_json_escape(b, n + 1, s);
 		fprintf(f, "\"%s\"", b);
 		free(b);

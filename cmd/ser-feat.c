@@ -149,8 +149,7 @@ static void keyset_add(struct keyset *s, const char *k, size_t len)
 {
 	if (s->n == s->cap) {
 		s->cap = s->cap ? 2 * s->cap : 64;
-		if (!(s->k = realloc(s->k, s->cap * sizeof *s->k)))
-			cli_die(EXIT_DATA, "out of memory");
+		s->k = cli_realloc(s->k, s->cap * sizeof *s->k);
 	}
 	if (!(s->k[s->n] = strndup(k, len)))
 		cli_die(EXIT_DATA, "out of memory");
@@ -161,8 +160,7 @@ static void keyset_done(struct keyset *s)
 {
 	if (s->n)
 		qsort(s->k, s->n, sizeof *s->k, cmp_str);
-	if (!(s->seen = calloc(s->n ? s->n : 1, 1)))
-		cli_die(EXIT_DATA, "out of memory");
+	s->seen = cli_calloc(s->n, 1);
 }
 
 static long keyset_find(const struct keyset *s, const char *k)
@@ -282,8 +280,8 @@ static int copy(char **in, int n, int fmt, struct keyset *sel, const char *outpa
 				write_failed(oname, &err);
 			b.dim = ser_fr_info(r)->dim;
 			b.max = 65536 / b.dim;
-			if (!(first = strdup(ser_fr_info(r)->settings)) || !(b.x = malloc(b.max * b.dim * sizeof *b.x)))
-				cli_die(EXIT_DATA, "out of memory");
+			first = cli_strdup(ser_fr_info(r)->settings);
+			b.x = cli_realloc(NULL, b.max * b.dim * sizeof *b.x);
 		} else if (strcmp(first, ser_fr_info(r)->settings)) {
 			char diff[1024];
 			ser_feat_settings_diff(ser_fr_info(r)->settings, first, "here", "in the first input", diff, sizeof diff);

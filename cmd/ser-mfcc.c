@@ -608,8 +608,7 @@ static void start_stream(struct ctx *c, const ser_feat_opts *o, int fmt, const s
 	if (!(c->fe = ser_fe_new(o, &err)))
 		cli_die(EXIT_DATA, "%s", err.msg);
 	c->dim = ser_fe_dim(c->fe);
-	if (!(c->y = malloc(YMAX * c->dim * sizeof *c->y)))
-		cli_die(EXIT_DATA, "out of memory");
+	c->y = cli_realloc(NULL, YMAX * c->dim * sizeof *c->y);
 	if (!(c->fw = ser_fw_new(c->out, fmt, info, &err)))
 		out_error(&err);
 }
@@ -646,9 +645,9 @@ int main(int argc, char **argv)
 {
 	static char defs[64][64];
 	static cli_opt table[64 + NALIAS + 24];
-	const char **ov_key = calloc((size_t)argc, sizeof *ov_key);
-	const char **ov_val = calloc((size_t)argc, sizeof *ov_val);
-	int *ov_opt = calloc((size_t)argc, sizeof *ov_opt);
+	const char **ov_key = cli_calloc((size_t)argc, sizeof *ov_key);
+	const char **ov_val = cli_calloc((size_t)argc, sizeof *ov_val);
+	int *ov_opt = cli_calloc((size_t)argc, sizeof *ov_opt);
 	int nov = 0, fmt = SER_FW_BINARY, ch, status = 0, nfmt = 0, spk2utt = 0;
 	const char *stdin_opt = NULL, *spkpath = NULL;   /* stdin_opt: an option only stdin uses */
 	ser_out *out = NULL, *scp_out = NULL;
@@ -660,8 +659,6 @@ int main(int argc, char **argv)
 
 	memset(&c, 0, sizeof c);
 	c.quality = SER_RS_HQ;
-	if (!ov_key || !ov_val || !ov_opt)
-		cli_die(EXIT_DATA, "out of memory");
 	build_opts(table, sizeof table / sizeof table[0], fixed, sizeof fixed / sizeof fixed[0], defs);
 	while ((ch = cli_getopt(argc, argv, &spec)) != -1) {
 		switch (ch) {

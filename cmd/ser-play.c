@@ -58,13 +58,6 @@ struct list {
 	int n, cap;
 };
 
-static void *xrealloc(void *p, size_t n)
-{
-	if (!(p = realloc(p, n ? n : 1)))
-		cli_die(EXIT_DATA, "out of memory");
-	return p;
-}
-
 static int is_audio_name(const char *name)
 {
 	static const char *const ext[] = { "wav", "flac", "ogg", "oga", "opus", "aiff", "aif", "au",
@@ -80,9 +73,9 @@ static void list_add(struct list *l, const char *path)
 {
 	if (l->n == l->cap) {
 		l->cap = l->cap ? 2 * l->cap : 64;
-		l->path = xrealloc(l->path, (size_t)l->cap * sizeof *l->path);
+		l->path = cli_realloc(l->path, (size_t)l->cap * sizeof *l->path);
 	}
-	l->path[l->n] = xrealloc(NULL, strlen(path) + 1);
+	l->path[l->n] = cli_realloc(NULL, strlen(path) + 1);
 	strcpy(l->path[l->n++], path);
 }
 
@@ -106,7 +99,7 @@ static int add_dir(struct list *l, const char *dir, int depth)
 		struct stat st;
 		if (e->d_name[0] == '.')
 			continue;
-		p = xrealloc(NULL, strlen(dir) + strlen(e->d_name) + 2);
+		p = cli_realloc(NULL, strlen(dir) + strlen(e->d_name) + 2);
 		sprintf(p, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", e->d_name);
 		if (stat(p, &st) == 0 && S_ISDIR(st.st_mode) && depth < 32)
 			rc |= add_dir(l, p, depth + 1);
@@ -545,7 +538,7 @@ static void sput(struct screen *sc, const char *s, size_t n)
 {
 	if (sc->n + n + 1 > sc->cap) {
 		sc->cap = (sc->n + n + 1) * 2;
-		sc->b = xrealloc(sc->b, sc->cap);
+		sc->b = cli_realloc(sc->b, sc->cap);
 	}
 	memcpy(sc->b + sc->n, s, n);
 	sc->n += n;
@@ -729,7 +722,7 @@ static void setup_model(struct player *p, const struct opts *o)
 	if (p->m->layout == SER_LAYOUT_VECTOR || p->m->feat_shift == 0)
 		cli_die(EXIT_DATA, "%s: takes one pooled vector per utterance, not frames", path);
 	if (o->only) {
-		keep = xrealloc(NULL, (size_t)p->m->n_classes);
+		keep = cli_realloc(NULL, (size_t)p->m->n_classes);
 		if (ser_clf_mask(p->m, o->only, keep, &err) < 0)
 			cli_usage_error("--only: %s", err.msg);
 	}
@@ -747,7 +740,7 @@ static void setup_model(struct player *p, const struct opts *o)
 		cli_die(EXIT_DATA, "%s: %s", path, err.msg);
 	ser_clf_restrict(p->clf, keep);
 	free(keep);
-	p->probs = xrealloc(NULL, (size_t)p->m->n_classes * sizeof *p->probs);
+	p->probs = cli_realloc(NULL, (size_t)p->m->n_classes * sizeof *p->probs);
 }
 
 static void build_list(struct list *l, char **paths, int n, int *status)
@@ -799,7 +792,7 @@ int main(int argc, char **argv)
 	int status = 0;
 
 	parse_opts(argc, argv, &o);
-	p = xrealloc(NULL, sizeof *p);
+	p = cli_realloc(NULL, sizeof *p);
 	memset(p, 0, sizeof *p);
 	setup_model(p, &o);
 	build_list(&l, argv + optind, argc - optind, &status);

@@ -29,13 +29,6 @@ static const char intro[] =
 	"  and UAR below.\n";
 static const char outro[] = "Exit status: 0 ok, 1 usage error, 2 unreadable or empty input.\n";
 
-static void *xrealloc(void *p, size_t n)
-{
-	if (!(p = realloc(p, n ? n : 1)))
-		cli_die(EXIT_DATA, "out of memory");
-	return p;
-}
-
 /* ---- SVG helpers ---- */
 
 #define W 960            /* picture width, px */
@@ -189,13 +182,13 @@ static int tl_line(struct tl *t, char *line)
 		t->np = n - off - 4;
 	if (t->n == t->cap) {
 		t->cap = t->cap ? 2 * t->cap : 256;
-		t->v = xrealloc(t->v, (size_t)t->cap * sizeof *t->v);
+		t->v = cli_realloc(t->v, (size_t)t->cap * sizeof *t->v);
 	}
 	sp = &t->v[t->n++];
 	*sp = (struct span){ a, b, conf, "", NULL };
 	snprintf(sp->label, sizeof sp->label, "%s", f[off + 2]);
 	if (t->np > 0 && n - off - 4 == t->np) {
-		sp->p = xrealloc(NULL, (size_t)t->np * sizeof *sp->p);
+		sp->p = cli_realloc(NULL, (size_t)t->np * sizeof *sp->p);
 		for (int i = 0; i < t->np; i++)
 			sp->p[i] = strtof(f[off + 4 + i], NULL);
 	}
@@ -242,7 +235,7 @@ static double *envelope(const char *path, double *tmax)
 		cli_report(path, &err), exit(EXIT_DATA);
 	while ((k = ser_audio_read(a, buf, 4096, &err)) > 0) {
 		if (n + (size_t)k > cap)
-			x = xrealloc(x, (cap = 2 * (n + (size_t)k)) * sizeof *x);
+			x = cli_realloc(x, (cap = 2 * (n + (size_t)k)) * sizeof *x);
 		memcpy(x + n, buf, (size_t)k * sizeof *x);
 		n += (size_t)k;
 	}
@@ -251,7 +244,7 @@ static double *envelope(const char *path, double *tmax)
 		cli_report(path, &err), exit(EXIT_DATA);
 	if ((double)n / RATE > *tmax)
 		*tmax = (double)n / RATE;
-	db = xrealloc(NULL, PW * sizeof *db);
+	db = cli_realloc(NULL, PW * sizeof *db);
 	for (int c = 0; c < PW; c++) {
 		size_t i0 = (size_t)(c * *tmax / PW * RATE), i1 = (size_t)((c + 1) * *tmax / PW * RATE);
 		double s = 0;
@@ -333,18 +326,18 @@ static void draw_probs(const struct tl *t, const char *const *cls, double top, d
 static char **class_names(const char *list, int np)
 {
 	static const char def[] = "neutral,calm,happy,sad,angry,fearful,disgust,surprised";
-	char **v = xrealloc(NULL, (size_t)(np > 0 ? np : 1) * sizeof *v), *copy, *tok, *save = NULL;
+	char **v = cli_realloc(NULL, (size_t)(np > 0 ? np : 1) * sizeof *v), *copy, *tok, *save = NULL;
 	int n = 0;
 	if (!list && np == 8)
 		list = def;
-	copy = list ? strcpy(xrealloc(NULL, strlen(list) + 1), list) : NULL;
+	copy = list ? strcpy(cli_realloc(NULL, strlen(list) + 1), list) : NULL;
 	for (tok = copy ? strtok_r(copy, ",", &save) : NULL; tok; tok = strtok_r(NULL, ",", &save), n++)
 		if (n < np)
-			v[n] = strcpy(xrealloc(NULL, strlen(tok) + 1), tok);
+			v[n] = strcpy(cli_realloc(NULL, strlen(tok) + 1), tok);
 	if (list && n != np)
 		cli_usage_error("--classes: %d names for %d probability columns", n, np);
 	for (; n < np; n++) {
-		v[n] = xrealloc(NULL, 16);
+		v[n] = cli_realloc(NULL, 16);
 		snprintf(v[n], 16, "p%d", n + 1);
 	}
 	free(copy);
@@ -444,7 +437,7 @@ static void curves_read(struct curves *c, const char *path)
 		if (c->n == c->cap) {
 			c->cap = c->cap ? 2 * c->cap : 128;
 			for (int k = 0; k < NCOL; k++)
-				c->v[k] = xrealloc(c->v[k], (size_t)c->cap * sizeof *c->v[k]);
+				c->v[k] = cli_realloc(c->v[k], (size_t)c->cap * sizeof *c->v[k]);
 		}
 		for (int k = 0; k < NCOL; k++) {
 			double x = NAN;

@@ -60,22 +60,6 @@ struct opts {
 	uint64_t seed;
 };
 
-static char *xstrdup(const char *s)
-{
-	char *p = strdup(s);
-	if (!p)
-		cli_die(EXIT_DATA, "out of memory");
-	return p;
-}
-
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-	if (!p)
-		cli_die(EXIT_DATA, "out of memory");
-	return p;
-}
-
 static void tprintf(ser_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void tprintf(ser_text *t, const char *fmt, ...)
 {
@@ -258,7 +242,7 @@ static unsigned long long file_checksum(const char *path)
  * with the name of class c, or -1. */
 static int *init_class_map(const ser_model *init, const ser_classes *cls)
 {
-	int *map = xcalloc((size_t)cls->n, sizeof *map);
+	int *map = cli_calloc((size_t)cls->n, sizeof *map);
 	for (int c = 0; c < cls->n; c++) {
 		map[c] = -1;
 		for (int k = 0; k < init->n_classes; k++)
@@ -593,9 +577,9 @@ static void model_fields(struct job *j)
 	const ser_dataset *ds = &j->ds;
 	ser_error err;
 	m->n_classes = j->cls.n;
-	m->class_names = xcalloc((size_t)j->cls.n, sizeof *m->class_names);
+	m->class_names = cli_calloc((size_t)j->cls.n, sizeof *m->class_names);
 	for (int c = 0; c < j->cls.n; c++)
-		m->class_names[c] = xstrdup(j->cls.name[c]);
+		m->class_names[c] = cli_strdup(j->cls.name[c]);
 	m->feat_dim = ds->dim;
 	if (ser_model_set_idct(m, j->idct, &err) < 0)
 		cli_die(EXIT_DATA, "%s", err.msg);
@@ -603,12 +587,12 @@ static void model_fields(struct job *j)
 	m->feat_shift = ds->shift;
 	m->feat_length = ds->length;
 	m->feat_fingerprint = ds->fingerprint;
-	m->feat_settings = xstrdup(ds->settings);
+	m->feat_settings = cli_strdup(ds->settings);
 	m->norm_mode = j->o.norm;
 	if (j->o.norm == SER_NORM_NONE)
 		return;
-	m->norm_mean = xcalloc(ds->dim, sizeof *m->norm_mean);
-	m->norm_std = xcalloc(ds->dim, sizeof *m->norm_std);
+	m->norm_mean = cli_calloc(ds->dim, sizeof *m->norm_mean);
+	m->norm_std = cli_calloc(ds->dim, sizeof *m->norm_std);
 	if (j->init) {
 		memcpy(m->norm_mean, j->init->norm_mean, ds->dim * sizeof *m->norm_mean);
 		memcpy(m->norm_std, j->init->norm_std, ds->dim * sizeof *m->norm_std);
