@@ -210,18 +210,13 @@ static int powers_of(const ser_aug *a, const ser_feat_opts *f, const float *x, s
 	*out = NULL;
 	if (!fe)
 		return err->code;
-	if ((rc = ser_fe_accept(fe, x, n, err)) < 0 || (rc = ser_fe_finish(fe, err)) < 0)
+	if ((rc = ser_fe_utterance(fe, x, n, &fr, &got, err)) < 0)
 		goto done;
-	got = ser_fe_ready(fe);
 	if (got < 1) {
+		free(fr);
 		rc = ser_seterr(err, SER_EINVAL, "augmentation: frames longer than the noise made");
 		goto done;
 	}
-	if (!(fr = malloc(got * (size_t)a->nm * sizeof *fr))) {
-		rc = ser_seterr(err, SER_ENOMEM, "out of memory");
-		goto done;
-	}
-	got = ser_fe_get(fe, fr, got);
 	for (size_t t = 0; t < got; t++) {
 		float *v = fr + t * (size_t)a->nm, l[1024];
 		for (int m = 0; m < a->nm; m++) {

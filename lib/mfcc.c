@@ -709,6 +709,22 @@ size_t ser_fe_get(ser_fe *fe, float *out, size_t nmax)
 	return k;
 }
 
+int ser_fe_utterance(ser_fe *fe, const float *x, size_t n, float **out, size_t *nf,
+                     ser_error *err)
+{
+	size_t k;
+	int rc;
+	*out = NULL;
+	*nf = 0;
+	if ((rc = ser_fe_accept(fe, x, n, err)) < 0 || (rc = ser_fe_finish(fe, err)) < 0)
+		return rc;
+	k = ser_fe_ready(fe);
+	if (!(*out = malloc((k ? k : 1) * fe->dim * sizeof **out)))
+		return ser_seterr(err, SER_ENOMEM, "out of memory");
+	*nf = ser_fe_get(fe, *out, k);
+	return 0;
+}
+
 void ser_fe_reset(ser_fe *fe)
 {
 	fe->sb_len = 0;

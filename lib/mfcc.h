@@ -189,6 +189,12 @@ size_t ser_fe_get(ser_fe *fe, float *out, size_t nmax);
 /* End of the utterance: computes edge frames and utterance-wide stages.
  * Further accepts are an error until ser_fe_reset. */
 int ser_fe_finish(ser_fe *fe, ser_error *err);
+/* A whole utterance at once: accepts x (n samples) into fe (new or
+ * reset), finishes, and takes every frame into *out (malloc, (*nf, dim),
+ * room for at least one frame; the caller frees it). On error *out is
+ * NULL and *nf 0. */
+int ser_fe_utterance(ser_fe *fe, const float *x, size_t n, float **out, size_t *nf,
+                     ser_error *err);
 /* Ready for the next utterance (untaken frames are dropped); keeps plans. */
 void ser_fe_reset(ser_fe *fe);
 size_t ser_fe_dim(const ser_fe *fe);

@@ -3,12 +3,12 @@
 #define SER_CHECK_FE_H
 
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "mfcc.h"
 
-/* Runs a front end over x (n samples, all at once); returns its frames,
- * (*nf, *dim), or NULL (and *nf = *dim = 0) when ser_fe_new refuses o. */
+/* Runs a front end over x (n samples, all at once: ser_fe_utterance);
+ * returns its frames, (*nf, *dim), or NULL (and *nf = *dim = 0) when
+ * ser_fe_new refuses o (NULL and *nf = 0 when the utterance fails). */
 static float *check_fe_run(const ser_feat_opts *o, const float *x, size_t n, size_t *nf, size_t *dim)
 {
 	ser_error err;
@@ -19,12 +19,9 @@ static float *check_fe_run(const ser_feat_opts *o, const float *x, size_t n, siz
 		*nf = *dim = 0;
 		return NULL;
 	}
-	ser_fe_accept(fe, x, n, &err);
-	ser_fe_finish(fe, &err);
 	*dim = ser_fe_dim(fe);
-	*nf = ser_fe_ready(fe);
-	y = malloc((*nf + 1) * *dim * sizeof *y);
-	ser_fe_get(fe, y, *nf);
+	if (ser_fe_utterance(fe, x, n, &y, nf, &err) < 0)
+		printf("# ser_fe_utterance: %s\n", err.msg);
 	ser_fe_free(fe);
 	return y;
 }

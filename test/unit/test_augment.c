@@ -37,13 +37,11 @@ static float *frames(const char *settings, const float *x, size_t n, int *nf)
 	ser_error err;
 	ser_fe *fe;
 	float *out;
+	size_t got;
 	if (ser_feat_parse_settings(&o, settings, &err) < 0 || !(fe = ser_fe_new(&o, &err)))
 		return NULL;
-	ser_fe_accept(fe, x, n, &err);
-	ser_fe_finish(fe, &err);
-	*nf = (int)ser_fe_ready(fe);
-	out = malloc((size_t)*nf * ser_fe_dim(fe) * sizeof *out);
-	ser_fe_get(fe, out, (size_t)*nf);
+	ser_fe_utterance(fe, x, n, &out, &got, &err);
+	*nf = (int)got;
 	ser_fe_free(fe);
 	return out;
 }
