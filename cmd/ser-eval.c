@@ -15,6 +15,7 @@
 #include "metrics.h"
 #include "outfile.h"
 #include "spkmap.h"
+#include "strindex.h"
 
 static const char synopsis[] =
 	"Usage: ser-eval [-J] [-T TRUTH.tsv] [-C LIST] [-B KIND]... [--svg OUT.svg]\n"
@@ -38,50 +39,41 @@ static const char outro[] =
 
 /* ---- a set of keys seen, for duplicates ---- */
 typedef struct keyset {
-	char **slot;   /* (cap) owned strings or NULL */
-	size_t n, cap; /* cap a power of 2 */
+	char **key;         /* (n) owned strings, in the order added */
+	size_t n, cap;
+	ser_strindex index; /* of key */
 } keyset;
 
-static size_t khash(const char *s)
+static const char *keyset_key(const void *ctx, size_t k, size_t *n)
 {
-	size_t h = 5381;
-	while (*s)
-		h = h * 33 + (unsigned char)*s++;
-	return h;
+	const char *key = ((const keyset *)ctx)->key[k];
+	*n = strlen(key);
+	return key;
 }
 
 /* 1 if key was already in the set, else adds it and returns 0. */
 static int keyset_add(keyset *ks, const char *key)
 {
-	if (2 * (ks->n + 1) > ks->cap) {
-		size_t nc = ks->cap ? 2 * ks->cap : 1024;
-		char **ns = cli_calloc(nc, sizeof *ns);
-		for (size_t i = 0; i < ks->cap; i++) {
-			if (!ks->slot[i])
-				continue;
-			size_t j = khash(ks->slot[i]) & (nc - 1);
-			while (ns[j])
-				j = (j + 1) & (nc - 1);
-			ns[j] = ks->slot[i];
-		}
-		free(ks->slot);
-		ks->slot = ns;
-		ks->cap = nc;
+	size_t n = strlen(key);
+	if (ser_strindex_find(&ks->index, key, n, keyset_key, ks))
+		return 1;
+	if (ks->n == ks->cap) {
+		ks->cap = ks->cap ? 2 * ks->cap : 512;
+		ks->key = cli_realloc(ks->key, ks->cap * sizeof *ks->key);
 	}
-	size_t j = khash(key) & (ks->cap - 1);
-	for (; ks->slot[j]; j = (j + 1) & (ks->cap - 1))
-		if (strcmp(ks->slot[j], key) == 0)
-			return 1;
-	ks->slot[j] = cli_strdup(key);
+	ks->key[ks->n] = cli_strdup(key);
+	if (ser_strindex_insert(&ks->index, ks->n, key, n, keyset_key, ks) < 0)
+		cli_die(EXIT_DATA, "out of memory");
 	ks->n++;
 	return 0;
 }
 
 static void keyset_free(keyset *ks)
 {
-	for (size_t i = 0; i < ks->cap; i++)
-		free(ks->slot[i]);
-	free(ks->slot);
+	for (size_t i = 0; i < ks->n; i++)
+		free(ks->key[i]);
+	free(ks->key);
+	ser_strindex_free(&ks->index);
 }
 
 /* A count of skipped lines with the first example, for one warning. */

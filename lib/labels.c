@@ -1,7 +1,7 @@
 /* Labels: class sets, TSV label maps (truth from corpus file names: corpora.c),
  * reading ser-classify output. Interface and rules in labels.h. */
 #include "labels.h"
-#include "bytes.h"
+#include "strindex.h"
 
 #include <errno.h>
 #include <math.h>
@@ -150,52 +150,22 @@ static int read_line(FILE *f, const char *name, long lineno, char **buf, size_t 
 struct ser_labelmap {
 	ser_labelmap_entry *e;  /* (n) entries in file order; e[i].key owns the line */
 	size_t n, cap;
-	size_t *slot;           /* (nslot) hash table: entry index + 1, 0 = empty */
-	size_t nslot;           /* power of 2 */
+	ser_strindex keys;      /* of the entries by key */
 	int speakers;           /* key<TAB>speaker lines too (ser_speakermap_load) */
-	size_t *sslot;          /* (nslot) the same by key stem (ser_key_stem), built after reading */
+	ser_strindex stems;     /* the same by key stem (ser_key_stem), built after reading */
 };
 
-static uint64_t hash_n(const char *s, size_t n)
+static const char *entry_key(const void *ctx, size_t k, size_t *n)
 {
-	return ser_fnv1a64_more(SER_FNV1A64_BASIS, s, n);
+	const char *key = ((const ser_labelmap *)ctx)->e[k].key;
+	*n = strlen(key);
+	return key;
 }
 
 static const ser_labelmap_entry *get_n(const ser_labelmap *m, const char *key, size_t n)
 {
-	if (!m->nslot)
-		return NULL;
-	for (size_t i = (size_t)hash_n(key, n) & (m->nslot - 1);; i = (i + 1) & (m->nslot - 1)) {
-		size_t k = m->slot[i];
-		if (!k)
-			return NULL;
-		const ser_labelmap_entry *e = &m->e[k - 1];
-		if (strncmp(e->key, key, n) == 0 && e->key[n] == '\0')
-			return e;
-	}
-}
-
-static void put(ser_labelmap *m, size_t idx)
-{
-	const char *key = m->e[idx].key;
-	size_t i = (size_t)hash_n(key, strlen(key)) & (m->nslot - 1);
-	while (m->slot[i])
-		i = (i + 1) & (m->nslot - 1);
-	m->slot[i] = idx + 1;
-}
-
-static int grow_table(ser_labelmap *m)
-{
-	size_t ns = m->nslot ? m->nslot * 2 : 64;
-	size_t *s = calloc(ns, sizeof *s);
-	if (!s)
-		return SER_ENOMEM;
-	free(m->slot);
-	m->slot = s;
-	m->nslot = ns;
-	for (size_t i = 0; i < m->n; i++)
-		put(m, i);
-	return SER_OK;
+	size_t k = ser_strindex_find(&m->keys, key, n, entry_key, m);
+	return k ? &m->e[k - 1] : NULL;
 }
 
 /* A key's stem: its file name without the last extension, as ser_key_stem. */
@@ -206,19 +176,20 @@ static const char *stem_of(const char *key, size_t *n)
 	return b;
 }
 
+static const char *entry_stem(const void *ctx, size_t k, size_t *n)
+{
+	return stem_of(((const ser_labelmap *)ctx)->e[k].key, n);
+}
+
 static int build_stems(ser_labelmap *m)
 {
-	if (!m->nslot)
-		return SER_OK;
-	if (!(m->sslot = calloc(m->nslot, sizeof *m->sslot)))
+	if (ser_strindex_reserve(&m->stems, m->n, entry_stem, m) < 0)
 		return SER_ENOMEM;
 	for (size_t k = 0; k < m->n; k++) {
 		size_t n;
 		const char *st = stem_of(m->e[k].key, &n);
-		size_t i = (size_t)hash_n(st, n) & (m->nslot - 1);
-		while (m->sslot[i])
-			i = (i + 1) & (m->nslot - 1);
-		m->sslot[i] = k + 1;
+		if (ser_strindex_insert(&m->stems, k, st, n, entry_stem, m) < 0)
+			return SER_ENOMEM;
 	}
 	return SER_OK;
 }
@@ -227,16 +198,13 @@ const ser_labelmap_entry *ser_labelmap_match(const ser_labelmap *m, const char *
                                              const ser_labelmap_entry **clash)
 {
 	const ser_labelmap_entry *e = ser_labelmap_find(m, key), *hit = NULL;
-	size_t n, kn;
+	size_t n, k, at = 0;
 	const char *st = stem_of(key, &n);
 	*clash = NULL;
-	if (e || !m->sslot)
+	if (e)
 		return e;
-	for (size_t i = (size_t)hash_n(st, n) & (m->nslot - 1); m->sslot[i]; i = (i + 1) & (m->nslot - 1)) {
-		const ser_labelmap_entry *c = &m->e[m->sslot[i] - 1];
-		const char *cs = stem_of(c->key, &kn);
-		if (kn != n || memcmp(cs, st, n))
-			continue;
+	while ((k = ser_strindex_next(&m->stems, st, n, entry_stem, m, &at))) {
+		const ser_labelmap_entry *c = &m->e[k - 1];
 		if (hit) {
 			*clash = hit->line < c->line ? c : hit;
 			return NULL;
@@ -253,8 +221,8 @@ void ser_labelmap_free(ser_labelmap *m)
 	for (size_t i = 0; i < m->n; i++)
 		free((char *)m->e[i].key);
 	free(m->e);
-	free(m->slot);
-	free(m->sslot);
+	ser_strindex_free(&m->keys);
+	ser_strindex_free(&m->stems);
 	free(m);
 }
 
@@ -331,12 +299,8 @@ static int map_line(ser_labelmap *m, const char *name, long lineno, const char *
 	}
 	m->e[m->n] = (ser_labelmap_entry){ f[0], f[1], nf == 3 ? f[2] : NULL, lineno };
 	m->n++;
-	if (2 * m->n > m->nslot) {
-		if (grow_table(m) < 0)
-			return ser_seterr(err, SER_ENOMEM, "%s: out of memory", name);
-	} else {
-		put(m, m->n - 1);
-	}
+	if (ser_strindex_insert(&m->keys, m->n - 1, f[0], strlen(f[0]), entry_key, m) < 0)
+		return ser_seterr(err, SER_ENOMEM, "%s: out of memory", name);
 	return SER_OK;
 }
 

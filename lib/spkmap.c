@@ -1,6 +1,6 @@
 /* Kaldi utt2spk / spk2utt speaker maps: see spkmap.h. */
 #include "spkmap.h"
-#include "featio.h"
+#include "strindex.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -16,8 +16,7 @@ struct utt {
 struct ser_spkmap {
 	struct utt *u;
 	size_t n, cap;
-	size_t *slot, *sslot;   /* (nslot) by key and by stem: index + 1 */
-	size_t nslot;
+	ser_strindex keys, stems;   /* of u by key and by stem */
 };
 
 static const char *stem_of(const char *key, size_t *n)
@@ -29,28 +28,32 @@ static const char *stem_of(const char *key, size_t *n)
 	return b;
 }
 
-static size_t hash(const char *s, size_t n, size_t nslot)
+static const char *utt_key(const void *ctx, size_t k, size_t *n)
 {
-	return (size_t)ser_fingerprint(s, n) & (nslot - 1);
+	const char *key = ((const ser_spkmap *)ctx)->u[k].key;
+	*n = strlen(key);
+	return key;
 }
 
+static const char *utt_stem(const void *ctx, size_t k, size_t *n)
+{
+	return stem_of(((const ser_spkmap *)ctx)->u[k].key, n);
+}
+
+/* 0, 1 + the index of the first utterance given twice, or SER_ENOMEM. */
 static int index_all(ser_spkmap *m)
 {
-	m->nslot = 64;
-	while (m->nslot < 2 * m->n)
-		m->nslot *= 2;
-	if (!(m->slot = calloc(m->nslot, sizeof *m->slot)) || !(m->sslot = calloc(m->nslot, sizeof *m->sslot)))
+	if (ser_strindex_reserve(&m->keys, m->n, utt_key, m) < 0
+	    || ser_strindex_reserve(&m->stems, m->n, utt_stem, m) < 0)
 		return SER_ENOMEM;
 	for (size_t k = 0; k < m->n; k++) {
-		size_t sn, i = hash(m->u[k].key, strlen(m->u[k].key), m->nslot);
-		const char *st = stem_of(m->u[k].key, &sn);
-		for (; m->slot[i]; i = (i + 1) & (m->nslot - 1))
-			if (!strcmp(m->u[m->slot[i] - 1].key, m->u[k].key))
-				return (int)k + 1;   /* duplicate: 1 + its index */
-		m->slot[i] = k + 1;
-		for (i = hash(st, sn, m->nslot); m->sslot[i]; i = (i + 1) & (m->nslot - 1))
-			;
-		m->sslot[i] = k + 1;
+		size_t kn, sn;
+		const char *key = utt_key(m, k, &kn), *st = stem_of(key, &sn);
+		if (ser_strindex_find(&m->keys, key, kn, utt_key, m))
+			return (int)k + 1;
+		if (ser_strindex_insert(&m->keys, k, key, kn, utt_key, m) < 0
+		    || ser_strindex_insert(&m->stems, k, st, sn, utt_stem, m) < 0)
+			return SER_ENOMEM;
 	}
 	return 0;
 }
@@ -144,22 +147,17 @@ ser_spkmap *ser_spkmap_load(const char *path, int spk2utt, ser_error *err)
 
 const char *ser_spkmap_get(const ser_spkmap *m, const char *key, int *clash)
 {
-	size_t sn, kn;
+	size_t sn, k, at = 0;
 	const char *st = stem_of(key, &sn), *hit = NULL;
 	*clash = 0;
-	for (size_t i = hash(key, strlen(key), m->nslot); m->slot[i]; i = (i + 1) & (m->nslot - 1))
-		if (!strcmp(m->u[m->slot[i] - 1].key, key))
-			return m->u[m->slot[i] - 1].spk;
-	for (size_t i = hash(st, sn, m->nslot); m->sslot[i]; i = (i + 1) & (m->nslot - 1)) {
-		const struct utt *u = &m->u[m->sslot[i] - 1];
-		const char *us = stem_of(u->key, &kn);
-		if (kn != sn || memcmp(us, st, sn))
-			continue;
+	if ((k = ser_strindex_find(&m->keys, key, strlen(key), utt_key, m)))
+		return m->u[k - 1].spk;
+	while ((k = ser_strindex_next(&m->stems, st, sn, utt_stem, m, &at))) {
 		if (hit) {
 			*clash = 1;
 			return NULL;
 		}
-		hit = u->spk;
+		hit = m->u[k - 1].spk;
 	}
 	return hit;
 }
@@ -178,7 +176,7 @@ void ser_spkmap_free(ser_spkmap *m)
 		free(m->u[i].spk);
 	}
 	free(m->u);
-	free(m->slot);
-	free(m->sslot);
+	ser_strindex_free(&m->keys);
+	ser_strindex_free(&m->stems);
 	free(m);
 }
