@@ -4,7 +4,12 @@
 set -u
 PATH="$SER_BIN:$PATH"
 export PATH
-T=$(mktemp -d "$SER_TMP/t.XXXXXX")
+# every test works in its own folder; without one, nothing runs (an empty
+# $T would put the tests' files in /)
+T=$(mktemp -d "$SER_TMP/t.XXXXXX") && [ -d "$T" ] || {
+	printf 'not ok - no temporary folder under SER_TMP (%s)\n' "$SER_TMP"
+	exit 1
+}
 
 ok() { printf 'ok - %s\n' "$*"; }
 notok() { printf 'not ok - %s\n' "$*"; }
