@@ -84,16 +84,37 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The directories from the one given down to the one being read: a
+ * directory met again below itself (a symbolic link to an ancestor) is a
+ * loop and is not entered. */
+struct dir_chain {
+	dev_t dev;
+	ino_t ino;
+	const struct dir_chain *up;
+};
+
+static int in_chain(const struct dir_chain *c, const struct stat *st)
+{
+	for (; c; c = c->up)
+		if (c->dev == st->st_dev && c->ino == st->st_ino)
+			return 1;
+	return 0;
+}
+
 /* Audio files under dir, depth first, in name order. 0 or EXIT_DATA. */
-static int add_dir(struct list *l, const char *dir, int depth)
+static int add_dir(struct list *l, const char *dir, const struct dir_chain *up, int depth)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
+	struct stat self;
 	int first = l->n, rc = 0;
-	if (!d) {
+	if (!d || fstat(dirfd(d), &self) < 0) {
 		cli_warn("%s: %s", dir, strerror(errno));
+		if (d)
+			closedir(d);
 		return EXIT_DATA;
 	}
+	struct dir_chain here = { self.st_dev, self.st_ino, up };
 	while ((e = readdir(d)) != NULL) {
 		char *p;
 		struct stat st;
@@ -101,8 +122,10 @@ static int add_dir(struct list *l, const char *dir, int depth)
 			continue;
 		p = cli_realloc(NULL, strlen(dir) + strlen(e->d_name) + 2);
 		sprintf(p, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", e->d_name);
-		if (stat(p, &st) == 0 && S_ISDIR(st.st_mode) && depth < 32)
-			rc |= add_dir(l, p, depth + 1);
+		if (stat(p, &st) < 0)
+			;   /* a dangling link or a file gone meanwhile: not audio */
+		else if (S_ISDIR(st.st_mode) && depth < 32 && !in_chain(&here, &st))
+			rc |= add_dir(l, p, &here, depth + 1);
 		else if (S_ISREG(st.st_mode) && is_audio_name(e->d_name))
 			list_add(l, p);
 		free(p);
@@ -748,7 +771,7 @@ static void build_list(struct list *l, char **paths, int n, int *status)
 	for (int i = 0; i < n; i++) {
 		struct stat st;
 		if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode))
-			*status |= add_dir(l, paths[i], 0);
+			*status |= add_dir(l, paths[i], NULL, 0);
 		else
 			list_add(l, paths[i]);   /* a file that fails is reported when played */
 	}

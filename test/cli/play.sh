@@ -36,6 +36,15 @@ check "the message names the file" grep -q "^ser-play: $T/none.wav: " "$T/err"
 check "and the good file was played" grep -q "short.wav" "$T/out"
 status 2 "no such device -> 2" ser-play $M -D no_such_device_x "$T/short.wav"
 check "the message names the device" grep -q '^ser-play: no_such_device_x: ' "$T/err"
+# a symbolic link back to an ancestor is a loop, not a tree 32 levels deep
+mkdir -p "$T/loop/a"
+cp "$T/short.wav" "$T/loop/a/x.wav"
+ln -s .. "$T/loop/a/up"
+ln -s "$T/loop" "$T/loop/a/top"
+ln -s "$T/nowhere" "$T/loop/a/dangling.wav"
+status 0 "a directory with links to its ancestors" timeout 60 ser-play $M -D fileout -w 1 -H 0.5 "$T/loop"
+check "each file once: the links to ancestors are not followed ($(cut -f1 "$T/out" | uniq | wc -l) files)" \
+	test "$(cut -f1 "$T/out" | uniq)" = "$T/loop/a/x.wav"
 mkdir -p "$T/empty"
 status 2 "an empty directory -> 2" ser-play $M -D fileout "$T/empty"
 status 1 "no FILE -> 1" ser-play $M
