@@ -104,6 +104,14 @@ else
 fi
 
 # ---------------- ser-classify / ser-train ----------------
+# flip_byte FILE AT MASK: FILE with its byte at offset AT xor MASK (so it
+# always changes, whatever the byte was: a model records temporary paths)
+flip_byte() {
+	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	head -c "$2" "$1"
+	printf "\\$(printf '%03o' $((b ^ $3)))"
+	tail -c +$(($2 + 2)) "$1"
+}
 if have ser-classify && have ser-train && have ser-mfcc && have sox; then
 	D=$H/wav; mkdir -p "$D"
 	for a in 01 02; do
@@ -123,7 +131,7 @@ if have ser-classify && have ser-train && have ser-mfcc && have sox; then
 			refuse 2 ser-classify "classify: model cut to $cut of $n bytes" ser-classify -m "$H/mc.ser" "$H/f.feat"
 		done
 		for at in 10 30 50 $((n / 2)) $((n - 3)); do
-			{ head -c "$at" "$H/m.ser"; printf '\125'; tail -c +$((at + 2)) "$H/m.ser"; } >"$H/mf.ser"
+			flip_byte "$H/m.ser" "$at" 85 >"$H/mf.ser"
 			refuse 2 ser-classify "classify: model with byte $at changed" ser-classify -m "$H/mf.ser" "$H/f.feat"
 		done
 		refuse 2 ser-classify "classify: a directory as model" ser-classify -m "$H" "$H/f.feat"
@@ -135,7 +143,7 @@ if have ser-classify && have ser-train && have ser-mfcc && have sox; then
 			sane "classify: feature stream cut to $cut of $fn bytes" ser-classify -m "$H/m.ser" "$H/fc.feat"
 		done
 		for at in 4 20 200 $((fn / 2)) $((fn - 2)); do
-			{ head -c "$at" "$H/f.feat"; printf '\252'; tail -c +$((at + 2)) "$H/f.feat"; } >"$H/ff.feat"
+			flip_byte "$H/f.feat" "$at" 170 >"$H/ff.feat"
 			refuse 2 ser-classify "classify: feature stream with byte $at changed" ser-classify -m "$H/m.ser" "$H/ff.feat"
 		done
 		{ cat "$H/f.feat"; head -c 300 "$H/f.feat"; } >"$H/fcat.feat"
