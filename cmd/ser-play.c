@@ -75,8 +75,7 @@ static void list_add(struct list *l, const char *path)
 		l->cap = l->cap ? 2 * l->cap : 64;
 		l->path = cli_realloc(l->path, (size_t)l->cap * sizeof *l->path);
 	}
-	l->path[l->n] = cli_realloc(NULL, strlen(path) + 1);
-	strcpy(l->path[l->n++], path);
+	l->path[l->n++] = cli_strdup(path);
 }
 
 static int cmp_str(const void *a, const void *b)
