@@ -1177,7 +1177,10 @@ static void print_info(const ser_model *m, const char *path)
 	static const char *const norms[] = {
 		"none", "training mean and spread", "utterance mean, training spread",
 		"per speaker (training statistics unless --adapt gives the recordings')",
-		"speaker mean (the training mean unless --adapt gives the recordings'), training spread"
+		"speaker mean (the training mean unless --adapt gives the recordings'), training spread",
+		"training mean and spread, each window's level taken away",
+		"speaker mean (the training mean unless --adapt gives the recordings'), training spread, "
+		"each window's level taken away"
 	};
 	printf("normalisation: %s\n", norms[m->norm_mode]);
 	printf("features: %s\n", m->feat_settings);

@@ -188,7 +188,7 @@ static void save(ser_model *m, const char *path, ser_text *rec, const char *tail
  * those it sets are taken from it. */
 /* --norm's choices in option order, and back */
 static const int norm_modes[] = { SER_NORM_NONE, SER_NORM_UTT_MEAN, SER_NORM_GLOBAL, SER_NORM_SPEAKER,
-                                  SER_NORM_SPEAKER_MEAN };
+                                  SER_NORM_SPEAKER_MEAN, SER_NORM_LEVEL, SER_NORM_SPEAKER_LEVEL };
 
 static int norm_option(int mode)
 {
@@ -314,7 +314,8 @@ static FILE *log_resume(const char *path, long epoch)
 
 static const char *const optims[] = { "sgd", "rmsprop", "adam", "adamw", NULL };
 static const char *const scheds[] = { "constant", "cosine", NULL };
-static const char *const norms[] = { "none", "utt", "global", "speaker", "speaker-mean", NULL };
+static const char *const norms[] = { "none", "utt", "global", "speaker", "speaker-mean", "level",
+                                     "speaker-level", NULL };
 static const char *const cws[] = { "none", "balanced", "corpus", NULL };
 static const char *const losscls[] = { "all", "corpus", NULL };
 
@@ -507,8 +508,9 @@ static void input_options(struct job *j, int layout)
 		o->norm = layout == SER_LAYOUT_VECTOR ? SER_NORM_NONE : SER_NORM_UTT_MEAN;
 	else
 		o->norm = norm_modes[o->norm];
-	if (o->norm == SER_NORM_UTT_MEAN && layout == SER_LAYOUT_VECTOR)
-		cli_usage_error("--norm utt needs frame features (these are pooled)");
+	if ((o->norm == SER_NORM_UTT_MEAN || ser_norm_level(o->norm)) && layout == SER_LAYOUT_VECTOR)
+		cli_usage_error("--norm %s needs frame features (these are pooled)",
+		                norms[norm_option(o->norm)]);
 	if (ser_specaug_parse(&j->sa, o->specaug ? o->specaug
 	                      : (j->seed_arch || layout == SER_LAYOUT_VECTOR) ? "none" : "20:2:6:2",
 	                      &err) < 0)
@@ -570,6 +572,15 @@ static void network(struct job *j, long *trimmed)
 		cli_die(EXIT_DATA, "%s", err.msg);
 }
 
+/* The statistics mode of a normalisation: per-speaker modes store those of
+ * all training frames (their level taken away for SPEAKER_LEVEL). */
+static int stats_mode(int norm)
+{
+	if (norm == SER_NORM_SPEAKER_LEVEL)
+		return SER_NORM_LEVEL;
+	return ser_norm_per_speaker(norm) ? SER_NORM_GLOBAL : norm;
+}
+
 /* The rest of the model: classes, feature settings, normalisation. */
 static void model_fields(struct job *j)
 {
@@ -591,17 +602,18 @@ static void model_fields(struct job *j)
 	m->norm_mode = j->o.norm;
 	if (j->o.norm == SER_NORM_NONE)
 		return;
+	if (ser_model_set_level(m, &err) < 0)
+		cli_die(EXIT_DATA, "%s: --norm %s: %s", j->first, norms[norm_option(j->o.norm)], err.msg);
 	m->norm_mean = cli_calloc(ds->dim, sizeof *m->norm_mean);
 	m->norm_std = cli_calloc(ds->dim, sizeof *m->norm_std);
 	if (j->init) {
 		memcpy(m->norm_mean, j->init->norm_mean, ds->dim * sizeof *m->norm_mean);
 		memcpy(m->norm_std, j->init->norm_std, ds->dim * sizeof *m->norm_std);
-	} else if (ser_ds_norm_stats(ds, SER_PART_TRAIN,
-	                             j->o.norm >= SER_NORM_SPEAKER ? SER_NORM_GLOBAL : j->o.norm,
-	                             m->idct, m->norm_mean, m->norm_std, &err) < 0)
+	} else if (ser_ds_norm_stats(ds, SER_PART_TRAIN, stats_mode(j->o.norm), m, m->norm_mean,
+	                             m->norm_std, &err) < 0)
 		cli_die(EXIT_DATA, "%s", err.msg);
 	/* per speaker: each speaker's own statistics for its utterances */
-	if (j->o.norm >= SER_NORM_SPEAKER && ser_ds_speaker_norm(&j->ds, m, &err) < 0)
+	if (ser_norm_per_speaker(j->o.norm) && ser_ds_speaker_norm(&j->ds, m, &err) < 0)
 		cli_die(EXIT_DATA, "%s", err.msg);
 }
 
@@ -919,7 +931,8 @@ static const cli_opt train_opts[] = {
 	  .help = "input normalisation: utt = utterance mean removed then divided by the training "
 	          "std, global = training mean and std, speaker = each speaker's own mean and std "
 	          "(ser-classify --adapt gives a new speaker's), speaker-mean = the speaker's mean and "
-	          "the training std" },
+	          "the training std, level = global with each crop's overall level (mean log mel "
+	          "energy, or C0) taken away, speaker-level = speaker-mean with it" },
 	{ .name = "class-weights", .key = O_CW, .type = CLI_CHOICE, .arg = "NAME", .choices = cws,
 	  .dest = &po.cw, .about = "none for seed, else balanced",
 	  .help = "balanced = classes weigh alike; corpus = every (corpus, class) pair weighs alike" },

@@ -25,10 +25,12 @@ static const float *model_frames(const float *idct, size_t d, const ser_utt *u, 
 	return *tx;
 }
 
-int ser_ds_norm_stats(const ser_dataset *ds, int part, int mode, const float *idct, float *mean,
+int ser_ds_norm_stats(const ser_dataset *ds, int part, int mode, const ser_model *m, float *mean,
                       float *std, ser_error *err)
 {
 	size_t d = ds->dim;
+	const float *idct = m && m->input_idct ? m->idct : NULL;
+	size_t lf = m ? (size_t)m->level_first : 0, ll = m ? lf + (size_t)m->level_count : 0;
 	double *s = calloc(3 * d, sizeof *s), *s2 = s + d, *um = s + 2 * d;
 	double frames = 0;
 	float *tx = NULL;
@@ -52,6 +54,14 @@ int ser_ds_norm_stats(const ser_dataset *ds, int part, int mode, const float *id
 					um[j] += u->x[(size_t)t * d + j];
 			for (size_t j = 0; j < d; j++)
 				um[j] /= u->n;
+		} else if (mode == SER_NORM_LEVEL && ll > lf) {   /* the utterance's level */
+			double lv = 0;
+			for (int t = 0; t < u->n; t++)
+				for (size_t j = lf; j < ll; j++)
+					lv += u->x[(size_t)t * d + j];
+			lv /= (double)u->n * (double)(ll - lf);
+			for (size_t j = lf; j < ll; j++)
+				um[j] = lv;
 		}
 		for (int t = 0; t < u->n; t++)
 			for (size_t j = 0; j < d; j++) {
@@ -66,9 +76,9 @@ int ser_ds_norm_stats(const ser_dataset *ds, int part, int mode, const float *id
 		return ser_seterr(err, SER_EINVAL, "no frames for normalisation statistics");
 	}
 	for (size_t j = 0; j < d; j++) {
-		double m = s[j] / frames, v = s2[j] / frames - m * m;
+		double mu = s[j] / frames, v = s2[j] / frames - mu * mu;
 		double sd = v > 0 ? sqrt(v) : 0;
-		mean[j] = mode == SER_NORM_UTT_MEAN ? 0.0f : (float)m;
+		mean[j] = mode == SER_NORM_UTT_MEAN ? 0.0f : (float)mu;
 		std[j] = (float)(sd < 1e-5 ? 1e-5 : sd);
 	}
 	free(s);

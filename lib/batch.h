@@ -12,12 +12,14 @@
 #include "model.h"
 #include "rng.h"
 
-/* (idct: the model's input transform (ser_model.idct) applied to the frames
- * first, or NULL.)
+/* (m: the model whose input these are: its inverse DCT applied to the
+ * frames first, its level dimensions; or NULL: the frames as they are.)
  * Per-dimension mean and std (dim each) over the frames of utterances in
  * `part`: mode SER_NORM_GLOBAL uses raw frames, SER_NORM_UTT_MEAN frames
- * minus their utterance mean (mean is then 0). std is floored at 1e-5. */
-int ser_ds_norm_stats(const ser_dataset *ds, int part, int mode, const float *idct, float *mean,
+ * minus their utterance mean (mean is then 0), SER_NORM_LEVEL frames whose
+ * level dimensions lose the utterance's level (their mean over the
+ * utterance). std is floored at 1e-5. */
+int ser_ds_norm_stats(const ser_dataset *ds, int part, int mode, const ser_model *m, float *mean,
                       float *std, ser_error *err);
 
 /* Per-speaker normalisation (SER_NORM_SPEAKER): the statistics of each

@@ -126,8 +126,14 @@ static int validate(const ser_model *m, ser_error *err)
 		return ser_seterr(err, SER_EINVAL, "model: unknown input layout %d", m->layout);
 	if (m->norm_mode < SER_NORM_NONE || m->norm_mode > SER_NORM_LAST)
 		return ser_seterr(err, SER_EINVAL, "model: unknown normalisation %d", m->norm_mode);
-	if (m->norm_mode == SER_NORM_UTT_MEAN && m->layout == SER_LAYOUT_VECTOR)
-		return ser_seterr(err, SER_EINVAL, "model: per-utterance mean needs the frames layout");
+	if ((m->norm_mode == SER_NORM_UTT_MEAN || ser_norm_level(m->norm_mode)) &&
+	    m->layout == SER_LAYOUT_VECTOR)
+		return ser_seterr(err, SER_EINVAL, "model: per-utterance %s needs the frames layout",
+		                  m->norm_mode == SER_NORM_UTT_MEAN ? "mean" : "level");
+	if (ser_norm_level(m->norm_mode) &&
+	    (m->level_count < 1 || m->level_first < 0 ||
+	     (uint32_t)m->level_first + (uint32_t)m->level_count > m->feat_dim))
+		return ser_seterr(err, SER_EINVAL, "model: level normalisation without level dimensions");
 	if (m->norm_mode != SER_NORM_NONE) {
 		if (!m->norm_mean || !m->norm_std)
 			return ser_seterr(err, SER_EINVAL, "model: normalisation without mean/std arrays");
@@ -426,6 +432,8 @@ static int read_input(mread *d, ser_model *m, uint32_t version)
 	}
 	if (!(m->train_record = get_str(r, SER_MODEL_TEXT_MAX, &d->over)))
 		return MR_BAD_STR;
+	if (!r->bad && ser_model_set_level(m, d->err) < 0)
+		return bad(d, "level normalisation of features without level columns", SER_EFORMAT);
 	return MR_OK;
 }
 
@@ -568,6 +576,40 @@ int ser_model_set_idct(ser_model *m, int on, ser_error *err)
 	return 0;
 }
 
+int ser_norm_per_speaker(int mode)
+{
+	return mode == SER_NORM_SPEAKER || mode == SER_NORM_SPEAKER_MEAN ||
+	       mode == SER_NORM_SPEAKER_LEVEL;
+}
+
+int ser_norm_level(int mode)
+{
+	return mode == SER_NORM_LEVEL || mode == SER_NORM_SPEAKER_LEVEL;
+}
+
+int ser_model_set_level(ser_model *m, ser_error *err)
+{
+	ser_feat_opts fo;
+	ser_frame_layout fl;
+	m->level_first = m->level_count = 0;
+	if (!ser_norm_level(m->norm_mode))
+		return 0;
+	if (m->input_idct) {   /* the input is log mel energies: all of them */
+		m->level_count = (int)m->feat_dim;
+		return 0;
+	}
+	if (!m->feat_settings || ser_feat_parse_settings(&fo, m->feat_settings, err) < 0)
+		return ser_seterr(err, SER_EINVAL, "level normalisation: feature settings unreadable");
+	ser_frame_layout_of(&fo, &fl);
+	if (fl.energy_count < 1 || fl.dim != (int)m->feat_dim ||
+	    fl.energy_first + fl.energy_count > fl.dim)
+		return ser_seterr(err, SER_EINVAL, "level normalisation: these features have no level "
+		                  "(log energy, C0 or log mel) columns");
+	m->level_first = fl.energy_first;
+	m->level_count = fl.energy_count;
+	return 0;
+}
+
 void ser_idct_frames(const float *idct, int dim, const float *frames, int n, float *out)
 {
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, dim, dim, 1.0f, frames, dim, idct,
@@ -597,11 +639,26 @@ int ser_model_input_with(const ser_model *m, const float *frames, int n_frames,
 		for (int j = 0; j < D; j++)
 			for (int t = 0; t < n_frames; t++)
 				out[(size_t)j * n_frames + t] = frames[(size_t)t * D + j];
+	int lf = m->level_first, ll = m->level_first + m->level_count;
+	float level = 0.0f;
+	if (ser_norm_level(m->norm_mode)) {   /* the crop's level over the mean */
+		double sum = 0;
+		for (int j = lf; j < ll; j++) {
+			const float *row = out + (size_t)j * n_frames;
+			float mu = mean ? mean[j] : m->norm_mean[j];
+			for (int t = 0; t < n_frames; t++)
+				sum += row[t] - mu;
+		}
+		level = (float)(sum / ((double)(ll - lf) * n_frames));
+	}
 	for (int j = 0; j < D; j++) {
 		float *row = out + (size_t)j * n_frames, mu = 0.0f, sc = 1.0f;
 		if (m->norm_mode == SER_NORM_GLOBAL || m->norm_mode == SER_NORM_SPEAKER) {
 			mu = mean ? mean[j] : m->norm_mean[j];
 			sc = 1.0f / (std ? std[j] : m->norm_std[j]);
+		} else if (ser_norm_level(m->norm_mode)) {
+			mu = (mean ? mean[j] : m->norm_mean[j]) + (j >= lf && j < ll ? level : 0.0f);
+			sc = 1.0f / m->norm_std[j];
 		} else if (m->norm_mode == SER_NORM_SPEAKER_MEAN) {
 			mu = mean ? mean[j] : m->norm_mean[j];
 			sc = 1.0f / m->norm_std[j];

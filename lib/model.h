@@ -37,11 +37,25 @@ enum ser_model_norm {
 	                          speaker's own); mean, std stored are those of all
 	                          training frames, used when no adaptation
 	                          statistics are given (adapt.h) */
-	SER_NORM_SPEAKER_MEAN = 4 /* x = (x - mean[j]) / std[j]: the mean of the
+	SER_NORM_SPEAKER_MEAN = 4, /* x = (x - mean[j]) / std[j]: the mean of the
 	                          utterance's speaker (as SPEAKER), the spread of
 	                          all training frames */
+	SER_NORM_LEVEL = 5,    /* x = (x - mean[j] - level) / std[j]: the training
+	                          mean and spread, and the crop's level taken away:
+	                          level = the mean of x - mean over the crop's frames
+	                          and the level dimensions (the log mel energies, or
+	                          C0 of cepstra; ser_model_set_level), subtracted
+	                          from those dimensions only. Invariant to gain;
+	                          the spectral shape of the crop is kept */
+	SER_NORM_SPEAKER_LEVEL = 6 /* the same with the mean of the utterance's
+	                          speaker (as SPEAKER_MEAN) */
 };
-#define SER_NORM_LAST SER_NORM_SPEAKER_MEAN
+#define SER_NORM_LAST SER_NORM_SPEAKER_LEVEL
+/* 1: the mode normalises by each speaker's statistics (trained with each
+ * speaker's own; ser-classify --adapt=speaker gives a new speaker's). */
+int ser_norm_per_speaker(int mode);
+/* 1: the mode takes each crop's level away (LEVEL, SPEAKER_LEVEL). */
+int ser_norm_level(int mode);
 
 /* A model. Every pointer is owned by the model (malloc'd; freed by
  * ser_model_free), so a trainer fills it with malloc'd/strdup'd data. */
@@ -71,6 +85,9 @@ typedef struct ser_model {
 	                            utterance at once. 1..SER_MODEL_WINDOW_MAX, hop
 	                            1..window; frames layout only */
 	char *train_record;      /* free text: command line, seed, held-out speakers; may be NULL */
+	int level_first, level_count; /* the level dimensions of the model input for
+	                            the LEVEL modes, made by ser_model_set_level from
+	                            the feature settings (not stored); else 0, 0 */
 } ser_model;
 
 /* Writes m to path with ser_out_open (outfile.h): a device or FIFO in
@@ -93,6 +110,12 @@ void ser_model_free(ser_model *m);
 
 /* Sets input_idct (0 or 1) and makes or frees the matrix. */
 int ser_model_set_idct(ser_model *m, int on, ser_error *err);
+/* Sets level_first/level_count from norm_mode, feat_settings and
+ * input_idct: with the inverse DCT every dimension (log mel energies),
+ * else the columns the frame's log energy comes from (ser_frame_layout:
+ * C0, or the log mel energies of frames without a DCT); 0, 0 for the
+ * other modes. Errors when a LEVEL mode's settings name no such columns. */
+int ser_model_set_level(ser_model *m, ser_error *err);
 /* out (n, dim) = frames (n, dim) . idct: l_m = sum_k c_k idct[k][m]. */
 void ser_idct_frames(const float *idct, int dim, const float *frames, int n, float *out);
 

@@ -120,3 +120,35 @@ status 0 "adapt: train --norm speaker-mean" train -o "$T/sm.ser" --norm speaker-
 xargs ser-classify -m "$T/sm.ser" -P --no-vad < "$T/list" > "$T/sm0.tsv"
 xargs ser-classify -m "$T/sm.ser" -P --no-vad --adapt=speaker < "$T/list" > "$T/sm1.tsv"
 check "adapt: --adapt=speaker moves a speaker-mean model's probabilities" sh -c "! cmp -s '$T/sm0.tsv' '$T/sm1.tsv'"
+
+# --norm level / speaker-level: each crop's level taken away, so a recording
+# 20 dB quieter (float samples: the same noise floor) gets the same
+# probabilities to rounding; a globally normalised model moves with the level
+Q=$T/quiet; mkdir -p "$Q"
+for f in "$D"/*.wav; do sox "$f" -e float -b 32 "$Q/${f##*/}" gain -20; done
+ls "$Q"/*.wav > "$T/qlist"
+# worst probability difference of two -P outputs, the same files in order
+pdiff() { paste "$1" "$2" | awk -F'\t' '{ n = NF / 2; for (i = 3; i <= n; i++) { d = $i - $(i + n); if (d < 0) d = -d; if (d > w) w = d } } END { print w + 0 }'; }
+train -o "$T/lv.ser" --norm level --epochs 10 "$T/f.feat" 2>/dev/null
+check "adapt: the record says norm level" sh -c "ser-classify -m '$T/lv.ser' --info | grep -q ', norm level, '"
+check "adapt: --info names the level normalisation" sh -c "ser-classify -m '$T/lv.ser' --info | grep -q '^normalisation: training mean and spread, each window.s level taken away'"
+xargs ser-classify -m "$T/lv.ser" -P --no-vad < "$T/list" > "$T/lv0.tsv"
+xargs ser-classify -m "$T/lv.ser" -P --no-vad < "$T/qlist" > "$T/lv1.tsv"
+w=$(pdiff "$T/lv0.tsv" "$T/lv1.tsv")
+check "adapt: --norm level: 20 dB quieter, probabilities within 0.001 (worst $w)" awk "BEGIN { exit !($w < 0.001) }"
+cut -f2 "$T/lv0.tsv" > "$T/lv.l0"; cut -f2 "$T/lv1.tsv" > "$T/lv.l1"
+check "adapt: --norm level: 20 dB quieter, the same labels" cmp -s "$T/lv.l0" "$T/lv.l1"
+xargs ser-classify -m "$T/glob.ser" -P --no-vad < "$T/list" > "$T/g0.tsv"
+xargs ser-classify -m "$T/glob.ser" -P --no-vad < "$T/qlist" > "$T/g1.tsv"
+g=$(pdiff "$T/g0.tsv" "$T/g1.tsv")
+check "adapt: --norm global moves more with the level ($g against $w)" awk "BEGIN { exit !($g > 0.02 && $g > 20 * $w) }"
+status 0 "adapt: train --norm speaker-level" train -o "$T/sl.ser" --norm speaker-level --epochs 10 "$T/f.feat"
+xargs ser-classify -m "$T/sl.ser" -P --no-vad < "$T/list" > "$T/sl0.tsv"
+xargs ser-classify -m "$T/sl.ser" -P --no-vad < "$T/qlist" > "$T/sl1.tsv"
+w=$(pdiff "$T/sl0.tsv" "$T/sl1.tsv")
+check "adapt: --norm speaker-level: 20 dB quieter, probabilities within 0.001 (worst $w)" awk "BEGIN { exit !($w < 0.001) }"
+xargs ser-classify -m "$T/sl.ser" -P --no-vad --adapt=speaker < "$T/list" > "$T/sl2.tsv"
+check "adapt: --adapt=speaker moves a speaker-level model's probabilities" sh -c "! cmp -s '$T/sl0.tsv' '$T/sl2.tsv'"
+ser-mfcc --pool mean "$D"/*.wav > "$T/pool.feat" 2>/dev/null
+status 1 "adapt: --norm level on pooled vectors -> 1" ser-train -q -o "$T/z.ser" --norm level "$T/pool.feat"
+status 1 "adapt: --norm speaker-level on pooled vectors -> 1" ser-train -q -o "$T/z.ser" --norm speaker-level "$T/pool.feat"

@@ -119,6 +119,16 @@ int main(void)
 	CHECK(ser_ds_norm_stats(&ds, SER_PART_TRAIN, SER_NORM_UTT_MEAN, NULL, mean, sd, &err) == 0
 	      && mean[0] == 0 && check_close(sd[0], 0.9574271, 1e-6, 0),
 	      "utterance-mean stats: std sqrt(5.5/6) (got %g)", sd[0]);
+	{   /* level stats, dimension 0 the level: it loses each utterance's mean, 1 is raw */
+		ser_model lm;
+		memset(&lm, 0, sizeof lm);
+		lm.feat_dim = 2, lm.level_first = 0, lm.level_count = 1;
+		CHECK(ser_ds_norm_stats(&ds, SER_PART_TRAIN, SER_NORM_LEVEL, &lm, mean, sd, &err) == 0
+		      && check_close(mean[0], 0, 1e-6, 0) && check_close(sd[0], 0.9574271, 1e-6, 0)
+		      && check_close(mean[1], 45, 1e-5, 0),
+		      "level stats: level dimension std sqrt(5.5/6) (got %g, mean %g), other mean 45 "
+		      "(got %g)", sd[0], mean[0], mean[1]);
+	}
 	{
 		long cnt[2];
 		ser_ds_class_counts(&ds, SER_PART_TRAIN, 2, cnt);

@@ -2,6 +2,7 @@
  * single-bit flip), versions (1 still read) and foreign files, atomic save. */
 #include "check.h"
 #include "classify.h"
+#include "mfcc.h"
 #include "model.h"
 
 #include <signal.h>
@@ -339,6 +340,66 @@ int main(void)
 		w->input_idct = 2;
 		CHECK(ser_model_to_mem(w, &b, &nb, &e) == SER_EINVAL, "input transform 2 refused: %s",
 		      e.msg);
+		ser_model_free(w);
+	}
+	/* level normalisation: a gain (a constant added to every log mel energy:
+	 * C0 of orthonormal cepstra moves by sqrt(n)) changes nothing; the
+	 * spectral shape stays; the level dimensions come from the settings */
+	for (int idct = 0; idct < 2; idct++) {
+		ser_model *w = make_model(0), *l2 = NULL;
+		float x[5 * 6], y[5 * 6], z[5 * 6], o1[30], o2[30], o3[30];
+		double worst = 0, moved = 0, glob = 0;
+		unsigned char *b;
+		size_t nb;
+		ser_feat_opts fo;
+		char st[4096];
+		ser_feat_preset(&fo, "ser", &e);
+		fo.n_mels = fo.n_ceps = 6;   /* 6 cepstra of 6 mels, C0 first */
+		ser_feat_settings_text(&fo, st, sizeof st);
+		free(w->feat_settings);
+		w->feat_settings = xstrdup(st);
+		w->norm_mode = idct ? SER_NORM_SPEAKER_LEVEL : SER_NORM_LEVEL;
+		ser_model_set_idct(w, idct, &e);
+		CHECK(ser_model_set_level(w, &e) == 0 && w->level_first == 0 &&
+		      w->level_count == (idct ? 6 : 1), "level dimensions (%s): %d, %d",
+		      idct ? "log mel after the inverse DCT" : "C0 of cepstra", w->level_first,
+		      w->level_count);
+		for (int i = 0; i < 30; i++) {
+			x[i] = (float)cos(0.9 * i) * (i % 6 == 0 ? 8 : 1);
+			y[i] = x[i] + (i % 6 == 0 ? 3.0f * sqrtf(6.0f) : 0.0f);   /* +3 in every log mel */
+			z[i] = x[i] + (i % 6 == 1 ? 2.0f : 0.0f);                  /* the tilt changed */
+		}
+		ser_model_input(w, x, 5, o1, &e);
+		ser_model_input(w, y, 5, o2, &e);
+		ser_model_input(w, z, 5, o3, &e);
+		for (int i = 0; i < 30; i++) {
+			worst = fmax(worst, fabs(o1[i] - o2[i]));
+			moved = fmax(moved, fabs(o1[i] - o3[i]));
+		}
+		if (!idct)   /* dimensions 1..5 as with the global mean and std */
+			for (int j = 1; j < 6; j++)
+				for (int t = 0; t < 5; t++)
+					glob = fmax(glob, fabs(o1[j * 5 + t] - (x[t * 6 + j] - w->norm_mean[j]) /
+					                                         w->norm_std[j]));
+		CHECK(worst < 1e-5 && moved > 0.1 && glob < 1e-6, "level mode (%s): a gain changes "
+		      "the input by %g, a tilt by %g; other dimensions off the global norm by %g",
+		      idct ? "idct" : "cepstra", worst, moved, glob);
+		CHECK(ser_model_to_mem(w, &b, &nb, &e) == 0 && (l2 = ser_model_from_mem(b, nb, "l", &e)) &&
+		      l2->norm_mode == w->norm_mode && l2->level_first == w->level_first &&
+		      l2->level_count == w->level_count, "level mode saved and loaded with its dimensions");
+		if (l2) {
+			ser_model_input(l2, x, 5, o2, &e);
+			CHECK(!memcmp(o1, o2, sizeof o1), "loaded level model: the same input");
+		}
+		ser_model_free(l2);
+		free(b);
+		w->level_count = 0;
+		CHECK(ser_model_to_mem(w, &b, &nb, &e) == SER_EINVAL, "level mode without level "
+		      "dimensions refused: %s", e.msg);
+		free(w->feat_settings);
+		w->feat_settings = xstrdup("no-such-setting=1\n");
+		CHECK(idct || ser_model_set_level(w, &e) < 0, "level mode, unreadable settings: %s",
+		      idct ? "(idct: every dimension)" : e.msg);
 		ser_model_free(w);
 	}
 	/* per-utterance inference over windows = the mean of the window passes */
