@@ -639,28 +639,29 @@ int ser_model_input_with(const ser_model *m, const float *frames, int n_frames,
 		for (int j = 0; j < D; j++)
 			for (int t = 0; t < n_frames; t++)
 				out[(size_t)j * n_frames + t] = frames[(size_t)t * D + j];
+	/* the stored or given mean (modes that subtract one); the LEVEL modes'
+	 * level dimensions [lf, ll) (empty for the others) */
+	const float *mean_of = mean ? mean : m->norm_mean;
 	int lf = m->level_first, ll = m->level_first + m->level_count;
 	float level = 0.0f;
 	if (ser_norm_level(m->norm_mode)) {   /* the crop's level over the mean */
 		double sum = 0;
 		for (int j = lf; j < ll; j++) {
 			const float *row = out + (size_t)j * n_frames;
-			float mu = mean ? mean[j] : m->norm_mean[j];
 			for (int t = 0; t < n_frames; t++)
-				sum += row[t] - mu;
+				sum += row[t] - mean_of[j];
 		}
 		level = (float)(sum / ((double)(ll - lf) * n_frames));
 	}
 	for (int j = 0; j < D; j++) {
 		float *row = out + (size_t)j * n_frames, mu = 0.0f, sc = 1.0f;
 		if (m->norm_mode == SER_NORM_GLOBAL || m->norm_mode == SER_NORM_SPEAKER) {
-			mu = mean ? mean[j] : m->norm_mean[j];
+			mu = mean_of[j];
 			sc = 1.0f / (std ? std[j] : m->norm_std[j]);
-		} else if (ser_norm_level(m->norm_mode)) {
-			mu = (mean ? mean[j] : m->norm_mean[j]) + (j >= lf && j < ll ? level : 0.0f);
-			sc = 1.0f / m->norm_std[j];
-		} else if (m->norm_mode == SER_NORM_SPEAKER_MEAN) {
-			mu = mean ? mean[j] : m->norm_mean[j];
+		} else if (m->norm_mode == SER_NORM_SPEAKER_MEAN || ser_norm_level(m->norm_mode)) {
+			mu = mean_of[j];   /* the training spread, whatever std is given */
+			if (j >= lf && j < ll)
+				mu += level;
 			sc = 1.0f / m->norm_std[j];
 		} else if (m->norm_mode == SER_NORM_UTT_MEAN) {
 			double sum = 0;

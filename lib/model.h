@@ -127,9 +127,10 @@ int ser_model_input(const ser_model *m, const float *frames, int n_frames, float
                     ser_error *err);
 /* The same with normalisation statistics given (feat_dim values each, in
  * the model's input domain: after the inverse DCT): mean replaces the
- * model's where its mode subtracts a stored mean (GLOBAL, SPEAKER), std
- * wherever it divides (GLOBAL, UTT_MEAN, SPEAKER). Either may be NULL:
- * the model's own. */
+ * model's where its mode subtracts a stored mean (GLOBAL, SPEAKER,
+ * SPEAKER_MEAN, LEVEL, SPEAKER_LEVEL), std where it divides by a spread
+ * that adapts (GLOBAL, UTT_MEAN, SPEAKER; the others keep the training
+ * spread). Either may be NULL: the model's own. */
 int ser_model_input_with(const ser_model *m, const float *frames, int n_frames,
                          const float *mean, const float *std, float *out, ser_error *err);
 
