@@ -43,12 +43,12 @@ static const char outro[] =
 enum {
 	O_VAL = 256, O_EXCL, O_OPTIM, O_LR, O_WD, O_SCHED, O_PATIENCE, O_CROP, O_NORM,
 	O_CW, O_LS, O_SPECAUG, O_LOG, O_TRIM, O_AUGMENT, O_MIXUP, O_WHOLE, O_IDCT, O_LOSSCLS, O_INIT, O_TRAINL, O_CKPT, O_RESUME,
-	O_SETTINGS, O_UTT2SPK, O_SPK2UTT
+	O_SETTINGS, O_UTT2SPK, O_SPK2UTT, O_AVERAGE
 };
 
 struct opts {
 	const char *out, *arch, *classes, *labels, *val, *excl, *log, *init, *ckpt, *resume;
-	long epochs, batch, patience, crop, threads, train_layers;
+	long epochs, batch, patience, crop, threads, train_layers, average_from;
 	int arch_given, trim_given;
 	int crop_set;            /* --crop given */
 	int out_stream;          /* -o is a device or FIFO: written once, at the end */
@@ -365,8 +365,13 @@ static void arch_defaults(struct job *j)
 		o->epochs = j->seed_arch ? 1000 : j->init ? 15 : 60;
 	if (o->lr < 0)
 		o->lr = j->init ? 3e-4 : 1e-3;
+	if (o->average_from > o->epochs)
+		cli_usage_error("--average-from %ld: the run has %ld epochs", o->average_from, o->epochs);
+	if (o->average_from && o->patience > 0)
+		cli_usage_error("--patience with --average-from: validation selects no epoch when the "
+		                "model is the mean of the epochs' networks");
 	if (o->patience < 0)
-		o->patience = j->seed_arch ? 0 : 20;
+		o->patience = j->seed_arch || o->average_from ? 0 : 20;
 	if (o->optim < 0)
 		o->optim = j->seed_arch ? SER_OPT_RMSPROP : SER_OPT_ADAMW;
 	if (o->sched < 0)
@@ -629,6 +634,7 @@ static void trainer(struct job *j)
 	to.patience = o->patience;
 	to.crop = o->crop;
 	to.mixup = o->mixup;
+	to.average_from = o->average_from;
 	to.label_smoothing = (float)o->ls;
 	to.class_weights = o->cw;
 	to.loss_classes = o->losscls;
@@ -707,6 +713,9 @@ static void record(struct job *j, int argc, char **argv)
 	        norms[norm_option(o->norm)],
 	        j->m.layout == SER_LAYOUT_FRAMES ? o->crop : 0, j->augtext, j->sa.tw, j->sa.tn,
 	        j->sa.fw, j->sa.fn, o->mixup, o->ls, cws[o->cw]);
+	if (o->average_from)
+		tprintf(rec, "weight averaging: the mean of the network after every step of epochs "
+		        "%ld-%ld\n", o->average_from, o->epochs);
 	if (ser_train_record(j->t, &j->cls, j->skipped.nolabel + j->skipped.unknown +
 	                     j->skipped.empty, rec) == SER_ENOMEM)
 		cli_die(EXIT_DATA, "out of memory");
@@ -848,7 +857,18 @@ static int finish(struct job *j)
 		job_free(j);
 		return EXIT_DATA;
 	}
-	if (nval) {
+	if (o->average_from) {
+		long k = ser_train_averaged(j->t);
+		ser_train_use_average(j->t);
+		if (k)
+			snprintf(tail, sizeof tail, "epochs run: %ld (%s)\nweights: the mean of the network "
+			         "after each of %ld steps from epoch %ld on\n", done, stopped, k,
+			         o->average_from);
+		else
+			snprintf(tail, sizeof tail, "epochs run: %ld (%s)\nweights: the last epoch's "
+			         "(stopped before epoch %ld, the first averaged)\n", done, stopped,
+			         o->average_from);
+	} else if (nval) {
 		ser_train_use_best(j->t);
 		snprintf(tail, sizeof tail, "epochs run: %ld (%s)\nbest epoch: %ld, val_acc %.4f "
 		         "val_uar %.4f val_loss %.4f\n", done, stopped, best_epoch, best.acc, best.uar,
@@ -860,7 +880,7 @@ static int finish(struct job *j)
 	save(&j->m, o->out, &j->rec, tail);
 	if (!o->quiet || cli_stop) {
 		const char *where = cli_is_stdout(o->out) ? "standard output" : o->out;
-		if (nval)
+		if (nval && !o->average_from)
 			cli_warn("%s after %ld epoch%s; saved %s (best epoch %ld: val_acc %.4f val_uar %.4f)",
 			         stopped, done, done == 1 ? "" : "s", where, best_epoch, best.acc, best.uar);
 		else
@@ -962,6 +982,11 @@ static const cli_opt train_opts[] = {
 	{ .name = "mixup", .key = O_MIXUP, .type = CLI_REAL, .arg = "ALPHA", .lo = 0, .hi = 100,
 	  .dest = &po.mixup, .def = "0", .help = "mixup of batch pairs, weight drawn from "
 	          "Beta(ALPHA, ALPHA) per batch; 0 = off" },
+	{ .name = "average-from", .key = O_AVERAGE, .type = CLI_LONG, .arg = "N", .lo = 0,
+	  .hi = 1000000, .dest = &po.average_from, .def = "0",
+	  .help = "the model written is the mean of the network's parameters after every step of "
+	          "epochs N to the last (weight averaging; validation then selects nothing); 0 = "
+	          "off" },
 	{ .name = "seed", .key = 'S', .type = CLI_LONG, .arg = "N", .lo = 0, .hi = 9.3e18,
 	  .dest = &po_seed, .def = "1", .help = "random seed, up to 2^63-1" },
 	{ .name = "threads", .key = 'j', .type = CLI_LONG, .arg = "N", .lo = 1, .hi = SER_NET_THREADS_MAX,

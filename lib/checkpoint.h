@@ -24,7 +24,9 @@ typedef struct ser_ckpt {
 	int32_t *order;        /* (n_order) their order after the last shuffle */
 	uint64_t nparams;      /* parameter block size */
 	float *params;         /* (nparams) the network now */
-	float *best;           /* (nparams) the best network so far (= params if none) */
+	float *best;           /* (nparams) the best network so far; with weight
+	                        * averaging (ser_train_opts.average_from) the
+	                        * mean so far */
 	uint64_t nstate;       /* optimiser state floats */
 	float *opt;            /* (nstate) its moments */
 	int64_t opt_steps;     /* its step counter */

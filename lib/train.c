@@ -43,6 +43,7 @@ struct ser_trainer {
 	float *vin;              /* pooled vectors: (ds->n, dim) model inputs, made once */
 	int *vlab;               /* (ds->n) their labels */
 	long step, done, best_epoch;
+	long avg_step0;          /* opts.average_from: steps before the averaged ones */
 	double best_uar;
 	ser_train_eval best_ev;
 	const char *stopped;
@@ -307,6 +308,9 @@ ser_trainer *ser_train_new(const ser_dataset *ds, ser_model *m, const ser_train_
 		ser_train_free(t);
 		return NULL;
 	}
+	if (o->average_from > 0)
+		t->avg_step0 = (o->average_from - 1) *
+		               ((t->count[SER_PART_TRAIN] + o->batch - 1) / o->batch);
 	ser_rng_seed(&t->rng, ser_rng_mix(o->seed, 0x5e7da7a));
 	return t;
 }
@@ -409,6 +413,32 @@ static int gather(ser_trainer *t, long s0, int B, ser_error *err)
 	return (int)ds->dim;
 }
 
+long ser_train_averaged(const ser_trainer *t)
+{
+	return t->o.average_from > 0 && t->step > t->avg_step0 ? t->step - t->avg_step0 : 0;
+}
+
+/* Weight averaging: the running mean of the whole parameter block (the bn
+ * statistics in it too) after each averaged step, kept in t->best. */
+static void average(ser_trainer *t)
+{
+	long k = ser_train_averaged(t);
+	const float *p = ser_net_params(t->m->net);
+	size_t n = ser_net_nparams(t->m->net);
+	if (k == 1)
+		memcpy(t->best, p, n * sizeof *p);
+	else if (k > 1)
+		for (size_t i = 0; i < n; i++)
+			t->best[i] += (p[i] - t->best[i]) / (float)k;
+}
+
+void ser_train_use_average(ser_trainer *t)
+{
+	if (ser_train_averaged(t))
+		memcpy(ser_net_params(t->m->net), t->best,
+		       ser_net_nparams(t->m->net) * sizeof *t->best);
+}
+
 /* One step on the batch order[s0..s0+B): its mean loss, correct count
  * and learning rate. */
 static int step(ser_trainer *t, long s0, int B, long ep, float *loss, int *ok, float *lr,
@@ -439,6 +469,7 @@ static int step(ser_trainer *t, long s0, int B, long ep, float *loss, int *ok, f
 	*lr = ser_lr_at(&t->ls, t->step);
 	ser_optim_step(t->opt, ser_net_params(net) + t->o.p0, ser_net_grads(net) + t->o.p0, *lr);
 	t->step++;
+	average(t);
 	return 0;
 }
 
@@ -451,7 +482,8 @@ static int epoch_end(ser_trainer *t, ser_train_epoch *e, ser_error *err)
 	t->done = e->epoch;
 	if (t->count[SER_PART_VAL] && (rc = evaluate(t, &e->val, err)) < 0)
 		return rc;
-	e->better = t->count[SER_PART_VAL] && e->val.uar > t->best_uar;
+	/* with weight averaging validation only reports */
+	e->better = t->count[SER_PART_VAL] && !t->o.average_from && e->val.uar > t->best_uar;
 	if (e->better) {
 		t->best_uar = e->val.uar;
 		t->best_ev = e->val;
@@ -494,7 +526,8 @@ static int epoch(ser_trainer *t, const ser_train_hooks *h, ser_train_epoch *e, s
 
 static int patience_over(const ser_trainer *t)
 {
-	return t->count[SER_PART_VAL] && t->o.patience && t->done - t->best_epoch >= t->o.patience;
+	return t->count[SER_PART_VAL] && t->o.patience && !t->o.average_from &&
+	       t->done - t->best_epoch >= t->o.patience;
 }
 
 int ser_train_run(ser_trainer *t, const ser_train_hooks *h, ser_train_epoch *last,
@@ -537,7 +570,7 @@ long ser_train_best(const ser_trainer *t, ser_train_eval *best)
 
 void ser_train_use_best(ser_trainer *t)
 {
-	if (t->count[SER_PART_VAL])
+	if (t->count[SER_PART_VAL] && !t->o.average_from)
 		memcpy(ser_net_params(t->m->net), t->best,
 		       ser_net_nparams(t->m->net) * sizeof *t->best);
 }

@@ -34,6 +34,11 @@ typedef struct ser_train_opts {
 	                            validation UAR; 0 = never */
 	long crop;               /* frames per training crop (frames layout) */
 	double mixup;            /* Beta(alpha, alpha) weight per batch; 0 = off */
+	long average_from;       /* 0: off; else the network the run ends with is
+	                            the mean of the parameters (bn statistics
+	                            too) after every step of epochs
+	                            average_from..epochs, and validation, if
+	                            any, selects nothing */
 	float label_smoothing;   /* 0..0.99 */
 	int class_weights;       /* enum ser_class_weights */
 	int loss_classes;        /* 0: over all classes; 1: over each corpus's (ser_utt.group) */
@@ -119,6 +124,10 @@ long ser_train_epochs_done(const ser_trainer *t);
 long ser_train_best(const ser_trainer *t, ser_train_eval *best);
 /* Puts the best network's parameters into the net (with validation). */
 void ser_train_use_best(ser_trainer *t);
+/* With opts.average_from: the steps averaged so far (0: none yet, the
+ * net stays as it is), and their mean put into the net. */
+long ser_train_averaged(const ser_trainer *t);
+void ser_train_use_average(ser_trainer *t);
 
 /* The state as a checkpoint (arrays point into the trainer), and back:
  * SER_EMISMATCH for a checkpoint of another run (run id, data or sizes

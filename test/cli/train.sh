@@ -252,6 +252,20 @@ status 2 "train: --resume with a model file -> 2" ser-train -q --arch "$ARCH" -o
 check "train: not a checkpoint named" grep -q "not a ser training checkpoint" "$T/err"
 check "train: the record leaves --resume out" sh -c "! ser-classify -m '$T/ck1/m.ser' --info | grep -q -- --resume"
 
+# --average-from: the model is the mean of the networks of the last epochs
+status 0 "train: --average-from 3 of 6 exits 0" train -o "$T/avg.ser" --epochs 6 --average-from 3 "$T/f.feat"
+train -o "$T/noavg.ser" --epochs 6 "$T/f.feat" 2>/dev/null
+check "train: the record says what was averaged" sh -c "ser-classify -m '$T/avg.ser' --info | grep -q 'weight averaging: the mean of the network after every step of epochs 3-6' && ser-classify -m '$T/avg.ser' --info | grep -q 'weights: the mean of the network after each of 16 steps from epoch 3 on'"
+ser-classify -m "$T/avg.ser" -P --no-vad "$D"/*-04.wav > "$T/avg.tsv" 2>/dev/null
+ser-classify -m "$T/noavg.ser" -P --no-vad "$D"/*-04.wav > "$T/noavg.tsv" 2>/dev/null
+check "train: the averaged model gives other probabilities than the last epoch's" sh -c "test -s '$T/avg.tsv' && ! cmp -s '$T/avg.tsv' '$T/noavg.tsv'"
+check "train: a model without averaging has no averaging line" sh -c "! ser-classify -m '$T/noavg.ser' --info | grep -q 'weight averaging'"
+status 1 "train: --average-from beyond --epochs -> 1" train -o "$T/z.ser" --epochs 6 --average-from 7 "$T/f.feat"
+check "train: it names the epochs" grep -q "has 6 epochs" "$T/err"
+status 1 "train: --average-from with --patience -> 1" train -o "$T/z.ser" --epochs 6 --average-from 3 --val-speakers ravdess-04 --patience 2 "$T/f.feat"
+status 0 "train: --average-from with validation (reported, none selected)" train -o "$T/avgv.ser" --epochs 6 --average-from 3 --val-speakers ravdess-04 "$T/f.feat"
+check "train: validation selected no epoch" sh -c "ser-classify -m '$T/avgv.ser' --info | grep -q 'weights: the mean' && ! ser-classify -m '$T/avgv.ser' --info | grep -q '^best epoch'"
+
 # --help lists only options the man page documents
 for o in $(ser-train --help | grep -o -- '--[a-z-]*' | sort -u); do
 	grep -q -- "$(printf '%s' "$o" | sed 's/-/\\\\-/g')" "$SER_ROOT/man/ser-train.1" || notok "train: $o in man page"

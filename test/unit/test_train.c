@@ -1,6 +1,7 @@
 /* Unit tests of lib/train.c: a toy problem learnt, the hooks, the stop
- * flag, and a run stopped and restored from its state that ends with the
- * network of a run never stopped, bit for bit. */
+ * flag, a run stopped and restored from its state that ends with the
+ * network of a run never stopped, bit for bit, and weight averaging
+ * (the mean of the network after every averaged step). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,12 +74,21 @@ struct seen {
 	long stop_after;         /* epoch after which the hook raises the flag */
 	volatile int *flag;
 	double first_loss, last_loss, last_uar;
+	const ser_model *m;      /* with sum: the parameters summed after each */
+	double *sum;             /* step of epochs avg_from.. (in double) */
+	long avg_from, nsum;
 };
 
 static void on_batch(void *ctx, const ser_train_epoch *e)
 {
 	struct seen *s = ctx;
 	s->batches += e->seen > 0 && e->seen <= e->ntrain;
+	if (s->sum && e->epoch >= s->avg_from) {
+		const float *p = ser_net_params(s->m->net);
+		for (size_t i = 0; i < ser_net_nparams(s->m->net); i++)
+			s->sum[i] += p[i];
+		s->nsum++;
+	}
 }
 
 static int on_epoch(void *ctx, const ser_train_epoch *e, ser_error *err)
@@ -174,6 +184,80 @@ int main(void)
 	CHECK(rc == 0 && ser_train_epochs_done(t4) == 0 && !strcmp(ser_train_stopped(t4), "interrupted"),
 	      "a stop before the first epoch: no epoch done");
 
+	/* weight averaging from epoch 4 of 6 (5 steps an epoch): the net ends as
+	 * the mean of the 15 networks after those steps; validation selects none */
+	ser_model m5, m6, m7;
+	struct seen s5, s6;
+	volatile int flag6 = 0;
+	ser_trainer *t5, *t6, *t7 = NULL;
+	toy_opts(&o, NULL);
+	o.average_from = 4;
+	toy_model(&m5);
+	ser_net_set_threads(m5.net, 2, &err);
+	memset(&s5, 0, sizeof s5);
+	s5.m = &m5;
+	s5.avg_from = 4;
+	s5.sum = calloc(ser_net_nparams(m5.net), sizeof *s5.sum);
+	t5 = ser_train_new(&ds, &m5, &o, &err);
+	{
+		ser_train_hooks h = { &s5, on_batch, on_epoch };
+		ser_train_epoch last;
+		rc = t5 ? ser_train_run(t5, &h, &last, &err) : -1;
+	}
+	CHECK(rc == 0 && ser_train_averaged(t5) == 15 && s5.nsum == 15,
+	      "averaged steps: %ld (hook saw %ld, want 15)", t5 ? ser_train_averaged(t5) : -1, s5.nsum);
+	CHECK(t5 && ser_train_best(t5, NULL) == 0, "with averaging validation selects no epoch");
+	{
+		size_t n = ser_net_nparams(m5.net);
+		float *last = malloc(n * sizeof *last);
+		double worst = 0, moved = 0;
+		memcpy(last, ser_net_params(m5.net), n * sizeof *last);
+		ser_train_use_average(t5);
+		for (size_t i = 0; i < n; i++) {
+			double want = s5.sum[i] / 15, d = fabs(ser_net_params(m5.net)[i] - want);
+			worst = d / (fabs(want) + 1e-3) > worst ? d / (fabs(want) + 1e-3) : worst;
+			moved += fabs(ser_net_params(m5.net)[i] - last[i]);
+		}
+		CHECK(worst < 1e-5, "the net is the mean of the 15 networks (worst relative error %.2g)",
+		      worst);
+		CHECK(moved > 1e-3, "and not the last one (sum of differences %.3g)", moved);
+		free(last);
+	}
+	/* averaging stopped after epoch 5 and restored ends with the same mean */
+	toy_opts(&o, &flag6);
+	o.average_from = 4;
+	toy_model(&m6);
+	ser_net_set_threads(m6.net, 2, &err);
+	memset(&s6, 0, sizeof s6);
+	s6.flag = &flag6;
+	s6.stop_after = 5;
+	t6 = ser_train_new(&ds, &m6, &o, &err);
+	{
+		ser_train_hooks h = { &s6, on_batch, on_epoch };
+		ser_train_epoch last;
+		rc = t6 ? ser_train_run(t6, &h, &last, &err) : -1;
+		CHECK(rc == 0 && ser_train_epochs_done(t6) == 5 && ser_train_averaged(t6) == 10,
+		      "stopped after epoch 5 with 10 steps averaged");
+		ser_train_state(t6, 7, &c);
+		flag6 = 0;
+		toy_model(&m7);
+		ser_net_set_threads(m7.net, 2, &err);
+		t7 = ser_train_new(&ds, &m7, &o, &err);
+		rc = t7 && ser_train_restore(t7, 7, &c, &err) == 0 ? ser_train_run(t7, &h, &last, &err) : -1;
+	}
+	ser_train_use_average(t7);
+	CHECK(rc == 0 && ser_train_averaged(t7) == 15 &&
+	      memcmp(ser_net_params(m5.net), ser_net_params(m7.net),
+	             ser_net_nparams(m5.net) * sizeof(float)) == 0,
+	      "an averaged run stopped and restored = never stopped, bit for bit");
+
+	free(s5.sum);
+	ser_train_free(t5);
+	ser_train_free(t6);
+	ser_train_free(t7);
+	ser_net_free(m5.net);
+	ser_net_free(m6.net);
+	ser_net_free(m7.net);
 	ser_train_free(t1);
 	ser_train_free(t2);
 	ser_train_free(t3);
