@@ -43,7 +43,7 @@ static const char outro[] =
 enum {
 	O_VAL = 256, O_EXCL, O_OPTIM, O_LR, O_WD, O_SCHED, O_PATIENCE, O_CROP, O_NORM,
 	O_CW, O_LS, O_SPECAUG, O_LOG, O_TRIM, O_AUGMENT, O_MIXUP, O_WHOLE, O_IDCT, O_LOSSCLS, O_INIT, O_TRAINL, O_CKPT, O_RESUME,
-	O_SETTINGS, O_UTT2SPK, O_SPK2UTT, O_AVERAGE
+	O_SETTINGS, O_UTT2SPK, O_SPK2UTT, O_AVERAGE, O_SPKMIX
 };
 
 struct opts {
@@ -54,7 +54,7 @@ struct opts {
 	int out_stream;          /* -o is a device or FIFO: written once, at the end */
 	int optim, sched, norm, cw, quiet, whole, losscls;
 	double lr, wd, ls, trim, mixup;
-	const char *specaug, *augment, *idct;
+	const char *specaug, *augment, *idct, *spkmix;
 	const char *spkpath;     /* --utt2spk / --spk2utt, or NULL */
 	int spk2utt;             /* 1: spkpath is a spk2utt */
 	uint64_t seed;
@@ -504,6 +504,30 @@ static void idct_policy(struct job *j, int layout)
 
 /* Normalisation, SpecAugment, --augment and the checks of options that
  * need frame features. */
+/* --speaker-mix P:ALPHA: the dataset's mixed references (batch.h). */
+static void speaker_mix(struct job *j, int layout)
+{
+	const struct opts *o = &j->o;
+	char *end;
+	double p = strtod(o->spkmix, &end), a = 0;
+	int bad = end == o->spkmix || *end != ':' || !(p >= 0 && p <= 1);
+	if (!bad) {
+		const char *s = end + 1;
+		a = strtod(s, &end);
+		bad = end == s || *end || !(a > 0 && a <= 1000);
+	}
+	if (bad)
+		cli_usage_error("--speaker-mix: '%s': want P:ALPHA (P 0..1, ALPHA > 0 up to 1000)",
+		                o->spkmix);
+	if (!ser_norm_per_speaker(o->norm))
+		cli_usage_error("--speaker-mix needs a per-speaker --norm (speaker, speaker-mean or "
+		                "speaker-level), not %s", norms[norm_option(o->norm)]);
+	if (layout == SER_LAYOUT_VECTOR)
+		cli_usage_error("--speaker-mix needs frame features (these are pooled)");
+	j->ds.mix_p = (float)p;
+	j->ds.mix_alpha = (float)a;
+}
+
 static void input_options(struct job *j, int layout)
 {
 	struct opts *o = &j->o;
@@ -527,6 +551,8 @@ static void input_options(struct job *j, int layout)
 	if (layout == SER_LAYOUT_VECTOR && (o->crop_set || o->whole))
 		cli_usage_error("%s needs frame features (these are pooled)",
 		                o->crop_set ? "--crop" : "--whole-utterance");
+	if (o->spkmix)
+		speaker_mix(j, layout);
 	if (ser_aug_parse(&ao, o->augment ? o->augment : "none", &err) < 0)
 		cli_usage_error("--augment: %s", err.msg);
 	ser_aug_text(&ao, j->augtext, sizeof j->augtext);
@@ -713,6 +739,9 @@ static void record(struct job *j, int argc, char **argv)
 	        norms[norm_option(o->norm)],
 	        j->m.layout == SER_LAYOUT_FRAMES ? o->crop : 0, j->augtext, j->sa.tw, j->sa.tn,
 	        j->sa.fw, j->sa.fn, o->mixup, o->ls, cws[o->cw]);
+	if (j->ds.mix_p > 0)
+		tprintf(rec, "speaker mix: probability %g, each crop centred on a mixture of its "
+		        "speaker's class means, weights Dirichlet(%g)\n", j->ds.mix_p, j->ds.mix_alpha);
 	if (o->average_from)
 		tprintf(rec, "weight averaging: the mean of the network after every step of epochs "
 		        "%ld-%ld\n", o->average_from, o->epochs);
@@ -982,6 +1011,12 @@ static const cli_opt train_opts[] = {
 	{ .name = "mixup", .key = O_MIXUP, .type = CLI_REAL, .arg = "ALPHA", .lo = 0, .hi = 100,
 	  .dest = &po.mixup, .def = "0", .help = "mixup of batch pairs, weight drawn from "
 	          "Beta(ALPHA, ALPHA) per batch; 0 = off" },
+	{ .name = "speaker-mix", .key = O_SPKMIX, .type = CLI_STR, .arg = "P:ALPHA",
+	  .dest = &po.spkmix, .about = "off",
+	  .help = "with a per-speaker --norm: with probability P a training crop is centred on a "
+	          "mixture of its speaker's class means (weights Dirichlet(ALPHA) over the classes "
+	          "the speaker has) instead of the speaker's mean, as if the speaker's recordings "
+	          "had another mix of emotions" },
 	{ .name = "average-from", .key = O_AVERAGE, .type = CLI_LONG, .arg = "N", .lo = 0,
 	  .hi = 1000000, .dest = &po.average_from, .def = "0",
 	  .help = "the model written is the mean of the network's parameters after every step of "

@@ -145,6 +145,51 @@ static int add_speaker_stats(ser_dataset *ds, ser_adapt *a, const float *idct, c
 	return rc;
 }
 
+/* The mean of each speaker group's frames per class and their count (for
+ * mixed references, ser_ds_batch), over the utterances that have the
+ * group's statistics (nmean set) and a label. */
+static int class_means(ser_dataset *ds, const float *idct, const int *copy, size_t ngroups,
+                       int ncls, ser_error *err)
+{
+	size_t d = ds->dim, nspk1 = (size_t)ds->nspk + 1, txcap = 0;
+	double *sum = calloc(ngroups * (size_t)ncls * d, sizeof *sum);
+	float *tx = NULL;
+	free(ds->spk_cmean);
+	free(ds->spk_ccount);
+	ds->spk_cmean = calloc(ngroups * (size_t)ncls * d, sizeof *ds->spk_cmean);
+	ds->spk_ccount = calloc(ngroups * (size_t)ncls, sizeof *ds->spk_ccount);
+	ds->cm_ncls = ncls;
+	if (!sum || !ds->spk_cmean || !ds->spk_ccount) {
+		free(sum);
+		return ser_seterr(err, SER_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < ds->n; i++) {
+		ser_utt *u = &ds->u[i];
+		size_t g = (size_t)copy[i] * nspk1 + (size_t)(u->speaker + 1), cell;
+		const float *x;
+		if (!u->nmean || u->label < 0 || u->label >= ncls || u->n < 1)
+			continue;
+		if (!(x = model_frames(idct, d, u, &tx, &txcap))) {
+			free(sum);
+			free(tx);
+			return ser_seterr(err, SER_ENOMEM, "out of memory");
+		}
+		cell = g * (size_t)ncls + (size_t)u->label;
+		for (int t = 0; t < u->n; t++)
+			for (size_t k = 0; k < d; k++)
+				sum[cell * d + k] += x[(size_t)t * d + k];
+		ds->spk_ccount[cell] += (float)u->n;
+		u->cmean = ds->spk_cmean + g * (size_t)ncls * d;
+		u->ccount = ds->spk_ccount + g * (size_t)ncls;
+	}
+	for (size_t cell = 0; cell < ngroups * (size_t)ncls; cell++)
+		for (size_t k = 0; ds->spk_ccount[cell] > 0 && k < d; k++)
+			ds->spk_cmean[cell * d + k] = (float)(sum[cell * d + k] / ds->spk_ccount[cell]);
+	free(sum);
+	free(tx);
+	return 0;
+}
+
 int ser_ds_speaker_norm(ser_dataset *ds, const ser_model *m, ser_error *err)
 {
 	size_t d = ds->dim, nspk1 = (size_t)ds->nspk + 1;
@@ -183,6 +228,8 @@ int ser_ds_speaker_norm(ser_dataset *ds, const ser_model *m, ser_error *err)
 			u->nstd = u->nmean + d;
 		}
 	}
+	if (rc == 0)
+		rc = class_means(ds, idct, copy, (size_t)ncopy * nspk1, m->n_classes, err);
 	free(ok);
 	free(copy);
 	ser_adapt_free(a);
@@ -227,6 +274,31 @@ void ser_specaug_apply(const ser_specaug *sa, float *x, int C, int T, ser_rng *r
 	}
 }
 
+/* The mean a training crop of u is centred on: its speaker's, or with
+ * probability ds->mix_p a mixture of its speaker's class means, weights
+ * Dirichlet(mix_alpha) over the classes the speaker has (into buf, dim
+ * values): the reference as if the speaker's recordings had another mix
+ * of emotions. Draws from rng only when mix_p > 0. */
+static const float *reference(const ser_dataset *ds, const ser_utt *u, ser_rng *rng, float *buf)
+{
+	double w[SER_CLASSES_MAX], tot = 0;
+	size_t d = ds->dim;
+	if (!(ds->mix_p > 0) || !u->cmean || !rng || ser_rng_uniform(rng) >= ds->mix_p)
+		return u->nmean;
+	for (int c = 0; c < ds->cm_ncls; c++)
+		tot += w[c] = u->ccount[c] > 0 ? ser_rng_gamma(rng, ds->mix_alpha) : 0;
+	if (!(tot > 0))
+		return u->nmean;
+	for (size_t k = 0; k < d; k++) {
+		double v = 0;
+		for (int c = 0; c < ds->cm_ncls; c++)
+			if (w[c] > 0)
+				v += w[c] / tot * u->cmean[(size_t)c * d + k];
+		buf[k] = (float)v;
+	}
+	return buf;
+}
+
 int ser_ds_batch(const ser_dataset *ds, const ser_model *m, const int *idx, int B, int crop,
                  ser_aug *aug, const ser_specaug *sa, ser_rng *rng, float *x, int *y,
                  float *work, ser_error *err)
@@ -245,7 +317,7 @@ int ser_ds_batch(const ser_dataset *ds, const ser_model *m, const int *idx, int 
 			if (u->n != 1)
 				return ser_seterr(err, SER_EMISMATCH, "%s: %d frames, want one pooled vector",
 				                  u->key, u->n);
-			rc = ser_model_input_with(m, u->x, 1, u->nmean, u->nstd, xb, err);
+			rc = ser_model_input_with(m, u->x, 1, reference(ds, u, rng, work), u->nstd, xb, err);
 		} else {
 			if (u->n >= crop) {
 				int t0 = (int)ser_rng_below(rng, (uint64_t)(u->n - crop + 1));
@@ -261,7 +333,8 @@ int ser_ds_batch(const ser_dataset *ds, const ser_model *m, const int *idx, int 
 				if ((rc = ser_aug_apply(aug, &dr, work, crop, err)) < 0)
 					return rc;
 			}
-			rc = ser_model_input_with(m, work, crop, u->nmean, u->nstd, xb, err);
+			rc = ser_model_input_with(m, work, crop, reference(ds, u, rng, work + (size_t)crop * d),
+			                          u->nstd, xb, err);
 			if (rc >= 0 && sa)
 				ser_specaug_apply(sa, xb, (int)d, T, rng);
 		}

@@ -48,7 +48,10 @@ int ser_specaug_parse(ser_specaug *s, const char *text, ser_error *err);
  * NULL), normalisation by ser_model_input_with (per crop for
  * SER_NORM_UTT_MEAN; the utterance's nmean/nstd when set),
  * then masking (frames layout only; sa may be NULL). y (B) labels.
- * work holds crop * dim floats. Draws from rng in sample order.
+ * With ds->mix_p > 0 a crop is centred, with that probability, on a
+ * mixture of its speaker's class means instead of the speaker's mean
+ * (per-speaker normalisation; see ser_dataset).
+ * work holds (crop + 1) * dim floats. Draws from rng in sample order.
  * Returns T or a negative status. */
 int ser_ds_batch(const ser_dataset *ds, const ser_model *m, const int *idx, int B, int crop,
                  ser_aug *aug, const ser_specaug *sa, ser_rng *rng, float *x, int *y,

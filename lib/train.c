@@ -260,7 +260,7 @@ static int setup_buffers(ser_trainer *t, ser_error *err)
 	int vector = t->m->layout == SER_LAYOUT_VECTOR, mix = o->mixup > 0;
 	size_t in = (size_t)o->batch * (size_t)t->C * (size_t)t->T;
 	t->x = calloc(in, sizeof *t->x);
-	t->work = calloc((size_t)o->crop * ds->dim, sizeof *t->work);
+	t->work = calloc(((size_t)o->crop + 1) * ds->dim, sizeof *t->work);
 	t->best = calloc(ser_net_nparams(t->m->net), sizeof *t->best);
 	t->y = calloc((size_t)o->batch, sizeof *t->y);
 	t->bidx = calloc((size_t)o->batch, sizeof *t->bidx);

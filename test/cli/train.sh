@@ -266,6 +266,19 @@ status 1 "train: --average-from with --patience -> 1" train -o "$T/z.ser" --epoc
 status 0 "train: --average-from with validation (reported, none selected)" train -o "$T/avgv.ser" --epochs 6 --average-from 3 --val-speakers ravdess-04 "$T/f.feat"
 check "train: validation selected no epoch" sh -c "ser-classify -m '$T/avgv.ser' --info | grep -q 'weights: the mean' && ! ser-classify -m '$T/avgv.ser' --info | grep -q '^best epoch'"
 
+# --speaker-mix: per-speaker normalisation with mixed references
+status 0 "train: --speaker-mix 0.5:1 with --norm speaker-mean exits 0" train -o "$T/mix.ser" --epochs 3 --norm speaker-mean --speaker-mix 0.5:1 "$T/f.feat"
+train -o "$T/nomix.ser" --epochs 3 --norm speaker-mean "$T/f.feat" 2>/dev/null
+check "train: the record names the speaker mix" sh -c "ser-classify -m '$T/mix.ser' --info | grep -q '^speaker mix: probability 0.5, .* Dirichlet(1)$' && ! ser-classify -m '$T/nomix.ser' --info | grep -q '^speaker mix'"
+check "train: --speaker-mix changes the model" sh -c "! cmp -s '$T/mix.ser' '$T/nomix.ser'"
+train -o "$T/mix0.ser" --epochs 3 --norm speaker-mean --speaker-mix 0:1 "$T/f.feat" 2>/dev/null
+check "train: --speaker-mix 0:1 trains what no mix does (the same network)" sh -c "ser-classify -m '$T/mix0.ser' -P --no-vad '$D'/*-04.wav > '$T/mix0.tsv' && ser-classify -m '$T/nomix.ser' -P --no-vad '$D'/*-04.wav > '$T/nomix.tsv' && cmp -s '$T/mix0.tsv' '$T/nomix.tsv'"
+status 1 "train: --speaker-mix with --norm utt -> 1" train -o "$T/z.ser" --epochs 3 --speaker-mix 0.5:1 "$T/f.feat"
+check "train: it asks for a per-speaker --norm" grep -q "needs a per-speaker --norm" "$T/err"
+for bad in 0.5 1.5:1 0.5:0 x:1 0.5:1x; do
+	status 1 "train: --speaker-mix '$bad' -> 1" train -o "$T/z.ser" --epochs 3 --norm speaker-mean --speaker-mix "$bad" "$T/f.feat"
+done
+
 # --help lists only options the man page documents
 for o in $(ser-train --help | grep -o -- '--[a-z-]*' | sort -u); do
 	grep -q -- "$(printf '%s' "$o" | sed 's/-/\\\\-/g')" "$SER_ROOT/man/ser-train.1" || notok "train: $o in man page"

@@ -1,4 +1,5 @@
 /* Unit tests of lib/dataset.c, lib/batch.c and lib/classify.c windowing. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,6 +155,7 @@ int main(void)
 		memset(&m, 0, sizeof m);
 		m.feat_dim = 2;
 		m.norm_mode = SER_NORM_SPEAKER_MEAN;
+		m.n_classes = 2;
 		int rc = ser_ds_speaker_norm(&ds, &m, &err);
 		for (size_t i = 0; i < ds.n && rc == 0; i++)
 			ok &= ds.u[i].nmean && ds.u[i].nmean[0] == want[i] && ds.u[i].nmean[1] == 10 * want[i];
@@ -161,6 +163,61 @@ int main(void)
 		      rc ? err.msg : "ok", ds.u[0].nmean ? ds.u[0].nmean[0] : -1,
 		      ds.u[3].nmean ? ds.u[3].nmean[0] : -1, ds.u[4].nmean ? ds.u[4].nmean[0] : -1,
 		      ds.u[5].nmean ? ds.u[5].nmean[0] : -1);
+	}
+	/* class means per speaker group (for mixed references): s1's originals
+	 * class 0 (a) 0.5, class 1 (b) 10.5; their copies 100.5, 110.5; the
+	 * third copy of a has class 0 only */
+	{
+		const ser_utt *u = ds.u;
+		CHECK(u[0].cmean && u[0].ccount && ds.cm_ncls == 2 && u[0].cmean[0] == 0.5f &&
+		      u[0].cmean[1] == 5.0f && u[0].cmean[2] == 10.5f && u[0].cmean[3] == 105.0f &&
+		      u[0].ccount[0] == 2 && u[0].ccount[1] == 2 && u[1].cmean == u[0].cmean,
+		      "class means of a speaker group (%g, %g)", u[0].cmean ? u[0].cmean[0] : -1,
+		      u[0].cmean ? u[0].cmean[2] : -1);
+		CHECK(u[3].cmean && u[3].cmean[0] == 100.5f && u[3].cmean[2] == 110.5f &&
+		      u[5].cmean && u[5].cmean[0] == 200.5f && u[5].ccount[1] == 0,
+		      "class means per copy; a class the copy lacks has no frames");
+	}
+	/* ser_ds_batch: without mixing a crop is centred on its speaker's mean;
+	 * with mix_p 1 on a mixture of its speaker's class means (between 0.5
+	 * and 10.5 for a, 5.5 on average for Dirichlet(1, 1)); a group with one
+	 * class keeps that class's mean */
+	{
+		ser_model m;
+		float one[2] = { 1, 1 }, zero[2] = { 0, 0 }, x[4], work[6];
+		int y, idx = 0, lo_ok = 1, varied = 0;
+		double sum = 0;
+		ser_rng r;
+		memset(&m, 0, sizeof m);
+		m.feat_dim = 2;
+		m.layout = SER_LAYOUT_FRAMES;
+		m.norm_mode = SER_NORM_SPEAKER_MEAN;
+		m.norm_mean = zero;
+		m.norm_std = one;
+		ser_rng_seed(&r, 3);
+		ser_ds_batch(&ds, &m, &idx, 1, 2, NULL, NULL, &r, x, &y, work, &err);
+		CHECK(x[0] == 0 - 5.5f && x[1] == 1 - 5.5f && x[2] == 0 - 55.0f,
+		      "no mixing: the speaker's mean (%g %g %g)", x[0], x[1], x[2]);
+		ds.mix_p = 1;
+		ds.mix_alpha = 1;
+		float first = 0;
+		for (int k = 0; k < 400; k++) {
+			ser_ds_batch(&ds, &m, &idx, 1, 2, NULL, NULL, &r, x, &y, work, &err);
+			float ref = 0 - x[0], ref1 = 0 - x[2];
+			lo_ok &= ref >= 0.5f - 1e-4f && ref <= 10.5f + 1e-4f && fabsf(ref1 - 10 * ref) < 1e-3f;
+			if (k == 0)
+				first = ref;
+			varied |= fabsf(ref - first) > 0.5f;
+			sum += ref;
+		}
+		CHECK(lo_ok && varied, "mixing: every reference between the class means, on the line "
+		      "between them, and not always the same");
+		CHECK(fabs(sum / 400 - 5.5) < 0.6, "mixing: the references average %.3f (want 5.5)",
+		      sum / 400);
+		idx = 5;
+		ser_ds_batch(&ds, &m, &idx, 1, 2, NULL, NULL, &r, x, &y, work, &err);
+		CHECK(x[0] == 200 - 200.5f, "one class: that class's mean (%g)", x[0]);
+		ds.mix_p = 0;
 	}
 	ser_ds_free(&ds);
 	return check_status();
