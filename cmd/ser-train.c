@@ -502,9 +502,8 @@ static void idct_policy(struct job *j, int layout)
 		         "(ser-mfcc --dct none)", j->first);
 }
 
-/* Normalisation, SpecAugment, --augment and the checks of options that
- * need frame features. */
-/* --speaker-mix P:ALPHA: the dataset's mixed references (batch.h). */
+/* --speaker-mix P:ALPHA: the dataset's mixed references (batch.h), set
+ * before the speaker statistics are made (model_fields). */
 static void speaker_mix(struct job *j, int layout)
 {
 	const struct opts *o = &j->o;
@@ -528,6 +527,8 @@ static void speaker_mix(struct job *j, int layout)
 	j->ds.mix_alpha = (float)a;
 }
 
+/* Normalisation, SpecAugment, --augment and the checks of options that
+ * need frame features. */
 static void input_options(struct job *j, int layout)
 {
 	struct opts *o = &j->o;

@@ -117,77 +117,61 @@ static int key_copies(const ser_dataset *ds, int *copy)
 	return most;
 }
 
+/* The group of a speaker (s, -1: none) and copy; with class >= 0, of that
+ * speaker's utterances of the class. */
+static void group_name(const ser_dataset *ds, int s, int copy, int class, char *buf, size_t n)
+{
+	int k = snprintf(buf, n, copy ? "%s\037%d" : "%s", s >= 0 ? ds->spk[s] : "", copy);
+	if (class >= 0 && k >= 0 && (size_t)k < n)
+		snprintf(buf + k, n - (size_t)k, "\036%d", class);
+}
+
 /* The speaker statistics: one group per speaker and copy, so the n-th copy
  * of a speaker's utterances (speed 0.9, then 1.1, ...) is centred on the
  * statistics of those copies, like another speaker; originals keep their
- * names and keys. */
-static int add_speaker_stats(ser_dataset *ds, ser_adapt *a, const float *idct, const int *copy,
-                             ser_error *err)
+ * names and keys. ac (may be NULL) gets the labelled utterances in one group
+ * per speaker, copy and class. */
+static int add_speaker_stats(ser_dataset *ds, ser_adapt *a, ser_adapt *ac, const float *idct,
+                             const int *copy, ser_error *err)
 {
 	size_t d = ds->dim, txcap = 0;
 	float *tx = NULL;
 	int rc = 0;
 	for (size_t i = 0; i < ds->n && rc == 0; i++) {
 		const ser_utt *u = &ds->u[i];
-		const char *spk = u->speaker >= 0 ? ds->spk[u->speaker] : "";
 		const float *x;
-		char key[SER_FEAT_KEY_MAX + 16], group[SER_FEAT_KEY_MAX + 16];
+		char key[SER_FEAT_KEY_MAX + 16], group[SER_FEAT_KEY_MAX + 32];
 		if (u->part == SER_PART_EXCLUDED || u->n < 1)
 			continue;
 		snprintf(key, sizeof key, copy[i] ? "%s\037%d" : "%s", u->key, copy[i]);
-		snprintf(group, sizeof group, copy[i] ? "%s\037%d" : "%s", spk, copy[i]);
+		group_name(ds, u->speaker, copy[i], -1, group, sizeof group);
 		if (!(x = model_frames(idct, d, u, &tx, &txcap)))
 			rc = ser_seterr(err, SER_ENOMEM, "out of memory");
 		else
 			rc = ser_adapt_add(a, key, group, x, u->n, err);
+		if (rc == 0 && ac && u->label >= 0) {
+			group_name(ds, u->speaker, copy[i], u->label, group, sizeof group);
+			rc = ser_adapt_add(ac, key, group, x, u->n, err);
+		}
 	}
 	free(tx);
 	return rc;
 }
 
-/* The mean of each speaker group's frames per class and their count (for
- * mixed references, ser_ds_batch), over the utterances that have the
- * group's statistics (nmean set) and a label. */
-static int class_means(ser_dataset *ds, const float *idct, const int *copy, size_t ngroups,
-                       int ncls, ser_error *err)
+/* The class means of every speaker group (ds->spk_cmean) from finished
+ * per-class statistics ac, and which classes each group has. */
+static void class_means(ser_dataset *ds, const ser_adapt *ac, int ncopy, float *std)
 {
-	size_t d = ds->dim, nspk1 = (size_t)ds->nspk + 1, txcap = 0;
-	double *sum = calloc(ngroups * (size_t)ncls * d, sizeof *sum);
-	float *tx = NULL;
-	free(ds->spk_cmean);
-	free(ds->spk_ccount);
-	ds->spk_cmean = calloc(ngroups * (size_t)ncls * d, sizeof *ds->spk_cmean);
-	ds->spk_ccount = calloc(ngroups * (size_t)ncls, sizeof *ds->spk_ccount);
-	ds->cm_ncls = ncls;
-	if (!sum || !ds->spk_cmean || !ds->spk_ccount) {
-		free(sum);
-		return ser_seterr(err, SER_ENOMEM, "out of memory");
-	}
-	for (size_t i = 0; i < ds->n; i++) {
-		ser_utt *u = &ds->u[i];
-		size_t g = (size_t)copy[i] * nspk1 + (size_t)(u->speaker + 1), cell;
-		const float *x;
-		if (!u->nmean || u->label < 0 || u->label >= ncls || u->n < 1)
-			continue;
-		if (!(x = model_frames(idct, d, u, &tx, &txcap))) {
-			free(sum);
-			free(tx);
-			return ser_seterr(err, SER_ENOMEM, "out of memory");
-		}
-		cell = g * (size_t)ncls + (size_t)u->label;
-		for (int t = 0; t < u->n; t++)
-			for (size_t k = 0; k < d; k++)
-				sum[cell * d + k] += x[(size_t)t * d + k];
-		ds->spk_ccount[cell] += (float)u->n;
-		u->cmean = ds->spk_cmean + g * (size_t)ncls * d;
-		u->ccount = ds->spk_ccount + g * (size_t)ncls;
-	}
-	for (size_t cell = 0; cell < ngroups * (size_t)ncls; cell++)
-		for (size_t k = 0; ds->spk_ccount[cell] > 0 && k < d; k++)
-			ds->spk_cmean[cell * d + k] = (float)(sum[cell * d + k] / ds->spk_ccount[cell]);
-	free(sum);
-	free(tx);
-	return 0;
+	size_t d = ds->dim, nspk1 = (size_t)ds->nspk + 1;
+	for (int c = 0; c < ncopy; c++)
+		for (int s = -1; s < ds->nspk; s++)
+			for (int k = 0; k < ds->cm_ncls; k++) {
+				size_t cell = ((size_t)c * nspk1 + (size_t)(s + 1)) * (size_t)ds->cm_ncls + (size_t)k;
+				char group[SER_FEAT_KEY_MAX + 32];
+				group_name(ds, s, c, k, group, sizeof group);
+				ds->spk_chas[cell] = ser_adapt_stats(ac, group, ds->spk_cmean + cell * d, std,
+				                                     NULL) == 0;
+			}
 }
 
 int ser_ds_speaker_norm(ser_dataset *ds, const ser_model *m, ser_error *err)
@@ -196,43 +180,67 @@ int ser_ds_speaker_norm(ser_dataset *ds, const ser_model *m, ser_error *err)
 	const float *idct = m->input_idct ? m->idct : NULL;
 	unsigned char *ok = NULL;   /* (copies, nspk + 1) the speaker (index + 1) has statistics */
 	int *copy = malloc((ds->n ? ds->n : 1) * sizeof *copy), ncopy;
-	int rc = 0;
-	ser_adapt *a = ser_adapt_new(m, err);
-	if (!a) {
+	int rc = 0, mix = ds->mix_p > 0;   /* mixed references: class means too */
+	ser_adapt *a = ser_adapt_new(m, err), *ac = mix && a ? ser_adapt_new(m, err) : NULL;
+	if (!a || (mix && !ac)) {
+		ser_adapt_free(a);
 		free(copy);
 		return SER_ENOMEM;
 	}
 	ncopy = copy ? key_copies(ds, copy) : -1;
 	free(ds->spk_stats);
+	free(ds->spk_cmean);
+	free(ds->spk_chas);
+	ds->spk_cmean = NULL;
+	ds->spk_chas = NULL;
+	ds->cm_ncls = mix ? m->n_classes : 0;
 	ds->spk_stats = ncopy > 0 ? calloc((size_t)ncopy * nspk1 * 2 * d, sizeof *ds->spk_stats) : NULL;
 	ok = ncopy > 0 ? calloc((size_t)ncopy * nspk1, 1) : NULL;
-	if (!ds->spk_stats || !ok)
+	if (mix && ncopy > 0) {
+		size_t cells = (size_t)ncopy * nspk1 * (size_t)ds->cm_ncls;
+		ds->spk_cmean = calloc(cells * d, sizeof *ds->spk_cmean);
+		ds->spk_chas = calloc(cells, 1);
+	}
+	if (!ds->spk_stats || !ok || (mix && (!ds->spk_cmean || !ds->spk_chas)))
 		rc = ser_seterr(err, SER_ENOMEM, "out of memory");
 	if (rc == 0)
-		rc = add_speaker_stats(ds, a, idct, copy, err);
+		rc = add_speaker_stats(ds, a, ac, idct, copy, err);
 	if (rc == 0)
 		rc = ser_adapt_finish(a, err);
+	if (rc == 0 && ac)
+		rc = ser_adapt_finish(ac, err);
 	for (int c = 0; c < ncopy && rc == 0; c++)
 		for (int s = -1; s < ds->nspk; s++) {   /* none: excluded utterances only */
 			size_t g = (size_t)c * nspk1 + (size_t)(s + 1);
 			float *mean = ds->spk_stats + g * 2 * d;
-			char group[SER_FEAT_KEY_MAX + 16];
-			snprintf(group, sizeof group, c ? "%s\037%d" : "%s", s >= 0 ? ds->spk[s] : "", c);
+			char group[SER_FEAT_KEY_MAX + 32];
+			group_name(ds, s, c, -1, group, sizeof group);
 			ok[g] = ser_adapt_stats(a, group, mean, mean + d, NULL) == 0;
 		}
+	if (rc == 0 && ac) {
+		float *std = malloc(d * sizeof *std);
+		if (!std)
+			rc = ser_seterr(err, SER_ENOMEM, "out of memory");
+		else
+			class_means(ds, ac, ncopy, std);
+		free(std);
+	}
 	for (size_t i = 0; i < ds->n && rc == 0; i++) {
 		ser_utt *u = &ds->u[i];
 		size_t g = (size_t)copy[i] * nspk1 + (size_t)(u->speaker + 1);
 		if (u->part != SER_PART_EXCLUDED && ok[g]) {
 			u->nmean = ds->spk_stats + g * 2 * d;
 			u->nstd = u->nmean + d;
+			if (ac) {
+				u->cmean = ds->spk_cmean + g * (size_t)ds->cm_ncls * d;
+				u->chas = ds->spk_chas + g * (size_t)ds->cm_ncls;
+			}
 		}
 	}
-	if (rc == 0)
-		rc = class_means(ds, idct, copy, (size_t)ncopy * nspk1, m->n_classes, err);
 	free(ok);
 	free(copy);
 	ser_adapt_free(a);
+	ser_adapt_free(ac);
 	return rc;
 }
 
@@ -286,7 +294,7 @@ static const float *reference(const ser_dataset *ds, const ser_utt *u, ser_rng *
 	if (!(ds->mix_p > 0) || !u->cmean || !rng || ser_rng_uniform(rng) >= ds->mix_p)
 		return u->nmean;
 	for (int c = 0; c < ds->cm_ncls; c++)
-		tot += w[c] = u->ccount[c] > 0 ? ser_rng_gamma(rng, ds->mix_alpha) : 0;
+		tot += w[c] = u->chas[c] ? ser_rng_gamma(rng, ds->mix_alpha) : 0;
 	if (!(tot > 0))
 		return u->nmean;
 	for (size_t k = 0; k < d; k++) {

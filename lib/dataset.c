@@ -30,7 +30,7 @@ void ser_ds_free(ser_dataset *ds)
 	free(ds->spk);
 	free(ds->spk_stats);
 	free(ds->spk_cmean);
-	free(ds->spk_ccount);
+	free(ds->spk_chas);
 	free(ds->settings);
 	memset(ds, 0, sizeof *ds);
 }

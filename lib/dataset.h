@@ -26,8 +26,9 @@ typedef struct ser_utt {
 	int part;         /* enum ser_ds_part */
 	const float *nmean, *nstd; /* (dim) normalisation statistics of its speaker
 	                              (ser_ds_speaker_norm, batch.h), NULL: the model's */
-	const float *cmean;  /* (ds->cm_ncls, dim) its speaker's mean per class, */
-	const float *ccount; /* (ds->cm_ncls) over these frames (0: none); NULL: none */
+	const float *cmean;         /* (ds->cm_ncls, dim) its speaker's mean per class */
+	const unsigned char *chas;  /* (ds->cm_ncls) the speaker has the class; both
+	                               NULL without mixed references (mix_p 0) */
 } ser_utt;
 
 typedef struct ser_dataset {
@@ -40,12 +41,14 @@ typedef struct ser_dataset {
 	int nspk, spkcap;
 	char **spk;       /* (nspk) speaker names */
 	float *spk_stats; /* (nspk + 1, 2, dim) of ser_ds_speaker_norm (batch.h), or NULL */
-	float *spk_cmean, *spk_ccount; /* the class means of each speaker group, and
-	                                  their frame counts (ser_ds_speaker_norm) */
-	int cm_ncls;      /* classes of those */
+	float *spk_cmean;         /* the class means of each speaker group, and */
+	unsigned char *spk_chas;  /* whether it has the class (ser_ds_speaker_norm,
+	                             made only when mix_p > 0), or NULL */
+	int cm_ncls;              /* classes of those */
 	/* mixed references (ser_ds_batch): with probability mix_p a training crop
 	 * is centred on a mixture of its speaker's class means, weights
-	 * Dirichlet(mix_alpha) over the classes the speaker has; 0: off */
+	 * Dirichlet(mix_alpha) over the classes the speaker has; 0: off. Set
+	 * before ser_ds_speaker_norm, which makes the class means only then */
 	float mix_p, mix_alpha;
 } ser_dataset;
 

@@ -157,6 +157,10 @@ int main(void)
 		m.norm_mode = SER_NORM_SPEAKER_MEAN;
 		m.n_classes = 2;
 		int rc = ser_ds_speaker_norm(&ds, &m, &err);
+		CHECK(rc == 0 && !ds.u[0].cmean && !ds.spk_cmean, "no class means without mixing");
+		ds.mix_p = 1;   /* mixed references: the class means are made too */
+		ds.mix_alpha = 1;
+		rc = rc ? rc : ser_ds_speaker_norm(&ds, &m, &err);
 		for (size_t i = 0; i < ds.n && rc == 0; i++)
 			ok &= ds.u[i].nmean && ds.u[i].nmean[0] == want[i] && ds.u[i].nmean[1] == 10 * want[i];
 		CHECK(rc == 0 && ok, "speaker statistics per copy of a key: %s (first means %g %g %g %g)",
@@ -164,18 +168,18 @@ int main(void)
 		      ds.u[3].nmean ? ds.u[3].nmean[0] : -1, ds.u[4].nmean ? ds.u[4].nmean[0] : -1,
 		      ds.u[5].nmean ? ds.u[5].nmean[0] : -1);
 	}
-	/* class means per speaker group (for mixed references): s1's originals
+	/* class means per speaker group (mixed references): s1's originals
 	 * class 0 (a) 0.5, class 1 (b) 10.5; their copies 100.5, 110.5; the
 	 * third copy of a has class 0 only */
 	{
 		const ser_utt *u = ds.u;
-		CHECK(u[0].cmean && u[0].ccount && ds.cm_ncls == 2 && u[0].cmean[0] == 0.5f &&
+		CHECK(u[0].cmean && u[0].chas && ds.cm_ncls == 2 && u[0].cmean[0] == 0.5f &&
 		      u[0].cmean[1] == 5.0f && u[0].cmean[2] == 10.5f && u[0].cmean[3] == 105.0f &&
-		      u[0].ccount[0] == 2 && u[0].ccount[1] == 2 && u[1].cmean == u[0].cmean,
+		      u[0].chas[0] && u[0].chas[1] && u[1].cmean == u[0].cmean,
 		      "class means of a speaker group (%g, %g)", u[0].cmean ? u[0].cmean[0] : -1,
 		      u[0].cmean ? u[0].cmean[2] : -1);
 		CHECK(u[3].cmean && u[3].cmean[0] == 100.5f && u[3].cmean[2] == 110.5f &&
-		      u[5].cmean && u[5].cmean[0] == 200.5f && u[5].ccount[1] == 0,
+		      u[5].cmean && u[5].cmean[0] == 200.5f && !u[5].chas[1],
 		      "class means per copy; a class the copy lacks has no frames");
 	}
 	/* ser_ds_batch: without mixing a crop is centred on its speaker's mean;
@@ -195,6 +199,7 @@ int main(void)
 		m.norm_mean = zero;
 		m.norm_std = one;
 		ser_rng_seed(&r, 3);
+		ds.mix_p = 0;
 		ser_ds_batch(&ds, &m, &idx, 1, 2, NULL, NULL, &r, x, &y, work, &err);
 		CHECK(x[0] == 0 - 5.5f && x[1] == 1 - 5.5f && x[2] == 0 - 55.0f,
 		      "no mixing: the speaker's mean (%g %g %g)", x[0], x[1], x[2]);

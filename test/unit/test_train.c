@@ -103,9 +103,11 @@ static int on_epoch(void *ctx, const ser_train_epoch *e, ser_error *err)
 	return 0;
 }
 
-/* Trains a fresh toy model m (2 threads); the hooks count into s. */
+/* Trains a fresh toy model m (2 threads), averaging from epoch avg (0:
+ * not); the hooks count into s, with avg also the parameters (s->sum,
+ * the caller frees it). */
 static ser_trainer *toy_run(ser_dataset *ds, ser_model *m, volatile int *flag, long stop_after,
-                            struct seen *s, int *rc)
+                            long avg, struct seen *s, int *rc)
 {
 	ser_train_opts o;
 	ser_train_hooks h = { s, on_batch, on_epoch };
@@ -116,8 +118,14 @@ static ser_trainer *toy_run(ser_dataset *ds, ser_model *m, volatile int *flag, l
 	s->flag = flag;
 	s->stop_after = stop_after;
 	toy_opts(&o, flag);
+	o.average_from = avg;
 	toy_model(m);
 	ser_net_set_threads(m->net, 2, &err);
+	if (avg) {
+		s->m = m;
+		s->avg_from = avg;
+		s->sum = calloc(ser_net_nparams(m->net), sizeof *s->sum);
+	}
 	t = ser_train_new(ds, m, &o, &err);
 	*rc = t ? ser_train_run(t, &h, &last, &err) : -1;
 	return t;
@@ -135,7 +143,7 @@ int main(void)
 	int rc;
 	toy_data(&ds);
 
-	ser_trainer *t1 = toy_run(&ds, &m1, NULL, 0, &s1, &rc);
+	ser_trainer *t1 = toy_run(&ds, &m1, NULL, 0, 0, &s1, &rc);
 	CHECK(t1 && rc == 0 && ser_train_count(t1, SER_PART_TRAIN) == 36 &&
 	      ser_train_count(t1, SER_PART_VAL) == 12, "trainer runs: 36 train, 12 validation");
 	CHECK(s1.epochs == 6 && s1.batches == 6 * 5, "hooks: %d epochs, %d steps (want 6, 30)",
@@ -147,7 +155,7 @@ int main(void)
 	      ser_train_best(t1, &best) >= 1 && best.uar >= 0.9, "completed, best epoch kept");
 
 	/* stopped after epoch 2; its state restored into a new trainer ends as run 1 */
-	ser_trainer *t2 = toy_run(&ds, &m2, &flag2, 2, &s2, &rc);
+	ser_trainer *t2 = toy_run(&ds, &m2, &flag2, 2, 0, &s2, &rc);
 	CHECK(t2 && rc == 0 && ser_train_epochs_done(t2) == 2 &&
 	      !strcmp(ser_train_stopped(t2), "interrupted"), "the stop flag ends the run after epoch 2");
 	ser_train_opts o;
@@ -190,20 +198,7 @@ int main(void)
 	struct seen s5, s6;
 	volatile int flag6 = 0;
 	ser_trainer *t5, *t6, *t7 = NULL;
-	toy_opts(&o, NULL);
-	o.average_from = 4;
-	toy_model(&m5);
-	ser_net_set_threads(m5.net, 2, &err);
-	memset(&s5, 0, sizeof s5);
-	s5.m = &m5;
-	s5.avg_from = 4;
-	s5.sum = calloc(ser_net_nparams(m5.net), sizeof *s5.sum);
-	t5 = ser_train_new(&ds, &m5, &o, &err);
-	{
-		ser_train_hooks h = { &s5, on_batch, on_epoch };
-		ser_train_epoch last;
-		rc = t5 ? ser_train_run(t5, &h, &last, &err) : -1;
-	}
+	t5 = toy_run(&ds, &m5, NULL, 0, 4, &s5, &rc);
 	CHECK(rc == 0 && ser_train_averaged(t5) == 15 && s5.nsum == 15,
 	      "averaged steps: %ld (hook saw %ld, want 15)", t5 ? ser_train_averaged(t5) : -1, s5.nsum);
 	CHECK(t5 && ser_train_best(t5, NULL) == 0, "with averaging validation selects no epoch");
@@ -224,22 +219,16 @@ int main(void)
 		free(last);
 	}
 	/* averaging stopped after epoch 5 and restored ends with the same mean */
-	toy_opts(&o, &flag6);
-	o.average_from = 4;
-	toy_model(&m6);
-	ser_net_set_threads(m6.net, 2, &err);
-	memset(&s6, 0, sizeof s6);
-	s6.flag = &flag6;
-	s6.stop_after = 5;
-	t6 = ser_train_new(&ds, &m6, &o, &err);
+	t6 = toy_run(&ds, &m6, &flag6, 5, 4, &s6, &rc);
 	{
 		ser_train_hooks h = { &s6, on_batch, on_epoch };
 		ser_train_epoch last;
-		rc = t6 ? ser_train_run(t6, &h, &last, &err) : -1;
 		CHECK(rc == 0 && ser_train_epochs_done(t6) == 5 && ser_train_averaged(t6) == 10,
 		      "stopped after epoch 5 with 10 steps averaged");
 		ser_train_state(t6, 7, &c);
 		flag6 = 0;
+		toy_opts(&o, &flag6);
+		o.average_from = 4;
 		toy_model(&m7);
 		ser_net_set_threads(m7.net, 2, &err);
 		t7 = ser_train_new(&ds, &m7, &o, &err);
@@ -252,6 +241,7 @@ int main(void)
 	      "an averaged run stopped and restored = never stopped, bit for bit");
 
 	free(s5.sum);
+	free(s6.sum);
 	ser_train_free(t5);
 	ser_train_free(t6);
 	ser_train_free(t7);
