@@ -260,22 +260,27 @@ long ser_ds_count(const ser_dataset *ds, int part)
 	return n;
 }
 
-int ser_ds_label(ser_dataset *ds, const ser_labelmap *map, const ser_classes *cls,
-                 ser_ds_skipped *sk, ser_error *err)
+/* ser_ds_label and ser_ds_unlabelled: FIXED < 0, each utterance's class from
+ * its label (skipped without one); else every utterance class FIXED, its
+ * speaker and corpus still from the label where there is one. */
+static int label_utts(ser_dataset *ds, const ser_labelmap *map, const ser_classes *cls,
+                      int fixed, ser_ds_skipped *sk, ser_error *err)
 {
 	memset(sk, 0, sizeof *sk);
 	for (size_t i = 0; i < ds->n; i++) {
 		ser_utt *u = &ds->u[i];
 		ser_label_info li;
-		int c;
-		if (!ser_label_resolve(map, u->key, &li)) {
+		int c = fixed, known = ser_label_resolve(map, u->key, &li);
+		if (fixed < 0 && !known) {
 			sk->nolabel++;
-		} else if ((c = ser_classes_index(cls, li.emotion)) < 0) {
+		} else if (fixed < 0 && (c = ser_classes_index(cls, li.emotion)) < 0) {
 			sk->unknown++;
 		} else if (u->n < 1) {
 			sk->empty++;
 		} else {
 			u->label = c;
+			if (!known)
+				continue;
 			u->group = li.corpus;
 			if (li.speaker[0] && (u->speaker = ser_ds_speaker(ds, li.speaker, err)) < 0)
 				return u->speaker;
@@ -286,6 +291,18 @@ int ser_ds_label(ser_dataset *ds, const ser_labelmap *map, const ser_classes *cl
 	}
 	ser_ds_compact(ds);
 	return 0;
+}
+
+int ser_ds_label(ser_dataset *ds, const ser_labelmap *map, const ser_classes *cls,
+                 ser_ds_skipped *sk, ser_error *err)
+{
+	return label_utts(ds, map, cls, -1, sk, err);
+}
+
+int ser_ds_unlabelled(ser_dataset *ds, const ser_labelmap *map, ser_ds_skipped *sk,
+                      ser_error *err)
+{
+	return label_utts(ds, map, NULL, 0, sk, err);
 }
 
 uint64_t ser_ds_fingerprint(const ser_dataset *ds)

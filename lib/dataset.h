@@ -77,6 +77,11 @@ typedef struct ser_ds_skipped {
 } ser_ds_skipped;
 int ser_ds_label(ser_dataset *ds, const ser_labelmap *map, const ser_classes *cls,
                  ser_ds_skipped *sk, ser_error *err);
+/* The same without classes: every utterance with frames gets class 0 (for
+ * passes whose labels matter to nothing, ser-train --adapt-bn); its corpus
+ * and speaker from map where it has a label, none otherwise. */
+int ser_ds_unlabelled(ser_dataset *ds, const ser_labelmap *map, ser_ds_skipped *sk,
+                      ser_error *err);
 
 /* Utterances in part (enum ser_ds_part). */
 long ser_ds_count(const ser_dataset *ds, int part);
