@@ -43,7 +43,7 @@ static const char outro[] =
 enum {
 	O_VAL = 256, O_EXCL, O_OPTIM, O_LR, O_WD, O_SCHED, O_PATIENCE, O_CROP, O_NORM,
 	O_CW, O_LS, O_SPECAUG, O_LOG, O_TRIM, O_AUGMENT, O_MIXUP, O_WHOLE, O_IDCT, O_LOSSCLS, O_INIT, O_TRAINL, O_CKPT, O_RESUME,
-	O_SETTINGS, O_UTT2SPK, O_SPK2UTT, O_AVERAGE, O_SPKMIX
+	O_SETTINGS, O_UTT2SPK, O_SPK2UTT, O_AVERAGE, O_SPKMIX, O_ADAPTBN
 };
 
 struct opts {
@@ -53,6 +53,7 @@ struct opts {
 	int crop_set;            /* --crop given */
 	int out_stream;          /* -o is a device or FIFO: written once, at the end */
 	int optim, sched, norm, cw, quiet, whole, losscls;
+	int adapt_bn;            /* --adapt-bn: batch-norm statistics only */
 	double lr, wd, ls, trim, mixup;
 	const char *specaug, *augment, *idct, *spkmix;
 	const char *spkpath;     /* --utt2spk / --spk2utt, or NULL */
@@ -361,11 +362,21 @@ static void arch_defaults(struct job *j)
 			                o->arch);
 		j->spec = o->arch;
 	}
-	if (o->epochs < 0)
+	if (o->adapt_bn) {
+		/* training-mode passes that move nothing but the running statistics:
+		 * no step, no change to the crops; epochs from the data (data()) */
+		o->lr = o->wd = o->ls = o->mixup = 0;
+		o->cw = 0;
+		o->losscls = 0;
+		o->sched = SER_LR_CONSTANT;
+		o->specaug = o->augment = "none";
+		o->patience = 0;
+	}
+	if (o->epochs < 0 && !o->adapt_bn)
 		o->epochs = j->seed_arch ? 1000 : j->init ? 15 : 60;
 	if (o->lr < 0)
 		o->lr = j->init ? 3e-4 : 1e-3;
-	if (o->average_from > o->epochs)
+	if (o->average_from > o->epochs && o->epochs >= 0)
 		cli_usage_error("--average-from %ld: the run has %ld epochs", o->average_from, o->epochs);
 	if (o->average_from && o->patience > 0)
 		cli_usage_error("--patience with --average-from: validation selects no epoch when the "
@@ -456,7 +467,8 @@ static void data(struct job *j, int n, char **inputs)
 		        "the features with the model's settings (ser-classify -m %s --info shows them)",
 		        j->first, j->o.init, diff, j->o.init);
 	}
-	if (ser_ds_label(ds, j->map, &j->cls, sk, &err) < 0)
+	if ((j->o.adapt_bn ? ser_ds_unlabelled(ds, j->map, sk, &err)
+	                   : ser_ds_label(ds, j->map, &j->cls, sk, &err)) < 0)
 		cli_die(EXIT_DATA, "%s", err.msg);
 	if (j->o.spkpath)
 		apply_spkmap(ds, j->o.spkpath, j->o.spk2utt);
@@ -470,8 +482,14 @@ static void data(struct job *j, int n, char **inputs)
 	if (unk[0])
 		unknown_speaker(ds, &j->o, unk);
 	if (ser_ds_count(ds, SER_PART_TRAIN) == 0)
-		cli_die(EXIT_DATA, "no labelled training utterances (%zu read in all)",
-		        ds->n + (size_t)skipped);
+		cli_die(EXIT_DATA, "no %s utterances (%zu read in all)",
+		        j->o.adapt_bn ? "non-empty" : "labelled training", ds->n + (size_t)skipped);
+	if (j->o.adapt_bn && j->o.epochs < 0) {
+		/* about 300 steps: the running statistics (momentum 0.99 and up)
+		 * then hold almost nothing of the training data's */
+		long batches = (ser_ds_count(ds, SER_PART_TRAIN) + j->o.batch - 1) / j->o.batch;
+		j->o.epochs = (300 + batches - 1) / batches;
+	}
 }
 
 /* The inverse DCT inside the model: cepstra in, log mel energies to the net. */
@@ -727,7 +745,11 @@ static void record(struct job *j, int argc, char **argv)
 	        o->threads, j->spec);
 	if (j->init)
 		tprintf(rec, "init: %s (checksum %016llx), training %s\n", o->init,
-		        file_checksum(o->init), o->train_layers ? "its last layers" : "all layers");
+		        file_checksum(o->init), o->adapt_bn ? "nothing" : o->train_layers ?
+		        "its last layers" : "all layers");
+	if (j->init && o->adapt_bn)
+		tprintf(rec, "adaptation: batch-norm statistics only (--adapt-bn), re-estimated on these "
+		        "utterances; labels not read, every other parameter as in the model\n");
 	if (j->init && o->train_layers)
 		tprintf(rec, "trained layers: the last %ld with parameters (%zu of %zu parameters)\n",
 		        o->train_layers, ntrainable - j->p0, ntrainable);
@@ -945,6 +967,11 @@ static const cli_opt train_opts[] = {
 	{ .name = "train-layers", .key = O_TRAINL, .type = CLI_LONG, .arg = "N", .lo = 1, .hi = 1000,
 	  .dest = &po.train_layers, .about = "all",
 	  .help = "with --init, train only the last N layers that have parameters" },
+	{ .name = "adapt-bn", .key = O_ADAPTBN, .type = CLI_FLAG, .dest = &po.adapt_bn,
+	  .help = "with --init, no training: the model's batch-norm statistics re-estimated on "
+	          "these features (no labels needed; weights, classes and input normalisation kept), "
+	          "for recordings unlike the training data; passes of --crop windows, at least 300 "
+	          "batches unless --epochs is given" },
 	{ .name = "labels", .key = 'L', .type = CLI_STR, .arg = "FILE", .dest = &po.labels,
 	  .about = "labels and speakers from RAVDESS/TESS/EmoDB/nEMO/ASED file names",
 	  .help = "TSV map key<TAB>label[<TAB>speaker]" },
@@ -1091,6 +1118,13 @@ int main(int argc, char **argv)
 		cli_usage_error("no output model given (-o FILE)");
 	if (o.train_layers && !o.init)
 		cli_usage_error("--train-layers needs --init (a model to fine-tune)");
+	if (o.adapt_bn && !o.init)
+		cli_usage_error("--adapt-bn needs --init (the model whose statistics to re-estimate)");
+	if (o.adapt_bn && (o.train_layers || o.val || o.average_from || o.spkmix || o.classes ||
+	                   o.lr >= 0 || o.wd >= 0 || o.mixup > 0 || o.specaug || o.augment))
+		cli_usage_error("--adapt-bn trains nothing: no --train-layers, --val-speakers, "
+		                "--average-from, --speaker-mix, --classes, --lr, --weight-decay, "
+		                "--mixup, --specaug or --augment with it");
 	check_outputs(&o, argv + optind, argc - optind);
 	o.out_stream = cli_is_stdout(o.out) || is_stream(o.out);
 	if (o.patience > 0 && !o.val)
