@@ -40,6 +40,11 @@ struct ser_trainer {
 	int C, T;                /* batch input (B, C, T) */
 	float *x, *xm, *work, *best;
 	int *y, *y2, *bidx, *perm, *order;
+	long nbatch;             /* batches per epoch */
+	long *bstart;            /* (nbatch + 1) where each batch starts in order */
+	long *gkey;              /* opts.batch_by: (2 * ntrain) sort pairs (group, place), */
+	int *gtmp, *gperm;       /* (ntrain) the order being arranged, (nbatch) the batches */
+	long *gfrom, *glen;      /* (nbatch) shuffled, and where each starts in gtmp, its length */
 	float *vin;              /* pooled vectors: (ds->n, dim) model inputs, made once */
 	int *vlab;               /* (ds->n) their labels */
 	long step, done, best_epoch;
@@ -219,6 +224,83 @@ static float *balanced_weights(const long *n, int ncls, long ntrain)
 }
 
 /* Counts, class weights, corpus targets, optimiser and schedule. */
+/* The group of utterance i for opts.batch_by. */
+static long group_of(const ser_trainer *t, int i)
+{
+	const ser_utt *u = &t->ds->u[i];
+	return t->o.batch_by == SER_BATCH_SPEAKER ? u->speaker : u->group;
+}
+
+static int by_group_then_place(const void *x, const void *y)
+{
+	const long *a = x, *b = y;
+	return a[0] != b[0] ? (a[0] < b[0] ? -1 : 1) : (a[1] > b[1]) - (a[1] < b[1]);
+}
+
+static int by_long(const void *x, const void *y)
+{
+	long a = *(const long *)x, b = *(const long *)y;
+	return (a > b) - (a < b);
+}
+
+/* The batches of an epoch: ceil(ntrain / batch), or with opts.batch_by the
+ * sum of ceil(n / batch) over the groups; -1 out of memory. */
+static long count_batches(const ser_trainer *t)
+{
+	long n = t->count[SER_PART_TRAIN], B = t->o.batch, nb = 0, k = 0;
+	if (!t->o.batch_by || !n)
+		return (n + B - 1) / B;
+	long *key = malloc((size_t)n * sizeof *key);
+	if (!key)
+		return -1;
+	for (size_t i = 0; i < t->ds->n; i++)
+		if (t->ds->u[i].part == SER_PART_TRAIN)
+			key[k++] = group_of(t, (int)i);
+	qsort(key, (size_t)n, sizeof *key, by_long);
+	for (long a = 0, b; a < n; a = b) {
+		for (b = a; b < n && key[b] == key[a]; b++)
+			;
+		nb += (b - a + B - 1) / B;
+	}
+	free(key);
+	return nb;
+}
+
+/* With opts.batch_by, after the shuffle: each group's utterances (in their
+ * shuffled order) cut into ceil(n / batch) batches of near-equal size, the
+ * batches shuffled, t->order and t->bstart rewritten. */
+static void arrange_groups(ser_trainer *t)
+{
+	long n = t->count[SER_PART_TRAIN], B = t->o.batch, nb = 0, at = 0;
+	for (long k = 0; k < n; k++) {
+		t->gkey[2 * k] = group_of(t, t->order[k]);
+		t->gkey[2 * k + 1] = k;
+	}
+	qsort(t->gkey, (size_t)n, 2 * sizeof *t->gkey, by_group_then_place);
+	for (long k = 0; k < n; k++)
+		t->gtmp[k] = t->order[t->gkey[2 * k + 1]];
+	/* the batches in group order: where each starts in gtmp, its length */
+	for (long a = 0, b; a < n; a = b) {
+		for (b = a; b < n && t->gkey[2 * b] == t->gkey[2 * a]; b++)
+			;
+		long m = b - a, parts = (m + B - 1) / B;
+		for (long p = 0; p < parts; p++, nb++) {
+			t->gfrom[nb] = at;
+			t->glen[nb] = m / parts + (p < m % parts);
+			at += t->glen[nb];
+		}
+	}
+	for (long p = 0; p < nb; p++)
+		t->gperm[p] = (int)p;
+	ser_rng_shuffle(&t->rng, t->gperm, (size_t)nb);
+	t->bstart[0] = 0;
+	for (long p = 0; p < nb; p++) {
+		long q = t->gperm[p];
+		memcpy(t->order + t->bstart[p], t->gtmp + t->gfrom[q], (size_t)t->glen[q] * sizeof *t->order);
+		t->bstart[p + 1] = t->bstart[p] + t->glen[q];
+	}
+}
+
 static int setup_targets(ser_trainer *t, ser_error *err)
 {
 	const ser_dataset *ds = t->ds;
@@ -241,7 +323,8 @@ static int setup_targets(ser_trainer *t, ser_error *err)
 	ser_net_freeze(t->m->net, o->p0);
 	if (!(t->opt = ser_optim_new(&o->optim, ntrainable - o->p0, err)))
 		return err ? err->code : SER_ENOMEM;
-	steps_per_epoch = (t->count[SER_PART_TRAIN] + o->batch - 1) / o->batch;
+	if ((t->nbatch = steps_per_epoch = count_batches(t)) < 0)
+		return ser_seterr(err, SER_ENOMEM, "out of memory");
 	t->ls.kind = o->sched;
 	t->ls.lr = o->optim.lr;
 	t->ls.total = steps_per_epoch * o->epochs;
@@ -268,9 +351,18 @@ static int setup_buffers(ser_trainer *t, ser_error *err)
 	t->perm = mix ? calloc((size_t)o->batch, sizeof *t->perm) : NULL;
 	t->xm = mix ? calloc(in, sizeof *t->xm) : NULL;
 	t->order = calloc(ntrain ? (size_t)ntrain : 1, sizeof *t->order);
+	t->bstart = calloc((size_t)t->nbatch + 1, sizeof *t->bstart);
+	if (o->batch_by) {
+		t->gkey = calloc(2 * (size_t)ntrain + 1, sizeof *t->gkey);
+		t->gtmp = calloc((size_t)ntrain + 1, sizeof *t->gtmp);
+		t->gperm = calloc((size_t)t->nbatch + 1, sizeof *t->gperm);
+		t->gfrom = calloc((size_t)t->nbatch + 1, sizeof *t->gfrom);
+		t->glen = calloc((size_t)t->nbatch + 1, sizeof *t->glen);
+	}
 	t->vin = vector ? calloc(ds->n * ds->dim, sizeof *t->vin) : NULL;
 	t->vlab = vector ? calloc(ds->n, sizeof *t->vlab) : NULL;
-	if (!t->x || !t->work || !t->best || !t->y || !t->bidx || !t->order ||
+	if (!t->x || !t->work || !t->best || !t->y || !t->bidx || !t->order || !t->bstart ||
+	    (o->batch_by && (!t->gkey || !t->gtmp || !t->gperm || !t->gfrom || !t->glen)) ||
 	    (mix && (!t->y2 || !t->perm || !t->xm)) || (vector && (!t->vin || !t->vlab)))
 		return ser_seterr(err, SER_ENOMEM, "out of memory");
 	if (!(t->clf = ser_clf_new(t->m, err)))
@@ -278,6 +370,8 @@ static int setup_buffers(ser_trainer *t, ser_error *err)
 	for (size_t i = 0; i < ds->n; i++)
 		if (ds->u[i].part == SER_PART_TRAIN)
 			t->order[k++] = (int)i;
+	for (long b = 0; b <= t->nbatch; b++)   /* arrange_groups rewrites them */
+		t->bstart[b] = b < t->nbatch ? b * o->batch : ntrain;
 	for (k = 0; vector && k < ntrain; k++) {
 		int i = t->order[k];
 		if (ser_ds_batch(ds, t->m, &i, 1, (int)o->crop, NULL, &o->sa, NULL,
@@ -309,8 +403,7 @@ ser_trainer *ser_train_new(const ser_dataset *ds, ser_model *m, const ser_train_
 		return NULL;
 	}
 	if (o->average_from > 0)
-		t->avg_step0 = (o->average_from - 1) *
-		               ((t->count[SER_PART_TRAIN] + o->batch - 1) / o->batch);
+		t->avg_step0 = (o->average_from - 1) * t->nbatch;
 	ser_rng_seed(&t->rng, ser_rng_mix(o->seed, 0x5e7da7a));
 	return t;
 }
@@ -335,6 +428,12 @@ void ser_train_free(ser_trainer *t)
 	free(t->bidx);
 	free(t->perm);
 	free(t->order);
+	free(t->bstart);
+	free(t->gkey);
+	free(t->gtmp);
+	free(t->gperm);
+	free(t->gfrom);
+	free(t->glen);
 	free(t->vin);
 	free(t->vlab);
 	free(t);
@@ -503,8 +602,11 @@ static int epoch(ser_trainer *t, const ser_train_hooks *h, ser_train_epoch *e, s
 	double t0 = now(), sum_loss = 0;
 	int rc;
 	ser_rng_shuffle(&t->rng, t->order, (size_t)ntrain);
-	for (long s0 = 0; s0 < ntrain && !stop_asked(t); s0 += t->o.batch) {
-		int B = (int)(ntrain - s0 < t->o.batch ? ntrain - s0 : t->o.batch), ok = 0;
+	if (t->o.batch_by)
+		arrange_groups(t);
+	for (long bi = 0; bi < t->nbatch && !stop_asked(t); bi++) {
+		long s0 = t->bstart[bi];
+		int B = (int)(t->bstart[bi + 1] - s0), ok = 0;
 		float loss;
 		if ((rc = step(t, s0, B, e->epoch, &loss, &ok, &e->lr, err)) < 0)
 			return rc;
@@ -573,6 +675,13 @@ void ser_train_use_best(ser_trainer *t)
 	if (t->count[SER_PART_VAL] && !t->o.average_from)
 		memcpy(ser_net_params(t->m->net), t->best,
 		       ser_net_nparams(t->m->net) * sizeof *t->best);
+}
+
+const int *ser_train_order(const ser_trainer *t, const long **bstart, long *nbatch)
+{
+	*bstart = t->bstart;
+	*nbatch = t->nbatch;
+	return t->order;
 }
 
 void ser_train_state(const ser_trainer *t, uint64_t run, ser_ckpt *c)

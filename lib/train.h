@@ -27,6 +27,12 @@ enum ser_class_weights {
 	SER_CW_CORPUS = 2      /* every (corpus, class) pair weighs alike */
 };
 
+enum ser_batch_by {
+	SER_BATCH_ANY = 0,      /* batches of any utterances */
+	SER_BATCH_CORPUS = 1,   /* each batch from one corpus (ser_utt.group) */
+	SER_BATCH_SPEAKER = 2   /* each batch from one speaker */
+};
+
 typedef struct ser_train_opts {
 	long epochs;             /* 1.. */
 	long batch;              /* utterances per step */
@@ -42,6 +48,9 @@ typedef struct ser_train_opts {
 	float label_smoothing;   /* 0..0.99 */
 	int class_weights;       /* enum ser_class_weights */
 	int loss_classes;        /* 0: over all classes; 1: over each corpus's (ser_utt.group) */
+	int batch_by;            /* enum ser_batch_by: a group's utterances in ceil(n / batch)
+	                            batches of near-equal size, the batches in random order,
+	                            so batch norm sees one corpus or speaker at a time */
 	uint64_t seed;           /* the generator, the crops and the dropout masks */
 	size_t p0;               /* parameters [p0, ntrainable) train (ser_net_tail_offset) */
 	ser_optim_opts optim;    /* lr: the peak of the schedule */
@@ -128,6 +137,11 @@ void ser_train_use_best(ser_trainer *t);
  * net stays as it is), and their mean put into the net. */
 long ser_train_averaged(const ser_trainer *t);
 void ser_train_use_average(ser_trainer *t);
+
+/* The training order of the current (or last) epoch, as indices into the
+ * dataset, and where each of its *nbatch batches starts in it (*bstart has
+ * nbatch + 1 entries, the last the training count). */
+const int *ser_train_order(const ser_trainer *t, const long **bstart, long *nbatch);
 
 /* The state as a checkpoint (arrays point into the trainer), and back:
  * SER_EMISMATCH for a checkpoint of another run (run id, data or sizes

@@ -52,9 +52,12 @@ static void toy_model(ser_model *m)
 	m->feat_dim = DIM;
 }
 
+static int toy_batch_by;   /* opts.batch_by of toy_opts */
+
 static void toy_opts(ser_train_opts *o, const volatile int *stop)
 {
 	memset(o, 0, sizeof *o);
+	o->batch_by = toy_batch_by;
 	o->epochs = 6;
 	o->batch = 8;
 	o->crop = 12;
@@ -71,6 +74,8 @@ static void toy_opts(ser_train_opts *o, const volatile int *stop)
 
 struct seen {
 	int batches, epochs;
+	const ser_trainer *t;    /* with it, each epoch's batches are checked: */
+	int mixed, sizes, once;  /* batches of two speakers, not of 6, utterances not once */
 	long stop_after;         /* epoch after which the hook raises the flag */
 	volatile int *flag;
 	double first_loss, last_loss, last_uar;
@@ -98,6 +103,22 @@ static int on_epoch(void *ctx, const ser_train_epoch *e, ser_error *err)
 		s->first_loss = e->loss;
 	s->last_loss = e->loss;
 	s->last_uar = e->val.uar;
+	if (s->t) {
+		const long *bs;
+		long nb;
+		const int *ord = ser_train_order(s->t, &bs, &nb);
+		int used[48] = { 0 };
+		for (long b = 0; b < nb; b++) {
+			s->sizes += bs[b + 1] - bs[b] != 6;
+			for (long k = bs[b]; k < bs[b + 1]; k++) {
+				used[ord[k]]++;
+				s->mixed += ord[k] % 4 != ord[bs[b]] % 4;   /* toy speaker: i % 4 */
+			}
+		}
+		for (int i = 0; i < 48; i++)
+			s->once += i % 4 != 3 && used[i] != 1;   /* s3 validates */
+		s->sizes += nb != 6 || bs[nb] != 36;
+	}
 	if (s->flag && e->epoch == s->stop_after)
 		*s->flag = 1;
 	return 0;
@@ -239,6 +260,54 @@ int main(void)
 	      memcmp(ser_net_params(m5.net), ser_net_params(m7.net),
 	             ser_net_nparams(m5.net) * sizeof(float)) == 0,
 	      "an averaged run stopped and restored = never stopped, bit for bit");
+
+	/* batches of one speaker each: 3 training speakers of 12 utterances,
+	 * batch 8: two batches of 6 a speaker, every utterance once an epoch */
+	toy_batch_by = SER_BATCH_SPEAKER;
+	{
+		ser_model mb, mc, md;
+		struct seen sb, sc, sd;
+		volatile int flagc = 0, flagd = 0;
+		ser_train_hooks hb = { &sb, on_batch, on_epoch }, hd = { &sd, on_batch, on_epoch };
+		ser_train_epoch last;
+		toy_opts(&o, NULL);
+		toy_model(&mb);
+		ser_net_set_threads(mb.net, 2, &err);
+		ser_trainer *tb = ser_train_new(&ds, &mb, &o, &err);
+		memset(&sb, 0, sizeof sb);
+		sb.t = tb;
+		rc = tb ? ser_train_run(tb, &hb, &last, &err) : -1;
+		CHECK(rc == 0 && sb.epochs == 6 && sb.batches == 6 * 6,
+		      "--batch-by speaker: %d epochs, %d steps (want 6, 36)", sb.epochs, sb.batches);
+		CHECK(rc == 0 && !sb.mixed && !sb.sizes && !sb.once,
+		      "every batch of one speaker (%d mixed), 6 batches of 6 (%d off), each utterance "
+		      "once (%d not)", sb.mixed, sb.sizes, sb.once);
+		CHECK(rc == 0 && sb.last_loss < sb.first_loss, "and the toy problem learnt (%.3f -> %.3f)",
+		      sb.first_loss, sb.last_loss);
+		/* stopped after epoch 3 and restored: the same network */
+		ser_trainer *tc = toy_run(&ds, &mc, &flagc, 3, 0, &sc, &rc);
+		ser_train_state(tc, 9, &c);
+		toy_opts(&o, &flagd);
+		toy_model(&md);
+		ser_net_set_threads(md.net, 2, &err);
+		ser_trainer *td = ser_train_new(&ds, &md, &o, &err);
+		memset(&sd, 0, sizeof sd);
+		sd.t = td;
+		rc = td && ser_train_restore(td, 9, &c, &err) == 0 ? ser_train_run(td, &hd, &last, &err) : -1;
+		ser_train_use_best(tb);
+		ser_train_use_best(td);
+		CHECK(rc == 0 && sd.epochs == 3 && !sd.mixed &&
+		      memcmp(ser_net_params(mb.net), ser_net_params(md.net),
+		             ser_net_nparams(mb.net) * sizeof(float)) == 0,
+		      "--batch-by speaker stopped and restored = never stopped, bit for bit");
+		ser_train_free(tb);
+		ser_train_free(tc);
+		ser_train_free(td);
+		ser_net_free(mb.net);
+		ser_net_free(mc.net);
+		ser_net_free(md.net);
+	}
+	toy_batch_by = SER_BATCH_ANY;
 
 	free(s5.sum);
 	free(s6.sum);
