@@ -43,7 +43,7 @@ static const char outro[] =
 enum {
 	O_VAL = 256, O_EXCL, O_OPTIM, O_LR, O_WD, O_SCHED, O_PATIENCE, O_CROP, O_NORM,
 	O_CW, O_LS, O_SPECAUG, O_LOG, O_TRIM, O_AUGMENT, O_MIXUP, O_WHOLE, O_IDCT, O_LOSSCLS, O_INIT, O_TRAINL, O_CKPT, O_RESUME,
-	O_SETTINGS, O_UTT2SPK, O_SPK2UTT, O_AVERAGE, O_SPKMIX, O_ADAPTBN
+	O_SETTINGS, O_UTT2SPK, O_SPK2UTT, O_AVERAGE, O_SPKMIX, O_ADAPTBN, O_BATCHBY
 };
 
 struct opts {
@@ -53,6 +53,7 @@ struct opts {
 	int crop_set;            /* --crop given */
 	int out_stream;          /* -o is a device or FIFO: written once, at the end */
 	int optim, sched, norm, cw, quiet, whole, losscls;
+	int batchby;             /* enum ser_batch_by */
 	int adapt_bn;            /* --adapt-bn: batch-norm statistics only */
 	double lr, wd, ls, trim, mixup;
 	const char *specaug, *augment, *idct, *spkmix;
@@ -319,6 +320,7 @@ static const char *const norms[] = { "none", "utt", "global", "speaker", "speake
                                      "speaker-level", NULL };
 static const char *const cws[] = { "none", "balanced", "corpus", NULL };
 static const char *const losscls[] = { "all", "corpus", NULL };
+static const char *const batchbys[] = { "any", "corpus", "speaker", NULL };   /* enum ser_batch_by */
 
 /* A run: what main's options, the inputs and the model make of it. */
 struct job {
@@ -683,6 +685,7 @@ static void trainer(struct job *j)
 	to.label_smoothing = (float)o->ls;
 	to.class_weights = o->cw;
 	to.loss_classes = o->losscls;
+	to.batch_by = o->batchby;
 	to.seed = o->seed;
 	/* --train-layers: only the tail [p0, ntrainable) of the block trains */
 	to.p0 = j->p0 = j->init && o->train_layers ? ser_net_tail_offset(j->m.net, (int)o->train_layers)
@@ -762,6 +765,9 @@ static void record(struct job *j, int argc, char **argv)
 	        norms[norm_option(o->norm)],
 	        j->m.layout == SER_LAYOUT_FRAMES ? o->crop : 0, j->augtext, j->sa.tw, j->sa.tn,
 	        j->sa.fw, j->sa.fn, o->mixup, o->ls, cws[o->cw]);
+	if (o->batchby)
+		tprintf(rec, "batches: each from one %s (--batch-by %s)\n", batchbys[o->batchby],
+		        batchbys[o->batchby]);
 	if (j->ds.mix_p > 0)
 		tprintf(rec, "speaker mix: probability %g, each crop centred on a mixture of its "
 		        "speaker's class means, weights Dirichlet(%g)\n", j->ds.mix_p, j->ds.mix_alpha);
@@ -984,6 +990,10 @@ static const cli_opt train_opts[] = {
 	  .dest = &po.epochs, .about = "1000 for seed, 15 with --init, else 60", .help = "epochs" },
 	{ .name = "batch", .key = 'b', .type = CLI_LONG, .arg = "N", .lo = 1, .hi = 4096,
 	  .dest = &po.batch, .def = "32", .help = "utterances per step" },
+	{ .name = "batch-by", .key = O_BATCHBY, .type = CLI_CHOICE, .arg = "NAME", .choices = batchbys,
+	  .dest = &po.batchby, .def = "any",
+	  .help = "any = batches of any utterances; corpus or speaker = each batch from one corpus "
+	          "or one speaker (by file name or label map), so batch norm learns on one at a time" },
 	{ .name = "optim", .key = O_OPTIM, .type = CLI_CHOICE, .arg = "NAME", .choices = optims,
 	  .dest = &po.optim, .about = "rmsprop for seed, else adamw", .help = "optimiser" },
 	{ .name = "lr", .key = O_LR, .type = CLI_REAL, .arg = "X", .lo = 0, .hi = 10, .dest = &po.lr,

@@ -183,6 +183,18 @@ check "train: --loss-classes all: no per-corpus line, no warning" sh -c \
 	"! ser-classify -m '$T/la.ser' --info | grep -q '^loss classes' && ! grep -q 'one class only' '$T/err'"
 check "train: --class-weights corpus in the record" sh -c "ser-classify -m '$T/la.ser' --info | grep -q 'class weights corpus'"
 status 1 "train: bad --loss-classes -> 1" ser-train -o "$T/z.ser" --loss-classes some "$T/f.feat"
+# --batch-by: each batch from one corpus; --batch-by any is the default, bit for bit
+status 0 "train: --batch-by corpus" train -o "$T/bc.ser" --epochs 2 --batch-by corpus "$T/f.feat" "$T/nemo.feat"
+check "train: --batch-by corpus in the record" sh -c \
+	"ser-classify -m '$T/bc.ser' --info | grep -qx 'batches: each from one corpus (--batch-by corpus)'"
+train -o "$T/b0.ser" --epochs 2 "$T/f.feat" "$T/nemo.feat" 2>/dev/null
+train -o "$T/ba.ser" --epochs 2 --batch-by any "$T/f.feat" "$T/nemo.feat" 2>/dev/null
+ser-classify -m "$T/b0.ser" --no-vad -P "$D"/*.wav > "$T/b0.p" 2>/dev/null
+ser-classify -m "$T/ba.ser" --no-vad -P "$D"/*.wav > "$T/ba.p" 2>/dev/null
+ser-classify -m "$T/bc.ser" --no-vad -P "$D"/*.wav > "$T/bc.p" 2>/dev/null
+check "train: --batch-by any = no option (probabilities identical), corpus differs" sh -c \
+	"[ -s '$T/b0.p' ] && cmp -s '$T/b0.p' '$T/ba.p' && ! cmp -s '$T/b0.p' '$T/bc.p'"
+status 1 "train: bad --batch-by -> 1" ser-train -o "$T/z.ser" --batch-by actor "$T/f.feat"
 
 # --init: fine-tuning from a model
 status 0 "train: --init fine-tunes a model" ser-train -q --init "$T/m.ser" --epochs 2 -j 1 -o "$T/ft.ser" "$T/f.feat"
