@@ -49,7 +49,7 @@ for i in 1 2 3 4; do printf 'my-clips/clip%d.wav\tspk%d\n' $i $((i % 2)) >> my-s
 mkdir -p takes && cp my-clips/clip1.wav my-clips/clip2.wav takes/ && cp take1.wav take2.wav takes/
 for t in clip1 clip2 take1 take2; do printf 'takes/%s.wav\t%s\n' $t "$([ ${t#take} = $t ] && echo a || echo b)" >> speakers.tsv; done
 # copies, not links: an example that writes seed.ser must not replace the shipped one
-mkdir -p weights && cp "$SER_ROOT/weights/default.ser" "$SER_ROOT/weights/seed.ser" weights/ && cp weights/seed.ser .
+mkdir -p weights && cp "$SER_ROOT/weights/default.ser" "$SER_ROOT/weights/seed.ser" "$SER_ROOT/weights/speaker.ser" weights/ && cp weights/seed.ser .
 ser-mfcc clips/*.wav > clips.feat && ser-train -q --epochs 2 --crop 50 -C positive,negative,neutral \
 	-L truth.tsv -o pos.ser --log train-log.tsv clips.feat && cp train-log.tsv cnn.tsv ||
 	notok "docs: the fixtures (pos.ser, train-log.tsv)"
