@@ -1131,10 +1131,12 @@ int main(int argc, char **argv)
 	if (o.adapt_bn && !o.init)
 		cli_usage_error("--adapt-bn needs --init (the model whose statistics to re-estimate)");
 	if (o.adapt_bn && (o.train_layers || o.val || o.average_from || o.spkmix || o.classes ||
-	                   o.lr >= 0 || o.wd >= 0 || o.mixup > 0 || o.specaug || o.augment))
+	                   o.lr >= 0 || o.wd >= 0 || o.mixup > 0 || o.specaug || o.augment ||
+	                   o.ls >= 0 || o.cw >= 0))
 		cli_usage_error("--adapt-bn trains nothing: no --train-layers, --val-speakers, "
 		                "--average-from, --speaker-mix, --classes, --lr, --weight-decay, "
-		                "--mixup, --specaug or --augment with it");
+		                "--mixup, --specaug, --augment, --label-smoothing or --class-weights "
+		                "with it");
 	check_outputs(&o, argv + optind, argc - optind);
 	o.out_stream = cli_is_stdout(o.out) || is_stream(o.out);
 	if (o.patience > 0 && !o.val)

@@ -223,7 +223,6 @@ static float *balanced_weights(const long *n, int ncls, long ntrain)
 	return cw;
 }
 
-/* Counts, class weights, corpus targets, optimiser and schedule. */
 /* The group of utterance i for opts.batch_by. */
 static long group_of(const ser_trainer *t, int i)
 {
@@ -301,6 +300,7 @@ static void arrange_groups(ser_trainer *t)
 	}
 }
 
+/* Counts, class weights, corpus targets, optimiser and schedule. */
 static int setup_targets(ser_trainer *t, ser_error *err)
 {
 	const ser_dataset *ds = t->ds;
