@@ -43,7 +43,7 @@ static const char outro[] =
 enum {
 	O_VAL = 256, O_EXCL, O_OPTIM, O_LR, O_WD, O_SCHED, O_PATIENCE, O_CROP, O_NORM,
 	O_CW, O_LS, O_SPECAUG, O_LOG, O_TRIM, O_AUGMENT, O_MIXUP, O_WHOLE, O_IDCT, O_LOSSCLS, O_INIT, O_TRAINL, O_CKPT, O_RESUME,
-	O_SETTINGS, O_UTT2SPK, O_SPK2UTT, O_AVERAGE, O_SPKMIX, O_ADAPTBN, O_BATCHBY
+	O_SETTINGS, O_UTT2SPK, O_SPK2UTT, O_AVERAGE, O_SPKMIX, O_ADAPTBN, O_BATCHBY, O_ADV
 };
 
 struct opts {
@@ -57,6 +57,9 @@ struct opts {
 	int adapt_bn;            /* --adapt-bn: batch-norm statistics only */
 	double lr, wd, ls, trim, mixup;
 	const char *specaug, *augment, *idct, *spkmix;
+	const char *adv;         /* --adversary KIND:W[:H], or NULL */
+	int adv_kind, adv_hidden;/* enum ser_adversary, hidden units */
+	double adv_weight;
 	const char *spkpath;     /* --utt2spk / --spk2utt, or NULL */
 	int spk2utt;             /* 1: spkpath is a spk2utt */
 	uint64_t seed;
@@ -686,6 +689,9 @@ static void trainer(struct job *j)
 	to.class_weights = o->cw;
 	to.loss_classes = o->losscls;
 	to.batch_by = o->batchby;
+	to.adversary = o->adv_kind;
+	to.adv_weight = (float)o->adv_weight;
+	to.adv_hidden = o->adv_hidden;
 	to.seed = o->seed;
 	/* --train-layers: only the tail [p0, ntrainable) of the block trains */
 	to.p0 = j->p0 = j->init && o->train_layers ? ser_net_tail_offset(j->m.net, (int)o->train_layers)
@@ -771,6 +777,11 @@ static void record(struct job *j, int argc, char **argv)
 	if (j->ds.mix_p > 0)
 		tprintf(rec, "speaker mix: probability %g, each crop centred on a mixture of its "
 		        "speaker's class means, weights Dirichlet(%g)\n", j->ds.mix_p, j->ds.mix_alpha);
+	if (o->adv_kind)
+		tprintf(rec, "adversary: %s, weight %g (ramped up over the run), %d hidden units, off "
+		        "the stats layer through a reversed gradient (--adversary %s)\n",
+		        o->adv_kind == SER_ADV_CORPUS ? "corpus" : "speaker", o->adv_weight,
+		        o->adv_hidden, o->adv);
 	if (o->average_from)
 		tprintf(rec, "weight averaging: the mean of the network after every step of epochs "
 		        "%ld-%ld\n", o->average_from, o->epochs);
@@ -821,6 +832,9 @@ static int on_epoch(void *ctx, const ser_train_epoch *e, ser_error *err)
 	else if (!o->quiet)  /* no validation set: nothing to report for it */
 		fprintf(stderr, "%sepoch %ld/%ld: loss %.4f acc %.4f lr %.3g %.1fs\n",
 		        j->tty ? "\r\033[K" : "", e->epoch, e->epochs, e->loss, e->acc, e->lr, e->seconds);
+	if (!o->quiet && o->adv_kind)
+		fprintf(stderr, "  adversary (%s): loss %.4f acc %.4f\n",
+		        o->adv_kind == SER_ADV_CORPUS ? "corpus" : "speaker", e->adv_loss, e->adv_acc);
 	if (j->logf) {
 		fprintf(j->logf, "%ld\t%.6f\t%.6f\t%.6f\t%.6f\t%.6f\t%.6g\t%.3f\n", e->epoch, e->loss,
 		        e->acc, e->val.loss, e->val.acc, e->val.uar, e->lr, e->seconds);
@@ -1055,6 +1069,13 @@ static const cli_opt train_opts[] = {
 	          "mixture of its speaker's class means (weights Dirichlet(ALPHA) over the classes "
 	          "the speaker has) instead of the speaker's mean, as if the speaker's recordings "
 	          "had another mix of emotions" },
+	{ .name = "adversary", .key = O_ADV, .type = CLI_STR, .arg = "KIND:W[:H]", .dest = &po.adv,
+	  .about = "off",
+	  .help = "domain-adversarial training: a classifier of the utterance's corpus (KIND "
+	          "corpus) or speaker (speaker), H hidden units (default 64), learns from the stats "
+	          "layer's output while the network gets its gradient reversed, times W (0..100, "
+	          "ramped up from 0 over the run), so as to learn what does not tell corpora or "
+	          "speakers apart; not with --mixup or --adapt-bn" },
 	{ .name = "average-from", .key = O_AVERAGE, .type = CLI_LONG, .arg = "N", .lo = 0,
 	  .hi = 1000000, .dest = &po.average_from, .def = "0",
 	  .help = "the model written is the mean of the network's parameters after every step of "
@@ -1083,6 +1104,33 @@ static const cli_opt train_opts[] = {
 	          "to use" },
 	{ .name = NULL },
 };
+
+/* --adversary KIND:W[:H] into o's adv_ fields. */
+static void adversary_option(struct opts *o)
+{
+	const char *c = strchr(o->adv, ':');
+	char *end;
+	size_t k = c ? (size_t)(c - o->adv) : 0;
+	o->adv_hidden = 64;
+	if (c && k == 6 && !strncmp(o->adv, "corpus", k))
+		o->adv_kind = SER_ADV_CORPUS;
+	else if (c && k == 7 && !strncmp(o->adv, "speaker", k))
+		o->adv_kind = SER_ADV_SPEAKER;
+	else
+		cli_usage_error("--adversary: '%s': want corpus:W or speaker:W (W the weight, :H "
+		                "hidden units may follow)", o->adv);
+	o->adv_weight = strtod(c + 1, &end);
+	if (end == c + 1 || (*end && *end != ':') || !(o->adv_weight >= 0 && o->adv_weight <= 100))
+		cli_usage_error("--adversary: '%s': the weight W must be a number from 0 to 100",
+		                o->adv);
+	if (*end) {
+		const char *h = end + 1;
+		long v = strtol(h, &end, 10);
+		if (end == h || *end || v < 1 || v > 4096)
+			cli_usage_error("--adversary: '%s': hidden units H must be 1 to 4096", o->adv);
+		o->adv_hidden = (int)v;
+	}
+}
 
 /* The options of argv into o: the table's defaults, -1 for those chosen
  * after the architecture (epochs, optimiser, ...); optind is the first input. */
@@ -1117,6 +1165,8 @@ static void parse_options(struct opts *o, int argc, char **argv)
 		}
 	}
 	po.seed = (uint64_t)po_seed;
+	if (po.adv)
+		adversary_option(&po);
 	*o = po;
 }
 
@@ -1137,6 +1187,9 @@ int main(int argc, char **argv)
 		                "--average-from, --speaker-mix, --classes, --lr, --weight-decay, "
 		                "--mixup, --specaug, --augment, --label-smoothing or --class-weights "
 		                "with it");
+	if (o.adv && (o.adapt_bn || o.mixup > 0))
+		cli_usage_error("--adversary is not for %s", o.adapt_bn ? "--adapt-bn (it trains "
+		                "nothing)" : "--mixup (a mixed crop has two corpora or speakers)");
 	check_outputs(&o, argv + optind, argc - optind);
 	o.out_stream = cli_is_stdout(o.out) || is_stream(o.out);
 	if (o.patience > 0 && !o.val)

@@ -44,7 +44,7 @@ int ser_ckpt_write(const ser_ckpt *c, FILE *f, ser_error *err)
 	cstream s = { f, SER_FINGERPRINT_BASIS, 0 };
 	unsigned char b[4];
 	put(&s, SER_CKPT_MAGIC, 8);
-	ser_put_le32(b, SER_CKPT_VERSION);
+	ser_put_le32(b, c->nadv ? 2 : 1);
 	put(&s, b, 4);
 	put_u64(&s, c->run);
 	put_u64(&s, (uint64_t)c->epoch);
@@ -66,6 +66,13 @@ int ser_ckpt_write(const ser_ckpt *c, FILE *f, ser_error *err)
 	put_u64(&s, c->nstate);
 	put_f32s(&s, c->opt, c->nstate);
 	put_u64(&s, (uint64_t)c->opt_steps);
+	if (c->nadv) {
+		put_u64(&s, c->nadv);
+		put_f32s(&s, c->adv, c->nadv);
+		put_u64(&s, c->nadvstate);
+		put_f32s(&s, c->advopt, c->nadvstate);
+		put_u64(&s, (uint64_t)c->advopt_steps);
+	}
 	uint64_t h = s.h;
 	put_u64(&s, h);
 	if (s.bad)
@@ -103,16 +110,17 @@ static float *get_f32s(cstream *s, uint64_t n)
 }
 
 /* The header up to the order array; its sizes checked. */
-static int read_head(ser_ckpt *c, cstream *s, const char *name, ser_error *err)
+static int read_head(ser_ckpt *c, cstream *s, const char *name, int *version, ser_error *err)
 {
 	char magic[8];
 	unsigned char b[4];
 	if (get(s, magic, 8) < 0 || memcmp(magic, SER_CKPT_MAGIC, 8))
 		return ser_seterr(err, SER_EFORMAT, "%s: not a ser training checkpoint", name);
 	get(s, b, 4);
-	if (ser_get_le32(b) != SER_CKPT_VERSION)
-		return ser_seterr(err, SER_EFORMAT, "%s: checkpoint version %u (this ser reads %d)",
+	if (ser_get_le32(b) < 1 || ser_get_le32(b) > SER_CKPT_VERSION)
+		return ser_seterr(err, SER_EFORMAT, "%s: checkpoint version %u (this ser reads 1 to %d)",
 		                  name, ser_get_le32(b), SER_CKPT_VERSION);
+	*version = (int)ser_get_le32(b);
 	c->run = get_u64(s);
 	c->epoch = (int64_t)get_u64(s);
 	c->step = (int64_t)get_u64(s);
@@ -137,9 +145,9 @@ int ser_ckpt_read(ser_ckpt *c, FILE *f, const char *name, ser_error *err)
 {
 	cstream s = { f, SER_FINGERPRINT_BASIS, 0 };
 	unsigned char b[4];
-	int rc;
+	int rc, version = 1;
 	memset(c, 0, sizeof *c);
-	if ((rc = read_head(c, &s, name, err)) < 0)
+	if ((rc = read_head(c, &s, name, &version, err)) < 0)
 		return rc;
 	if (!(c->order = malloc(c->n_order * sizeof *c->order)))
 		return ser_seterr(err, SER_ENOMEM, "%s: out of memory", name);
@@ -163,9 +171,23 @@ int ser_ckpt_read(ser_ckpt *c, FILE *f, const char *name, ser_error *err)
 	}
 	c->opt = get_f32s(&s, c->nstate);
 	c->opt_steps = (int64_t)get_u64(&s);
+	if (version >= 2 && !s.bad) {
+		c->nadv = get_u64(&s);
+		if (c->nadv < 1 || c->nadv > SER_NET_PARAMS_MAX)
+			s.bad = 1;
+		else
+			c->adv = get_f32s(&s, c->nadv);
+		c->nadvstate = s.bad ? 0 : get_u64(&s);
+		if (c->nadvstate > 2 * (uint64_t)SER_NET_PARAMS_MAX)
+			s.bad = 1;
+		else if (!s.bad)
+			c->advopt = get_f32s(&s, c->nadvstate);
+		c->advopt_steps = (int64_t)get_u64(&s);
+	}
+	int mem = !c->opt || (version >= 2 && !s.bad && (!c->adv || !c->advopt));
 	uint64_t want = s.h, got = get_u64(&s);
-	if (s.bad || !c->opt || got != want || fgetc(f) != EOF) {
-		int trunc = s.bad || !c->opt;
+	if (s.bad || mem || got != want || fgetc(f) != EOF) {
+		int trunc = s.bad || mem;
 		ser_ckpt_free(c);
 		return ser_seterr(err, SER_EFORMAT, "%s: %s", name, trunc ? "checkpoint truncated"
 		                  : got != want ? "checksum mismatch: file damaged"
@@ -180,6 +202,8 @@ void ser_ckpt_free(ser_ckpt *c)
 	free(c->params);
 	free(c->best);
 	free(c->opt);
+	free(c->adv);
+	free(c->advopt);
 	c->order = NULL;
-	c->params = c->best = c->opt = NULL;
+	c->params = c->best = c->opt = c->adv = c->advopt = NULL;
 }

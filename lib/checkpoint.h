@@ -10,7 +10,7 @@
 #include "ser.h"
 
 #define SER_CKPT_MAGIC "SERCKPT\0"   /* 8 bytes */
-#define SER_CKPT_VERSION 1
+#define SER_CKPT_VERSION 2   /* the newest; 1 without an adversary */
 #define SER_CKPT_ORDER_MAX 100000000  /* training utterances */
 
 typedef struct ser_ckpt {
@@ -30,6 +30,13 @@ typedef struct ser_ckpt {
 	uint64_t nstate;       /* optimiser state floats */
 	float *opt;            /* (nstate) its moments */
 	int64_t opt_steps;     /* its step counter */
+	/* version 2 (written only with an adversary, ser_net_set_adversary):
+	 * its parameters, its optimiser's state and step counter */
+	uint64_t nadv;
+	float *adv;
+	uint64_t nadvstate;
+	float *advopt;
+	int64_t advopt_steps;
 } ser_ckpt;
 
 /* Writes c to f; SER_EIO on a write error. */

@@ -21,6 +21,7 @@ static void shard_free(ser_net *net, shard *s)
 	free(s->act), free(s->mask), free(s->argmax), free(s->bnstat);
 	free(s->x), free(s->T), free(s->lens), free(s->ids), free(s->d0), free(s->d1);
 	free(s->work), free(s->grad), free(s->probs), free(s->dlogits);
+	net_adv_shard_free(s);
 	memset(s, 0, sizeof *s);
 }
 
@@ -33,6 +34,7 @@ void ser_net_free(ser_net *net)
 		shard_free(net, &net->sh[i]);
 	shard_free(net, &net->inf);
 	free(net->arch), free(net->params), free(net->grad), free(net->chunk_a);
+	free(net->adv.params), free(net->adv.grad);
 	free(net);
 }
 
@@ -230,7 +232,9 @@ static void forward_layers(ser_net *net, shard *s, int B, int i0, int i1, int tr
 	}
 }
 
-/* Backward pass from s->dlogits, adding parameter gradients into G. */
+/* Backward pass from s->dlogits, adding parameter gradients into G;
+ * with the job's adversary labels its reversed gradient joins at the
+ * stats layer's output. */
 static void backward(ser_net *net, shard *s, int B, float *G)
 {
 	const float *P = net->params;
@@ -243,6 +247,9 @@ static void backward(ser_net *net, shard *s, int B, float *G)
 		const int *li = s->lens + (size_t)i * B, *lo = li + B;
 		size_t n = (size_t)B * C * Ti;
 		float *din = NULL;
+		if (s->jadv && i == net->adv.at)   /* dcur: the gradient of act[i] */
+			for (size_t k = 0; k < (size_t)B * net->adv.D; k++)
+				dcur[k] += s->adx[k];
 		if (L->kind == L_FLATTEN) { /* gradient passes through unchanged */
 			if (i == 0)
 				break;
@@ -351,6 +358,8 @@ static void run_shard(ser_net *net, shard *s)
 	for (int b = 0; b < B; b++)
 		s->correct += ser_argmax(s->probs + (size_t)b * n, n) ==
 		              (s->jlab2 && s->jlam < 0.5f ? s->jlab2[b] : s->jlab[b]);
+	if (s->jadv)
+		net_adv_pass(net, s);
 	backward(net, s, B, s->grad);
 }
 
@@ -390,13 +399,15 @@ int ser_net_train_batch_mix(ser_net *net, const float *x, int B, int T, const in
                             const float *class_weights, float label_smoothing, uint64_t seed,
                             float *loss, int *correct, ser_error *err)
 {
-	ser_targets t = { labels, labels2, lam, class_weights, NULL, NULL, label_smoothing };
+	ser_targets t = { labels, labels2, lam, class_weights, NULL, NULL, label_smoothing, NULL, 0 };
 	return ser_net_train_batch_targets(net, x, B, T, lengths, &t, seed, loss, correct, err);
 }
 
 static int check_targets(const ser_net *net, const ser_targets *t, int B, ser_error *err)
 {
 	const int *labels = t->labels, *labels2 = t->labels2;
+	if (t->adv_labels && !net->adv.params)
+		return ser_seterr(err, SER_EINVAL, "adversary labels without an adversary");
 	for (int b = 0; b < B; b++) {
 		const unsigned char *ok = t->mask ? t->mask + (size_t)b * net->ncls : NULL;
 		int out1 = labels[b] < 0 || labels[b] >= net->ncls;
@@ -409,7 +420,13 @@ static int check_targets(const ser_net *net, const ser_targets *t, int B, ser_er
 		if (t->sample_weights && !(t->sample_weights[b] >= 0 && isfinite(t->sample_weights[b])))
 			return ser_seterr(err, SER_EINVAL, "sample %d: weight %g is not a finite number "
 			                  ">= 0", b, t->sample_weights[b]);
+		if (t->adv_labels && (t->adv_labels[b] < 0 || t->adv_labels[b] >= net->adv.K))
+			return ser_seterr(err, SER_EINVAL, "sample %d: adversary label %d outside [0, %d)",
+			                  b, t->adv_labels[b], net->adv.K);
 	}
+	if (t->adv_labels && !(t->adv_weight >= 0 && isfinite(t->adv_weight)))
+		return ser_seterr(err, SER_EINVAL, "adversary weight %g is not a finite number >= 0",
+		                  t->adv_weight);
 	return 0;
 }
 
@@ -430,7 +447,8 @@ int ser_net_train_batch_targets(ser_net *net, const float *x, int B, int T, cons
 	int nsh = net->threads < B ? net->threads : B;
 	for (int i = 0; i < nsh; i++) {
 		int b0 = (int)((long)i * B / nsh), b1 = (int)((long)(i + 1) * B / nsh);
-		if ((rc = shard_reserve(net, &net->sh[i], b1 - b0, T, 1, err)) < 0)
+		if ((rc = shard_reserve(net, &net->sh[i], b1 - b0, T, 1, err)) < 0 ||
+		    (t->adv_labels && (rc = net_adv_reserve(net, &net->sh[i], b1 - b0, err)) < 0))
 			return rc;
 		shard *s = &net->sh[i];
 		s->jx = x + (size_t)b0 * net->in_c * T;
@@ -447,6 +465,8 @@ int ser_net_train_batch_targets(ser_net *net, const float *x, int B, int T, cons
 		s->jT = T;
 		s->jb0 = b0;
 		s->jseed = seed;
+		s->jadv = t->adv_labels ? t->adv_labels + b0 : NULL;
+		s->jadvw = t->adv_weight;
 	}
 	net->nsh = nsh;
 	if (net->wk.on && net->wk.threads != net->threads)
@@ -468,6 +488,15 @@ int ser_net_train_batch_targets(ser_net *net, const float *x, int B, int T, cons
 			net->grad[k] += g[k];
 		l += net->sh[i].loss;
 		corr += net->sh[i].correct;
+	}
+	net->adv.loss = 0;
+	net->adv.correct = 0;
+	for (int i = 0; t->adv_labels && i < nsh; i++) {
+		const float *g = net->sh[i].agrad;
+		for (size_t k = 0; k < net->adv.n; k++)
+			net->adv.grad[k] += g[k];
+		net->adv.loss += net->sh[i].aloss;
+		net->adv.correct += net->sh[i].acorrect;
 	}
 	for (int li = 0; li < net->nl; li++) {
 		const layer *L = &net->l[li];

@@ -123,6 +123,28 @@ enum ser_init_kind { SER_INIT_GLOROT = 0, SER_INIT_HE = 1 };
  * order from one ser_rng seeded with seed. */
 void ser_net_init(ser_net *net, uint64_t seed, int init_kind);
 
+/* An adversary for training (domain-adversarial training, Ganin and
+ * Lempitsky 2015): a classifier of K nuisance classes (corpus, speaker)
+ * off the output of the net's first stats layer (which must not be its
+ * last layer), dense:hidden relu dense:K, softmax cross-entropy. A batch
+ * with ser_targets.adv_labels trains it to tell them (its gradient in
+ * ser_net_adversary_grads) while the net receives its gradient reversed
+ * and scaled by adv_weight: the net learns an embedding from which the
+ * nuisance cannot be told. Its parameters are not in the parameter block
+ * nor in a saved model. K 0 removes it. SER_EINVAL without a stats layer
+ * or for K == 1, hidden < 1; SER_ENOMEM. */
+int ser_net_set_adversary(ser_net *net, int K, int hidden, ser_error *err);
+/* Its parameters (w1 (H, D), b1, w2 (K, H), b2; 0 and NULL without),
+ * their gradient (zeroed by ser_net_zero_grad, added to by a batch), and
+ * glorot_uniform initialisation from seed (biases 0). */
+size_t ser_net_adversary_nparams(const ser_net *net);
+float *ser_net_adversary_params(ser_net *net);
+float *ser_net_adversary_grads(ser_net *net);
+void ser_net_adversary_init(ser_net *net, uint64_t seed);
+/* The last batch's adversary loss (mean over the batch) and the samples
+ * whose nuisance class it got right. */
+void ser_net_adversary_result(const ser_net *net, double *loss, int *correct);
+
 /* Worker threads for ser_net_train_batch (1..SER_NET_THREADS_MAX, default 1). */
 int ser_net_set_threads(ser_net *net, int threads, ser_error *err);
 
@@ -161,6 +183,10 @@ typedef struct ser_targets {
 	                                sample (its corpus has it), or NULL: all are; the
 	                                loss of a sample is over its possible classes only */
 	float label_smoothing;       /* [0, 1), spread over a sample's possible classes */
+	const int *adv_labels;       /* (B) in [0, K): the adversary's classes (corpus or
+	                                speaker), or NULL: no adversary this batch */
+	float adv_weight;            /* >= 0: the gradient the adversary sends into the
+	                                net is -adv_weight times its loss's gradient */
 } ser_targets;
 
 /* ser_net_train_batch_mix with every kind of target: sample weights and

@@ -673,4 +673,9 @@ int ser_net_check_params(const ser_net *net, ser_error *err)
 	return 0;
 }
 float *ser_net_grads(ser_net *net) { return net->grad; }
-void ser_net_zero_grad(ser_net *net) { memset(net->grad, 0, net->nparams * sizeof(float)); }
+void ser_net_zero_grad(ser_net *net)
+{
+	memset(net->grad, 0, net->nparams * sizeof(float));
+	if (net->adv.grad)
+		memset(net->adv.grad, 0, net->adv.n * sizeof(float));
+}

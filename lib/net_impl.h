@@ -67,7 +67,28 @@ typedef struct shard {
 	float jsmooth, jnorm;
 	int jB, jT, jb0;
 	uint64_t jseed;
+	/* the adversary's (net_adv.c), for acap samples: its hidden units
+	 * (B, H), logits and probabilities (B, K), their gradients, the
+	 * gradient it sends into the stats layer's output (B, D), its
+	 * parameter gradient; the job's labels and reversal weight */
+	float *ah, *az, *aprob, *adz, *adh, *adx, *agrad;
+	int acap;
+	const int *jadv;
+	float jadvw;
+	double aloss;
+	int acorrect;
 } shard;
+
+/* A classifier of a nuisance label (corpus, speaker) off the output of
+ * the first stats layer (the utterance embedding): dense:H relu dense:K.
+ * Its parameters are not the model's: training only. */
+typedef struct adversary {
+	int K, H, D, at;      /* classes, hidden units, inputs, the stats layer's index */
+	size_t n;             /* parameters: w1 (H, D), b1 (H), w2 (K, H), b2 (K) */
+	float *params, *grad; /* (n) each; NULL: no adversary */
+	double loss;          /* of the last batch: mean cross-entropy, samples it got right */
+	int correct;
+} adversary;
 
 struct ser_net {
 	char *arch;
@@ -89,6 +110,7 @@ struct ser_net {
 	/* workers for shards 1..: started at the first batch of a thread count */
 	ser_workers wk;
 	int nsh;              /* shards of the current batch */
+	adversary adv;
 };
 
 
@@ -99,5 +121,12 @@ ser_conv1d_dims net_conv1d_dims(const layer *L, int B, int T);
 ser_conv2d_dims net_conv2d_dims(const layer *L, int B, int T);
 /* Layer i's output is its input's buffer (flatten; relu in place). */
 int net_act_aliased(const ser_net *net, int i);
+
+/* The adversary (net_adv.c): room for B samples in s; its pass over the
+ * shard's job (after the forward pass: loss, parameter gradient, s->adx
+ * the reversed gradient for the stats layer's output); s's buffers freed. */
+int net_adv_reserve(ser_net *net, shard *s, int B, ser_error *err);
+void net_adv_pass(ser_net *net, shard *s);
+void net_adv_shard_free(shard *s);
 
 #endif

@@ -34,6 +34,11 @@ struct ser_trainer {
 	float *cw;               /* (ncls) balanced class weights, or NULL */
 	corpus_targets ct;
 	ser_optim *opt;
+	ser_optim *aopt;         /* opts.adversary: the adversary's optimiser */
+	int *alab, *ya;          /* (ds->n) each utterance's adversary class, (batch) the batch's */
+	int nadv;                /* adversary classes */
+	double adv_sum;          /* this epoch's adversary loss * B, and samples right */
+	long adv_ok;
 	ser_lr_sched ls;
 	ser_clf *clf;            /* validation */
 	ser_rng rng;
@@ -300,6 +305,55 @@ static void arrange_groups(ser_trainer *t)
 	}
 }
 
+/* The adversary's classes: the corpora (or speakers) of the training
+ * part, numbered 0..nadv-1 in the order of their indices; other
+ * parts' utterances -1. Then the adversary and its optimiser. */
+static int setup_adversary(ser_trainer *t, ser_error *err)
+{
+	const ser_dataset *ds = t->ds;
+	int speaker = t->o.adversary == SER_ADV_SPEAKER;
+	long nkey = speaker ? ds->nspk : SER_CORPUS_COUNT;
+	int *id = malloc((size_t)(nkey > 0 ? nkey : 1) * sizeof *id);
+	int rc;
+	if (!id || !(t->alab = malloc((ds->n ? ds->n : 1) * sizeof *t->alab)) ||
+	    !(t->ya = calloc((size_t)t->o.batch, sizeof *t->ya))) {
+		free(id);
+		return ser_seterr(err, SER_ENOMEM, "out of memory");
+	}
+	for (long k = 0; k < nkey; k++)
+		id[k] = -1;
+	/* numbered in key order, so the classes do not depend on file order */
+	for (size_t i = 0; i < ds->n; i++) {
+		int key = speaker ? ds->u[i].speaker : ds->u[i].group;
+		if (ds->u[i].part == SER_PART_TRAIN && key >= 0 && key < nkey)
+			id[key] = 0;
+	}
+	t->nadv = 0;
+	for (long k = 0; k < nkey; k++)
+		if (id[k] == 0)
+			id[k] = t->nadv++;
+	for (size_t i = 0; i < ds->n; i++) {
+		int key = speaker ? ds->u[i].speaker : ds->u[i].group;
+		t->alab[i] = key >= 0 && key < nkey ? id[key] : -1;
+		if (ds->u[i].part == SER_PART_TRAIN && t->alab[i] < 0) {
+			free(id);
+			return ser_seterr(err, SER_EINVAL, "--adversary %s: %s has no %s", speaker ?
+			                  "speaker" : "corpus", ds->u[i].key, speaker ? "speaker" : "corpus");
+		}
+	}
+	free(id);
+	if (t->nadv < 2)
+		return ser_seterr(err, SER_EINVAL, "--adversary %s: the training data has %d %s; it "
+		                  "needs two or more", speaker ? "speaker" : "corpus", t->nadv,
+		                  speaker ? "speaker" : "corpus");
+	if ((rc = ser_net_set_adversary(t->m->net, t->nadv, t->o.adv_hidden, err)) < 0)
+		return rc;
+	ser_net_adversary_init(t->m->net, ser_rng_mix(t->o.seed, 0xad7e5a));
+	if (!(t->aopt = ser_optim_new(&t->o.optim, ser_net_adversary_nparams(t->m->net), err)))
+		return err ? err->code : SER_ENOMEM;
+	return 0;
+}
+
 /* Counts, class weights, corpus targets, optimiser and schedule. */
 static int setup_targets(ser_trainer *t, ser_error *err)
 {
@@ -322,6 +376,8 @@ static int setup_targets(ser_trainer *t, ser_error *err)
 		return ser_seterr(err, SER_ENOMEM, "out of memory");
 	ser_net_freeze(t->m->net, o->p0);
 	if (!(t->opt = ser_optim_new(&o->optim, ntrainable - o->p0, err)))
+		return err ? err->code : SER_ENOMEM;
+	if (o->adversary && setup_adversary(t, err) < 0)
 		return err ? err->code : SER_ENOMEM;
 	if ((t->nbatch = steps_per_epoch = count_batches(t)) < 0)
 		return ser_seterr(err, SER_ENOMEM, "out of memory");
@@ -408,12 +464,22 @@ ser_trainer *ser_train_new(const ser_dataset *ds, ser_model *m, const ser_train_
 	return t;
 }
 
+static void adversary_off(ser_trainer *t)
+{
+	ser_net_set_adversary(t->m->net, 0, 0, NULL);
+}
+
 void ser_train_free(ser_trainer *t)
 {
 	if (!t)
 		return;
 	ser_clf_free(t->clf);
 	ser_optim_free(t->opt);
+	ser_optim_free(t->aopt);
+	if (t->o.adversary)
+		adversary_off(t);
+	free(t->alab);
+	free(t->ya);
 	for (int p = 0; p < 3; p++)
 		free(t->ncount[p]);
 	free(t->cw);
@@ -552,11 +618,18 @@ static int step(ser_trainer *t, long s0, int B, long ep, float *loss, int *ok, f
 	if (t->xm)
 		mixup(t, B, Tb, &lam);
 	ser_net_zero_grad(net);
-	ser_targets tg = { t->y, t->y2, lam, t->cw, NULL, NULL, t->o.label_smoothing };
+	ser_targets tg = { t->y, t->y2, lam, t->cw, NULL, NULL, t->o.label_smoothing, NULL, 0 };
 	if (t->ct.masked || t->ct.weighted) {
 		corpus_targets_fill(&t->ct, t->ds, t->bidx, t->xm ? t->perm : NULL, B);
 		tg.mask = t->ct.masked ? t->ct.mask : NULL;
 		tg.sample_weights = t->ct.weighted ? t->ct.w : NULL;
+	}
+	if (t->o.adversary) {
+		double p = t->ls.total > 0 ? (double)t->step / (double)t->ls.total : 1;
+		for (int b = 0; b < B; b++)
+			t->ya[b] = t->alab[t->bidx[b]];
+		tg.adv_labels = t->ya;
+		tg.adv_weight = (float)(t->o.adv_weight * (2 / (1 + exp(-10 * p)) - 1));
 	}
 	if ((rc = ser_net_train_batch_targets(net, t->xm ? t->xm : t->x, B, Tb, NULL, &tg,
 	                                      ser_rng_mix(t->o.seed, (uint64_t)t->step + 1), loss,
@@ -567,6 +640,14 @@ static int step(ser_trainer *t, long s0, int B, long ep, float *loss, int *ok, f
 		                  "--lr)", ep);
 	*lr = ser_lr_at(&t->ls, t->step);
 	ser_optim_step(t->opt, ser_net_params(net) + t->o.p0, ser_net_grads(net) + t->o.p0, *lr);
+	if (t->aopt) {
+		double al;
+		int aok;
+		ser_net_adversary_result(net, &al, &aok);
+		t->adv_sum += al * B;
+		t->adv_ok += aok;
+		ser_optim_step(t->aopt, ser_net_adversary_params(net), ser_net_adversary_grads(net), *lr);
+	}
 	t->step++;
 	average(t);
 	return 0;
@@ -601,6 +682,8 @@ static int epoch(ser_trainer *t, const ser_train_hooks *h, ser_train_epoch *e, s
 	long ntrain = t->count[SER_PART_TRAIN], correct = 0;
 	double t0 = now(), sum_loss = 0;
 	int rc;
+	t->adv_sum = 0;
+	t->adv_ok = 0;
 	ser_rng_shuffle(&t->rng, t->order, (size_t)ntrain);
 	if (t->o.batch_by)
 		arrange_groups(t);
@@ -615,6 +698,8 @@ static int epoch(ser_trainer *t, const ser_train_hooks *h, ser_train_epoch *e, s
 		e->seen += B;
 		e->loss = sum_loss / e->seen;
 		e->acc = (double)correct / e->seen;
+		e->adv_loss = t->aopt ? t->adv_sum / e->seen : NAN;
+		e->adv_acc = t->aopt ? (double)t->adv_ok / e->seen : NAN;
 		if (h && h->batch)
 			h->batch(h->ctx, e);
 	}
@@ -703,12 +788,21 @@ void ser_train_state(const ser_trainer *t, uint64_t run, ser_ckpt *c)
 	c->nstate = ser_optim_nstate(t->opt);
 	c->opt = ser_optim_state(t->opt);
 	c->opt_steps = ser_optim_steps(t->opt);
+	if (t->aopt) {
+		c->nadv = ser_net_adversary_nparams(t->m->net);
+		c->adv = ser_net_adversary_params(t->m->net);
+		c->nadvstate = ser_optim_nstate(t->aopt);
+		c->advopt = ser_optim_state(t->aopt);
+		c->advopt_steps = ser_optim_steps(t->aopt);
+	}
 }
 
 int ser_train_restore(ser_trainer *t, uint64_t run, const ser_ckpt *c, ser_error *err)
 {
 	if (c->run != run || c->n_order != (uint64_t)t->count[SER_PART_TRAIN] ||
-	    c->nparams != ser_net_nparams(t->m->net) || c->nstate != ser_optim_nstate(t->opt))
+	    c->nparams != ser_net_nparams(t->m->net) || c->nstate != ser_optim_nstate(t->opt) ||
+	    c->nadv != ser_net_adversary_nparams(t->m->net) ||
+	    c->nadvstate != (t->aopt ? ser_optim_nstate(t->aopt) : 0))
 		return ser_seterr(err, SER_EMISMATCH, "a checkpoint of another run (command line, data "
 		                  "or settings differ); run the command that wrote it, with --resume "
 		                  "added");
@@ -720,6 +814,11 @@ int ser_train_restore(ser_trainer *t, uint64_t run, const ser_ckpt *c, ser_error
 	memcpy(t->best, c->best, c->nparams * sizeof *c->best);
 	memcpy(ser_optim_state(t->opt), c->opt, c->nstate * sizeof *c->opt);
 	ser_optim_set_steps(t->opt, (long)c->opt_steps);
+	if (t->aopt) {
+		memcpy(ser_net_adversary_params(t->m->net), c->adv, c->nadv * sizeof *c->adv);
+		memcpy(ser_optim_state(t->aopt), c->advopt, c->nadvstate * sizeof *c->advopt);
+		ser_optim_set_steps(t->aopt, (long)c->advopt_steps);
+	}
 	memcpy(t->rng.s, c->rng, sizeof c->rng);
 	t->done = (long)c->epoch;
 	t->step = (long)c->step;

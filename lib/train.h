@@ -27,6 +27,12 @@ enum ser_class_weights {
 	SER_CW_CORPUS = 2      /* every (corpus, class) pair weighs alike */
 };
 
+enum ser_adversary {
+	SER_ADV_NONE = 0,
+	SER_ADV_CORPUS = 1,     /* an adversary tells the corpus (ser_utt.group) */
+	SER_ADV_SPEAKER = 2     /* an adversary tells the speaker */
+};
+
 enum ser_batch_by {
 	SER_BATCH_ANY = 0,      /* batches of any utterances */
 	SER_BATCH_CORPUS = 1,   /* each batch from one corpus (ser_utt.group) */
@@ -51,6 +57,13 @@ typedef struct ser_train_opts {
 	int batch_by;            /* enum ser_batch_by: a group's utterances in ceil(n / batch)
 	                            batches of near-equal size, the batches in random order,
 	                            so batch norm sees one corpus or speaker at a time */
+	int adversary;           /* enum ser_adversary: domain-adversarial training
+	                            (net.h, ser_net_set_adversary) against the
+	                            training utterances' corpora or speakers */
+	float adv_weight;        /* the reversal's weight at the end: step s of S
+	                            reverses adv_weight * (2 / (1 + exp(-10 s / S)) - 1)
+	                            (Ganin and Lempitsky's ramp) */
+	int adv_hidden;          /* the adversary's hidden units */
 	uint64_t seed;           /* the generator, the crops and the dropout masks */
 	size_t p0;               /* parameters [p0, ntrainable) train (ser_net_tail_offset) */
 	ser_optim_opts optim;    /* lr: the peak of the schedule */
@@ -71,6 +84,7 @@ typedef struct ser_train_epoch {
 	long epoch, epochs;      /* 1-based, of opts.epochs */
 	long seen, ntrain;       /* training utterances so far in this epoch, of all */
 	double loss, acc;        /* training loss and accuracy over the seen ones */
+	double adv_loss, adv_acc;/* with opts.adversary: the adversary's, over them */
 	float lr;                /* of the last step */
 	double seconds;          /* the epoch's time, training and validation */
 	ser_train_eval val;      /* this epoch's validation (NAN without) */

@@ -195,6 +195,27 @@ ser-classify -m "$T/bc.ser" --no-vad -P "$D"/*.wav > "$T/bc.p" 2>/dev/null
 check "train: --batch-by any = no option (probabilities identical), corpus differs" sh -c \
 	"[ -s '$T/b0.p' ] && cmp -s '$T/b0.p' '$T/ba.p' && ! cmp -s '$T/b0.p' '$T/bc.p'"
 status 1 "train: bad --batch-by -> 1" ser-train -o "$T/z.ser" --batch-by actor "$T/f.feat"
+# --adversary: a corpus (or speaker) classifier off the stats layer, its
+# gradient reversed into the net; weight 0 trains as without, bit for bit
+status 0 "train: --adversary corpus:1" train -o "$T/adv.ser" --epochs 2 --adversary corpus:1 "$T/f.feat" "$T/nemo.feat"
+check "train: --adversary in the record" sh -c "ser-classify -m '$T/adv.ser' --info | grep -qx \
+'adversary: corpus, weight 1 (ramped up over the run), 64 hidden units, off the stats layer through a reversed gradient (--adversary corpus:1)'"
+train -o "$T/adv0.ser" --epochs 2 --adversary corpus:0:16 "$T/f.feat" "$T/nemo.feat" 2>/dev/null
+ser-classify -m "$T/adv.ser" --no-vad -P "$D"/*.wav > "$T/adv.p" 2>/dev/null
+ser-classify -m "$T/adv0.ser" --no-vad -P "$D"/*.wav > "$T/adv0.p" 2>/dev/null
+check "train: --adversary corpus:0 = no adversary (probabilities identical), corpus:1 differs" sh -c \
+	"[ -s '$T/adv0.p' ] && cmp -s '$T/b0.p' '$T/adv0.p' && ! cmp -s '$T/b0.p' '$T/adv.p'"
+ser-train --arch "$ARCH" --classes neutral,angry --epochs 2 --lr 0.01 --batch 8 --crop 50 -j 2 \
+	--adversary speaker:2:8 -o "$T/advs.ser" "$T/f.feat" 2> "$T/advs.err"
+check "train: --adversary speaker: progress names its loss and accuracy" sh -c \
+	"[ -s '$T/advs.ser' ] && grep -Eq '^  adversary \(speaker\): loss [0-9.]+ acc [0-9.]+$' '$T/advs.err'"
+status 2 "train: --adversary corpus with one corpus -> 2" train -o "$T/z.ser" --epochs 1 --adversary corpus:1 "$T/f.feat"
+check "train: it says two corpora are needed" grep -q "needs two or more" "$T/err"
+for bad in corpus speaker:x room:1 corpus:101 corpus:1:0 corpus:1:2:3; do
+	status 1 "train: --adversary $bad -> 1" ser-train -o "$T/z.ser" --adversary "$bad" "$T/f.feat"
+done
+status 1 "train: --adversary with --mixup -> 1" ser-train -o "$T/z.ser" --adversary corpus:1 --mixup 0.2 "$T/f.feat"
+status 1 "train: --adversary with --adapt-bn -> 1" ser-train -o "$T/z.ser" --init "$T/adv.ser" --adapt-bn --adversary corpus:1 "$T/f.feat"
 
 # --init: fine-tuning from a model
 status 0 "train: --init fine-tunes a model" ser-train -q --init "$T/m.ser" --epochs 2 -j 1 -o "$T/ft.ser" "$T/f.feat"
@@ -250,6 +271,24 @@ for d in ck1 ck2; do
 	check "train: resumed log has epochs 1..30 once each ($d)" test "$(cut -f1 "$T/$d/log.tsv" | tail -n +2 | tr '\n' ' ')" = "$(seq 1 30 | tr '\n' ' ')"
 	check "train: final checkpoints equal ($d)" cmp -s "$T/ck0/m.ck" "$T/$d/m.ck"
 done
+# with an adversary (its parameters and optimiser in the checkpoint too)
+ckadv() {
+	cd "$1" && shift && exec ser-train -q --arch "$ARCH" --classes neutral,angry --epochs 30 \
+		--crop 50 -j 1 --adversary speaker:1:8 -o m.ser --checkpoint m.ck --log log.tsv "$@" in.feat
+}
+for d in ca0 ca1; do mkdir -p "$T/$d"; cp "$T/big.feat" "$T/$d/in.feat"; done
+(ckadv "$T/ca0") || notok "train: checkpointed run with --adversary"
+(ckadv "$T/ca1") 2>/dev/null &
+pid=$!
+i=0; while [ $i -lt 1500 ] && [ "$(epochs "$T/ca1/log.tsv")" -lt 2 ]; do sleep 0.02; i=$((i + 1)); done
+kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null
+at=$(epochs "$T/ca1/log.tsv")
+check "train: --adversary run interrupted (after epoch $at of 30)" test "$at" -ge 1 -a "$at" -lt 30
+status 0 "train: --adversary run resumed" sh -c "cd '$T/ca1' && exec ser-train -q --arch '$ARCH' \
+	--classes neutral,angry --epochs 30 --crop 50 -j 1 --adversary speaker:1:8 -o m.ser --checkpoint m.ck \
+	--log log.tsv --resume m.ck in.feat"
+check "train: --adversary: resumed model = uninterrupted model, byte for byte" cmp -s "$T/ca0/m.ser" "$T/ca1/m.ser"
+check "train: --adversary: final checkpoints equal" cmp -s "$T/ca0/m.ck" "$T/ca1/m.ck"
 # refusals: another run's checkpoint, a damaged one, not a checkpoint
 status 2 "train: --resume with another run's checkpoint -> 2" sh -c "cd '$T/ck0' && exec ser-train -q \
 	--arch '$ARCH' --classes neutral,angry --epochs 30 --crop 50 -j 1 --seed 9 -o n.ser --resume m.ck in.feat"

@@ -220,7 +220,7 @@ static void test_targets(void)
 	for (int b = 0; b < B; b++)
 		w[b] = cw[lab[b]];
 	memset(mask, 1, sizeof mask);
-	ser_targets t = { lab, NULL, 1, NULL, w, mask, 0.1f };
+	ser_targets t = { lab, NULL, 1, NULL, w, mask, 0.1f, NULL, 0 };
 	ser_net_zero_grad(n);
 	int rc = ser_net_train_batch_targets(n, x, B, T, len, &t, 5, &l2, NULL, &e);
 	CHECK(rc == 0 && l1 == l2 && !memcmp(g1, ser_net_grads(n), np * sizeof *g1),
@@ -464,6 +464,93 @@ static void test_chunks(void)
 	}
 }
 
+/* The adversary (domain-adversarial training): its own gradient is that
+ * of its loss; the net's is the emotion loss's minus adv_weight times the
+ * adversary loss's (both checked against finite differences), for one
+ * and two threads; the refusals. */
+static void test_adversary(void)
+{
+	ser_error e;
+	int B = 6, T = 12, C = 2, len[6], lab[6], alab[6] = { 0, 1, 2, 0, 1, 2 };
+	float x[6 * 2 * 12], loss, w = 0.7f;
+	double al;
+	int aok;
+	ser_rng r;
+	ser_net *n = ser_net_new("conv:3:3 bn relu stats dense:5 relu dense", C, 0, 3, &e);
+	ser_net *flat = ser_net_new("conv:3:3 relu flatten dense", C, 12, 3, &e);
+	CHECK(n && flat, "adversary test nets build");
+	if (!n || !flat)
+		return;
+	CHECK(ser_net_set_adversary(flat, 3, 4, &e) == SER_EINVAL && strstr(e.msg, "stats"),
+	      "a net without a stats layer refuses an adversary: %s", e.msg);
+	CHECK(ser_net_set_adversary(n, 1, 4, &e) == SER_EINVAL, "one adversary class refused: %s",
+	      e.msg);
+	ser_net_init(n, 5, SER_INIT_GLOROT);
+	ser_rng_seed(&r, 31);
+	toy(&r, x, len, lab, B, C, T);
+	ser_targets tg = { lab, NULL, 1, NULL, NULL, NULL, 0, alab, w };
+	CHECK(ser_net_train_batch_targets(n, x, B, T, len, &tg, 7, &loss, NULL, &e) == SER_EINVAL,
+	      "adversary labels without an adversary refused: %s", e.msg);
+	CHECK(ser_net_set_adversary(n, 3, 4, &e) == 0 && ser_net_adversary_nparams(n) == 4 * 6 + 4 +
+	      3 * 4 + 3, "adversary off the stats layer: %zu parameters (want 43)",
+	      ser_net_adversary_nparams(n));
+	ser_net_adversary_init(n, 9);
+	alab[5] = 3;
+	CHECK(ser_net_train_batch_targets(n, x, B, T, len, &tg, 7, &loss, NULL, &e) == SER_EINVAL,
+	      "adversary label 3 of 3 classes refused: %s", e.msg);
+	alab[5] = 2;
+	size_t np = ser_net_ntrainable(n), na = ser_net_adversary_nparams(n);
+	float *P = ser_net_params(n), *A = ser_net_adversary_params(n);
+	float *g0 = malloc(np * sizeof *g0), *gw = malloc(np * sizeof *gw), *ga = malloc(na * sizeof *ga);
+	for (int threads = 1; threads <= 2; threads++) {
+		ser_net_set_threads(n, threads, NULL);
+		tg.adv_weight = 0;
+		ser_net_zero_grad(n);
+		ser_net_train_batch_targets(n, x, B, T, len, &tg, 7, &loss, NULL, &e);
+		memcpy(g0, ser_net_grads(n), np * sizeof *g0);
+		memcpy(ga, ser_net_adversary_grads(n), na * sizeof *ga);
+		tg.adv_weight = w;
+		ser_net_zero_grad(n);
+		ser_net_train_batch_targets(n, x, B, T, len, &tg, 7, &loss, NULL, &e);
+		memcpy(gw, ser_net_grads(n), np * sizeof *gw);
+		CHECK(!memcmp(ga, ser_net_adversary_grads(n), na * sizeof *ga),
+		      "%d thread(s): the adversary's own gradient does not depend on the weight", threads);
+		int bad = 0, bada = 0, moved = 0;
+		for (size_t i = 0; i < np + na; i++) {
+			float *p = i < np ? P + i : A + (i - np), keep = *p, h = 3e-4f; /* small: relu kinks */
+			double lp, lm;
+			*p = keep + h;
+			ser_net_train_batch_targets(n, x, B, T, len, &tg, 7, &loss, NULL, &e);
+			ser_net_adversary_result(n, &lp, &aok);
+			*p = keep - h;
+			ser_net_train_batch_targets(n, x, B, T, len, &tg, 7, &loss, NULL, &e);
+			ser_net_adversary_result(n, &lm, &aok);
+			*p = keep;
+			double num = (lp - lm) / (2 * h);
+			if (i >= np) {
+				bada += !check_close(ga[i - np], num, 2e-3, 3e-2);
+				continue;
+			}
+			moved += fabs(num) > 1e-3;
+			if (!check_close(gw[i], g0[i] - w * num, 2e-3, 3e-2) && bad++ < 3)
+				printf("# param %zu: with the adversary %g, without %g, numeric adversary %g\n",
+				       i, gw[i], g0[i], num);
+		}
+		CHECK(bad == 0 && moved > (int)np / 4, "%d thread(s): the net's gradient is the emotion "
+		      "loss's minus %.1f x the adversary loss's (%zu params, %d bad, %d the adversary "
+		      "moves)", threads, w, np, bad, moved);
+		CHECK(bada == 0, "%d thread(s): adversary gradient check, %zu params, %d bad", threads,
+		      na, bada);
+	}
+	ser_net_adversary_result(n, &al, &aok);
+	CHECK(al > 0 && aok >= 0 && aok <= B, "adversary loss %g, %d of %d right", al, aok, B);
+	CHECK(ser_net_set_adversary(n, 0, 0, &e) == 0 && ser_net_adversary_nparams(n) == 0 &&
+	      !ser_net_adversary_params(n), "K 0 removes the adversary");
+	free(g0), free(gw), free(ga);
+	ser_net_free(n);
+	ser_net_free(flat);
+}
+
 int main(void)
 {
 	test_chunks();
@@ -471,6 +558,7 @@ int main(void)
 	test_gradcheck();
 	test_mixup();
 	test_targets();
+	test_adversary();
 	test_transfer();
 	test_learn();
 	test_determinism();
