@@ -36,7 +36,6 @@ struct ser_trainer {
 	ser_optim *opt;
 	ser_optim *aopt;         /* opts.adversary: the adversary's optimiser */
 	int *alab, *ya;          /* (ds->n) each utterance's adversary class, (batch) the batch's */
-	int nadv;                /* adversary classes */
 	double adv_sum;          /* this epoch's adversary loss * B, and samples right */
 	long adv_ok;
 	ser_lr_sched ls;
@@ -314,7 +313,7 @@ static int setup_adversary(ser_trainer *t, ser_error *err)
 	int speaker = t->o.adversary == SER_ADV_SPEAKER;
 	long nkey = speaker ? ds->nspk : SER_CORPUS_COUNT;
 	int *id = malloc((size_t)(nkey > 0 ? nkey : 1) * sizeof *id);
-	int rc;
+	int rc, nadv = 0;
 	if (!id || !(t->alab = malloc((ds->n ? ds->n : 1) * sizeof *t->alab)) ||
 	    !(t->ya = calloc((size_t)t->o.batch, sizeof *t->ya))) {
 		free(id);
@@ -328,10 +327,9 @@ static int setup_adversary(ser_trainer *t, ser_error *err)
 		if (ds->u[i].part == SER_PART_TRAIN && key >= 0 && key < nkey)
 			id[key] = 0;
 	}
-	t->nadv = 0;
 	for (long k = 0; k < nkey; k++)
 		if (id[k] == 0)
-			id[k] = t->nadv++;
+			id[k] = nadv++;
 	for (size_t i = 0; i < ds->n; i++) {
 		int key = speaker ? ds->u[i].speaker : ds->u[i].group;
 		t->alab[i] = key >= 0 && key < nkey ? id[key] : -1;
@@ -342,11 +340,11 @@ static int setup_adversary(ser_trainer *t, ser_error *err)
 		}
 	}
 	free(id);
-	if (t->nadv < 2)
+	if (nadv < 2)
 		return ser_seterr(err, SER_EINVAL, "--adversary %s: the training data has %d %s; it "
-		                  "needs two or more", speaker ? "speaker" : "corpus", t->nadv,
+		                  "needs two or more", speaker ? "speaker" : "corpus", nadv,
 		                  speaker ? "speaker" : "corpus");
-	if ((rc = ser_net_set_adversary(t->m->net, t->nadv, t->o.adv_hidden, err)) < 0)
+	if ((rc = ser_net_set_adversary(t->m->net, nadv, t->o.adv_hidden, err)) < 0)
 		return rc;
 	ser_net_adversary_init(t->m->net, ser_rng_mix(t->o.seed, 0xad7e5a));
 	if (!(t->aopt = ser_optim_new(&t->o.optim, ser_net_adversary_nparams(t->m->net), err)))
@@ -464,11 +462,6 @@ ser_trainer *ser_train_new(const ser_dataset *ds, ser_model *m, const ser_train_
 	return t;
 }
 
-static void adversary_off(ser_trainer *t)
-{
-	ser_net_set_adversary(t->m->net, 0, 0, NULL);
-}
-
 void ser_train_free(ser_trainer *t)
 {
 	if (!t)
@@ -476,8 +469,8 @@ void ser_train_free(ser_trainer *t)
 	ser_clf_free(t->clf);
 	ser_optim_free(t->opt);
 	ser_optim_free(t->aopt);
-	if (t->o.adversary)
-		adversary_off(t);
+	if (t->o.adversary)   /* the net outlives the trainer: its adversary does not */
+		ser_net_set_adversary(t->m->net, 0, 0, NULL);
 	free(t->alab);
 	free(t->ya);
 	for (int p = 0; p < 3; p++)
