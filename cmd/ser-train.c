@@ -1182,11 +1182,11 @@ int main(int argc, char **argv)
 		cli_usage_error("--adapt-bn needs --init (the model whose statistics to re-estimate)");
 	if (o.adapt_bn && (o.train_layers || o.val || o.average_from || o.spkmix || o.classes ||
 	                   o.lr >= 0 || o.wd >= 0 || o.mixup > 0 || o.specaug || o.augment ||
-	                   o.ls >= 0 || o.cw >= 0))
+	                   o.ls >= 0 || o.cw >= 0 || o.optim >= 0 || o.sched >= 0))
 		cli_usage_error("--adapt-bn trains nothing: no --train-layers, --val-speakers, "
 		                "--average-from, --speaker-mix, --classes, --lr, --weight-decay, "
-		                "--mixup, --specaug, --augment, --label-smoothing or --class-weights "
-		                "with it");
+		                "--optim, --schedule, --mixup, --specaug, --augment, "
+		                "--label-smoothing or --class-weights with it");
 	if (o.adv && (o.adapt_bn || o.mixup > 0))
 		cli_usage_error("--adversary is not for %s", o.adapt_bn ? "--adapt-bn (it trains "
 		                "nothing)" : "--mixup (a mixed crop has two corpora or speakers)");

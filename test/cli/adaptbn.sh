@@ -56,6 +56,8 @@ check "adapt-bn: labels change nothing (two label files, the same probabilities)
 status 1 "adapt-bn: without --init -> 1" ser-train -q --adapt-bn -o "$T/z.ser" "$T/new.feat"
 status 1 "adapt-bn: with --lr -> 1" ser-train -q --init "$T/bn.ser" --adapt-bn --lr 0.1 -o "$T/z.ser" "$T/new.feat"
 status 1 "adapt-bn: with --label-smoothing -> 1" ser-train -q --init "$T/bn.ser" --adapt-bn --label-smoothing 0.1 -o "$T/z.ser" "$T/new.feat"
+status 1 "adapt-bn: with --optim -> 1" ser-train -q --init "$T/bn.ser" --adapt-bn --optim sgd -o "$T/z.ser" "$T/new.feat"
+status 1 "adapt-bn: with --schedule -> 1" ser-train -q --init "$T/bn.ser" --adapt-bn --schedule constant -o "$T/z.ser" "$T/new.feat"
 status 1 "adapt-bn: with --train-layers -> 1" ser-train -q --init "$T/bn.ser" --adapt-bn --train-layers 1 -o "$T/z.ser" "$T/new.feat"
 status 2 "adapt-bn: features of other settings -> 2" sh -c \
 	"ser-mfcc --preset kaldi '$N/clip1.wav' > '$T/k.feat' && ser-train -q --init '$T/bn.ser' --adapt-bn -o '$T/z.ser' '$T/k.feat'"
