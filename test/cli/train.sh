@@ -330,6 +330,14 @@ for bad in 0.5 1.5:1 0.5:0 x:1 0.5:1x; do
 	status 1 "train: --speaker-mix '$bad' -> 1" train -o "$T/z.ser" --epochs 3 --norm speaker-mean --speaker-mix "$bad" "$T/f.feat"
 done
 
+# scripts/train-default: SER_MFCC_OPTS (other feature settings) is refused
+# without a SER_WORK of its own, before anything is read or made
+mkdir -p "$T/nodata"
+status 1 "train-default: SER_MFCC_OPTS without SER_WORK -> 1" env -u SER_WORK SER_MFCC_OPTS='--high-freq 4000' SER_DATA="$T/nodata" sh "$SER_ROOT/scripts/train-default" protocol
+check "train-default: the refusal names SER_WORK" grep -q 'SER_MFCC_OPTS needs its own SER_WORK' "$T/err"
+status 2 "train-default: with a SER_WORK of its own it goes on (to the missing corpus: 2)" env SER_WORK="$T/mfccwork" SER_MFCC_OPTS='--high-freq 4000' SER_DATA="$T/nodata" sh "$SER_ROOT/scripts/train-default" protocol
+check "train-default: and says the corpus is missing, nothing made" sh -c "grep -q 'no corpus at' '$T/err' && [ ! -e '$T/mfccwork' ]"
+
 # --help lists only options the man page documents
 for o in $(ser-train --help | grep -o -- '--[a-z-]*' | sort -u); do
 	grep -q -- "$(printf '%s' "$o" | sed 's/-/\\\\-/g')" "$SER_ROOT/man/ser-train.1" || notok "train: $o in man page"
